@@ -1,0 +1,209 @@
+/**
+ * The gateway's configuration schema: one zod schema that the gateway validates its YAML with
+ * and that `infra/` uses to build (and check, at preview time) the ConfigMap from a typed object.
+ */
+import { z } from "zod";
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const durationMs = nonNegativeInt;
+
+export const STRATEGIES = ["round-robin", "weighted", "least-busy", "latency"] as const;
+
+const targetSchema = z
+  .object({
+    /** Unique within its model; used in metrics, logs and `x-gateway-target`. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' and '-' only"),
+    /** `https://host/v1`, or `mock://name` for the built-in mock upstream. */
+    baseUrl: z
+      .string()
+      .regex(/^(https?|mock):\/\/[^\s]+$/, "must be an http(s):// or mock:// URL")
+      .transform((url) => url.replace(/\/+$/, "")),
+    apiKey: z.string().optional(),
+    /** The model name sent upstream; defaults to the model's own name. */
+    model: z.string().min(1).optional(),
+    weight: positiveInt.default(1),
+    /** Extra headers sent upstream (e.g. an organisation id). */
+    headers: z.record(z.string()).default({}),
+    timeoutMs: durationMs.optional(),
+    /** Settings of the built-in mock upstream (mock:// targets only). */
+    mock: z
+      .object({
+        latencyMs: durationMs.default(0),
+        ttftMs: durationMs.default(0),
+        interTokenMs: durationMs.default(0),
+        tokens: positiveInt.default(16),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    /** What clients send as `model`. */
+    name: z.string().min(1),
+    strategy: z.enum(STRATEGIES).default("round-robin"),
+    /** Models tried, in order, once every target of this one has failed. */
+    fallbacks: z.array(z.string().min(1)).default([]),
+    targets: z.array(targetSchema).min(1),
+  })
+  .strict();
+
+const limitsSchema = z
+  .object({
+    requestsPerMinute: positiveInt.optional(),
+    tokensPerMinute: positiveInt.optional(),
+    concurrent: positiveInt.optional(),
+    /** Monthly budget in USD for the key (calendar month, UTC). */
+    monthlyBudgetUsd: z.number().positive().optional(),
+  })
+  .strict();
+
+const keySchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' and '-' only"),
+    /** SHA-256 of the key, hex. Preferred: the clear key never sits in config. */
+    keyHash: z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits (sha256)").optional(),
+    /** The clear key (use `${ENV_VAR}`); hashed at load and never kept. */
+    key: z.string().min(8).optional(),
+    team: z.string().default("default"),
+    plan: z.string().default("default"),
+    /** Models this key may use; empty means all. */
+    models: z.array(z.string()).default([]),
+    limits: limitsSchema.default({}),
+    disabled: z.boolean().default(false),
+  })
+  .strict()
+  .refine((k) => (k.keyHash === undefined) !== (k.key === undefined), {
+    message: "exactly one of key or keyHash is required",
+  });
+
+const priceSchema = z
+  .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default("0.0.0.0"),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
+        /** How long in-flight requests and streams may run on after SIGTERM. */
+        shutdownGraceMs: durationMs.default(30_000),
+        /** Slow clients: time allowed to send all headers, and the whole request. */
+        headersTimeoutMs: positiveInt.default(10_000),
+        requestTimeoutMs: positiveInt.default(30_000),
+        keepAliveTimeoutMs: positiveInt.default(65_000),
+        /** Trust X-Forwarded-For for the client IP (behind an ingress). */
+        trustProxy: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    upstreamDefaults: z
+      .object({
+        connectTimeoutMs: positiveInt.default(5_000),
+        /** Per attempt: until response headers, and then between body chunks. */
+        timeoutMs: positiveInt.default(60_000),
+        maxAttempts: positiveInt.default(3),
+        /** Overall deadline for the whole request across every attempt, before the first byte. */
+        deadlineMs: positiveInt.default(120_000),
+        /** Longest a stream may run in total; infra sets the pod's grace period above it. */
+        maxStreamMs: positiveInt.default(600_000),
+        connectionsPerTarget: positiveInt.default(256),
+      })
+      .strict()
+      .default({}),
+    healthCheck: z
+      .object({
+        enabled: z.boolean().default(true),
+        path: z.string().startsWith("/").default("/models"),
+        intervalMs: positiveInt.default(10_000),
+        timeoutMs: positiveInt.default(3_000),
+        rise: positiveInt.default(2),
+        fall: positiveInt.default(3),
+      })
+      .strict()
+      .default({}),
+    passiveHealth: z
+      .object({
+        /** Consecutive failures that eject a target. */
+        failures: positiveInt.default(3),
+        cooldownMs: positiveInt.default(5_000),
+        maxCooldownMs: positiveInt.default(60_000),
+      })
+      .strict()
+      .default({}),
+    logging: z
+      .object({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+        accessLog: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    models: z.array(modelSchema).min(1),
+
+    /** Shared state for limits, budgets, keys and cache across replicas. */
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+        password: z.string().optional(),
+        keyPrefix: z.string().default("aigw:"),
+        /** Keep serving on local limits when Redis is down (false: reject with 503). */
+        failOpen: z.boolean().default(true),
+        commandTimeoutMs: positiveInt.default(500),
+      })
+      .strict()
+      .optional(),
+    auth: z
+      .object({
+        /** Require a client key. Defaults to true when any key is configured. */
+        required: z.boolean().optional(),
+        /** Admin API key (use `${ENV_VAR}`); the admin API is off without it. */
+        adminKey: z.string().min(16).optional(),
+        /** Per-IP limit applied before authentication. */
+        perIp: z
+          .object({ requests: positiveInt.default(10), windowMs: positiveInt.default(10_000) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        store: z.enum(["memory", "redis"]).default("memory"),
+        /** Tokens reserved for the completion when the request sets no max_tokens. */
+        defaultMaxTokens: positiveInt.default(1024),
+      })
+      .strict()
+      .default({}),
+    plans: z.record(limitsSchema).default({}),
+    keys: z.array(keySchema).default([]),
+    teams: z.record(z.object({ monthlyBudgetUsd: z.number().positive() }).strict()).default({}),
+    /** USD per million tokens, by model (client-facing or upstream name); merged over the defaults. */
+    pricing: z.record(priceSchema).default({}),
+    cache: z
+      .object({
+        enabled: z.boolean().default(false),
+        store: z.enum(["memory", "redis"]).default("memory"),
+        ttlMs: positiveInt.default(300_000),
+        maxBytes: positiveInt.default(64 * 1024 * 1024),
+        /** `key`: entries are private to a client key; `shared`: across keys. */
+        scope: z.enum(["key", "shared"]).default("key"),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** The config as written (defaults optional): what infra builds and YAML holds. */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+/** The config after validation, every default filled in. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type ModelConfig = GatewayConfig["models"][number];
+export type TargetConfig = ModelConfig["targets"][number];
+export type KeyConfig = GatewayConfig["keys"][number];
+export type LimitsConfig = z.output<typeof limitsSchema>;
+export type PriceConfig = z.output<typeof priceSchema>;
+export type Strategy = (typeof STRATEGIES)[number];

@@ -1,0 +1,66 @@
+/**
+ * Validation of a gateway config: the zod schema plus the checks that span fields
+ * (unique names, fallbacks that exist, stores that need Redis). Errors name the field path.
+ */
+import type { ZodIssue } from "zod";
+import { gatewayConfigSchema, type GatewayConfig } from "./schema";
+
+export class ConfigError extends Error {
+  readonly code = "GW_ERR_CONFIG";
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway config:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${part}` : part), "");
+}
+
+function formatIssue(issue: ZodIssue): string {
+  const where = formatPath(issue.path) || "(root)";
+  if (issue.code === "unrecognized_keys") return `${where}: unknown field(s) ${issue.keys.join(", ")}`;
+  return `${where}: ${issue.message}`;
+}
+
+/** Problems no single field can see. */
+function crossFieldProblems(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  const modelNames = new Set<string>();
+  config.models.forEach((model, i) => {
+    if (modelNames.has(model.name)) problems.push(`models[${i}].name: duplicate model "${model.name}"`);
+    modelNames.add(model.name);
+    const targetNames = new Set<string>();
+    model.targets.forEach((target, j) => {
+      if (targetNames.has(target.name)) problems.push(`models[${i}].targets[${j}].name: duplicate target "${target.name}"`);
+      targetNames.add(target.name);
+    });
+  });
+  config.models.forEach((model, i) =>
+    model.fallbacks.forEach((fallback, j) => {
+      if (fallback === model.name) problems.push(`models[${i}].fallbacks[${j}]: a model cannot fall back to itself`);
+      else if (!modelNames.has(fallback)) problems.push(`models[${i}].fallbacks[${j}]: unknown model "${fallback}"`);
+    }),
+  );
+  const keyNames = new Set<string>();
+  config.keys.forEach((key, i) => {
+    if (keyNames.has(key.name)) problems.push(`keys[${i}].name: duplicate key name "${key.name}"`);
+    keyNames.add(key.name);
+    if (key.plan !== "default" && !(key.plan in config.plans)) problems.push(`keys[${i}].plan: unknown plan "${key.plan}"`);
+    key.models.forEach((m, j) => {
+      if (!modelNames.has(m)) problems.push(`keys[${i}].models[${j}]: unknown model "${m}"`);
+    });
+  });
+  if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
+  if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
+  return problems;
+}
+
+/** Validates a parsed config object; throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown): GatewayConfig {
+  const parsed = gatewayConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(formatIssue));
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
+}

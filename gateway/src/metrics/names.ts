@@ -1,0 +1,30 @@
+/**
+ * The gateway's metric names and labels: a stable, documented contract. Alert rules, the HPA
+ * adapter rule and dashboards are written against these; a test checks every one they use exists.
+ */
+export const METRICS = {
+  requests: { name: "aigw_requests_total", help: "Requests answered, by route, model, final target and HTTP status", labels: ["route", "model", "target", "status"] },
+  requestDuration: { name: "aigw_request_duration_seconds", help: "Whole request duration, until the last byte to the client", labels: ["route", "model"] },
+  upstreamDuration: { name: "aigw_upstream_duration_seconds", help: "One upstream attempt, from dispatch to its response headers", labels: ["model", "target"] },
+  timeToFirstToken: { name: "aigw_time_to_first_token_seconds", help: "Streams: time from request start to the first content chunk", labels: ["model"] },
+  tokens: { name: "aigw_tokens_total", help: "Tokens counted from upstream usage, by kind (prompt or completion)", labels: ["model", "kind"] },
+  inflight: { name: "aigw_inflight_requests", help: "Requests being served now", labels: [] },
+  targetUp: { name: "aigw_target_up", help: "1 when the target is healthy (active and passive checks), else 0", labels: ["model", "target"] },
+  modelHealthyTargets: { name: "aigw_model_healthy_targets", help: "Healthy targets per model", labels: ["model"] },
+  retries: { name: "aigw_upstream_retries_total", help: "Upstream attempts that failed and were retried elsewhere, by reason", labels: ["model", "target", "reason"] },
+  streamsInterrupted: { name: "aigw_streams_interrupted_total", help: "Streams cut after their first byte reached the client", labels: ["model", "target"] },
+  rejections: { name: "aigw_rejections_total", help: "Requests refused by traffic control, by reason", labels: ["reason"] },
+  budgetUsedRatio: { name: "aigw_budget_used_ratio", help: "Share of the monthly budget spent, per client key name", labels: ["key", "team"] },
+  teamBudgetUsedRatio: { name: "aigw_team_budget_used_ratio", help: "Share of the monthly budget spent, per team", labels: ["team"] },
+  cacheRequests: { name: "aigw_cache_requests_total", help: "Response cache look-ups, by result (hit or miss)", labels: ["result"] },
+  storeErrors: { name: "aigw_store_errors_total", help: "Errors talking to the shared store, by store", labels: ["store"] },
+  storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
+} as const;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Every metric name the gateway exports (its own; Node's process_* and nodejs_* come on top). */
+export const GATEWAY_METRIC_NAMES: readonly string[] = Object.values(METRICS).map((m) => m.name);
+
+/** Default process metrics (prom-client collectDefaultMetrics) that alerts may use. */
+export const PROCESS_METRIC_NAMES = ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_eventloop_lag_p99_seconds", "nodejs_heap_size_used_bytes"] as const;
