@@ -112,6 +112,8 @@ export const gatewayConfigSchema = z
         /** Longest a stream may run in total; infra sets the pod's grace period above it. */
         maxStreamMs: positiveInt.default(600_000),
         connectionsPerTarget: positiveInt.default(256),
+        /** Largest non-streaming upstream answer the gateway buffers (images can be big). */
+        maxResponseBytes: positiveInt.default(64 * 1024 * 1024),
       })
       .strict()
       .default({}),

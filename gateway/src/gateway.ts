@@ -1,0 +1,116 @@
+/**
+ * Builds a gateway from a validated config (router, pools, health checks, traffic control,
+ * metrics), serves it, and shuts it down gracefully: readiness fails at once, no new
+ * connections, in-flight requests and streams finish within the grace period.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { DestinationStream } from "pino";
+import type { GatewayConfig } from "./config/schema";
+import { createLogger, flushLogger, type Logger } from "./log";
+import { GatewayMetrics } from "./metrics/registry";
+import { Router } from "./routing/router";
+import type { GatewayRuntime } from "./handlers/runtime";
+import { createRequestListener } from "./server";
+import { passthroughTrafficControl } from "./traffic/passthrough";
+import type { TrafficControl } from "./traffic/types";
+import { Dispatchers } from "./upstream/dispatchers";
+import { Forwarder } from "./upstream/forward";
+import { HealthChecker } from "./upstream/health-checker";
+import { prepareTarget, type PreparedTarget } from "./upstream/prepared-target";
+import type { TargetState } from "./routing/target-state";
+
+export interface GatewayOptions {
+  /** Where logs go (tests capture them); stdout, asynchronously, by default. */
+  logDestination?: DestinationStream;
+  /** Traffic control to use; built from the config by default. */
+  trafficControl?: (config: GatewayConfig, deps: { metrics: GatewayMetrics; logger: Logger }) => TrafficControl;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: GatewayRuntime;
+  readonly server: Server;
+  /** Drains: readiness fails, in-flight work gets `graceMs`, then everything closes. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = createLogger(config.logging.level, options.logDestination);
+  const metrics = new GatewayMetrics();
+  const router = new Router(config);
+  const dispatchers = new Dispatchers(config.upstreamDefaults);
+  const prepared = new Map<TargetState, PreparedTarget>();
+  for (const state of router.allTargets) prepared.set(state, prepareTarget(state, dispatchers, config.upstreamDefaults));
+  const healthChecker = new HealthChecker([...prepared.values()], config.healthCheck, logger);
+  const traffic = (options.trafficControl ?? (() => passthroughTrafficControl))(config, { metrics, logger });
+  const runtime: GatewayRuntime = {
+    config,
+    router,
+    forwarder: new Forwarder(prepared, config.upstreamDefaults, metrics, logger),
+    metrics,
+    logger,
+    traffic,
+    admin: traffic.handleAdmin ?? null,
+    draining: false,
+  };
+  metrics.onScrape(() => {
+    const now = Date.now();
+    for (const state of router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
+    for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
+  });
+
+  let active = 0;
+  const listener = createRequestListener(runtime, (err) => logger.error({ err }, "unhandled request error"));
+  const server = createServer(
+    {
+      headersTimeout: config.server.headersTimeoutMs,
+      requestTimeout: config.server.requestTimeoutMs,
+      keepAliveTimeout: config.server.keepAliveTimeoutMs,
+      // A long stream must not be cut by the request timeout: it only bounds receiving the request.
+    },
+    (req, res) => {
+      active++;
+      res.once("close", () => active--);
+      listener(req, res);
+    },
+  );
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    const body = JSON.stringify({ error: { message: `Bad request: ${status.slice(4)}.`, type: "invalid_request_error", param: null, code: status.slice(0, 3) === "408" ? "request_timeout" : "bad_request" } });
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  healthChecker.start();
+  const port = (server.address() as AddressInfo).port;
+  const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
+
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
+    shuttingDown ??= (async () => {
+      runtime.draining = true;
+      healthChecker.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + graceMs;
+      while (active > 0 && Date.now() < deadline) {
+        server.closeIdleConnections();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      server.closeAllConnections();
+      await closed;
+      await Promise.all([traffic.close(), dispatchers.destroy()]);
+      flushLogger(logger);
+    })();
+    return shuttingDown;
+  };
+
+  return { url: `http://${host}:${port}`, port, runtime, server, shutdown };
+}

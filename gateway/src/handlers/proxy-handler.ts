@@ -1,0 +1,137 @@
+/**
+ * The pipeline for the proxied OpenAI endpoints: authenticate, read and parse the body, pick the
+ * model, admit (limits, budget), try the cache, forward with failover, then settle, count and log.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GatewayError } from "../errors";
+import { clientIp, requestIdFrom } from "../http/request-id";
+import { readBody } from "../http/read-body";
+import { sendError } from "../http/respond";
+import type { ProxyRoute } from "../routes";
+import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
+import type { ForwardOutcome } from "../upstream/forward";
+import { writeBuffered } from "../upstream/client-writer";
+import type { GatewayRuntime } from "./runtime";
+
+/** What the access log and metrics need to know about one request. */
+interface RequestRecord {
+  model: string;
+  target: string | null;
+  status: number;
+  attempts: number;
+  usage: Usage | null;
+  ttftMs: number | null;
+  cache: "HIT" | "MISS" | null;
+  identity: ClientIdentity | null;
+}
+
+function parseBody(raw: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new GatewayError("GW_ERR_INVALID_JSON", "We could not parse the JSON body of your request.");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new GatewayError("GW_ERR_INVALID_REQUEST", "The request body must be a JSON object.");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Multipart (file uploads) is not proxied; any other type is judged by whether the body parses as JSON. */
+function checkContentType(value: string | undefined): void {
+  if (value !== undefined && value.startsWith("multipart/")) {
+    throw new GatewayError("GW_ERR_UNSUPPORTED_MEDIA_TYPE", "multipart bodies are not supported; send application/json.");
+  }
+}
+
+export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
+  const requestId = requestIdFrom(req.headers["x-request-id"]);
+  const headers = ["x-request-id", requestId];
+  if (rt.draining) headers.push("connection", "close");
+  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, ttftMs: null, cache: null, identity: null };
+  let admission: Admission | null = null;
+  let upstreamModel = "";
+  rt.metrics.inflight.inc();
+  try {
+    if (req.method !== "POST") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed on ${route.name}; use POST.`);
+    checkContentType(req.headers["content-type"]);
+    const traffic = rt.traffic;
+    if (!traffic.passthrough) {
+      record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
+    }
+    const rawBody = await readBody(req, rt.config.server.bodyLimitBytes);
+    const body = parseBody(rawBody);
+    const model = body.model;
+    if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
+    record.model = model;
+    const pool = rt.router.resolve(model);
+    if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    const stream = body.stream === true;
+    if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
+    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream };
+    let cacheKey: string | null = null;
+    if (!traffic.passthrough) {
+      admission = await traffic.admit(admissionRequest);
+      for (const [name, value] of admission.headers) headers.push(name, value);
+      if (!stream) {
+        const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
+        cacheKey = lookup.key;
+        if (lookup.hit) {
+          record.cache = "HIT";
+          record.status = lookup.hit.status;
+          headers.push("x-cache", "HIT");
+          writeBuffered(res, lookup.hit.status, lookup.hit.contentType, lookup.hit.body, headers);
+          return;
+        }
+        if (cacheKey !== null) {
+          record.cache = "MISS";
+          headers.push("x-cache", "MISS");
+        }
+      }
+    }
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain: pool.chain, route, body, rawBody, stream, requestId, startedAt, headers }, res);
+    record.target = outcome.target;
+    record.status = outcome.status;
+    record.attempts = outcome.attempts;
+    record.usage = outcome.usage;
+    record.ttftMs = outcome.ttftMs;
+    upstreamModel = outcome.upstreamModel;
+    if (outcome.usage) {
+      rt.metrics.tokensFor(outcome.servedModel, "prompt").inc(outcome.usage.promptTokens);
+      rt.metrics.tokensFor(outcome.servedModel, "completion").inc(outcome.usage.completionTokens);
+    }
+    if (cacheKey !== null && outcome.cacheable) rt.traffic.cacheStore(cacheKey, { status: outcome.status, contentType: outcome.cacheable.contentType, body: outcome.cacheable.body });
+  } catch (err) {
+    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
+    if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
+  } finally {
+    rt.metrics.inflight.dec();
+    admission?.settle(record.usage, upstreamModel || record.model);
+    finishRecord(rt, route, requestId, startedAt, record);
+  }
+}
+
+function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord): void {
+  const latencyMs = performance.now() - startedAt;
+  const model = rt.router.resolve(record.model) ? record.model : "";
+  rt.metrics.requestsFor(route.name, model, record.target ?? "", String(record.status)).inc();
+  rt.metrics.requestDurationFor(route.name, model).observe(latencyMs / 1000);
+  if (!rt.config.logging.accessLog) return;
+  rt.logger.info({
+    reqId: requestId,
+    route: route.name,
+    model: model || undefined,
+    key: record.identity?.keyName,
+    team: record.identity?.team,
+    target: record.target ?? undefined,
+    status: record.status,
+    attempts: record.attempts,
+    latencyMs: Math.round(latencyMs * 100) / 100,
+    ttftMs: record.ttftMs === null ? undefined : Math.round(record.ttftMs * 100) / 100,
+    promptTokens: record.usage?.promptTokens,
+    completionTokens: record.usage?.completionTokens,
+    cache: record.cache ?? undefined,
+  }, "request");
+}

@@ -1,0 +1,21 @@
+/** Everything a handler needs, built once at start (see ../gateway.ts). */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { GatewayConfig } from "../config/schema";
+import type { Logger } from "../log";
+import type { GatewayMetrics } from "../metrics/registry";
+import type { Router } from "../routing/router";
+import type { TrafficControl } from "../traffic/types";
+import type { Forwarder } from "../upstream/forward";
+
+export interface GatewayRuntime {
+  readonly config: GatewayConfig;
+  readonly router: Router;
+  readonly forwarder: Forwarder;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly traffic: TrafficControl;
+  /** Handles `/admin/…` when the admin API is configured. */
+  readonly admin: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  /** True from SIGTERM on: /readyz fails and responses close their connections. */
+  draining: boolean;
+}

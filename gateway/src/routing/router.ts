@@ -1,0 +1,69 @@
+/**
+ * Model pools: the request's `model` picks a pool; each pool has its targets, its balancer
+ * and its fallback chain. Candidate selection skips unhealthy and already-tried targets.
+ */
+import type { GatewayConfig, ModelConfig } from "../config/schema";
+import { createBalancer, type Balancer } from "./balancer";
+import { TargetState } from "./target-state";
+
+export class ModelPool {
+  readonly targets: TargetState[];
+  /** This pool, then its fallbacks, in the order they are tried. */
+  chain: ModelPool[] = [];
+  private readonly balancer: Balancer;
+
+  constructor(readonly config: ModelConfig, passive: GatewayConfig["passiveHealth"]) {
+    this.targets = config.targets.map((target) => new TargetState(config.name, target, passive));
+    this.balancer = createBalancer(config.strategy);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  healthyCount(now: number): number {
+    let count = 0;
+    for (const target of this.targets) if (target.isAvailable(now)) count++;
+    return count;
+  }
+
+  /** The next target to try, or null when every available target was tried. */
+  pick(now: number, tried: ReadonlySet<TargetState>): TargetState | null {
+    if (this.targets.length === 1) {
+      const only = this.targets[0];
+      return only.isAvailable(now) && !tried.has(only) ? only : null;
+    }
+    const candidates = this.targets.filter((t) => t.isAvailable(now) && !tried.has(t));
+    return this.balancer.pick(candidates);
+  }
+}
+
+export class Router {
+  readonly pools = new Map<string, ModelPool>();
+  /** Every target once, for health checks and metrics. */
+  readonly allTargets: TargetState[] = [];
+
+  constructor(config: GatewayConfig) {
+    for (const model of config.models) {
+      const pool = new ModelPool(model, config.passiveHealth);
+      this.pools.set(model.name, pool);
+      this.allTargets.push(...pool.targets);
+    }
+    for (const pool of this.pools.values()) {
+      pool.chain = [pool, ...pool.config.fallbacks.map((name) => this.pools.get(name)!)];
+    }
+  }
+
+  resolve(model: string): ModelPool | undefined {
+    return this.pools.get(model);
+  }
+
+  /** Models none of whose chain has a healthy target (what /readyz reports). */
+  unservableModels(now: number): string[] {
+    const out: string[] = [];
+    for (const pool of this.pools.values()) {
+      if (!pool.chain.some((p) => p.healthyCount(now) > 0)) out.push(pool.name);
+    }
+    return out;
+  }
+}

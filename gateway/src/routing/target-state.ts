@@ -1,0 +1,95 @@
+/**
+ * One upstream target's live state: in-flight count, latency EWMA, and its health as seen by
+ * active checks (rise/fall, as HAProxy) and passive ejection (consecutive failures → cooldown
+ * with exponential backoff; a 429 cools the target down until its Retry-After).
+ */
+import type { TargetConfig } from "../config/schema";
+
+export interface PassiveHealthPolicy {
+  failures: number;
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+/** Weight of the newest sample in the latency EWMA. */
+const EWMA_ALPHA = 0.3;
+
+export class TargetState {
+  readonly id: string;
+  inflight = 0;
+  /** Smoothed upstream time to response headers, ms; 0 until the first sample. */
+  ewmaMs = 0;
+  /** Active check verdict; starts healthy so a fresh gateway serves at once. */
+  activeUp = true;
+  private activeStreak = 0;
+  private consecutiveFailures = 0;
+  private ejections = 0;
+  private ejectedUntil = 0;
+  private coolingUntil = 0;
+
+  constructor(
+    readonly model: string,
+    readonly config: TargetConfig,
+    private readonly passive: PassiveHealthPolicy,
+  ) {
+    this.id = `${model}/${config.name}`;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Usable now: passes active checks and is neither ejected nor cooling down. */
+  isAvailable(now: number): boolean {
+    return this.activeUp && now >= this.ejectedUntil && now >= this.coolingUntil;
+  }
+
+  recordSuccess(latencyMs: number): void {
+    this.consecutiveFailures = 0;
+    this.ejections = 0;
+    this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + EWMA_ALPHA * (latencyMs - this.ewmaMs);
+  }
+
+  /** A connect error, timeout, 5xx or garbage answer. Returns true when this ejected the target. */
+  recordFailure(now: number): boolean {
+    this.consecutiveFailures += 1;
+    if (this.consecutiveFailures < this.passive.failures) return false;
+    this.consecutiveFailures = 0;
+    const backoff = Math.min(this.passive.cooldownMs * 2 ** this.ejections, this.passive.maxCooldownMs);
+    this.ejections += 1;
+    this.ejectedUntil = now + backoff;
+    return true;
+  }
+
+  /** A 429: stay away until Retry-After (or a default), without counting it as a fault. */
+  recordRateLimited(now: number, retryAfterMs: number | null): void {
+    this.coolingUntil = Math.max(this.coolingUntil, now + (retryAfterMs ?? this.passive.cooldownMs));
+  }
+
+  /** Applies one active check result with rise/fall thresholds. Returns true when the verdict flipped. */
+  recordCheck(passed: boolean, rise: number, fall: number): boolean {
+    if (passed === this.activeUp) {
+      this.activeStreak = 0;
+      return false;
+    }
+    this.activeStreak += 1;
+    if (this.activeStreak < (passed ? rise : fall)) return false;
+    this.activeUp = passed;
+    this.activeStreak = 0;
+    if (passed) this.ejectedUntil = 0;
+    return true;
+  }
+}
+
+/** Parses Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms into milliseconds. */
+export function parseRetryAfterMs(retryAfter: string | undefined, retryAfterMs: string | undefined, now: number): number | null {
+  if (retryAfterMs !== undefined) {
+    const ms = Number(retryAfterMs);
+    if (Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  if (retryAfter === undefined) return null;
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}

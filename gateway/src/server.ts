@@ -1,0 +1,59 @@
+/**
+ * The HTTP request listener: an exact-path route table (odd or encoded paths never match and get
+ * an OpenAI-style 404), with every handler's failure answered rather than thrown.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GatewayError } from "./errors";
+import { sendError } from "./http/respond";
+import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
+import { handleProxy } from "./handlers/proxy-handler";
+import type { GatewayRuntime } from "./handlers/runtime";
+import { PROXY_ROUTES } from "./routes";
+
+const MODEL_PREFIX = "/v1/models/";
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void) {
+  const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
+    const path = pathOf(req.url);
+    const proxyRoute = PROXY_ROUTES.get(path);
+    if (proxyRoute !== undefined) return handleProxy(rt, proxyRoute, req, res);
+    if (path === "/v1/models") return handleModels(rt, req, res, null);
+    if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
+      return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
+    }
+    if (path === "/healthz") return handleHealthz(res);
+    if (path === "/readyz") return handleReadyz(rt, res);
+    if (path === "/metrics") return handleMetrics(rt, res);
+    if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) return rt.admin(req, res);
+    req.resume();
+    sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`));
+  };
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      const pending = route(req, res);
+      if (pending) pending.catch((err) => fail(res, err, onError));
+    } catch (err) {
+      fail(res, err, onError);
+    }
+  };
+}
+
+function fail(res: ServerResponse, err: unknown, onError: (err: unknown) => void): void {
+  onError(err);
+  sendError(res, err);
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Passes an upstream SSE byte stream through event by event, reading the `usage` block the
+ * stream carries and, when the gateway itself asked for it (`stream_options.include_usage`),
+ * removing that extra usage-only event so the client sees what it asked for.
+ * Complete events are forwarded as they arrive, unchanged and uncopied when nothing is dropped;
+ * only a trailing partial event is held until its end arrives.
+ */
+import type { Usage } from "../traffic/types";
+import { usageFromObject } from "./usage";
+
+const LF_LF = Buffer.from("\n\n");
+const LF_CRLF = Buffer.from("\n\r\n");
+const USAGE_KEY = Buffer.from('"usage":');
+/** A line-less stream is not SSE: past this much held data, forward it as it is. */
+const MAX_HELD_BYTES = 1 << 20;
+
+/** End (exclusive) of the last complete event in `data`, or -1. */
+function lastEventEnd(data: Buffer): number {
+  const lf = data.lastIndexOf(LF_LF);
+  const crlf = data.lastIndexOf(LF_CRLF);
+  return Math.max(lf === -1 ? -1 : lf + 2, crlf === -1 ? -1 : crlf + 3);
+}
+
+/** True when `usage` appears with an object value (not `null`). */
+function hasUsageObject(data: Buffer): boolean {
+  let at = data.indexOf(USAGE_KEY);
+  while (at !== -1) {
+    let i = at + USAGE_KEY.length;
+    while (data[i] === 0x20) i++;
+    if (data[i] === 0x7b /* { */) return true;
+    at = data.indexOf(USAGE_KEY, i);
+  }
+  return false;
+}
+
+/** The JSON payload of an event's `data:` lines, or null. */
+function eventData(event: string): string | null {
+  let data: string | null = null;
+  for (const line of event.split(/\r?\n/)) {
+    if (!line.startsWith("data:")) continue;
+    const value = line.slice(line[5] === " " ? 6 : 5);
+    data = data === null ? value : `${data}\n${value}`;
+  }
+  return data;
+}
+
+export class SseUsageFilter {
+  usage: Usage | null = null;
+  private held: Buffer | null = null;
+
+  /** @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them). */
+  constructor(private readonly dropUsageOnlyEvents: boolean) {}
+
+  /** Returns the bytes to forward now (possibly empty). */
+  push(chunk: Buffer): Buffer {
+    const data = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+    const end = lastEventEnd(data);
+    if (end === -1) {
+      if (data.length > MAX_HELD_BYTES) {
+        this.held = null;
+        return data;
+      }
+      this.held = data;
+      return EMPTY;
+    }
+    this.held = end < data.length ? data.subarray(end) : null;
+    const complete = end === data.length ? data : data.subarray(0, end);
+    return hasUsageObject(complete) ? this.processEvents(complete) : complete;
+  }
+
+  /** What is still held when the stream ends (an unterminated last event). */
+  flush(): Buffer {
+    const rest = this.held ?? EMPTY;
+    this.held = null;
+    if (rest.length > 0 && hasUsageObject(rest)) return this.processEvents(rest);
+    return rest;
+  }
+
+  private processEvents(complete: Buffer): Buffer {
+    const text = complete.toString("utf8");
+    const events = text.split(/(?<=\n\r?\n)/);
+    let dropped = false;
+    const kept: string[] = [];
+    for (const event of events) {
+      if (this.readUsage(event)) {
+        dropped = true;
+        continue;
+      }
+      kept.push(event);
+    }
+    return dropped ? Buffer.from(kept.join(""), "utf8") : complete;
+  }
+
+  /** Records the event's usage; returns true when the event should be dropped. */
+  private readUsage(event: string): boolean {
+    if (!event.includes('"usage"')) return false;
+    const data = eventData(event);
+    if (data === null || data === "[DONE]") return false;
+    let parsed: { usage?: unknown; choices?: unknown };
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return false;
+    }
+    const usage = usageFromObject(parsed.usage);
+    if (usage === null) return false;
+    this.usage = usage;
+    return this.dropUsageOnlyEvents && Array.isArray(parsed.choices) && parsed.choices.length === 0;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

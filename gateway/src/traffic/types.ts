@@ -1,0 +1,75 @@
+/**
+ * The contract between the request pipeline and traffic control (client keys, per-IP limits,
+ * rate limits, token quotas, budgets and the response cache). The pipeline calls these hooks in
+ * order; every refusal is thrown as a GatewayError (see ../errors.ts) that the pipeline answers.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+
+/** Who is calling, once authenticated. Never carries the clear key. */
+export interface ClientIdentity {
+  /** The key's configured name: safe for logs and metric labels. */
+  keyName: string;
+  team: string;
+  plan: string;
+  /** Models this key may use; null means every model. */
+  allowedModels: ReadonlySet<string> | null;
+}
+
+/** What admission looks at, once the body is parsed. */
+export interface AdmissionRequest {
+  identity: ClientIdentity | null;
+  /** `chat.completions`, `completions`, `embeddings`, `images.generations`. */
+  route: string;
+  /** The client-facing model name. */
+  model: string;
+  /** The parsed request body (read-only). */
+  body: Record<string, unknown>;
+  stream: boolean;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A request that was let in: headers to send, and what to do when it ends. */
+export interface Admission {
+  /** `x-ratelimit-*` response headers, already formatted (may be empty). */
+  readonly headers: readonly [string, string][];
+  /**
+   * Called exactly once when the request ends, successfully or not: releases concurrency,
+   * settles the token reservation with the real usage (null when unknown or failed), adds spend.
+   * `upstreamModel` is the name the target billed, for the price table.
+   */
+  settle(usage: Usage | null, upstreamModel: string): void;
+}
+
+/** A cached answer, as sent to the client. */
+export interface CachedResponse {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+export interface CacheLookup {
+  /** The hit, or null on a miss. */
+  hit: CachedResponse | null;
+  /** Pass to store() after a miss; null when this request is not cacheable. */
+  key: string | null;
+}
+
+export interface TrafficControl {
+  /** True when nothing is configured: the pipeline may skip every hook (fast path). */
+  readonly passthrough: boolean;
+  /** Per-IP limit, then the client key. Returns null when keys are not required. */
+  authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null>;
+  /** Model permission, budget, requests/tokens per minute, concurrency. */
+  admit(request: AdmissionRequest): Promise<Admission>;
+  /** Exact-match cache, for non-streaming deterministic requests. */
+  cacheLookup(request: AdmissionRequest, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup>;
+  cacheStore(key: string, response: CachedResponse): void;
+  /** The admin API (`/admin/…`), when configured; null when off. */
+  readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  /** Stops timers and closes store connections. */
+  close(): Promise<void>;
+}

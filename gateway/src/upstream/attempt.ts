@@ -1,0 +1,130 @@
+/**
+ * One upstream attempt, as an undici dispatch handler. It settles once, at the point where the
+ * gateway can still choose another target: with the whole body for a non-streaming answer
+ * (or any error status), or with the first chunk of a successful stream, paused. A settled
+ * stream is then attached to a sink that receives the rest with backpressure.
+ */
+import type { Dispatcher } from "undici";
+import { classifyError, type AttemptFailure } from "./failure";
+
+/** Where a committed stream's chunks go (the client response). */
+export interface StreamSink {
+  /** Returns false when the client is slow: the attempt pauses until `onDrain`. */
+  write(chunk: Buffer): boolean;
+  onDrain(resume: () => void): void;
+  end(): void;
+  fail(error: Error): void;
+}
+
+export type AttemptResult =
+  | { kind: "buffered"; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json?: Record<string, unknown> | null }
+  | { kind: "stream"; status: number; headers: Record<string, string | string[] | undefined>; first: Buffer }
+  | { kind: "failed"; failure: AttemptFailure };
+
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private settle!: (result: AttemptResult) => void;
+  private settled = false;
+  private streaming = false;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private sink: StreamSink | null = null;
+  /** What happened to a settled stream before it was attached. */
+  private pendingEnd: { error: Error | null } | null = null;
+  /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
+  headersAt = 0;
+  readonly result: Promise<AttemptResult>;
+
+  constructor(
+    private readonly wantStream: boolean,
+    private readonly maxBufferedBytes: number,
+  ) {
+    this.result = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** Aborts the upstream request (client gone, deadline passed). */
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+
+  /** Hands the rest of a settled stream to `sink`. */
+  attach(sink: StreamSink): void {
+    this.sink = sink;
+    if (this.pendingEnd) {
+      if (this.pendingEnd.error) sink.fail(this.pendingEnd.error);
+      else sink.end();
+      return;
+    }
+    this.controller?.resume();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.headersAt = performance.now();
+    this.status = statusCode;
+    this.headers = headers;
+    const type = headers["content-type"];
+    this.streaming = this.wantStream && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.streaming) {
+      if (!this.settled) {
+        // First bytes of a good stream: hold the upstream until the gateway commits to it.
+        controller.pause();
+        this.finish({ kind: "stream", status: this.status, headers: this.headers, first: chunk });
+        return;
+      }
+      const sink = this.sink!;
+      if (!sink.write(chunk)) {
+        controller.pause();
+        sink.onDrain(() => controller.resume());
+      }
+      return;
+    }
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBufferedBytes) {
+      controller.abort(Object.assign(new Error("upstream response too large"), { code: "GW_RESPONSE_TOO_LARGE" }));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.streaming) {
+      if (this.settled) {
+        if (this.sink) this.sink.end();
+        else this.pendingEnd = { error: null };
+      }
+      // A stream that ended before any byte: nothing reached the client, so another target may try.
+      else this.finish({ kind: "failed", failure: { reason: "invalid_response", detail: "empty stream" } });
+      return;
+    }
+    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+    this.chunks = [];
+    this.finish({ kind: "buffered", status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settled) {
+      if (this.sink) this.sink.fail(error);
+      else this.pendingEnd = { error };
+      return;
+    }
+    const code = (error as { code?: string }).code;
+    const failure = code === "GW_RESPONSE_TOO_LARGE" ? { reason: "invalid_response" as const, detail: "response too large" } : classifyError(error);
+    if (code === "GW_DEADLINE") failure.reason = "deadline";
+    this.finish({ kind: "failed", failure });
+  }
+
+  private finish(result: AttemptResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settle(result);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Writes what an upstream answered to the client: a buffered answer in one go, or a stream
+ * event by event through the usage filter, with backpressure, a maximum duration, and a clear
+ * SSE error event when the upstream breaks off after the first byte.
+ */
+import type { ServerResponse } from "node:http";
+import { SseUsageFilter } from "../stream/sse-usage-filter";
+import type { Usage } from "../traffic/types";
+import type { UpstreamAttempt } from "./attempt";
+
+const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
+
+export function writeBuffered(res: ServerResponse, status: number, contentType: string, body: Buffer, headers: string[]): void {
+  if (res.destroyed) return;
+  headers.push("content-type", contentType, "content-length", String(body.length));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export interface StreamResult {
+  usage: Usage | null;
+  /** The upstream broke off (or ran past its maximum) after the client got bytes. */
+  interrupted: boolean;
+  clientClosed: boolean;
+}
+
+/** An SSE event the OpenAI SDKs raise as an APIError. */
+function sseErrorEvent(message: string): Buffer {
+  return Buffer.from(`data: ${JSON.stringify({ error: { message, type: "server_error", param: null, code: "upstream_stream_interrupted" } })}\n\n`);
+}
+
+export function pipeStream(
+  res: ServerResponse,
+  attempt: UpstreamAttempt,
+  first: Buffer,
+  headers: string[],
+  options: { dropInjectedUsage: boolean; maxStreamMs: number },
+): Promise<StreamResult> {
+  const filter = new SseUsageFilter(options.dropInjectedUsage);
+  for (const value of STREAM_HEADERS) headers.push(value);
+  res.writeHead(200, headers);
+  const firstOut = filter.push(first);
+  if (firstOut.length > 0) res.write(firstOut);
+  return new Promise((resolve) => {
+    let done = false;
+    const maxTimer = setTimeout(() => attempt.abort(Object.assign(new Error("stream exceeded its maximum duration"), { code: "GW_MAX_STREAM" })), options.maxStreamMs);
+    maxTimer.unref();
+    const finish = (interrupted: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(maxTimer);
+      resolve({ usage: filter.usage, interrupted, clientClosed: res.destroyed && !res.writableFinished });
+    };
+    attempt.attach({
+      write(chunk) {
+        const out = filter.push(chunk);
+        return out.length === 0 || res.destroyed || res.write(out);
+      },
+      onDrain(resume) {
+        res.once("drain", resume);
+      },
+      end() {
+        const rest = filter.flush();
+        if (!res.destroyed) res.end(rest.length > 0 ? rest : undefined);
+        finish(false);
+      },
+      fail(error) {
+        if (!res.destroyed) {
+          const rest = filter.flush();
+          if (rest.length > 0) res.write(rest);
+          const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
+          res.end(sseErrorEvent(reason));
+        }
+        finish(true);
+      },
+    });
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Classifies what went wrong with an upstream attempt: whether another target may be tried,
+ * the reason label for metrics, and the error the client sees when nothing is left to try.
+ */
+import { GatewayError } from "../errors";
+
+export type FailureReason = "connect" | "timeout" | "network" | "status_5xx" | "status_429" | "invalid_response" | "deadline";
+
+export interface AttemptFailure {
+  reason: FailureReason;
+  /** Upstream status for status failures. */
+  status?: number;
+  /** For 429: how long the target asked to be left alone. */
+  retryAfterMs?: number | null;
+  detail: string;
+}
+
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+
+/** Maps a transport error (undici or Node) to a failure. */
+export function classifyError(err: Error): AttemptFailure {
+  const withCodes = err as Error & { code?: string; cause?: { code?: string } };
+  const code = withCodes.code ?? withCodes.cause?.code ?? "";
+  if (CONNECT_CODES.has(code)) return { reason: "connect", detail: code };
+  if (TIMEOUT_CODES.has(code)) return { reason: "timeout", detail: code };
+  return { reason: "network", detail: code || err.name };
+}
+
+/** Statuses that another target may answer better. Everything else passes through unchanged. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** The client's error once every target and fallback failed (or the deadline passed). */
+export function exhaustedError(last: AttemptFailure | null, attempts: number): GatewayError {
+  if (last === null || attempts === 0) return new GatewayError("GW_ERR_NO_HEALTHY_TARGET", "No healthy upstream target is available for this model.");
+  const tried = `after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  switch (last.reason) {
+    case "timeout":
+    case "deadline":
+      return new GatewayError("GW_ERR_UPSTREAM_TIMEOUT", `The upstream did not answer in time (${tried}).`);
+    case "status_429": {
+      const headers: [string, string][] = last.retryAfterMs != null ? [["retry-after", String(Math.max(1, Math.ceil(last.retryAfterMs / 1000)))]] : [];
+      return new GatewayError("GW_ERR_UPSTREAM_RATE_LIMITED", `Every upstream target is rate limited (${tried}).`, headers);
+    }
+    case "invalid_response":
+      return new GatewayError("GW_ERR_UPSTREAM_INVALID_RESPONSE", `The upstream answered with an invalid response (${tried}).`);
+    case "status_5xx":
+      return new GatewayError("GW_ERR_UPSTREAM_FAILED", `The upstream failed with status ${last.status} (${tried}).`);
+    default:
+      return new GatewayError("GW_ERR_UPSTREAM_FAILED", `The upstream could not be reached (${last.detail}, ${tried}).`);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Per-target data computed once at start: where to send, the upstream header array with the
+ * target's key injected, and the response header values the gateway adds.
+ */
+import type { GatewayConfig } from "../config/schema";
+import type { TargetState } from "../routing/target-state";
+import type { Dispatchers, UpstreamEndpoint } from "./dispatchers";
+
+export interface PreparedTarget {
+  state: TargetState;
+  endpoint: UpstreamEndpoint;
+  /** Name sent upstream as `model`. */
+  upstreamModel: string;
+  /** Flat [name, value, …] list; the request id is appended per request. */
+  baseHeaders: string[];
+  /** The same without content-type, for active health checks. */
+  probeHeaders: string[];
+  timeoutMs: number;
+}
+
+export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defaults: GatewayConfig["upstreamDefaults"]): PreparedTarget {
+  const config = state.config;
+  const probeHeaders: string[] = [];
+  for (const [name, value] of Object.entries(config.headers)) probeHeaders.push(name.toLowerCase(), value);
+  if (config.apiKey) probeHeaders.push("authorization", `Bearer ${config.apiKey}`);
+  return {
+    state,
+    endpoint: dispatchers.endpointFor(config),
+    upstreamModel: config.model ?? state.model,
+    baseHeaders: ["content-type", "application/json", ...probeHeaders],
+    probeHeaders,
+    timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
+  };
+}
