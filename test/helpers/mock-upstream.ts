@@ -1,0 +1,189 @@
+/**
+ * Scriptable mock LLM upstreams as real HTTP servers on 127.0.0.1: they answer like OpenAI, or
+ * fail, hang, return 429/5xx, send garbage, or cut a stream, as each test tells them to.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  mockChatCompletion,
+  mockChatStreamEvents,
+  mockEmbeddings,
+  mockImages,
+  mockModelList,
+  mockTextCompletion,
+  mockTextStreamEvents,
+  type MockRequest,
+} from "../../gateway/src/upstream/mock-responses";
+
+export type Behavior =
+  | { kind: "ok"; tokens?: number; latencyMs?: number; ttftMs?: number; interTokenMs?: number }
+  | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
+  /** Accept the request and never answer. */
+  | { kind: "hang" }
+  /** Destroy the connection as soon as the request arrives. */
+  | { kind: "reset" }
+  /** Answer 200 with this body and content type. */
+  | { kind: "garbage"; body: string; contentType: string }
+  /** Stream this many events, then destroy the socket (or hang when `hang`). */
+  | { kind: "cut-stream"; afterEvents: number; hang?: boolean }
+  /** A 200 body that never ends. */
+  | { kind: "endless" };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+  json: MockRequest | null;
+}
+
+export class MockUpstream {
+  readonly requests: RecordedRequest[] = [];
+  /** Every response stream the server closed early or that was aborted by the gateway. */
+  abortedByPeer = 0;
+  behavior: Behavior | ((request: RecordedRequest, index: number) => Behavior) = { kind: "ok" };
+  healthStatus = 200;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private constructor(private readonly server: Server, readonly name: string) {}
+
+  static async start(name = "upstream", behavior?: MockUpstream["behavior"], port = 0): Promise<MockUpstream> {
+    let upstream: MockUpstream | null = null;
+    const server = createServer((req, res) => upstream!.handle(req, res));
+    upstream = new MockUpstream(server, name);
+    if (behavior) upstream.behavior = behavior;
+    server.on("connection", (socket) => {
+      upstream!.sockets.add(socket);
+      socket.on("close", () => upstream!.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    return upstream;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The OpenAI-style base URL (`…/v1`). */
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1`;
+  }
+
+  get completions(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === "POST");
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      let json: MockRequest | null = null;
+      try {
+        json = body ? JSON.parse(body) : null;
+      } catch {
+        json = null;
+      }
+      const recorded: RecordedRequest = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json };
+      if (req.method === "GET") {
+        this.requests.push(recorded);
+        res.writeHead(this.healthStatus, { "content-type": "application/json" });
+        res.end(JSON.stringify(mockModelList([this.name])));
+        return;
+      }
+      this.requests.push(recorded);
+      const index = this.completions.length - 1;
+      const behavior = typeof this.behavior === "function" ? this.behavior(recorded, index) : this.behavior;
+      res.on("close", () => {
+        if (!res.writableFinished) this.abortedByPeer++;
+      });
+      this.respond(behavior, recorded, req, res);
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private respond(behavior: Behavior, request: RecordedRequest, req: IncomingMessage, res: ServerResponse): void {
+    switch (behavior.kind) {
+      case "hang":
+        return;
+      case "reset":
+        req.socket.destroy();
+        return;
+      case "status":
+        res.writeHead(behavior.status, { "content-type": "application/json", ...behavior.headers });
+        res.end(behavior.body ?? JSON.stringify({ error: { message: `mock ${behavior.status}`, type: "upstream_error", code: null } }));
+        return;
+      case "garbage":
+        res.writeHead(200, { "content-type": behavior.contentType });
+        res.end(behavior.body);
+        return;
+      case "endless": {
+        res.writeHead(200, { "content-type": "application/json" });
+        const pump = () => {
+          if (res.destroyed) return;
+          while (res.write(Buffer.alloc(64 * 1024, 0x61)));
+          res.once("drain", pump);
+        };
+        pump();
+        return;
+      }
+      case "cut-stream":
+        return this.stream(request, res, 16, 0, 5, behavior);
+      case "ok":
+        this.later(behavior.latencyMs ?? 0, () => {
+          if (res.destroyed) return;
+          const json = request.json ?? {};
+          const tokens = behavior.tokens ?? 8;
+          if (json.stream === true) return this.stream(request, res, tokens, behavior.ttftMs ?? 0, behavior.interTokenMs ?? 0, null);
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify(this.answer(request.path, json, tokens)));
+        });
+        return;
+    }
+  }
+
+  private answer(path: string, json: MockRequest, tokens: number): Record<string, unknown> {
+    if (path.endsWith("/embeddings")) return mockEmbeddings(json);
+    if (path.endsWith("/images/generations")) return mockImages(json);
+    if (path.endsWith("/chat/completions")) return mockChatCompletion(json, tokens, this.name);
+    return mockTextCompletion(json, tokens, this.name);
+  }
+
+  private stream(request: RecordedRequest, res: ServerResponse, tokens: number, ttftMs: number, interTokenMs: number, cut: { afterEvents: number; hang?: boolean } | null): void {
+    const json = request.json ?? {};
+    const events = request.path.endsWith("/chat/completions") ? mockChatStreamEvents(json, tokens) : mockTextStreamEvents(json, tokens);
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    let i = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (cut && i === cut.afterEvents) {
+        if (!cut.hang) res.socket?.destroy();
+        return;
+      }
+      if (i === events.length) return void res.end();
+      res.write(events[i++]);
+      this.later(interTokenMs, next);
+    };
+    this.later(ttftMs, next);
+  }
+
+  /** Simulates the process dying: every open connection is cut and the port closes. */
+  async kill(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+  }
+}
