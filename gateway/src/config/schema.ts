@@ -50,7 +50,8 @@ const modelSchema = z
   })
   .strict();
 
-const limitsSchema = z
+/** Exported for the admin API, which validates runtime keys with it. */
+export const limitsSchema = z
   .object({
     requestsPerMinute: positiveInt.optional(),
     tokensPerMinute: positiveInt.optional(),

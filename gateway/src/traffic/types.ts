@@ -40,6 +40,8 @@ export interface Admission {
    * Called exactly once when the request ends, successfully or not: releases concurrency,
    * settles the token reservation with the real usage (null when unknown or failed), adds spend.
    * `upstreamModel` is the name the target billed, for the price table.
+   * A cache hit settles with `{ promptTokens: 0, completionTokens: 0 }`: the request counted,
+   * its token reservation is refunded and it spends nothing. `null` keeps the reservation.
    */
   settle(usage: Usage | null, upstreamModel: string): void;
 }

@@ -1,0 +1,28 @@
+/**
+ * Client keys are kept only as SHA-256 digests. Why a Map lookup by digest is still constant
+ * time with respect to the secret: the Map compares digests, and an attacker who changes one
+ * byte of a guess changes the whole digest unpredictably, so how long a lookup takes says
+ * nothing about how much of the secret was right. A hit is re-checked with timingSafeEqual.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** SHA-256 of the key, 64 lowercase hex digits. */
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+/** Constant-time equality of two hex digests (false on any length or format mismatch). */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== 64 || b.length !== 64) return false;
+  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+}
+
+/** Constant-time check of a presented secret against an expected one (the admin key). */
+export function secretMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(createHash("sha256").update(presented).digest(), createHash("sha256").update(expected).digest());
+}
+
+/** A new client key: `sk-gw-` and 32 random bytes, base64url (256 bits). */
+export function generateKey(): string {
+  return `sk-gw-${randomBytes(32).toString("base64url")}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Resolves a presented client key to its ResolvedKey: config keys (hashed at load; the clear
+ * key is never kept), then runtime keys from Redis. Disabled and unknown keys resolve to null,
+ * alike, so a caller cannot tell one from the other.
+ */
+import type { GatewayConfig } from "../config/schema";
+import type { ClientIdentity } from "../traffic/types";
+import { digestsEqual, hashKey } from "./key-hash";
+import { resolveKey, type KeyRecord, type ResolvedKey } from "./key-record";
+import type { RuntimeKeyStore } from "./runtime-keys";
+
+export class KeyRegistry {
+  /** digest → config key. */
+  private readonly configKeys = new Map<string, { digest: string; resolved: ResolvedKey }>();
+  private readonly configByName = new Map<string, ResolvedKey>();
+  /** Runtime records resolved once per record object (the snapshot reuses objects between refreshes of a key). */
+  private readonly runtimeResolved = new WeakMap<KeyRecord, ResolvedKey>();
+  /** identity object → its key, for admission. */
+  private readonly byIdentity = new WeakMap<ClientIdentity, ResolvedKey>();
+
+  constructor(
+    private readonly config: Pick<GatewayConfig, "keys" | "plans" | "teams">,
+    private readonly runtime: RuntimeKeyStore | null,
+  ) {
+    for (const key of config.keys) {
+      const digest = key.keyHash ?? hashKey(key.key as string);
+      const record: KeyRecord = { name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
+      const resolved = resolveKey(record, config);
+      this.configKeys.set(digest, { digest, resolved });
+      this.configByName.set(key.name, resolved);
+      this.byIdentity.set(resolved.identity, resolved);
+    }
+  }
+
+  /** True when keys can exist (in config, or at run time through the admin API). */
+  get hasKeys(): boolean {
+    return this.configKeys.size > 0 || this.runtime !== null;
+  }
+
+  /** The key for a presented secret, or null (unknown or disabled). May throw when Redis fails. */
+  async resolve(secret: string): Promise<ResolvedKey | null> {
+    const digest = hashKey(secret);
+    const configured = this.configKeys.get(digest);
+    if (configured) {
+      if (!digestsEqual(configured.digest, digest)) return null;
+      return configured.resolved.record.disabled ? null : configured.resolved;
+    }
+    if (!this.runtime) return null;
+    const record = await this.runtime.lookup(digest);
+    if (!record || record.disabled) return null;
+    let resolved = this.runtimeResolved.get(record);
+    if (!resolved) {
+      resolved = resolveKey(record, this.config);
+      this.runtimeResolved.set(record, resolved);
+      this.byIdentity.set(resolved.identity, resolved);
+    }
+    return resolved;
+  }
+
+  /** The key behind an identity this registry returned (or a config key by name). */
+  forIdentity(identity: ClientIdentity): ResolvedKey | null {
+    return this.byIdentity.get(identity) ?? this.configByName.get(identity.keyName) ?? null;
+  }
+
+  isConfigKey(name: string): boolean {
+    return this.configByName.has(name);
+  }
+
+  /** Config keys, without secrets or digests. */
+  configRecords(): KeyRecord[] {
+    return [...this.configByName.values()].map((r) => r.record);
+  }
+}

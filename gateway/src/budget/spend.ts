@@ -1,0 +1,29 @@
+/**
+ * Monthly spend bookkeeping: store keys per calendar month (UTC), and the threshold crossings
+ * that log a budget event. Crossings are detected on the atomic total, so exactly one
+ * settlement in the fleet sees each one.
+ */
+
+/** `YYYY-MM` of a time, UTC. */
+export function monthOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 7);
+}
+
+export function keySpendKey(keyName: string, month: string): string {
+  return `spend:${keyName}:${month}`;
+}
+
+export function teamSpendKey(team: string, month: string): string {
+  return `teamspend:${team}:${month}`;
+}
+
+/** Spend keys outlive their month a little, then expire. */
+export const SPEND_TTL_MS = 40 * 24 * 3600 * 1000;
+
+/** Ratios that log an event when crossed. */
+export const BUDGET_THRESHOLDS = [0.8, 1] as const;
+
+/** The thresholds crossed by going from `before` to `after` (nano-USD) against `limit`. */
+export function crossedThresholds(before: number, after: number, limitNano: number): number[] {
+  return BUDGET_THRESHOLDS.filter((t) => before < t * limitNano && after >= t * limitNano);
+}

@@ -1,0 +1,39 @@
+/**
+ * Exact-match cache keys: SHA-256 of the scope, the model and the canonical JSON of the body
+ * (object keys sorted at every depth, so field order does not matter). Fields that do not
+ * change the answer are dropped: `stream` and `stream_options` (only non-streaming requests
+ * are cached), `user`, `metadata` and `store` (bookkeeping, not generation inputs).
+ */
+import { createHash } from "node:crypto";
+
+export const IGNORED_FIELDS: ReadonlySet<string> = new Set(["stream", "stream_options", "user", "metadata", "store"]);
+
+/** JSON with sorted keys; undefined members are skipped as JSON.stringify does. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
+  const obj = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(obj).sort()) {
+    if (obj[key] === undefined) continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(obj[key])}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/** The normalised body: ignored fields removed at the top level. */
+export function normaliseBody(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(body)) if (!IGNORED_FIELDS.has(key)) out[key] = body[key];
+  return out;
+}
+
+/**
+ * `scope` is `key:<name>` for per-key caches or `shared`; the route keeps chat and legacy
+ * completions apart.
+ */
+export function cacheKey(scope: string, route: string, model: string, body: Record<string, unknown>): string {
+  const hash = createHash("sha256");
+  hash.update(scope).update("\n").update(route).update("\n").update(model).update("\n").update(canonicalJson(normaliseBody(body)));
+  return hash.digest("hex");
+}

@@ -1,0 +1,100 @@
+/**
+ * Token estimates for reservation at admission: prompt tokens counted with a real BPE tokenizer
+ * (gpt-tokenizer, o200k_base, the GPT-4o/4.1 encoding; other providers' tokenizers differ a
+ * little, settlement corrects it) plus the completion budget the request asks for.
+ * The tokenizer (≈250 ms to load) is loaded only when a token limit exists.
+ */
+
+type Encoder = { countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number };
+
+let encoder: Encoder | null = null;
+/** Special tokens in user text are ordinary text here, never an error. */
+const PLAIN = { disallowedSpecial: new Set<string>() };
+
+/** Loads the tokenizer now (at startup when a token limit is configured). */
+export function loadTokenizer(): void {
+  encoder ??= require("gpt-tokenizer/cjs/encoding/o200k_base") as Encoder;
+}
+
+export function countTextTokens(text: string): number {
+  if (text.length === 0) return 0;
+  loadTokenizer();
+  return (encoder as Encoder).countTokens(text, PLAIN);
+}
+
+/** OpenAI's chat format: ~3 tokens of framing per message, 3 to prime the reply. */
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+/** A low-detail image costs 85 tokens; a fair floor for an image part. */
+const PER_IMAGE = 85;
+
+/** Collects the text of a message `content` (string, or an array of parts). */
+function contentText(content: unknown, parts: string[]): number {
+  if (typeof content === "string") {
+    parts.push(content);
+    return 0;
+  }
+  let images = 0;
+  if (Array.isArray(content)) {
+    for (const part of content) {
+      if (part === null || typeof part !== "object") continue;
+      const p = part as Record<string, unknown>;
+      if (typeof p.text === "string") parts.push(p.text);
+      else if (p.type === "image_url" || p.type === "input_image") images++;
+    }
+  }
+  return images;
+}
+
+/** Prompt tokens of a chat request: messages, names, tool calls and tool definitions. */
+export function countChatTokens(body: Record<string, unknown>): number {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  const parts: string[] = [];
+  let overhead = REPLY_PRIMING;
+  for (const message of messages) {
+    if (message === null || typeof message !== "object") continue;
+    const m = message as Record<string, unknown>;
+    overhead += PER_MESSAGE;
+    if (typeof m.role === "string") parts.push(m.role);
+    if (typeof m.name === "string") parts.push(m.name);
+    overhead += PER_IMAGE * contentText(m.content, parts);
+    if (m.tool_calls !== undefined) parts.push(JSON.stringify(m.tool_calls));
+  }
+  if (body.tools !== undefined) parts.push(JSON.stringify(body.tools));
+  if (body.functions !== undefined) parts.push(JSON.stringify(body.functions));
+  return overhead + countTextTokens(parts.join("\n"));
+}
+
+/** A prompt or embeddings input: string, strings, token ids, or arrays of token ids. */
+export function countInputTokens(input: unknown): number {
+  if (typeof input === "string") return countTextTokens(input);
+  if (!Array.isArray(input)) return 0;
+  if (input.every((x) => typeof x === "number")) return input.length;
+  let total = 0;
+  for (const item of input) total += countInputTokens(item);
+  return total;
+}
+
+function positiveInt(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
+}
+
+/** Completion tokens the request may produce: max_completion_tokens, max_tokens, or the default; times n. */
+export function completionBudget(body: Record<string, unknown>, defaultMaxTokens: number): number {
+  const max = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens) ?? defaultMaxTokens;
+  return max * (positiveInt(body.n) ?? 1);
+}
+
+/** Tokens to reserve for a request on `route`: prompt estimate plus completion budget. */
+export function estimateRequestTokens(route: string, body: Record<string, unknown>, defaultMaxTokens: number): { prompt: number; completion: number } {
+  switch (route) {
+    case "chat.completions":
+      return { prompt: countChatTokens(body), completion: completionBudget(body, defaultMaxTokens) };
+    case "completions":
+      return { prompt: countInputTokens(body.prompt), completion: completionBudget(body, defaultMaxTokens) };
+    case "embeddings":
+      return { prompt: countInputTokens(body.input), completion: 0 };
+    default:
+      return { prompt: 0, completion: 0 };
+  }
+}

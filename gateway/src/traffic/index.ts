@@ -1,0 +1,119 @@
+/**
+ * Builds the gateway's TrafficControl from config: client keys, per-IP limit, rate limits and
+ * budgets on the memory or Redis store (with local fallback), and the response cache.
+ * With none of them configured it is `passthrough` and costs the pipeline nothing.
+ */
+import type { Redis } from "ioredis";
+import { createAdminHandler } from "../admin/admin-api";
+import { KeyRegistry } from "../auth/registry";
+import { RuntimeKeyStore } from "../auth/runtime-keys";
+import { PriceTable } from "../budget/pricing";
+import type { ResponseCacheStore } from "../cache/cache-store";
+import { MemoryCache } from "../cache/memory-cache";
+import { RedisCache } from "../cache/redis-cache";
+import type { GatewayConfig } from "../config/schema";
+import { FailoverStore } from "../limits/failover-store";
+import { MemoryStore } from "../limits/memory-store";
+import { RedisStore } from "../limits/redis-store";
+import type { LimitStore } from "../limits/store";
+import { loadTokenizer } from "../limits/tokens";
+import { createRedisClient, waitForReady } from "../store/redis-client";
+import { Admitter } from "./admitter";
+import { noopLogger, noopMetrics, type LoggerPort, type TrafficMetrics } from "./metrics-port";
+import { GatewayTrafficControl, type TrafficParts } from "./traffic-control";
+
+export type { LoggerPort, TrafficMetrics, CounterPort, GaugePort } from "./metrics-port";
+export { noopLogger, noopMetrics } from "./metrics-port";
+export { GatewayTrafficControl } from "./traffic-control";
+export * from "./types";
+
+export interface TrafficDeps {
+  metrics?: TrafficMetrics;
+  logger?: LoggerPort;
+  env?: NodeJS.ProcessEnv;
+  /** How long startup waits for Redis before serving on local limits (default 2 s). */
+  redisReadyTimeoutMs?: number;
+  /** How often a degraded replica pings Redis to go back to shared limits (default 1 s). */
+  redisProbeIntervalMs?: number;
+  /** How often runtime keys are re-read from Redis (default 5 s): a disable reaches every replica within it. */
+  keyRefreshMs?: number;
+}
+
+function usesTokenLimits(config: GatewayConfig): boolean {
+  return config.keys.some((k) => k.limits.tokensPerMinute !== undefined) || Object.values(config.plans).some((p) => p.tokensPerMinute !== undefined) || (!!config.redis && !!config.auth.adminKey);
+}
+
+/**
+ * Synchronous, as the pipeline builds it at startup: the Redis connection and the first load
+ * of runtime keys finish in the background, and the first requests wait for them (up to
+ * `redisReadyTimeoutMs`); `ready()` resolves when that is over.
+ */
+export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = {}): GatewayTrafficControl {
+  const metrics = deps.metrics ?? noopMetrics;
+  const logger = deps.logger ?? noopLogger;
+  const closers: TrafficParts["closers"] = [];
+  const runtimeKeys = !!config.redis && !!config.auth.adminKey;
+  const needsRedis = !!config.redis && (config.limits.store === "redis" || (config.cache.enabled && config.cache.store === "redis") || runtimeKeys);
+
+  let client: Redis | null = null;
+  let connected: Promise<unknown> = Promise.resolve();
+  if (config.redis && needsRedis) {
+    const redis = createRedisClient(config.redis, { logger, metrics }, deps.env);
+    client = redis;
+    connected = waitForReady(redis, deps.redisReadyTimeoutMs ?? 2_000).then((ready) => {
+      if (!ready) logger.warn({ store: "redis" }, "redis not reachable at startup; starting anyway");
+    });
+  }
+  const prefix = config.redis?.keyPrefix ?? "aigw:";
+
+  const memory = new MemoryStore();
+  let limitStore: LimitStore = memory;
+  if (client && config.redis && config.limits.store === "redis") {
+    const redis = client;
+    limitStore = new FailoverStore(new RedisStore(redis, { prefix }), memory, {
+      failOpen: config.redis.failOpen,
+      probe: () => redis.ping(),
+      probeIntervalMs: deps.redisProbeIntervalMs ?? 1_000,
+      metrics,
+      logger,
+    });
+  }
+  closers.push(() => limitStore.close());
+
+  let runtime: RuntimeKeyStore | null = null;
+  if (client && runtimeKeys) {
+    const store = new RuntimeKeyStore(client, prefix, deps.keyRefreshMs ?? 5_000, () => metrics.storeErrors.inc({ store: "redis" }));
+    runtime = store;
+    connected = connected.then(() => store.start());
+    closers.push(() => store.close());
+  }
+  const registry = new KeyRegistry(config, runtime);
+  const authRequired = config.auth.required ?? registry.hasKeys;
+
+  let cache: TrafficParts["cache"] = null;
+  if (config.cache.enabled) {
+    const store: ResponseCacheStore = client && config.cache.store === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes);
+    cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: config.cache.store };
+    closers.push(() => store.close());
+  }
+
+  const perIp = config.auth.perIp ? { store: limitStore, requests: config.auth.perIp.requests, windowMs: config.auth.perIp.windowMs } : null;
+  const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: its spend counts as $0 (set pricing in config)"));
+  if (usesTokenLimits(config)) loadTokenizer();
+  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens });
+  const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger }) : null;
+
+  if (client) {
+    const redis = client;
+    closers.push(async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+  }
+  const passthrough = !authRequired && !registry.hasKeys && !perIp && !cache && !admin;
+  logger.info(
+    { passthrough, authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!perIp },
+    "traffic control ready",
+  );
+  const startup = client ? connected.then(() => undefined) : null;
+  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, metrics, logger, startup, closers });
+}

@@ -1,0 +1,141 @@
+/**
+ * The TrafficControl the pipeline calls: per-IP limit and key check (authenticate), model
+ * permission and limits (admit), and the response cache. Parts are built by ./index.ts.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { AdminHandler } from "../admin/admin-api";
+import { extractKey } from "../auth/extract";
+import type { KeyRegistry } from "../auth/registry";
+import type { ResolvedKey } from "../auth/key-record";
+import { cacheKey } from "../cache/cache-key";
+import { cacheDecision } from "../cache/cacheable";
+import type { ResponseCacheStore } from "../cache/cache-store";
+import { GatewayError } from "../errors";
+import { formatDuration, retryAfterHeaders } from "../limits/headers";
+import type { LimitStore } from "../limits/store";
+import { NOOP_ADMISSION, type Admitter } from "./admitter";
+import type { LoggerPort, TrafficMetrics } from "./metrics-port";
+import type { Admission, AdmissionRequest, CachedResponse, CacheLookup, ClientIdentity, TrafficControl } from "./types";
+
+export interface TrafficParts {
+  passthrough: boolean;
+  authRequired: boolean;
+  registry: KeyRegistry;
+  admitter: Admitter;
+  perIp: { store: LimitStore; requests: number; windowMs: number } | null;
+  cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis" } | null;
+  admin: AdminHandler | null;
+  metrics: TrafficMetrics;
+  logger: LoggerPort;
+  /** Settles once Redis is ready (or startup gave up waiting) and runtime keys are loaded. */
+  startup: Promise<void> | null;
+  /** Run by close(), in order. */
+  closers: (() => Promise<void> | void)[];
+}
+
+const NO_LOOKUP: CacheLookup = Object.freeze({ hit: null, key: null });
+
+export class GatewayTrafficControl implements TrafficControl {
+  readonly passthrough: boolean;
+  readonly handleAdmin: AdminHandler | null;
+  /** Non-null until startup is over: the first requests wait for it instead of racing Redis. */
+  private starting: Promise<void> | null;
+
+  constructor(private readonly parts: TrafficParts) {
+    this.passthrough = parts.passthrough;
+    this.starting = parts.startup;
+    void this.starting?.then(() => (this.starting = null));
+    const admin = parts.admin;
+    this.handleAdmin = admin && (async (req, res) => {
+      if (this.starting) await this.starting;
+      return admin(req, res);
+    });
+  }
+
+  /** Resolves once the stores are connected (or startup stopped waiting for Redis). */
+  async ready(): Promise<void> {
+    if (this.starting) await this.starting;
+  }
+
+  async authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null> {
+    if (this.starting) await this.starting;
+    const { perIp, registry, authRequired, metrics } = this.parts;
+    if (perIp) await this.checkPerIp(perIp, clientIp);
+    if (!authRequired && !registry.hasKeys) return null;
+    const secret = extractKey(headers);
+    if (secret === null) {
+      if (!authRequired) return null;
+      metrics.rejections.inc({ reason: "missing_key" });
+      throw new GatewayError("GW_ERR_INVALID_API_KEY", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or in the 'x-api-key' header.");
+    }
+    let resolved: ResolvedKey | null;
+    try {
+      resolved = await registry.resolve(secret);
+    } catch (err) {
+      metrics.storeErrors.inc({ store: "redis" });
+      metrics.rejections.inc({ reason: "store_unavailable" });
+      this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
+      throw new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]);
+    }
+    if (resolved) return resolved.identity;
+    if (!authRequired) return null;
+    metrics.rejections.inc({ reason: "invalid_key" });
+    throw new GatewayError("GW_ERR_INVALID_API_KEY", "Incorrect API key provided.");
+  }
+
+  private async checkPerIp(perIp: NonNullable<TrafficParts["perIp"]>, clientIp: string): Promise<void> {
+    const result = await perIp.store.admit({ budgets: [], rates: [{ key: `ip:${clientIp}`, limit: perIp.requests, periodMs: perIp.windowMs, cost: 1 }], concurrency: null });
+    if (result.allowed) return;
+    this.parts.metrics.rejections.inc({ reason: "per_ip" });
+    throw new GatewayError(
+      "GW_ERR_RATE_LIMITED",
+      `Too many requests from this address: limit ${perIp.requests} per ${formatDuration(perIp.windowMs)}. Please try again in ${formatDuration(result.retryAfterMs)}.`,
+      retryAfterHeaders(result.retryAfterMs),
+    );
+  }
+
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    if (this.starting) await this.starting;
+    const identity = request.identity;
+    if (!identity) return NOOP_ADMISSION;
+    if (identity.allowedModels && !identity.allowedModels.has(request.model)) {
+      this.parts.metrics.rejections.inc({ reason: "model_not_allowed" });
+      throw new GatewayError("GW_ERR_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${request.model}'.`, [], "model");
+    }
+    const key = this.parts.registry.forIdentity(identity);
+    if (!key || key.unlimited) return NOOP_ADMISSION;
+    return this.parts.admitter.admit(request, key);
+  }
+
+  async cacheLookup(request: AdmissionRequest, _rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup> {
+    const cache = this.parts.cache;
+    if (!cache || cacheDecision(request.route, request.body, request.stream, headers) === "bypass") return NO_LOOKUP;
+    if (this.starting) await this.starting;
+    const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyName ?? ""}`;
+    const key = cacheKey(scope, request.route, request.model, request.body);
+    let hit: CachedResponse | null = null;
+    try {
+      hit = await cache.store.get(key);
+    } catch (err) {
+      this.storeError(cache.kind, err, "cache look-up failed");
+    }
+    this.parts.metrics.cacheRequests.inc({ result: hit ? "hit" : "miss" });
+    return { hit, key };
+  }
+
+  cacheStore(key: string, response: CachedResponse): void {
+    const cache = this.parts.cache;
+    if (!cache || response.status !== 200) return;
+    cache.store.set(key, response, cache.ttlMs).catch((err: unknown) => this.storeError(cache.kind, err, "cache store failed"));
+  }
+
+  private storeError(store: string, err: unknown, message: string): void {
+    this.parts.metrics.storeErrors.inc({ store });
+    this.parts.logger.warn({ store, err: err instanceof Error ? err.message : String(err) }, message);
+  }
+
+  async close(): Promise<void> {
+    await this.ready();
+    for (const close of this.parts.closers) await close();
+  }
+}
