@@ -28,6 +28,12 @@ function remainingUnits(tat: number, now: number, limit: number, periodMs: numbe
   return Math.max(0, Math.min(limit, free));
 }
 
+/** The state of a limit without admitting anything (for a request another limit refused). */
+export function gcraStatus(storedTat: number | undefined, now: number, limit: number, periodMs: number): { remaining: number; resetMs: number } {
+  const tat = storedTat === undefined || storedTat < now ? now : storedTat;
+  return { remaining: remainingUnits(tat, now, limit, periodMs), resetMs: tat - now };
+}
+
 /** Decides one request of `cost` units; `storedTat` is undefined when nothing is stored. */
 export function gcraAdmit(storedTat: number | undefined, now: number, limit: number, periodMs: number, cost: number): GcraDecision {
   const interval = periodMs / limit;

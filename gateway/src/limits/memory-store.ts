@@ -2,7 +2,7 @@
  * The in-process limit store: one replica, or the local fallback while Redis is unreachable.
  * Plain Maps and the pure GCRA functions; a periodic sweep drops state that has expired.
  */
-import { gcraAdjust, gcraAdmit } from "./gcra";
+import { gcraAdjust, gcraAdmit, gcraStatus } from "./gcra";
 import type { AdmitInput, AdmitResult, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -54,8 +54,10 @@ export class MemoryStore implements LimitStore {
       input.rates.forEach((rate, i) => this.tats.set(rate.key, decisions[i].tat));
       if (conc) this.slots.set(conc.key, (this.slots.get(conc.key) ?? 0) + 1);
     }
-    // A refused request leaves every limit untouched: report the state it would have used.
-    const rates: RateStatus[] = decisions.map((d) => ({ remaining: d.remaining, resetMs: d.resetMs }));
+    // A refused request leaves every limit untouched: report them as they stand.
+    const rates: RateStatus[] = allowed
+      ? decisions.map((d) => ({ remaining: d.remaining, resetMs: d.resetMs }))
+      : input.rates.map((rate) => gcraStatus(this.tats.get(rate.key), now, rate.limit, rate.periodMs));
     return { allowed, failed, retryAfterMs: allowed ? 0 : retryAfterMs, rates, spentNano, store: this };
   }
 

@@ -37,6 +37,8 @@ export interface TrafficDeps {
   redisProbeIntervalMs?: number;
   /** How often runtime keys are re-read from Redis (default 5 s): a disable reaches every replica within it. */
   keyRefreshMs?: number;
+  /** The clock of the in-process stores (tests); Redis uses its own TIME. */
+  now?: () => number;
 }
 
 function usesTokenLimits(config: GatewayConfig): boolean {
@@ -66,7 +68,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   }
   const prefix = config.redis?.keyPrefix ?? "aigw:";
 
-  const memory = new MemoryStore();
+  const memory = new MemoryStore(deps.now);
   let limitStore: LimitStore = memory;
   if (client && config.redis && config.limits.store === "redis") {
     const redis = client;
@@ -92,7 +94,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   let cache: TrafficParts["cache"] = null;
   if (config.cache.enabled) {
-    const store: ResponseCacheStore = client && config.cache.store === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes);
+    const store: ResponseCacheStore = client && config.cache.store === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes, deps.now);
     cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: config.cache.store };
     closers.push(() => store.close());
   }
@@ -100,7 +102,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   const perIp = config.auth.perIp ? { store: limitStore, requests: config.auth.perIp.requests, windowMs: config.auth.perIp.windowMs } : null;
   const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: its spend counts as $0 (set pricing in config)"));
   if (usesTokenLimits(config)) loadTokenizer();
-  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens });
+  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
   const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger }) : null;
 
   if (client) {

@@ -1,0 +1,52 @@
+/** Price table and monthly spend bookkeeping. */
+import { DEFAULT_PRICES, PriceTable, usdToNano } from "../../../gateway/src/budget/pricing";
+import { crossedThresholds, keySpendKey, monthOf, teamSpendKey } from "../../../gateway/src/budget/spend";
+
+describe("PriceTable", () => {
+  it("ships the source articles' example output prices", () => {
+    expect(DEFAULT_PRICES["gpt-4.1"].outputPerMTok).toBe(8);
+    expect(DEFAULT_PRICES["claude-sonnet-4.5"].outputPerMTok).toBe(15);
+    expect(DEFAULT_PRICES["gemini-2.5-flash"].outputPerMTok).toBe(2.5);
+    expect(DEFAULT_PRICES["deepseek-v3.2"].outputPerMTok).toBe(0.42);
+  });
+
+  it("costs usage in integer nano-USD", () => {
+    const prices = new PriceTable();
+    // 1M input tokens of gpt-4.1 at $2 plus 1M output at $8 = $10.
+    expect(prices.costNano(1_000_000, 1_000_000, "gpt-4.1")).toBe(usdToNano(10));
+    expect(prices.costNano(1, 0, "deepseek-v3.2")).toBe(280);
+    expect(prices.costNano(0, 1, "deepseek-v3.2")).toBe(420);
+  });
+
+  it("prices dated variants as their base model, and config overrides the defaults", () => {
+    const prices = new PriceTable({ "gpt-4o": { inputPerMTok: 1, outputPerMTok: 1 }, "mock-gpt": { inputPerMTok: 1000, outputPerMTok: 2000 } });
+    expect(prices.priceOf("gpt-4o-2024-08-06")).toEqual({ inputPerMTok: 1, outputPerMTok: 1 });
+    expect(prices.priceOf("gpt-4o-mini-2024-07-18")).toEqual(DEFAULT_PRICES["gpt-4o-mini"]);
+    expect(prices.costNano(1, 1, "upstream-name", "mock-gpt")).toBe(3_000_000);
+  });
+
+  it("prices unknown models at 0 and reports each once", () => {
+    const unknown: string[] = [];
+    const prices = new PriceTable({}, (m) => unknown.push(m));
+    expect(prices.costNano(100, 100, "mystery")).toBe(0);
+    expect(prices.costNano(100, 100, "mystery")).toBe(0);
+    expect(unknown).toEqual(["mystery"]);
+  });
+});
+
+describe("spend bookkeeping", () => {
+  it("keys spend by calendar month, UTC", () => {
+    expect(monthOf(Date.UTC(2025, 0, 31, 23, 59, 59))).toBe("2025-01");
+    expect(monthOf(Date.UTC(2025, 1, 1, 0, 0, 0))).toBe("2025-02");
+    expect(keySpendKey("alice", "2025-02")).toBe("spend:alice:2025-02");
+    expect(teamSpendKey("research", "2025-02")).toBe("teamspend:research:2025-02");
+  });
+
+  it("reports each threshold once, when crossed", () => {
+    expect(crossedThresholds(0, 79, 100)).toEqual([]);
+    expect(crossedThresholds(79, 80, 100)).toEqual([0.8]);
+    expect(crossedThresholds(80, 99, 100)).toEqual([]);
+    expect(crossedThresholds(70, 120, 100)).toEqual([0.8, 1]);
+    expect(crossedThresholds(100, 130, 100)).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+/** Token estimates for reservation: a real tokenizer plus the requested completion budget. */
+import { completionBudget, countChatTokens, countInputTokens, countTextTokens, estimateRequestTokens } from "../../../gateway/src/limits/tokens";
+
+describe("token estimates", () => {
+  it("counts text with the o200k tokenizer", () => {
+    expect(countTextTokens("")).toBe(0);
+    expect(countTextTokens("hello world")).toBe(2);
+    // Special-token text is ordinary text for counting, never an error.
+    expect(countTextTokens("a <|endoftext|> b")).toBeGreaterThan(3);
+  });
+
+  it("counts chat messages with per-message framing, names, parts and tools", () => {
+    const one = countChatTokens({ messages: [{ role: "user", content: "hello world" }] });
+    // 3 reply priming + 3 framing + "user\nhello world"
+    expect(one).toBe(3 + 3 + countTextTokens("user\nhello world"));
+    const parts = countChatTokens({ messages: [{ role: "user", content: [{ type: "text", text: "hello world" }, { type: "image_url", image_url: { url: "data:" } }] }] });
+    expect(parts).toBe(one + 85);
+    const withTools = countChatTokens({ messages: [{ role: "user", content: "hello world" }], tools: [{ type: "function", function: { name: "lookup", parameters: {} } }] });
+    expect(withTools).toBeGreaterThan(one + 5);
+    expect(countChatTokens({ messages: "nonsense" })).toBe(3);
+  });
+
+  it("counts prompts and embedding inputs in every accepted shape", () => {
+    expect(countInputTokens("hello world")).toBe(2);
+    expect(countInputTokens(["hello world", "hello world"])).toBe(4);
+    expect(countInputTokens([1, 2, 3])).toBe(3);
+    expect(countInputTokens([[1, 2], [3]])).toBe(3);
+    expect(countInputTokens(null)).toBe(0);
+  });
+
+  it("reserves max_completion_tokens, else max_tokens, else the default, times n", () => {
+    expect(completionBudget({ max_completion_tokens: 50, max_tokens: 10 }, 1024)).toBe(50);
+    expect(completionBudget({ max_tokens: 10, n: 3 }, 1024)).toBe(30);
+    expect(completionBudget({ max_tokens: -1 }, 1024)).toBe(1024);
+    expect(completionBudget({}, 256)).toBe(256);
+  });
+
+  it("estimates by route", () => {
+    expect(estimateRequestTokens("embeddings", { input: "hello world", max_tokens: 99 }, 1024)).toEqual({ prompt: 2, completion: 0 });
+    expect(estimateRequestTokens("completions", { prompt: "hello world", max_tokens: 7 }, 1024)).toEqual({ prompt: 2, completion: 7 });
+    expect(estimateRequestTokens("images.generations", { prompt: "a cat" }, 1024)).toEqual({ prompt: 0, completion: 0 });
+    expect(estimateRequestTokens("chat.completions", { messages: [{ role: "user", content: "hi" }] }, 100).completion).toBe(100);
+  });
+});
