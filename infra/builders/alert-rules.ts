@@ -1,0 +1,189 @@
+/**
+ * The gateway's Prometheus alert rules, as plain data. The same groups go into the PrometheusRule
+ * and into the files `promtool check rules` / `promtool test rules` read in the tests, so what is
+ * tested is what is deployed. Expressions use the gateway's metric names (gateway/src/metrics/
+ * names.ts) plus the few series cAdvisor, kube-state-metrics and Prometheus itself provide.
+ */
+import { METRICS } from "../../gateway/src/metrics/names";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: AlertRule[];
+}
+
+export interface AlertThresholds {
+  /** p95 of the whole request duration, per model (the source article: 1s). */
+  latencyP95Seconds: number;
+  /** Share of requests answered with a 5xx. */
+  errorRatio: number;
+  /** Working set over the container's memory limit. */
+  memoryLimitRatio: number;
+  /** Rate-limit rejections per answered request. */
+  rateLimitRejectionRatio: number;
+  /** Share of a key's or team's monthly budget spent. */
+  budgetUsedRatio: number;
+}
+
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
+  latencyP95Seconds: 1,
+  errorRatio: 0.01,
+  memoryLimitRatio: 0.9,
+  rateLimitRejectionRatio: 0.05,
+  budgetUsedRatio: 0.8,
+};
+
+/** `aigw_rejections_total{reason}` values that mean "a rate limit said no" (budget is its own alert). */
+export const RATE_LIMIT_REASONS = ["rate_limit_requests", "rate_limit_tokens", "concurrency", "per_ip"];
+
+/** Series the rules read that the gateway does not export, and who does. */
+export const EXTERNAL_METRICS: Record<string, string> = {
+  container_memory_working_set_bytes: "cAdvisor (kubelet)",
+  kube_pod_container_resource_limits: "kube-state-metrics",
+  up: "Prometheus (one per scrape target)",
+};
+
+export interface AlertRuleOptions {
+  /** Namespace the gateway runs in: every series is filtered on it. */
+  namespace: string;
+  /** The `job` label of the gateway's series: with a ServiceMonitor, the Service's name. */
+  job: string;
+  /** The gateway container's name, for the cAdvisor and kube-state-metrics series. */
+  container?: string;
+  thresholds?: Partial<AlertThresholds>;
+  rateLimitReasons?: readonly string[];
+  /** Added to every alert's labels (routing in Alertmanager: team, env...). */
+  extraLabels?: Record<string, string>;
+  /** When set, every alert gets `runbook_url: <base>#<alert name in lower case>`. */
+  runbookBaseUrl?: string;
+}
+
+const histogram = (name: string) => `${name}_bucket`;
+/** 0.07 as "7", not "7.000000000000001". */
+const pct = (ratio: number) => String(Number((ratio * 100).toFixed(4)));
+
+export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
+  const t = { ...DEFAULT_ALERT_THRESHOLDS, ...o.thresholds };
+  const sel = `namespace="${o.namespace}",job="${o.job}"`;
+  const pod = `namespace="${o.namespace}",container="${o.container ?? "gateway"}"`;
+  const reasons = (o.rateLimitReasons ?? RATE_LIMIT_REASONS).join("|");
+  const m = METRICS;
+
+  const rule = (
+    alert: string,
+    severity: "warning" | "critical",
+    expr: string,
+    forDuration: string,
+    summary: string,
+    description: string,
+  ): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { ...o.extraLabels, severity },
+    annotations: {
+      summary,
+      description,
+      ...(o.runbookBaseUrl ? { runbook_url: `${o.runbookBaseUrl}#${alert.toLowerCase()}` } : {}),
+    },
+  });
+
+  const traffic: AlertRule[] = [
+    rule(
+      "AiGatewayHighLatencyP95",
+      "warning",
+      `histogram_quantile(0.95, sum by (le, model) (rate(${histogram(m.requestDuration.name)}{${sel}}[5m]))) > ${t.latencyP95Seconds}`,
+      "5m",
+      `p95 latency of model {{ $labels.model }} is above ${t.latencyP95Seconds}s`,
+      "p95 request duration over 5m is {{ $value | humanizeDuration }}.",
+    ),
+    rule(
+      "AiGatewayHighErrorRate",
+      "critical",
+      `sum(rate(${m.requests.name}{${sel},status=~"5.."}[5m])) / sum(rate(${m.requests.name}{${sel}}[5m])) > ${t.errorRatio}`,
+      "2m",
+      `More than ${pct(t.errorRatio)}% of gateway requests fail`,
+      "{{ $value | humanizePercentage }} of requests were answered with a 5xx over 5m.",
+    ),
+    rule(
+      "AiGatewayRateLimitPressure",
+      "warning",
+      `sum by (reason) (rate(${m.rejections.name}{${sel},reason=~"${reasons}"}[5m])) / ignoring (reason) group_left sum(rate(${m.requests.name}{${sel}}[5m])) > ${t.rateLimitRejectionRatio}`,
+      "10m",
+      "Rate limiting ({{ $labels.reason }}) is refusing a rising share of requests",
+      "Rejections by {{ $labels.reason }} are {{ $value | humanizePercentage }} of answered requests over 5m.",
+    ),
+    rule(
+      "AiGatewayKeyBudgetHigh",
+      "warning",
+      `max by (key, team) (${m.budgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
+      "5m",
+      `Key {{ $labels.key }} has spent over ${pct(t.budgetUsedRatio)}% of its monthly budget`,
+      "Key {{ $labels.key }} (team {{ $labels.team }}) has spent {{ $value | humanizePercentage }} of its budget.",
+    ),
+    rule(
+      "AiGatewayTeamBudgetHigh",
+      "warning",
+      `max by (team) (${m.teamBudgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
+      "5m",
+      `Team {{ $labels.team }} has spent over ${pct(t.budgetUsedRatio)}% of its monthly budget`,
+      "Team {{ $labels.team }} has spent {{ $value | humanizePercentage }} of its budget.",
+    ),
+  ];
+
+  const health: AlertRule[] = [
+    rule(
+      "AiGatewayTargetDown",
+      "warning",
+      // Each pod checks targets itself: a target is down when no pod sees it healthy.
+      `max by (model, target) (${m.targetUp.name}{${sel}}) == 0`,
+      "5m",
+      "Upstream target {{ $labels.target }} of model {{ $labels.model }} is down",
+      "No gateway pod has seen target {{ $labels.target }} healthy for 5m; traffic goes to the model's other targets.",
+    ),
+    rule(
+      "AiGatewayModelUnavailable",
+      "critical",
+      `max by (model) (${m.modelHealthyTargets.name}{${sel}}) == 0`,
+      "1m",
+      "Model {{ $labels.model }} has no healthy target",
+      "Requests for {{ $labels.model }} fail or go to its fallbacks; its pods report not ready.",
+    ),
+    rule(
+      "AiGatewayPodMemoryHigh",
+      "warning",
+      `max by (namespace, pod, container) (container_memory_working_set_bytes{${pod}}) / max by (namespace, pod, container) (kube_pod_container_resource_limits{${pod},resource="memory"}) > ${t.memoryLimitRatio}`,
+      "5m",
+      `Gateway pod {{ $labels.pod }} uses over ${pct(t.memoryLimitRatio)}% of its memory limit`,
+      "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit; it will be OOM-killed at 100%.",
+    ),
+    rule(
+      "AiGatewayInstanceDown",
+      "warning",
+      `up{${sel}} == 0`,
+      "5m",
+      "Prometheus cannot scrape gateway pod {{ $labels.pod }}",
+      "The /metrics endpoint of {{ $labels.pod }} has been unreachable for 5m.",
+    ),
+    rule(
+      "AiGatewaySharedStoreFallback",
+      "warning",
+      `max(${m.storeFallback.name}{${sel}}) > 0`,
+      "2m",
+      "Gateway pods run on local limits: the shared store is unreachable",
+      "Rate limits, budgets and cache are per pod until Redis is reachable again.",
+    ),
+  ];
+
+  return [
+    { name: `ai-gateway.${o.namespace}.traffic`, rules: traffic },
+    { name: `ai-gateway.${o.namespace}.health`, rules: health },
+  ];
+}

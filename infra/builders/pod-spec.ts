@@ -1,0 +1,143 @@
+/**
+ * The gateway's pod template: one container running as a non-root user on a read-only root
+ * filesystem, config mounted from the ConfigMap, secrets as env vars from the Secret, probes on
+ * the gateway's health endpoints and a preStop sleep ahead of SIGTERM (see shutdown.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type PodTemplateSpec = k8s.types.input.core.v1.PodTemplateSpec;
+type ResourceRequirements = k8s.types.input.core.v1.ResourceRequirements;
+
+export const CONTAINER_NAME = "gateway";
+export const CONFIG_DIR = "/etc/ai-gateway";
+export const CONFIG_FILE = "config.yaml";
+export const CONFIG_PATH = `${CONFIG_DIR}/${CONFIG_FILE}`;
+/** The image's non-root user (node:20's `node`); numeric so that runAsNonRoot can verify it. */
+export const GATEWAY_UID = 1000;
+export const PORT_NAME = "http";
+
+export const DEFAULT_GATEWAY_RESOURCES = {
+  requests: { cpu: "500m", memory: "512Mi" },
+  limits: { cpu: "1000m", memory: "1Gi" },
+};
+
+export interface GatewayPodOptions {
+  image: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  configMapName: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  serviceAccountName: pulumi.Input<string>;
+  /** Labels the pods carry (selector labels included). */
+  labels: Record<string, string>;
+  /** Labels the topology spread counts pods by: the Deployment's selector. */
+  selector: Record<string, string>;
+  /** sha256 of the config YAML: changing it changes the template, which rolls the pods. */
+  configChecksum: pulumi.Input<string>;
+  preStopSeconds: pulumi.Input<number>;
+  terminationGracePeriodSeconds: pulumi.Input<number>;
+  resources?: pulumi.Input<ResourceRequirements>;
+  /** Plain (non-secret) env vars, e.g. NODE_OPTIONS. */
+  env?: Record<string, pulumi.Input<string>>;
+  /** `ScheduleAnyway` (default) or `DoNotSchedule` for the spread across nodes. */
+  spreadWhenUnsatisfiable?: pulumi.Input<string>;
+}
+
+/** Annotations that make a Prometheus using pod annotations (not the ServiceMonitor) scrape it. */
+export function scrapeAnnotations(port: pulumi.Input<number>): Record<string, pulumi.Input<string>> {
+  return {
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": pulumi.output(port).apply(String),
+    "prometheus.io/path": "/metrics",
+  };
+}
+
+export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
+  const spread = (topologyKey: string, whenUnsatisfiable: pulumi.Input<string>) => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable,
+    labelSelector: { matchLabels: o.selector },
+  });
+  return {
+    serviceAccountName: o.serviceAccountName,
+    // The gateway never calls the Kubernetes API.
+    automountServiceAccountToken: false,
+    terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: GATEWAY_UID,
+      runAsGroup: GATEWAY_UID,
+      fsGroup: GATEWAY_UID,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    topologySpreadConstraints: [
+      spread("kubernetes.io/hostname", o.spreadWhenUnsatisfiable ?? "ScheduleAnyway"),
+      // Zones are best effort: single-zone clusters have no such label spread to make.
+      spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
+    ],
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        image: o.image,
+        imagePullPolicy: "IfNotPresent",
+        ports: [{ name: PORT_NAME, containerPort: o.port, protocol: "TCP" }],
+        env: [
+          { name: "GATEWAY_CONFIG", value: CONFIG_PATH },
+          { name: "NODE_ENV", value: "production" },
+          ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })),
+        ],
+        envFrom: [{ secretRef: { name: o.secretName } }],
+        resources: o.resources ?? DEFAULT_GATEWAY_RESOURCES,
+        livenessProbe: {
+          httpGet: { path: "/healthz", port: PORT_NAME },
+          periodSeconds: 10,
+          timeoutSeconds: 3,
+          failureThreshold: 3,
+        },
+        readinessProbe: {
+          httpGet: { path: "/readyz", port: PORT_NAME },
+          periodSeconds: 5,
+          timeoutSeconds: 3,
+          failureThreshold: 2,
+        },
+        // Give a slow start (first health checks of every target) time before liveness counts.
+        startupProbe: {
+          httpGet: { path: "/healthz", port: PORT_NAME },
+          periodSeconds: 2,
+          failureThreshold: 30,
+        },
+        lifecycle: {
+          // Endpoint removal and ingress reloads lag the pod's deletion: keep serving meanwhile.
+          preStop: { exec: { command: ["/bin/sleep", pulumi.output(o.preStopSeconds).apply(String)] } },
+        },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: [
+          { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+          { name: "tmp", mountPath: "/tmp" },
+        ],
+      },
+    ],
+    volumes: [
+      { name: "config", configMap: { name: o.configMapName, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
+      // The only writable place on a read-only root filesystem.
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ],
+  };
+}
+
+export function buildGatewayPodTemplate(o: GatewayPodOptions): PodTemplateSpec {
+  return {
+    metadata: {
+      labels: o.labels,
+      annotations: { ...scrapeAnnotations(o.port), "checksum/config": o.configChecksum },
+    },
+    spec: buildGatewayPodSpec(o),
+  };
+}

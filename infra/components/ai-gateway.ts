@@ -1,0 +1,213 @@
+/**
+ * The whole gateway deployment in one component: namespace, image, Redis, config and Secret,
+ * Deployment with Service and PDB, HPA, alerts, ingress and network policies. Each part is its own
+ * component and can be used alone; this one wires their outputs together and checks, before
+ * creating anything, the settings that only make sense together.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { GatewayConfigInput } from "../../gateway/src/config/schema";
+import { buildGatewayConfigDocument } from "../builders/gateway-config-doc";
+import { CONTROLLER_TUNING_DEFAULTS, proxyReadTimeoutFor } from "../builders/ingress";
+import { AlertRules, type AlertRulesArgs } from "./alert-rules";
+import { checkAutoscalerArgs, GatewayAutoscaler, type GatewayAutoscalerArgs } from "./gateway-autoscaler";
+import { GatewayConfig } from "./gateway-config";
+import { GatewayDeployment, type GatewayDeploymentArgs } from "./gateway-deployment";
+import { checkGatewayImageArgs, GatewayImage, type GatewayImageArgs } from "./gateway-image";
+import { checkIngressTuningArgs, IngressTuning, type IngressTuningArgs } from "./ingress-tuning";
+import { GatewayNetworkPolicy, type GatewayNetworkPolicyArgs } from "./network-policy";
+import { checkRedisArgs, Redis, type RedisArgs } from "./redis";
+
+type Wired<T, K extends keyof T> = Omit<T, K | "instance">;
+
+export interface AiGatewayArgs {
+  namespace: pulumi.Input<string>;
+  /** Create the namespace, with Pod Security `restricted` enforced (default true). */
+  createNamespace?: boolean;
+  image: GatewayImageArgs;
+  /** The gateway config (see GatewayConfig): checked when the program runs. */
+  config: GatewayConfigInput;
+  upstreamKeys?: Record<string, pulumi.Input<string>>;
+  adminKey?: pulumi.Input<string>;
+  extraSecretEnv?: Record<string, pulumi.Input<string>>;
+  /** A fixed replica count (exclusive with autoscaling). */
+  replicas?: pulumi.Input<number>;
+  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName">;
+  deployment?: Pick<
+    GatewayDeploymentArgs,
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable"
+  >;
+  /** Shared state for the replicas; without it the gateway keeps limits in memory per pod. */
+  redis?: Wired<RedisArgs, "namespace">;
+  monitoring?: Wired<AlertRulesArgs, "namespace" | "serviceName" | "serviceSelector">;
+  ingress?: Wired<IngressTuningArgs, "namespace" | "serviceName" | "servicePort">;
+  networkPolicy?: Wired<GatewayNetworkPolicyArgs, "namespace" | "gatewaySelector" | "gatewayPort" | "redis">;
+}
+
+export class AiGateway extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly image: GatewayImage;
+  public readonly redis: Redis | undefined;
+  public readonly config: GatewayConfig;
+  public readonly gateway: GatewayDeployment;
+  public readonly autoscaler: GatewayAutoscaler | undefined;
+  public readonly alerts: AlertRules | undefined;
+  public readonly ingress: IngressTuning | undefined;
+  public readonly networkPolicy: GatewayNetworkPolicy | undefined;
+  public readonly imageReference: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly serviceUrl: pulumi.Output<string>;
+  public readonly ingressHost: pulumi.Output<string | undefined>;
+  public readonly ingressUrl: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: AiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-gateway:index:AiGateway", name, {}, opts);
+
+    // Every check first: nothing is created when the arguments are wrong.
+    if (args.replicas !== undefined && args.autoscaling !== undefined) {
+      throw new Error("AiGateway: set replicas or autoscaling, not both (the HPA owns the count)");
+    }
+    checkGatewayImageArgs(args.image);
+    if (args.redis) checkRedisArgs(args.redis);
+    if (args.autoscaling) checkAutoscalerArgs(args.autoscaling);
+    if (args.ingress) checkIngressTuningArgs(args.ingress);
+    const config: GatewayConfigInput = args.ingress
+      ? // Behind the ingress the client address is in X-Forwarded-For (per-IP limits need it).
+        { ...args.config, server: { ...args.config.server, trustProxy: args.config.server?.trustProxy ?? true } }
+      : args.config;
+    const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
+    const effective = buildGatewayConfigDocument(config, {
+      upstreamKeyRefs: Object.keys(args.upstreamKeys ?? {}),
+      redis: args.redis ? { password: redisPassword } : undefined,
+      adminKey: args.adminKey !== undefined,
+      extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
+    }).effective;
+    const upstreamIdle = args.ingress?.controllerTuning
+      ? args.ingress.controllerTuning.upstreamKeepaliveTimeoutSeconds ?? CONTROLLER_TUNING_DEFAULTS.upstreamKeepaliveTimeoutSeconds
+      : undefined;
+    if (typeof upstreamIdle === "number" && upstreamIdle * 1000 >= effective.server.keepAliveTimeoutMs) {
+      throw new Error(
+        `AiGateway: the ingress controller's upstream keepalive timeout (${upstreamIdle}s) must be shorter than the gateway's ` +
+          `server.keepAliveTimeoutMs (${effective.server.keepAliveTimeoutMs}ms), or nginx reuses connections the gateway is closing`,
+      );
+    }
+
+    const child = { parent: this };
+    if (args.createNamespace ?? true) {
+      const ns = new k8s.core.v1.Namespace(
+        `${name}-namespace`,
+        {
+          metadata: {
+            name: args.namespace,
+            labels: {
+              "app.kubernetes.io/part-of": "ai-gateway",
+              // Every pod here (gateway, Redis) meets the restricted profile; enforce it.
+              "pod-security.kubernetes.io/enforce": "restricted",
+              "pod-security.kubernetes.io/warn": "restricted",
+            },
+          },
+        },
+        child,
+      );
+      this.namespace = ns.metadata.name;
+    } else {
+      this.namespace = pulumi.output(args.namespace);
+    }
+    const namespace = this.namespace;
+
+    this.image = new GatewayImage(`${name}-image`, args.image, child);
+
+    this.redis = args.redis ? new Redis(`${name}-redis`, { ...args.redis, namespace, instance: name }, child) : undefined;
+
+    this.config = new GatewayConfig(
+      `${name}-config`,
+      {
+        namespace,
+        config,
+        upstreamKeys: args.upstreamKeys,
+        adminKey: args.adminKey,
+        extraSecretEnv: args.extraSecretEnv,
+        redis: this.redis ? { url: this.redis.url, password: this.redis.password } : undefined,
+        instance: name,
+      },
+      child,
+    );
+
+    this.gateway = new GatewayDeployment(
+      name,
+      {
+        ...args.deployment,
+        namespace,
+        image: this.image.imageReference,
+        configMapName: this.config.configMapName,
+        secretName: this.config.secretName,
+        configChecksum: this.config.checksum,
+        port: effective.server.port,
+        replicas: args.replicas,
+        shutdownGraceMs: effective.server.shutdownGraceMs,
+        instance: name,
+      },
+      child,
+    );
+
+    this.autoscaler = args.autoscaling
+      ? new GatewayAutoscaler(
+          `${name}-autoscaler`,
+          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, instance: name },
+          child,
+        )
+      : undefined;
+
+    this.alerts = args.monitoring
+      ? new AlertRules(
+          `${name}-alerts`,
+          { ...args.monitoring, namespace, serviceName: this.gateway.serviceName, serviceSelector: this.gateway.selector, instance: name },
+          child,
+        )
+      : undefined;
+
+    this.ingress = args.ingress
+      ? new IngressTuning(
+          `${name}-ingress`,
+          {
+            ...args.ingress,
+            readTimeoutSeconds: args.ingress.readTimeoutSeconds ?? proxyReadTimeoutFor(effective),
+            namespace,
+            serviceName: this.gateway.serviceName,
+            servicePort: this.gateway.servicePort,
+            instance: name,
+          },
+          child,
+        )
+      : undefined;
+
+    this.networkPolicy = args.networkPolicy
+      ? new GatewayNetworkPolicy(
+          `${name}-netpol`,
+          {
+            ...args.networkPolicy,
+            namespace,
+            gatewaySelector: this.gateway.selector,
+            gatewayPort: effective.server.port,
+            redis: this.redis?.selector ? { selector: this.redis.selector, port: this.redis.port } : undefined,
+            instance: name,
+          },
+          child,
+        )
+      : undefined;
+
+    this.imageReference = this.image.imageReference;
+    this.serviceName = this.gateway.serviceName;
+    this.serviceUrl = this.gateway.serviceUrl;
+    this.ingressHost = this.ingress ? this.ingress.host : pulumi.output(undefined);
+    this.ingressUrl = this.ingress ? this.ingress.url : pulumi.output(undefined);
+    this.registerOutputs({
+      namespace: this.namespace,
+      imageReference: this.imageReference,
+      serviceName: this.serviceName,
+      serviceUrl: this.serviceUrl,
+      ingressHost: this.ingressHost,
+      ingressUrl: this.ingressUrl,
+    });
+  }
+}

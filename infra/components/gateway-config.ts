@@ -1,0 +1,91 @@
+/**
+ * The gateway's configuration in the cluster: a ConfigMap with the YAML (checked with the gateway's
+ * own loader when the component is built, so a wrong config fails `pulumi preview`) and a Secret
+ * with every value the YAML's `${VAR}` placeholders name: upstream keys, Redis URL and password,
+ * admin key. Both are auto-named: a change creates a new object under a new name, the Deployment
+ * points at it, and the pods roll (the checksum annotation does the same for the ConfigMap).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { GatewayConfig as ValidGatewayConfig, GatewayConfigInput } from "../../gateway/src/config/schema";
+import { buildGatewayConfigDocument, SECRET_ENV, type GatewayConfigDocument } from "../builders/gateway-config-doc";
+import { componentLabels } from "../builders/labels";
+import { CONFIG_FILE } from "../builders/pod-spec";
+
+export interface GatewayConfigArgs {
+  namespace: pulumi.Input<string>;
+  /**
+   * The gateway config, typed as the gateway reads it. A plain value on purpose: it is validated
+   * while the program runs, and its port and timeouts shape the other resources.
+   */
+  config: GatewayConfigInput;
+  /** Upstream API keys by `model/target`; each target's apiKey becomes `${UPSTREAM_KEY_<MODEL>_<TARGET>}`. */
+  upstreamKeys?: Record<string, pulumi.Input<string>>;
+  /** The admin API key (>= 16 characters); the admin API is off without it. */
+  adminKey?: pulumi.Input<string>;
+  /** The Redis the gateway shares state through. */
+  redis?: { url: pulumi.Input<string>; password?: pulumi.Input<string> };
+  /** Further secret env vars, for `${VAR}` placeholders written in the config itself. */
+  extraSecretEnv?: Record<string, pulumi.Input<string>>;
+  /** The instance name the labels carry (defaults to this component's name). */
+  instance?: string;
+}
+
+export class GatewayConfig extends pulumi.ComponentResource {
+  public readonly configMap: k8s.core.v1.ConfigMap;
+  public readonly secret: k8s.core.v1.Secret;
+  public readonly configMapName: pulumi.Output<string>;
+  public readonly secretName: pulumi.Output<string>;
+  /** sha256 of the YAML, for the pod template's `checksum/config` annotation. */
+  public readonly checksum: pulumi.Output<string>;
+  /** The rendered document (YAML, env names) and the config as the gateway will load it. */
+  public readonly document: GatewayConfigDocument;
+  public readonly effectiveConfig: ValidGatewayConfig;
+
+  constructor(name: string, args: GatewayConfigArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-gateway:kubernetes:GatewayConfig", name, {}, opts);
+    // Throws the gateway's ConfigError, listing every problem, before any resource exists.
+    this.document = buildGatewayConfigDocument(args.config, {
+      upstreamKeyRefs: Object.keys(args.upstreamKeys ?? {}),
+      redis: args.redis ? { password: args.redis.password !== undefined } : undefined,
+      adminKey: args.adminKey !== undefined,
+      extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
+    });
+    this.effectiveConfig = this.document.effective;
+    const labels = componentLabels(args.instance ?? name, "gateway");
+
+    this.configMap = new k8s.core.v1.ConfigMap(
+      `${name}-configmap`,
+      { metadata: { namespace: args.namespace, labels }, data: { [CONFIG_FILE]: this.document.yaml } },
+      { parent: this },
+    );
+
+    const secretData: Record<string, pulumi.Input<string>> = {};
+    for (const [ref, env] of Object.entries(this.document.upstreamKeyEnv)) secretData[env] = args.upstreamKeys![ref];
+    if (args.redis) {
+      secretData[SECRET_ENV.redisUrl] = args.redis.url;
+      if (args.redis.password !== undefined) secretData[SECRET_ENV.redisPassword] = args.redis.password;
+    }
+    if (args.adminKey !== undefined) secretData[SECRET_ENV.adminKey] = args.adminKey;
+    Object.assign(secretData, args.extraSecretEnv);
+
+    this.secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: Object.fromEntries(Object.entries(secretData).map(([k, v]) => [k, pulumi.secret(v)])),
+      },
+      { parent: this },
+    );
+
+    this.configMapName = this.configMap.metadata.name;
+    this.secretName = this.secret.metadata.name;
+    this.checksum = pulumi.output(this.document.checksum);
+    this.registerOutputs({
+      configMapName: this.configMapName,
+      secretName: this.secretName,
+      checksum: this.checksum,
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The gateway workload: ServiceAccount, Deployment, Service and PodDisruptionBudget. The replica
+ * count is left out of the Deployment when an HPA owns it (otherwise every `pulumi up` would reset
+ * the HPA's choice). Shutdown timing follows builders/shutdown.ts.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { componentLabels, selectorLabels } from "../builders/labels";
+import { buildGatewayPodTemplate, PORT_NAME } from "../builders/pod-spec";
+import { DEFAULT_PRESTOP_SECONDS, terminationGracePeriodFor } from "../builders/shutdown";
+
+export interface GatewayDeploymentArgs {
+  namespace: pulumi.Input<string>;
+  /** By digest (see GatewayImage). */
+  image: pulumi.Input<string>;
+  configMapName: pulumi.Input<string>;
+  secretName: pulumi.Input<string>;
+  configChecksum: pulumi.Input<string>;
+  /** The gateway's `server.port`. */
+  port?: pulumi.Input<number>;
+  /** A fixed count. Leave unset when a GatewayAutoscaler owns the count. */
+  replicas?: pulumi.Input<number>;
+  resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
+  /** The gateway's `server.shutdownGraceMs` (GatewayConfig raises it to cover maxStreamMs). */
+  shutdownGraceMs?: pulumi.Input<number>;
+  preStopSeconds?: pulumi.Input<number>;
+  /** Pods a voluntary disruption (drain, upgrade) may take down at once. */
+  maxUnavailable?: pulumi.Input<number>;
+  servicePort?: pulumi.Input<number>;
+  serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Plain env vars for the container (secrets go through GatewayConfig's Secret). */
+  env?: Record<string, pulumi.Input<string>>;
+  /** `ScheduleAnyway` (default) or `DoNotSchedule`: how strictly pods spread across nodes. */
+  spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** The instance name the labels carry (defaults to this component's name). */
+  instance?: string;
+}
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 600_000;
+
+export class GatewayDeployment extends pulumi.ComponentResource {
+  public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+  public readonly deploymentName: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly servicePort: pulumi.Output<number>;
+  /** `http://<service>.<namespace>.svc.cluster.local:<port>`, for callers inside the cluster. */
+  public readonly serviceUrl: pulumi.Output<string>;
+  public readonly selector: Record<string, string>;
+  public readonly terminationGracePeriodSeconds: pulumi.Output<number>;
+
+  constructor(name: string, args: GatewayDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-gateway:kubernetes:GatewayDeployment", name, {}, opts);
+    const instance = args.instance ?? name;
+    const labels = componentLabels(instance, "gateway");
+    this.selector = selectorLabels(instance, "gateway");
+    const port = args.port ?? 8080;
+    const preStopSeconds = args.preStopSeconds ?? DEFAULT_PRESTOP_SECONDS;
+    this.terminationGracePeriodSeconds = pulumi
+      .all([preStopSeconds, args.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS])
+      .apply(([preStop, graceMs]) => terminationGracePeriodFor(preStop, graceMs));
+    const metadata = { name, namespace: args.namespace, labels };
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      { metadata: { ...metadata, annotations: args.serviceAccountAnnotations }, automountServiceAccountToken: false },
+      { parent: this },
+    );
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata,
+        spec: {
+          // Undefined is dropped from the manifest: with an HPA the field must be absent.
+          replicas: args.replicas,
+          selector: { matchLabels: this.selector },
+          revisionHistoryLimit: 5,
+          // Never below the current count during a rollout: new pods come up before old ones drain.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+          template: buildGatewayPodTemplate({
+            image: args.image,
+            port,
+            configMapName: args.configMapName,
+            secretName: args.secretName,
+            serviceAccountName: this.serviceAccount.metadata.name,
+            labels,
+            selector: this.selector,
+            configChecksum: args.configChecksum,
+            preStopSeconds,
+            terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
+            resources: args.resources,
+            env: args.env,
+            spreadWhenUnsatisfiable: args.spreadWhenUnsatisfiable,
+          }),
+        },
+      },
+      // Streams may take many minutes to drain; do not fail `pulumi up` while they do.
+      { parent: this, customTimeouts: { create: "15m", update: "30m" } },
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata,
+        spec: {
+          type: "ClusterIP",
+          selector: this.selector,
+          ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+
+    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata, spec: { maxUnavailable: args.maxUnavailable ?? 1, selector: { matchLabels: this.selector } } },
+      { parent: this },
+    );
+
+    this.deploymentName = this.deployment.metadata.name;
+    this.serviceName = this.service.metadata.name;
+    this.servicePort = pulumi.output(args.servicePort ?? 80);
+    this.serviceUrl = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.servicePort}`;
+    this.registerOutputs({
+      deploymentName: this.deploymentName,
+      serviceName: this.serviceName,
+      serviceUrl: this.serviceUrl,
+      terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
+    });
+  }
+}

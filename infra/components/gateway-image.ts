@@ -1,0 +1,81 @@
+/**
+ * The gateway's container image: built from gateway/Dockerfile and pushed, or a prebuilt one.
+ * Either way the output is a reference by digest (`repo@sha256:…`), so a deployment changes
+ * exactly when the image does and never follows a moving tag.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface GatewayImageBuildArgs {
+  /** Repository to push to, e.g. `ghcr.io/acme/ai-gateway` (a tag is optional: the digest deploys). */
+  imageName: pulumi.Input<string>;
+  /** Build context; the repository root, because the build needs package.json and the lockfile. */
+  context?: pulumi.Input<string>;
+  dockerfile?: pulumi.Input<string>;
+  /** Target platform of the cluster's nodes. */
+  platform?: pulumi.Input<string>;
+  registry?: {
+    server: pulumi.Input<string>;
+    username?: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
+  };
+}
+
+export interface GatewayImageArgs {
+  /** Build and push the image (exclusive with imageReference). */
+  build?: GatewayImageBuildArgs;
+  /** Use an image built elsewhere; must be by digest: `registry/repo@sha256:<64 hex>`. */
+  imageReference?: pulumi.Input<string>;
+}
+
+export const DIGEST_REFERENCE = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+
+function checkDigest(reference: string): string {
+  if (!DIGEST_REFERENCE.test(reference)) {
+    throw new Error(`GatewayImage: imageReference must pin a digest (repo@sha256:<64 hex>), got "${reference}"`);
+  }
+  return reference;
+}
+
+/** The argument checks, callable before anything is created (AiGateway runs them all first). */
+export function checkGatewayImageArgs(args: GatewayImageArgs): void {
+  if ((args.build === undefined) === (args.imageReference === undefined)) {
+    throw new Error("GatewayImage: set exactly one of build or imageReference");
+  }
+  if (typeof args.imageReference === "string") checkDigest(args.imageReference);
+}
+
+export class GatewayImage extends pulumi.ComponentResource {
+  /** `repo@sha256:…`: what the Deployment runs. */
+  public readonly imageReference: pulumi.Output<string>;
+  /** The build, when this component builds. */
+  public readonly image: docker.Image | undefined;
+
+  constructor(name: string, args: GatewayImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-gateway:docker:GatewayImage", name, {}, opts);
+    checkGatewayImageArgs(args);
+
+    if (args.build) {
+      const b = args.build;
+      this.image = new docker.Image(
+        `${name}-build`,
+        {
+          imageName: b.imageName,
+          build: {
+            context: b.context ?? ".",
+            dockerfile: b.dockerfile ?? "gateway/Dockerfile",
+            platform: b.platform ?? "linux/amd64",
+          },
+          registry: b.registry,
+        },
+        { parent: this },
+      );
+      // For a pushed image this is `repo@sha256:…`, unique per build and push.
+      this.imageReference = this.image.repoDigest.apply(checkDigest);
+    } else {
+      this.image = undefined;
+      this.imageReference = pulumi.output(args.imageReference as pulumi.Input<string>).apply(checkDigest);
+    }
+    this.registerOutputs({ imageReference: this.imageReference });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The stack program as a function of its validated config, so that main.ts, the render CLI and
+ * the tests all run the same code. Its outputs are what other stacks read with a StackReference.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../gateway/src/config/validate";
+import { AiGateway, type AiGatewayArgs } from "./components/ai-gateway";
+import { NETWORK_POLICY_DEFAULTS } from "./components/network-policy";
+import { StackConfigError, type StackConfig } from "./config";
+
+export interface StackOutputs {
+  namespace: pulumi.Output<string>;
+  serviceName: pulumi.Output<string>;
+  /** In-cluster URL of the gateway's Service. */
+  serviceUrl: pulumi.Output<string>;
+  ingressHost: pulumi.Output<string | undefined>;
+  ingressUrl: pulumi.Output<string | undefined>;
+  imageReference: pulumi.Output<string>;
+}
+
+function redisArgs(c: StackConfig): AiGatewayArgs["redis"] {
+  switch (c.redis.mode) {
+    case "none":
+      return undefined;
+    case "external":
+      return { externalUrl: pulumi.secret(c.redis.url), externalPassword: c.secrets.redisPassword };
+    case "in-cluster": {
+      const { mode: _mode, ...inCluster } = c.redis;
+      return { inCluster };
+    }
+  }
+}
+
+export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
+  const np = c.networkPolicy;
+  return {
+    namespace: c.namespace,
+    createNamespace: c.createNamespace,
+    image: c.image.reference !== undefined ? { imageReference: c.image.reference } : { build: c.image.build! },
+    config: c.gateway,
+    upstreamKeys: c.secrets.upstreamKeys,
+    adminKey: c.secrets.adminKey,
+    replicas: c.replicas,
+    autoscaling: c.autoscaling,
+    deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
+    redis: redisArgs(c),
+    monitoring: c.monitoring,
+    ingress: c.ingress && {
+      host: c.ingress.host,
+      ingressClassName: c.ingress.className,
+      tls: c.ingress.tls,
+      proxyBodySize: c.ingress.proxyBodySize,
+      controllerTuning: c.ingress.controllerTuning,
+    },
+    networkPolicy: np && {
+      ingressController: np.ingressControllerNamespace
+        ? { ...NETWORK_POLICY_DEFAULTS.ingressController, namespace: np.ingressControllerNamespace }
+        : undefined,
+      prometheus: np.prometheusNamespace ? { ...NETWORK_POLICY_DEFAULTS.prometheus, namespace: np.prometheusNamespace } : undefined,
+      clientNamespaces: np.clientNamespaces,
+    },
+  };
+}
+
+export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway: AiGateway; outputs: StackOutputs } {
+  let gateway: AiGateway;
+  try {
+    gateway = new AiGateway(name, toAiGatewayArgs(config));
+  } catch (err) {
+    // The gateway's own loader found the problem: say which stack key holds it.
+    if (err instanceof ConfigError) throw new StackConfigError(err.problems.map((p) => `${pulumi.getProject()}:gateway: ${p}`));
+    throw err;
+  }
+  return {
+    gateway,
+    outputs: {
+      namespace: gateway.namespace,
+      serviceName: gateway.serviceName,
+      serviceUrl: gateway.serviceUrl,
+      ingressHost: gateway.ingressHost,
+      ingressUrl: gateway.ingressUrl,
+      imageReference: gateway.imageReference,
+    },
+  };
+}
