@@ -175,7 +175,8 @@ export const gatewayConfigSchema = z
       .default({}),
     limits: z
       .object({
-        store: z.enum(["memory", "redis"]).default("memory"),
+        /** Default: `redis` when a redis section is configured (limits hold fleet-wide), else `memory`. */
+        store: z.enum(["memory", "redis"]).optional(),
         /** Tokens reserved for the completion when the request sets no max_tokens. */
         defaultMaxTokens: positiveInt.default(1024),
       })
@@ -189,7 +190,8 @@ export const gatewayConfigSchema = z
     cache: z
       .object({
         enabled: z.boolean().default(false),
-        store: z.enum(["memory", "redis"]).default("memory"),
+        /** Default: `redis` when a redis section is configured, else `memory`. */
+        store: z.enum(["memory", "redis"]).optional(),
         ttlMs: positiveInt.default(300_000),
         maxBytes: positiveInt.default(64 * 1024 * 1024),
         /** `key`: entries are private to a client key; `shared`: across keys. */

@@ -41,6 +41,12 @@ export interface TrafficDeps {
   now?: () => number;
 }
 
+/** Where limits and the cache live: as configured, else Redis whenever there is a redis section. */
+export function storesOf(config: GatewayConfig): { limits: "memory" | "redis"; cache: "memory" | "redis" } {
+  const fallback = config.redis ? "redis" : "memory";
+  return { limits: config.limits.store ?? fallback, cache: config.cache.store ?? fallback };
+}
+
 function usesTokenLimits(config: GatewayConfig): boolean {
   return config.keys.some((k) => k.limits.tokensPerMinute !== undefined) || Object.values(config.plans).some((p) => p.tokensPerMinute !== undefined) || (!!config.redis && !!config.auth.adminKey);
 }
@@ -55,7 +61,8 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   const logger = deps.logger ?? noopLogger;
   const closers: TrafficParts["closers"] = [];
   const runtimeKeys = !!config.redis && !!config.auth.adminKey;
-  const needsRedis = !!config.redis && (config.limits.store === "redis" || (config.cache.enabled && config.cache.store === "redis") || runtimeKeys);
+  const stores = storesOf(config);
+  const needsRedis = !!config.redis && (stores.limits === "redis" || (config.cache.enabled && stores.cache === "redis") || runtimeKeys);
 
   let client: Redis | null = null;
   let connected: Promise<unknown> = Promise.resolve();
@@ -70,7 +77,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   const memory = new MemoryStore(deps.now);
   let limitStore: LimitStore = memory;
-  if (client && config.redis && config.limits.store === "redis") {
+  if (client && config.redis && stores.limits === "redis") {
     const redis = client;
     limitStore = new FailoverStore(new RedisStore(redis, { prefix }), memory, {
       failOpen: config.redis.failOpen,
@@ -94,8 +101,8 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   let cache: TrafficParts["cache"] = null;
   if (config.cache.enabled) {
-    const store: ResponseCacheStore = client && config.cache.store === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes, deps.now);
-    cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: config.cache.store };
+    const store: ResponseCacheStore = client && stores.cache === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes, deps.now);
+    cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: store instanceof RedisCache ? "redis" : "memory" };
     closers.push(() => store.close());
   }
 
