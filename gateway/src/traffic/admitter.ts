@@ -18,6 +18,8 @@ import type { Admission, AdmissionRequest, Usage } from "./types";
 
 const MINUTE_MS = 60_000;
 
+const ZERO_USAGE: Usage = Object.freeze({ promptTokens: 0, completionTokens: 0 });
+
 export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle() {} });
 
 type BudgetKind = "key" | "team";
@@ -35,9 +37,16 @@ export class Admitter {
   private readonly replicaId = randomBytes(6).toString("hex");
   private leaseCounter = 0;
   private readonly now: () => number;
+  /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
+  private readonly cacheHits = new WeakSet<AdmissionRequest>();
 
   constructor(private readonly options: AdmitterOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** A cache hit counts as a request but spends no tokens or budget. */
+  markCacheHit(request: AdmissionRequest): void {
+    this.cacheHits.add(request);
   }
 
   async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {
@@ -76,9 +85,10 @@ export class Admitter {
     if (!result.allowed) throw this.refusal(result, key, budgetKinds, rates, rpmIndex, headers);
 
     let settled = false;
-    const settle = (usage: Usage | null, upstreamModel: string): void => {
+    const settle = (reported: Usage | null, upstreamModel: string): void => {
       if (settled) return;
       settled = true;
+      const usage = this.cacheHits.has(request) ? ZERO_USAGE : reported;
       const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId: concurrency.leaseId }, spends: [] };
       // Unknown usage (null): the reservation stands, as the tokens may have been spent.
       if (usage && tpmIndex >= 0) {

@@ -120,6 +120,7 @@ export class GatewayTrafficControl implements TrafficControl {
       this.storeError(cache.kind, err, "cache look-up failed");
     }
     this.parts.metrics.cacheRequests.inc({ result: hit ? "hit" : "miss" });
+    if (hit) this.parts.admitter.markCacheHit(request);
     return { hit, key };
   }
 

@@ -40,8 +40,9 @@ export interface Admission {
    * Called exactly once when the request ends, successfully or not: releases concurrency,
    * settles the token reservation with the real usage (null when unknown or failed), adds spend.
    * `upstreamModel` is the name the target billed, for the price table.
-   * A cache hit settles with `{ promptTokens: 0, completionTokens: 0 }`: the request counted,
-   * its token reservation is refunded and it spends nothing. `null` keeps the reservation.
+   * After a cache hit (same AdmissionRequest object passed to cacheLookup) the usage passed is
+   * ignored and counts as zero: the request counted, its token reservation is refunded and it
+   * spends nothing. Otherwise `null` keeps the token reservation (the tokens may have been spent).
    */
   settle(usage: Usage | null, upstreamModel: string): void;
 }

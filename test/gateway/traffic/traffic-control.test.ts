@@ -200,6 +200,27 @@ describe("createTrafficControl (memory store)", () => {
     expect((await t.cacheLookup(request(alice, body), Buffer.from(""), {})).hit).toBeNull();
   });
 
+  it("counts a cache hit as a request but refunds its token reservation and spends nothing", async () => {
+    const t = build({ cache: { enabled: true }, keys: [{ name: "alice", key: "sk-alice-secret", limits: { requestsPerMinute: 10, tokensPerMinute: 1_000, monthlyBudgetUsd: 1 } }] });
+    const alice = await t.authenticate({ authorization: "Bearer sk-alice-secret" }, "127.0.0.1");
+    const body = { ...chatBody, temperature: 0 };
+    const first = request(alice, body);
+    const admitted = await t.admit(first);
+    const miss = await t.cacheLookup(first, Buffer.from(""), {});
+    t.cacheStore(miss.key!, { status: 200, contentType: "application/json", body: Buffer.from("{}") });
+    admitted.settle({ promptTokens: 0, completionTokens: 0 }, "gpt-4.1");
+    const second = request(alice, body);
+    const hitAdmission = await t.admit(second);
+    expect((await t.cacheLookup(second, Buffer.from(""), {})).hit).not.toBeNull();
+    // The pipeline may pass null (no upstream usage) or anything else: a hit settles as zero.
+    hitAdmission.settle({ promptTokens: 400, completionTokens: 400 }, "gpt-4.1");
+    await new Promise((r) => setImmediate(r));
+    const third = await t.admit(request(alice, body));
+    expect(header(third.headers, "x-ratelimit-remaining-requests")).toBe("7");
+    expect(header(third.headers, "x-ratelimit-remaining-tokens")).toBe(String(1_000 - (countChatTokens(body) + 100)));
+    expect(metrics.budgetUsedRatio.get({ key: "alice", team: "default" })).toBe(0);
+  });
+
   it("never puts a clear key in logs or metric labels", async () => {
     const t = build({ auth: { adminKey: "admin-secret-0123456789" }, plans: { p: { requestsPerMinute: 1 } }, keys: [{ name: "alice", key: "sk-alice-secret", plan: "p", limits: { monthlyBudgetUsd: 1 } }] });
     const alice = await t.authenticate({ authorization: "Bearer sk-alice-secret" }, "127.0.0.1");
