@@ -59,7 +59,10 @@ export interface AlertRuleOptions {
   container?: string;
   thresholds?: Partial<AlertThresholds>;
   rateLimitReasons?: readonly string[];
-  /** Added to every alert's labels (routing in Alertmanager: team, env...). */
+  /**
+   * Added to every alert's labels, for Alertmanager routing. They override series labels of the
+   * same name, so avoid `team`, `key`, `model`... (the budget alerts carry the series' `team`).
+   */
   extraLabels?: Record<string, string>;
   /** When set, every alert gets `runbook_url: <base>#<alert name in lower case>`. */
   runbookBaseUrl?: string;
