@@ -1,0 +1,102 @@
+/**
+ * A client key never appears in clear anywhere the gateway writes: Redis (every key and
+ * value), logs, /metrics, or error bodies; not for config keys, runtime keys, wrong keys
+ * or the admin key. And with no traffic-control config at all the gateway is passthrough.
+ */
+import { loadConfig } from "../../../gateway/src/config/load";
+import { createTrafficControl } from "../../../gateway/src/traffic";
+import { startGateway } from "../../../gateway/src/gateway";
+import type { TestGateway } from "../../helpers/gateway-harness";
+import { MockUpstream } from "../../helpers/mock-upstream";
+import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { eventually } from "./fakes";
+import { chat, startTrafficGateway } from "./http-helpers";
+import { dumpRedis } from "./redis-dump";
+import { Writable } from "node:stream";
+
+const CONFIG_KEY = "sk-config-key-4f1c2a9be7";
+const WRONG_KEY = "sk-wrong-key-77aa0c31d2";
+const ADMIN_KEY = "admin-key-9d8c7b6a5f4e";
+
+describe("secrets stay secret", () => {
+  let redis: TestRedis;
+  let upstream: MockUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
+    gw = await startTrafficGateway({
+      models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }],
+      redis: { url: redis.url },
+      auth: { adminKey: ADMIN_KEY, perIp: { requests: 100, windowMs: 10_000 } },
+      cache: { enabled: true },
+      pricing: { m: { inputPerMTok: 0, outputPerMTok: 100_000 } },
+      teams: { t: { monthlyBudgetUsd: 5 } },
+      keys: [{ name: "cfg", key: CONFIG_KEY, team: "t", limits: { requestsPerMinute: 3, tokensPerMinute: 100_000, concurrent: 2, monthlyBudgetUsd: 1 } }],
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await upstream.stop();
+    await redis.stop();
+  });
+
+  it("never writes a clear key to Redis, logs, metrics or error bodies", async () => {
+    const bodies: string[] = [];
+    const created = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ name: "rt", limits: { requestsPerMinute: 1 } }) });
+    expect(created.status).toBe(201);
+    const runtimeKey = ((await created.json()) as { key: string }).key;
+    for (const [key, body] of [
+      [CONFIG_KEY, { model: "m", temperature: 0 }],
+      [CONFIG_KEY, { model: "m", temperature: 0 }],
+      [CONFIG_KEY, { model: "m", stream: true }],
+      [CONFIG_KEY, { model: "m" }], // over the budget
+      [runtimeKey, { model: "m" }],
+      [runtimeKey, { model: "m" }], // over the request limit
+      [WRONG_KEY, { model: "m" }],
+      [ADMIN_KEY, { model: "m" }],
+    ] as const) {
+      const res = await chat(gw.url, body, { authorization: `Bearer ${key}` });
+      bodies.push(`${res.status} ${[...res.headers].join(" ")} ${await res.text()}`);
+    }
+    bodies.push(await (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${WRONG_KEY}` } })).text());
+    bodies.push(await (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text());
+    expect(bodies.filter((b) => b.startsWith("429"))).toHaveLength(2);
+    expect(bodies.filter((b) => b.startsWith("401"))).toHaveLength(2);
+    await eventually(async () => (await dumpRedis(redis.url)).includes("spend:cfg"));
+
+    const places = {
+      redis: await dumpRedis(redis.url),
+      logs: gw.rawLogs(),
+      metrics: await (await fetch(`${gw.url}/metrics`)).text(),
+      responses: bodies.join("\n"),
+    };
+    expect(places.redis).toContain("rl:cfg:rpm"); // the dump is not empty
+    expect(places.logs).toContain("budget_threshold");
+    for (const [where, text] of Object.entries(places)) {
+      for (const secret of [CONFIG_KEY, WRONG_KEY, ADMIN_KEY, runtimeKey]) {
+        if (text.includes(secret)) throw new Error(`${where} contains a clear key`);
+      }
+    }
+  });
+});
+
+describe("no traffic-control config", () => {
+  it("is passthrough with the embedded default config (npm start with no Redis)", async () => {
+    const config = loadConfig([], { PORT: "0" });
+    const traffic = createTrafficControl(config, {});
+    expect(traffic.passthrough).toBe(true);
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const gateway = await startGateway(config, { logDestination: sink, trafficControl: (c, d) => createTrafficControl(c, d) });
+    try {
+      const res = await chat(gateway.url, { model: "mock-mini" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-ratelimit-limit-requests")).toBeNull();
+      await res.arrayBuffer();
+    } finally {
+      await gateway.shutdown(0);
+      await traffic.close();
+    }
+  });
+});

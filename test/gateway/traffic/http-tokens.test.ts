@@ -1,0 +1,76 @@
+/**
+ * Token reservation and settlement through the pipeline, for plain and streaming responses:
+ * a request reserves prompt + max_tokens at admission; the real usage (from the JSON body or
+ * the stream's usage chunk) replaces the reservation when it ends. A stream cut before its
+ * usage chunk keeps its reservation.
+ */
+import { countChatTokens } from "../../../gateway/src/limits/tokens";
+import type { TestGateway } from "../../helpers/gateway-harness";
+import { MockUpstream } from "../../helpers/mock-upstream";
+import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { chat, startTrafficGateway } from "./http-helpers";
+
+const KEY = { authorization: "Bearer sk-tok-0123456789" };
+const LIMIT = 1_000;
+const prompt = countChatTokens({ messages: [{ role: "user", content: "hello world" }] });
+
+describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s store)", (store) => {
+  let redis: TestRedis | null = null;
+  let upstream: MockUpstream;
+  let gw: TestGateway;
+
+  beforeEach(async () => {
+    if (store === "redis") redis = await startRedis();
+    upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
+    gw = await startTrafficGateway({
+      models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }],
+      ...(redis ? { redis: { url: redis.url } } : {}),
+      keys: [{ name: "tok", key: "sk-tok-0123456789", limits: { tokensPerMinute: LIMIT } }],
+    });
+  });
+  afterEach(async () => {
+    await gw.close();
+    await upstream.stop();
+    await redis?.stop();
+    redis = null;
+  });
+
+  // The first request reserves ~520 tokens but uses ~20; the second reserves ~900. Only a
+  // settled first request leaves room for the second (a refill of 400 tokens takes 24 s).
+  const big = { model: "m", max_tokens: 520 - prompt };
+  const second = { model: "m", max_tokens: 900 - prompt };
+
+  it("reserves at admission and settles a plain response to its usage", async () => {
+    const first = await chat(gw.url, big, KEY);
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBe(LIMIT - 520);
+    const usage = ((await first.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+    const next = await chat(gw.url, second, KEY);
+    expect(next.status).toBe(200);
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThanOrEqual(LIMIT - usage - 900);
+    await next.arrayBuffer();
+  });
+
+  it("settles a streaming response with the usage chunk the gateway asked for", async () => {
+    const first = await chat(gw.url, { ...big, stream: true }, KEY);
+    expect(first.status).toBe(200);
+    expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBe(LIMIT - 520);
+    const text = await first.text();
+    expect(text).toContain("[DONE]");
+    expect(text).not.toContain('"usage":{'); // the client did not ask for usage
+    const next = await chat(gw.url, { ...second, stream: true }, KEY);
+    expect(next.status).toBe(200);
+    await next.text();
+  });
+
+  it("keeps the reservation of a stream cut before its usage chunk", async () => {
+    upstream.behavior = { kind: "cut-stream", afterEvents: 3 };
+    const first = await chat(gw.url, { ...big, stream: true }, KEY);
+    expect(first.status).toBe(200);
+    await first.text().catch(() => "");
+    upstream.behavior = { kind: "ok", tokens: 8 };
+    const next = await chat(gw.url, second, KEY);
+    expect(next.status).toBe(429);
+    expect(((await next.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
+  });
+});
