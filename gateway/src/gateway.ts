@@ -12,7 +12,7 @@ import { GatewayMetrics } from "./metrics/registry";
 import { Router } from "./routing/router";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
-import { passthroughTrafficControl } from "./traffic/passthrough";
+import { createTrafficControl } from "./traffic";
 import type { TrafficControl } from "./traffic/types";
 import { Dispatchers } from "./upstream/dispatchers";
 import { Forwarder } from "./upstream/forward";
@@ -44,7 +44,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const prepared = new Map<TargetState, PreparedTarget>();
   for (const state of router.allTargets) prepared.set(state, prepareTarget(state, dispatchers, config.upstreamDefaults));
   const healthChecker = new HealthChecker([...prepared.values()], config.healthCheck, logger);
-  const traffic = (options.trafficControl ?? (() => passthroughTrafficControl))(config, { metrics, logger });
+  const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const runtime: GatewayRuntime = {
     config,
     router,
@@ -68,6 +68,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       headersTimeout: config.server.headersTimeoutMs,
       requestTimeout: config.server.requestTimeoutMs,
       keepAliveTimeout: config.server.keepAliveTimeoutMs,
+      // Node checks both timeouts only every 30 s by default, so a slowloris client would hold a
+      // socket for up to 30 s past them; check at least once a second.
+      connectionsCheckingInterval: Math.min(1_000, config.server.headersTimeoutMs),
       // A long stream must not be cut by the request timeout: it only bounds receiving the request.
     },
     (req, res) => {
@@ -82,6 +85,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const body = JSON.stringify({ error: { message: `Bad request: ${status.slice(4)}.`, type: "invalid_request_error", param: null, code: status.slice(0, 3) === "408" ? "request_timeout" : "bad_request" } });
     socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
+  // Serve only once Redis answered (or startup gave up on it, bounded) and runtime keys loaded.
+  await traffic.ready?.();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.server.port, config.server.host, () => {

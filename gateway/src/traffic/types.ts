@@ -73,6 +73,8 @@ export interface TrafficControl {
   cacheStore(key: string, response: CachedResponse): void;
   /** The admin API (`/admin/…`), when configured; null when off. */
   readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  /** Resolves once shared stores are reachable (or startup stopped waiting for them). */
+  ready?(): Promise<void>;
   /** Stops timers and closes store connections. */
   close(): Promise<void>;
 }
