@@ -89,7 +89,8 @@ export function parseRetryAfterMs(retryAfter: string | undefined, retryAfterMs: 
   }
   if (retryAfter === undefined) return null;
   const seconds = Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  // A number is delay-seconds (negative is invalid); only other text is read as an HTTP date.
+  if (retryAfter.trim() !== "" && Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null;
   const date = Date.parse(retryAfter);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }

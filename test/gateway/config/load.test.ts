@@ -1,0 +1,86 @@
+/** Loading the config: YAML text, `--config FILE`, GATEWAY_CONFIG, else the embedded default. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, loadConfigFile, parseConfigText } from "../../../gateway/src/config/load";
+import { ConfigError } from "../../../gateway/src/config/validate";
+
+const YAML = `
+server:
+  port: 9000
+models:
+  - name: gpt
+    strategy: weighted
+    targets:
+      - name: primary
+        baseUrl: https://api.example.com/v1
+        apiKey: \${PRIMARY_KEY}
+        weight: 3
+      - name: local
+        baseUrl: mock://local
+`;
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("parseConfigText", () => {
+  it("parses YAML, interpolates the environment and validates", () => {
+    const config = parseConfigText(YAML, { PRIMARY_KEY: "sk-primary" });
+    expect(config.server.port).toBe(9000);
+    expect(config.models[0].strategy).toBe("weighted");
+    expect(config.models[0].targets.map((t) => [t.name, t.apiKey, t.weight])).toEqual([["primary", "sk-primary", 3], ["local", undefined, 1]]);
+  });
+
+  it("names the field whose environment variable is missing", () => {
+    expect(problems(() => parseConfigText(YAML, {}))).toEqual(["models[0].targets[0].apiKey: environment variable PRIMARY_KEY is not set"]);
+  });
+
+  it("reports YAML syntax errors as config errors", () => {
+    expect(problems(() => parseConfigText("models: [unclosed", {}))[0]).toMatch(/^YAML: /);
+  });
+
+  it("reports schema errors with their field path", () => {
+    expect(problems(() => parseConfigText("models:\n  - name: m\n    targets:\n      - name: a\n        baseUrl: nope\n", {}))).toEqual([
+      "models[0].targets[0].baseUrl: must be an http(s):// or mock:// URL",
+    ]);
+  });
+});
+
+describe("loadConfig", () => {
+  let dir: string;
+  let file: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "aigw-load-"));
+    file = join(dir, "gateway.yaml");
+    writeFileSync(file, YAML);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads the file named by --config", () => {
+    expect(loadConfig(["--config", file], { PRIMARY_KEY: "k" }).models[0].name).toBe("gpt");
+  });
+
+  it("reads the file named by GATEWAY_CONFIG", () => {
+    expect(loadConfig([], { GATEWAY_CONFIG: file, PRIMARY_KEY: "k" }).models[0].name).toBe("gpt");
+  });
+
+  it("prefers --config over GATEWAY_CONFIG", () => {
+    expect(loadConfig(["--config", file], { GATEWAY_CONFIG: join(dir, "absent.yaml"), PRIMARY_KEY: "k" }).server.port).toBe(9000);
+  });
+
+  it("falls back to the embedded default config with neither", () => {
+    expect(loadConfig([], {}).models.map((m) => m.name)).toEqual(["mock-gpt", "mock-mini", "mock-embedding"]);
+  });
+
+  it("refuses --config without a path, and unreadable files", () => {
+    expect(problems(() => loadConfig(["--config"], {}))).toEqual(["--config needs a file path"]);
+    expect(problems(() => loadConfigFile(join(dir, "absent.yaml"), {}))).toEqual([`cannot read ${join(dir, "absent.yaml")}: ENOENT`]);
+  });
+});
