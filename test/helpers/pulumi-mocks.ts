@@ -32,7 +32,8 @@ export function childrenOf(resource: pulumi.Resource): string[] {
 }
 
 /** The one recorded resource of this type and name, its state with secrets unwrapped. */
-export function stateOf(mocks: RecordingMocks, type: string, name: string): Record<string, any> {
+export async function stateOf(mocks: RecordingMocks, type: string, name: string): Promise<Record<string, any>> {
+  await settled();
   const found = mocks.resources.filter((r) => r.type === type && r.name === name);
   if (found.length !== 1) {
     throw new Error(`expected one ${type} "${name}", found ${found.length}: ${mocks.resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
@@ -52,4 +53,18 @@ export function stackConfigMap(stack: string, extra: Record<string, unknown> = {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...doc.config, ...extra })) out[k.includes(":") ? k : `${PROJECT}:${k}`] = encode(v);
   return out;
+}
+
+/**
+ * Runs the stack program for Pulumi.<stack>.yaml (plus `extra` config) under fresh mocks, as the
+ * Pulumi CLI would run infra/main.ts, and waits for every registration.
+ */
+export async function runStack(stack: string, extra: Record<string, unknown> = {}) {
+  const mocks = new RecordingMocks();
+  await pulumi.runtime.setMocks(mocks, PROJECT, stack, true);
+  const { parseStackConfig } = await import("../../infra/config");
+  const { deployStack } = await import("../../infra/stack");
+  const result = deployStack(parseStackConfig(PROJECT, stackConfigMap(stack, extra)));
+  await settled();
+  return { mocks, ...result };
 }

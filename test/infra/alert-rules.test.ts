@@ -85,7 +85,7 @@ test("the PrometheusRule holds exactly the builder's groups, with the Prometheus
     alertLabels: EXTRA_LABELS,
   });
   expect(await valueOf(rules.groups)).toEqual(groups);
-  const deployed = stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "alerts-test-prometheusrule");
+  const deployed = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "alerts-test-prometheusrule");
   expect(deployed.spec.groups).toEqual(groups);
   expect(deployed.metadata.labels.release).toBe("kube-prometheus-stack");
 });
