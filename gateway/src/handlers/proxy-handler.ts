@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
 import { clientIp, requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../http/json-depth";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
@@ -26,6 +27,7 @@ interface RequestRecord {
 }
 
 function parseBody(raw: Buffer): Record<string, unknown> {
+  if (jsonTooDeep(raw)) throw new GatewayError("GW_ERR_INVALID_REQUEST", `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString("utf8"));

@@ -23,14 +23,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
+    // An error on the request stream is the client's connection failing (reset, or cut by a
+    // server timeout): a client close (499), not a gateway fault.
     const onAborted = () => {
       cleanup();
       reject(Object.assign(new Error("client aborted the request"), { code: "GW_CLIENT_CLOSED" }));
     };
+    const onError = onAborted;
     const cleanup = () => {
       req.off("data", onData);
       req.off("end", onEnd);
