@@ -27,7 +27,7 @@ describe("failover", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("x-gateway-target")).toBe("good");
       expect(Number(res.headers.get("x-gateway-attempts"))).toBeGreaterThanOrEqual(1);
-      const body = await res.json();
+      const body = (await res.json()) as { choices: { message: { content: string } }[] };
       expect(body.choices[0].message.content).toContain("gateway");
     }
     expect(bad.completions.length).toBeGreaterThan(0);

@@ -41,6 +41,10 @@ export class MockUpstream {
   readonly requests: RecordedRequest[] = [];
   /** Every response stream the server closed early or that was aborted by the gateway. */
   abortedByPeer = 0;
+  /** SSE events written so far, over every stream. */
+  eventsSent = 0;
+  /** Streams that sent their last event and ended. */
+  streamsCompleted = 0;
   behavior: Behavior | ((request: RecordedRequest, index: number) => Behavior) = { kind: "ok" };
   healthStatus = 200;
   private readonly sockets = new Set<Socket>();
@@ -168,8 +172,12 @@ export class MockUpstream {
         if (!cut.hang) res.socket?.destroy();
         return;
       }
-      if (i === events.length) return void res.end();
+      if (i === events.length) {
+        this.streamsCompleted++;
+        return void res.end();
+      }
       res.write(events[i++]);
+      this.eventsSent++;
       this.later(interTokenMs, next);
     };
     this.later(ttftMs, next);

@@ -107,6 +107,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (cacheKey !== null && outcome.cacheable) rt.traffic.cacheStore(cacheKey, { status: outcome.status, contentType: outcome.cacheable.contentType, body: outcome.cacheable.body });
   } catch (err) {
     record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
+    const attempts = (err as { attempts?: unknown }).attempts;
+    if (typeof attempts === "number") record.attempts = attempts;
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();

@@ -2,7 +2,7 @@
  * Classifies what went wrong with an upstream attempt: whether another target may be tried,
  * the reason label for metrics, and the error the client sees when nothing is left to try.
  */
-import { GatewayError } from "../errors";
+import { GatewayError, type ErrorCode } from "../errors";
 
 export type FailureReason = "connect" | "timeout" | "network" | "status_5xx" | "status_429" | "invalid_response" | "deadline";
 
@@ -32,23 +32,28 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+/** A GatewayError that also says how many upstream attempts were made (header and access log). */
+export type ExhaustedError = GatewayError & { readonly attempts: number };
+
 /** The client's error once every target and fallback failed (or the deadline passed). */
-export function exhaustedError(last: AttemptFailure | null, attempts: number): GatewayError {
-  if (last === null || attempts === 0) return new GatewayError("GW_ERR_NO_HEALTHY_TARGET", "No healthy upstream target is available for this model.");
+export function exhaustedError(last: AttemptFailure | null, attempts: number): ExhaustedError {
+  const fail = (code: ErrorCode, message: string, headers: [string, string][] = []): ExhaustedError =>
+    Object.assign(new GatewayError(code, message, [["x-gateway-attempts", String(attempts)], ...headers]), { attempts });
+  if (last === null || attempts === 0) return fail("GW_ERR_NO_HEALTHY_TARGET", "No healthy upstream target is available for this model.");
   const tried = `after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
   switch (last.reason) {
     case "timeout":
     case "deadline":
-      return new GatewayError("GW_ERR_UPSTREAM_TIMEOUT", `The upstream did not answer in time (${tried}).`);
+      return fail("GW_ERR_UPSTREAM_TIMEOUT", `The upstream did not answer in time (${tried}).`);
     case "status_429": {
       const headers: [string, string][] = last.retryAfterMs != null ? [["retry-after", String(Math.max(1, Math.ceil(last.retryAfterMs / 1000)))]] : [];
-      return new GatewayError("GW_ERR_UPSTREAM_RATE_LIMITED", `Every upstream target is rate limited (${tried}).`, headers);
+      return fail("GW_ERR_UPSTREAM_RATE_LIMITED", `Every upstream target is rate limited (${tried}).`, headers);
     }
     case "invalid_response":
-      return new GatewayError("GW_ERR_UPSTREAM_INVALID_RESPONSE", `The upstream answered with an invalid response (${tried}).`);
+      return fail("GW_ERR_UPSTREAM_INVALID_RESPONSE", `The upstream answered with an invalid response (${tried}).`);
     case "status_5xx":
-      return new GatewayError("GW_ERR_UPSTREAM_FAILED", `The upstream failed with status ${last.status} (${tried}).`);
+      return fail("GW_ERR_UPSTREAM_FAILED", `The upstream failed with status ${last.status} (${tried}).`);
     default:
-      return new GatewayError("GW_ERR_UPSTREAM_FAILED", `The upstream could not be reached (${last.detail}, ${tried}).`);
+      return fail("GW_ERR_UPSTREAM_FAILED", `The upstream could not be reached (${last.detail}, ${tried}).`);
   }
 }

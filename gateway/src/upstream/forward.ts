@@ -140,7 +140,7 @@ export class Forwarder {
   private judge(result: AttemptResult, state: TargetState): AttemptFailure | null {
     const now = Date.now();
     if (result.kind === "failed") {
-      if (result.failure.reason !== "deadline" && state.recordFailure(now)) this.logger.warn({ model: state.model, target: state.name, reason: result.failure.reason }, "target ejected after consecutive failures");
+      if (result.failure.reason !== "deadline") this.recordFailure(state, now, result.failure.reason);
       return result.failure;
     }
     if (result.status === 429) {
@@ -149,17 +149,22 @@ export class Forwarder {
       return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
     }
     if (isRetryableStatus(result.status)) {
-      state.recordFailure(now);
+      this.recordFailure(state, now, "status_5xx");
       return { reason: "status_5xx", status: result.status, detail: String(result.status) };
     }
     if (result.kind === "buffered" && result.status >= 200 && result.status < 300) {
       result.json = parseJsonObject(result.body, result.headers);
       if (result.json === null) {
-        state.recordFailure(now);
+        this.recordFailure(state, now, "invalid_response");
         return { reason: "invalid_response", status: result.status, detail: "not a JSON object" };
       }
     }
     return null;
+  }
+
+  /** Counts a failure against the target, logging when it gets ejected. */
+  private recordFailure(state: TargetState, now: number, reason: string): void {
+    if (state.recordFailure(now)) this.logger.warn({ model: state.model, target: state.name, reason }, "target ejected after consecutive failures");
   }
 
   private async deliver(

@@ -1,4 +1,5 @@
 /** The embedded default config behind `npm start`: mock models with no keys, real upstreams when keys are set. */
+import { json } from "../../helpers/http-client";
 import { defaultConfig } from "../../../gateway/src/config/default-config";
 import { validateConfig } from "../../../gateway/src/config/validate";
 import { startGateway } from "../../../gateway/src/gateway";
@@ -40,7 +41,7 @@ describe("defaultConfig", () => {
     const config = validateConfig({ ...defaultConfig({ OPENAI_API_KEY: "sk-test-openai" }), server: { host: "127.0.0.1", port: 0 }, healthCheck: { enabled: false } });
     const gateway = await startGateway(config, { logDestination: new Writable({ write: (_c, _e, done) => done() }) });
     try {
-      const body = await (await fetch(`${gateway.url}/v1/models`)).json();
+      const body = await json(await fetch(`${gateway.url}/v1/models`));
       expect(body.data.map((m: { id: string }) => m.id)).toEqual([...MOCK_MODELS, "gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]);
       expect(JSON.stringify(body)).not.toContain("sk-test-openai");
     } finally {

@@ -61,6 +61,10 @@ describe("exhaustedError", () => {
 
   it("says how many attempts were made", () => {
     expect(exhaustedError({ reason: "status_5xx", status: 500, detail: "500" }, 1).message).toContain("after 1 attempt)");
-    expect(exhaustedError({ reason: "connect", detail: "ECONNREFUSED" }, 3).message).toContain("ECONNREFUSED, after 3 attempts");
+    const err = exhaustedError({ reason: "connect", detail: "ECONNREFUSED" }, 3);
+    expect(err.message).toContain("ECONNREFUSED, after 3 attempts");
+    expect(err.attempts).toBe(3);
+    expect(shape(err).headers["x-gateway-attempts"]).toBe("3");
+    expect(shape(exhaustedError(null, 0)).headers["x-gateway-attempts"]).toBe("0");
   });
 });
