@@ -1,0 +1,80 @@
+/**
+ * The gateway as the benchmark runs it: the same startGateway() as gateway/src/main.ts, with
+ * traffic control (keys, limits on the memory or Redis store, cache) plugged in through the
+ * public `trafficControl` option, exactly as test/gateway/traffic/http-helpers.ts does. Until
+ * main.ts wires traffic control itself, this is how the benchmark measures "every feature on";
+ * `npm run bench -- --gateway-entry main` runs the production entry point instead.
+ *
+ * Usage: node dist/bench/gateway-main.js --config FILE [--workers N]
+ * With --workers N (N > 1) a node:cluster primary forks N workers that share the port: one
+ * process per core (see bench/README.md).
+ */
+import cluster from "node:cluster";
+import { loadConfig } from "../gateway/src/config/load";
+import { ConfigError } from "../gateway/src/config/validate";
+import { startGateway } from "../gateway/src/gateway";
+import { createTrafficControl } from "../gateway/src/traffic";
+
+function workersOf(argv: string[]): number {
+  const at = argv.indexOf("--workers");
+  const n = at >= 0 ? Number(argv[at + 1]) : 1;
+  if (!Number.isInteger(n) || n < 1) throw new Error("--workers needs a positive integer");
+  return n;
+}
+
+async function serve(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const gateway = await startGateway(config, { trafficControl: (cfg, deps) => createTrafficControl(cfg, deps) });
+  const { logger } = gateway.runtime;
+  logger.info({ url: gateway.url, pid: process.pid }, "gateway listening");
+  // As main.ts: a stray error is logged, never fatal.
+  process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception"));
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void gateway.shutdown(1_000).then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+function primary(workers: number): void {
+  for (let i = 0; i < workers; i++) cluster.fork();
+  let stopping = false;
+  cluster.on("exit", (worker, code) => {
+    if (!stopping) {
+      process.stderr.write(`worker ${worker.process.pid} exited with ${code}\n`);
+      process.exit(1);
+    }
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+    const timer = setTimeout(() => process.exit(0), 3_000);
+    timer.unref();
+    cluster.on("exit", () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+const workers = workersOf(process.argv.slice(2));
+if (workers > 1 && cluster.isPrimary) primary(workers);
+else
+  serve().catch((err) => {
+    process.stderr.write(`gateway failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
