@@ -68,7 +68,10 @@ export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway
     gateway = new AiGateway(name, toAiGatewayArgs(config));
   } catch (err) {
     // The gateway's own loader found the problem: say which stack key holds it.
-    if (err instanceof ConfigError) throw new StackConfigError(err.problems.map((p) => `${pulumi.getProject()}:gateway: ${p}`));
+    if (err instanceof ConfigError) {
+      const project = pulumi.getProject();
+      throw new StackConfigError(err.problems.map((p) => (p.startsWith("upstreamKeys[") ? `${project}:${p}` : `${project}:gateway: ${p}`)));
+    }
     throw err;
   }
   return {

@@ -42,8 +42,14 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
 
+  /** `stackReferences`: the outputs a StackReference to each stack name sees. */
+  constructor(private readonly stackReferences: Record<string, Record<string, unknown>> = {}) {}
+
   newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-    const state = mockState(args);
+    const state =
+      args.type === "pulumi:pulumi:StackReference"
+        ? { name: args.inputs.name, outputs: this.stackReferences[args.inputs.name] ?? {}, secretOutputNames: [] }
+        : mockState(args);
     this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs ?? {}, state });
     return { id: args.custom === false ? undefined : `${args.name}-id`, state };
   }
