@@ -3,7 +3,7 @@
  * metrics), serves it, and shuts it down gracefully: readiness fails at once, no new
  * connections, in-flight requests and streams finish within the grace period.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import type { GatewayConfig } from "./config/schema";
@@ -61,7 +61,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
   });
 
-  let active = 0;
+  /** Responses not yet closed: the drain waits for them. */
+  const active = new Set<ServerResponse>();
   const listener = createRequestListener(runtime, (err) => logger.error({ err }, "unhandled request error"));
   const server = createServer(
     {
@@ -74,8 +75,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // A long stream must not be cut by the request timeout: it only bounds receiving the request.
     },
     (req, res) => {
-      active++;
-      res.once("close", () => active--);
+      active.add(res);
+      res.once("close", () => active.delete(res));
       listener(req, res);
     },
   );
@@ -105,7 +106,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       healthChecker.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + graceMs;
-      while (active > 0 && Date.now() < deadline) {
+      // Answers not begun yet close their connection after them, so keep-alive clients reconnect
+      // elsewhere instead of racing the idle-connection close below with their next request.
+      for (const res of active) if (!res.headersSent) res.setHeader("connection", "close");
+      while (active.size > 0 && Date.now() < deadline) {
         server.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
