@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
+import { installSignalProfiler } from "./lib/self-profiler";
 
 function argsOf(argv: string[]): { port: number; upstreams: string[] } {
   let port = 0;
@@ -21,6 +22,7 @@ function argsOf(argv: string[]): { port: number; upstreams: string[] } {
 }
 
 async function main(): Promise<void> {
+  installSignalProfiler();
   const { port, upstreams } = argsOf(process.argv.slice(2));
   const pools = upstreams.map((origin) => new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }));
   let next = 0;

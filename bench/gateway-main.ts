@@ -7,13 +7,15 @@
  *
  * Usage: node dist/bench/gateway-main.js --config FILE [--workers N]
  * With --workers N (N > 1) a node:cluster primary forks N workers that share the port: one
- * process per core (see bench/README.md).
+ * process per core (see bench/README.md). With BENCH_CPU_PROFILE=FILE, SIGUSR2 starts and then
+ * stops a CPU profile of the steady state (bench/profile.ts drives it).
  */
 import cluster from "node:cluster";
 import { loadConfig } from "../gateway/src/config/load";
 import { ConfigError } from "../gateway/src/config/validate";
 import { startGateway } from "../gateway/src/gateway";
 import { createTrafficControl } from "../gateway/src/traffic";
+import { installSignalProfiler } from "./lib/self-profiler";
 
 function workersOf(argv: string[]): number {
   const at = argv.indexOf("--workers");
@@ -23,6 +25,7 @@ function workersOf(argv: string[]): number {
 }
 
 async function serve(): Promise<void> {
+  installSignalProfiler();
   let config;
   try {
     config = loadConfig(process.argv.slice(2));

@@ -12,8 +12,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, hostname, release, tmpdir, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { cpus, hostname, loadavg, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { describeFeatures, probeFeatures } from "./lib/features";
 import { runLoad, type LoadResult, type LoadSpec, type LoadTool } from "./lib/load";
@@ -54,7 +54,12 @@ export interface RunOptions {
   maxSeconds: number;
 }
 
-const ROOT = resolve(__dirname, "../..");
+/** The repository root: the first directory above this script with bench/tsconfig.json (dist/bench/ or a test's own outDir). */
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, "bench", "tsconfig.json"))) return dir;
+  return resolve(from, "../..");
+}
+const ROOT = findRoot(__dirname);
 
 const MESSAGES = [
   { role: "system", content: "You are a helpful assistant." },
@@ -326,6 +331,8 @@ export async function runBenchmark(options: RunOptions, log: (line: string) => v
   const paths: BenchPaths = { root: ROOT, dist: __dirname, work };
   const started = new Date();
   const machine = machineOf();
+  const loadBefore = loadavg()[0];
+  if (loadBefore > 0.5 * machine.cpus) log(`WARNING: load average ${loadBefore.toFixed(2)} before the run: other work competes for the CPU; figures will be low and noisy.`);
   log(`Benchmark on 127.0.0.1, ${machine.cpus} × ${machine.cpuModel}: load generator (${options.loadgen}, one thread), mock upstream and the proxy under test share these cores, so figures are noisy; compare ratios from one run.`);
   log(`Targets: ${options.targets.join(", ")}; about ${Math.ceil(estimateSeconds(options))} s (bounded by --max-seconds ${options.maxSeconds}). Scratch: ${work}`);
   let mock: { proc: Managed; ports: number[] } | null = null;
@@ -339,7 +346,9 @@ export async function runBenchmark(options: RunOptions, log: (line: string) => v
   }
   const ratios = computeRatios(targets);
   const checks = checkTargets(targets);
+  const loadAfter = loadavg()[0];
   const notes = [
+    `Load average (1 min) before the run ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)} (the run itself adds about 2).`,
     `All processes on one machine: the load generator (${options.loadgen}, 1 thread), the mock upstream (one Node process, three ports) and the proxy under test share ${machine.cpus} cores; other work on the machine adds noise. Compare ratios from the same run, not figures across runs.`,
     "CPU µs/req: user+system CPU of the process under test (its whole process tree) from /proc/PID/stat over the case, divided by the requests completed; for direct it is the mock's. Resolution: one clock tick (10 ms) over the case.",
     "Peak RSS: the highest VmRSS sampled every 100 ms during the case (summed over the process tree); the process runs every case in order, so it carries earlier cases' heap.",

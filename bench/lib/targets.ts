@@ -14,7 +14,7 @@ import type { TargetName } from "./results";
 export interface BenchPaths {
   /** Repository root. */
   root: string;
-  /** Compiled bench scripts (dist/bench). */
+  /** Compiled bench scripts (dist/bench; the gateway compiled alongside, in ../gateway/src). */
   dist: string;
   /** Scratch directory for configs, scripts and logs of this run. */
   work: string;
@@ -31,8 +31,10 @@ export interface TargetOptions {
   clusterWorkers: number;
   /** `bench`: dist/bench/gateway-main.js (traffic control wired); `main`: dist/gateway/src/main.js. */
   gatewayEntry: "bench" | "main";
-  /** Extra node flags for the gateway (profiling). */
+  /** Extra node flags for Node targets. */
   nodeFlags?: string[];
+  /** Extra environment for Node targets (BENCH_CPU_PROFILE). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningTarget {
@@ -108,8 +110,8 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
 
   if (name === "bare-undici") {
     const port = await freePort();
-    const args = [join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
-    const proc = startProcess("bare-undici", process.execPath, args, logFile);
+    const args = [...(options.nodeFlags ?? []), join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
+    const proc = startProcess("bare-undici", process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;
     await ready(url, proc);
     return { name, proc, url, logFile, redis: null, redisPort: null, store: null, description: "node:http + undici Pool.stream, round-robin over 3 pools, nothing else (bench/bare-undici-proxy.ts)", stop: () => stopProcess(proc) };
@@ -127,12 +129,12 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
     const config = gatewayConfig({ variant, port, upstreamPorts: mockPorts, redisPort: redis?.port });
     const cfgFile = join(paths.work, `${name}.yaml`);
     writeFileSync(cfgFile, stringify(config));
-    const entry = options.gatewayEntry === "main" ? join(paths.root, "dist/gateway/src/main.js") : join(paths.dist, "gateway-main.js");
+    const entry = options.gatewayEntry === "main" ? join(paths.dist, "../gateway/src/main.js") : join(paths.dist, "gateway-main.js");
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench builds it)`);
     const workers = name === "gateway-cluster" ? options.clusterWorkers : 1;
     if (workers > 1 && options.gatewayEntry === "main") throw new Error("gateway-cluster needs --gateway-entry bench");
     const args = [...(options.nodeFlags ?? []), entry, "--config", cfgFile, ...(workers > 1 ? ["--workers", String(workers)] : [])];
-    const proc = startProcess(name, process.execPath, args, logFile);
+    const proc = startProcess(name, process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;
     await ready(url, proc);
     const store = variant === "minimal" ? null : variant === "full-redis" ? "redis" : "memory";

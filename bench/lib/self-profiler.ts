@@ -1,0 +1,27 @@
+/**
+ * A CPU profile of the steady state only: with BENCH_CPU_PROFILE=FILE set, the first SIGUSR2
+ * starts V8's sampling profiler in this process and the second writes the .cpuprofile to FILE.
+ * (`node --cpu-prof` would also record start-up and module loading.)
+ */
+import { Session } from "node:inspector";
+import { writeFileSync } from "node:fs";
+
+export function installSignalProfiler(file: string | undefined = process.env.BENCH_CPU_PROFILE): void {
+  if (!file) return;
+  let session: Session | null = null;
+  process.on("SIGUSR2", () => {
+    if (session === null) {
+      const s = new Session();
+      session = s;
+      s.connect();
+      s.post("Profiler.enable", () => s.post("Profiler.start"));
+      return;
+    }
+    const s = session;
+    session = null;
+    s.post("Profiler.stop", (err, result) => {
+      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+      s.disconnect();
+    });
+  });
+}
