@@ -97,12 +97,12 @@ async function main(): Promise<void> {
       "",
       `${requests} requests measured; ${((cpu / Math.max(1, requests)) * 1e6).toFixed(1)} µs CPU per request under the profiler. Flame graph: open ${base}.cpuprofile in Chrome DevTools (Performance) or https://www.speedscope.app.`,
       "",
-      renderProfile(summary, top, "Top functions by self time"),
+      renderProfile(summary, top, "Top functions by self time", requests),
       "## Gateway landmarks (total time, callees included)",
       "",
-      "| Function | Total % | Self % |",
-      "|---|---:|---:|",
-      ...landmarks.map((l) => `| ${l.name} | ${l.totalPct.toFixed(1)} | ${l.selfPct.toFixed(1)} |`),
+      "| Function | Total % | Total µs/req | Self % |",
+      "|---|---:|---:|---:|",
+      ...landmarks.map((l) => `| ${l.name} | ${l.totalPct.toFixed(1)} | ${((l.totalMs * 1000) / Math.max(1, requests)).toFixed(1)} | ${l.selfPct.toFixed(1)} |`),
       "",
     ].join("\n");
     writeFileSync(`${base}.md`, md);

@@ -158,21 +158,29 @@ export function summariseProfile(profile: CpuProfile): ProfileSummary {
   };
 }
 
-/** The summary as Markdown: the top functions by self time, and time per package. */
-export function renderProfile(summary: ProfileSummary, top: number, title: string): string {
+/**
+ * The summary as Markdown: the top functions by self time, and time per package; with
+ * `requests`, also µs per request (sampled wall time while on the thread, so a syscall that
+ * lets the scheduler run the peer process, as loopback writev does, counts its wait too).
+ */
+export function renderProfile(summary: ProfileSummary, top: number, title: string, requests = 0): string {
+  const perReq = (ms: number) => (requests > 0 ? ` ${((ms * 1000) / requests).toFixed(1)} |` : "");
+  const head = requests > 0 ? " µs/req |" : "";
+  const rule = requests > 0 ? "---:|" : "";
   const out = [`## ${title}`, "", `Sampled ${summary.totalMs.toFixed(0)} ms, busy ${summary.busyMs.toFixed(0)} ms (idle ${summary.idleMs.toFixed(0)} ms). Percentages are of busy time.`, ""];
-  out.push("| Self % | Total % | Function | Where | Group |", "|---:|---:|---|---|---|");
-  for (const f of summary.functions.slice(0, top)) out.push(`| ${f.selfPct.toFixed(1)} | ${f.totalPct.toFixed(1)} | ${f.name} | ${f.location} | ${f.group} |`);
-  out.push("", "| Group (self time) | % |", "|---|---:|");
-  for (const g of summary.groups) out.push(`| ${g.group} | ${g.pct.toFixed(1)} |`);
+  out.push(`| Self % |${head} Total % | Function | Where | Group |`, `|---:|${rule}---:|---|---|---|`);
+  for (const f of summary.functions.slice(0, top)) out.push(`| ${f.selfPct.toFixed(1)} |${perReq(f.selfMs)} ${f.totalPct.toFixed(1)} | ${f.name} | ${f.location} | ${f.group} |`);
+  out.push("", `| Group (self time) | % |${head}`, `|---|---:|${rule}`);
+  for (const g of summary.groups) out.push(`| ${g.group} | ${g.pct.toFixed(1)} |${perReq(g.selfMs)}`);
   out.push("");
   return out.join("\n");
 }
 
 /** Total % of the named functions (gateway hot-path landmarks), for the report. */
-export function totalsOf(summary: ProfileSummary, names: string[]): { name: string; totalPct: number; selfPct: number }[] {
+export function totalsOf(summary: ProfileSummary, names: string[]): { name: string; totalPct: number; selfPct: number; totalMs: number }[] {
   return names.map((name) => {
-    const matching = summary.functions.filter((f) => f.name === name);
-    return { name, totalPct: matching.reduce((s, f) => Math.max(s, f.totalPct), 0), selfPct: matching.reduce((s, f) => s + f.selfPct, 0) };
+    const matching = summary.functions.filter((f) => f.name === name && f.group === "gateway");
+    const best = matching.reduce<FunctionCost | null>((b, f) => (b === null || f.totalPct > b.totalPct ? f : b), null);
+    return { name, totalPct: best?.totalPct ?? 0, totalMs: best?.totalMs ?? 0, selfPct: matching.reduce((s, f) => s + f.selfPct, 0) };
   });
 }
