@@ -41,6 +41,8 @@ export class GatewayConfig extends pulumi.ComponentResource {
   /** The rendered document (YAML, env names) and the config as the gateway will load it. */
   public readonly document: GatewayConfigDocument;
   public readonly effectiveConfig: ValidGatewayConfig;
+  /** `model/target` of http(s) targets that send no API key (fine for keyless upstreams). */
+  public readonly keylessTargets: string[];
 
   constructor(name: string, args: GatewayConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:kubernetes:GatewayConfig", name, {}, opts);
@@ -52,6 +54,13 @@ export class GatewayConfig extends pulumi.ComponentResource {
       extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
     });
     this.effectiveConfig = this.document.effective;
+    this.keylessTargets = this.effectiveConfig.models.flatMap((m) =>
+      m.targets.filter((t) => /^https?:/.test(t.baseUrl) && !t.apiKey).map((t) => `${m.name}/${t.name}`),
+    );
+    // Most likely a secret not set yet on this stack; say so at preview rather than as 401s later.
+    for (const ref of this.keylessTargets) {
+      void pulumi.log.warn(`upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`, this);
+    }
     const labels = componentLabels(args.instance ?? name, "gateway");
 
     this.configMap = new k8s.core.v1.ConfigMap(

@@ -64,7 +64,14 @@ export async function runStack(stack: string, extra: Record<string, unknown> = {
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, true);
   const { parseStackConfig } = await import("../../infra/config");
   const { deployStack } = await import("../../infra/stack");
-  const result = deployStack(parseStackConfig(PROJECT, stackConfigMap(stack, extra)));
-  await settled();
-  return { mocks, ...result };
+  // Without an engine, pulumi.log.warn goes to console.warn: collect it instead.
+  const warnings: string[] = [];
+  const warn = jest.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
+  try {
+    const result = deployStack(parseStackConfig(PROJECT, stackConfigMap(stack, extra)));
+    await settled();
+    return { mocks, warnings, ...result };
+  } finally {
+    warn.mockRestore();
+  }
 }

@@ -25,6 +25,13 @@ const full: AiGatewayArgs = {
   ingress: { host: "ai.example.com", tls: { secretName: "wildcard" }, controllerTuning: { namespace: "ingress-nginx", configMapName: "c" } },
   networkPolicy: {},
 };
+// Without an engine pulumi.log.warn writes to console.warn; keep it for the assertions.
+let warnings: string[] = [];
+beforeEach(() => {
+  warnings = [];
+  jest.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
+});
+afterEach(() => jest.restoreAllMocks());
 const customCount = (prefix: string) => mocks.resources.filter((r) => r.custom && r.name.startsWith(prefix)).length;
 
 test("every part is its own component, parented to AiGateway and named after it", async () => {
@@ -77,6 +84,10 @@ test("the minimum: an existing namespace, a fixed count, no Redis, ingress, aler
   expect(await valueOf(gw.ingressHost)).toBeUndefined();
   const cm = await stateOf(mocks, "kubernetes:core/v1:ConfigMap", "min-config-configmap");
   expect(parse(cm.data["config.yaml"]).server.trustProxy).toBeUndefined();
+  // No upstream key for an https target: probably a secret not set yet.
+  expect(warnings).toEqual([
+    'warning: [runtime] upstream target gpt-4o/openai has no API key; if it needs one, set upstreamKeys["gpt-4o/openai"] as a secret',
+  ]);
 });
 
 test("an external Redis: its URL and password reach the Secret, and no Redis policy is made", async () => {

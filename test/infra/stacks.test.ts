@@ -47,7 +47,9 @@ test("dev: one small replica, in-cluster Redis, plain-HTTP ingress, nothing else
 });
 
 test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controller tuning", async () => {
-  const { mocks, gateway, outputs } = await runStack("prod", SECRETS);
+  const { mocks, gateway, outputs, warnings } = await runStack("prod", SECRETS);
+  expect(gateway.config.keylessTargets).toEqual([]);
+  expect(warnings).toEqual([]);
   expect(customResources(mocks.resources)).toEqual([
     "docker:index/image:Image ai-gateway-image-build",
     "kubernetes:apps/v1:Deployment ai-gateway-deployment",
@@ -138,8 +140,12 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(redis.spec.template.metadata.labels).not.toMatchObject(deployment.spec.selector.matchLabels);
 });
 
-test("prod without secrets still previews: keyless upstreams, no admin API", async () => {
-  const { mocks } = await runStack("prod");
+test("prod without secrets still previews, warning about the keyless upstreams", async () => {
+  const { mocks, gateway, warnings } = await runStack("prod");
+  expect(gateway.config.keylessTargets).toEqual(["gpt-4o/openai", "gpt-4o-mini/openai", "deepseek-chat/deepseek"]);
+  expect(warnings).toEqual(
+    gateway.config.keylessTargets.map((ref) => `warning: [runtime] upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`),
+  );
   const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "ai-gateway-config-secret");
   expect(Object.keys(secret.stringData).sort()).toEqual(["REDIS_PASSWORD", "REDIS_URL"]);
 });
