@@ -18,7 +18,7 @@ function kindsOf(yaml: string): string[] {
   return parseAllDocuments(yaml).map((d) => (d.toJS() as { kind: string }).kind);
 }
 
-test("the stack file is read the way the CLI hands config over; secure values become placeholders", () => {
+test("the stack file is read the way the CLI hands config over; secure values become placeholders", async () => {
   const dir = mkdtempSync(join(tmpdir(), "aigw-render-"));
   try {
     copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
@@ -36,6 +36,9 @@ test("the stack file is read the way the CLI hands config over; secure values be
     });
     expect(file.secretKeys).toEqual(["ai-gateway:adminKey", "ai-gateway:upstreamKeys"]);
     expect(() => readStackFile(dir, "missing")).toThrow(/no stack file/);
+    // A bad stack file fails the render with the same message `pulumi preview` would give.
+    writeFileSync(join(dir, "Pulumi.bad.yaml"), readFileSync(join(ROOT, "Pulumi.dev.yaml"), "utf8") + "  ai-gateway:replica: 2\n");
+    await expect(render("bad", dir)).rejects.toThrow("invalid stack config:\n  - unknown config key(s) ai-gateway:replica");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -85,8 +88,15 @@ test("npm run render: the compiled CLI prints the prod manifests, and fails clea
   // Compiled next to node_modules (not into dist/, which running gateway tests read).
   const out = join(ROOT, "node_modules", ".cache", "aigw-render-cli");
   const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "infra/tsconfig.json", "--outDir", out], { cwd: ROOT, encoding: "utf8" });
-  expect(tsc.stdout + tsc.stderr).toBe("");
-  const cli = join(out, "infra", "render.js");
+  try {
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    runCli(join(out, "infra", "render.js"));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 90_000);
+
+function runCli(cli: string): void {
   const ok = spawnSync(process.execPath, [cli, "--stack", "prod"], { cwd: ROOT, encoding: "utf8" });
   // Only warnings (the prod file sets no upstream keys yet); the YAML is on stdout.
   expect(ok.stderr.trim().split("\n").every((line) => line.startsWith("warning: "))).toBe(true);
@@ -101,4 +111,4 @@ test("npm run render: the compiled CLI prints the prod manifests, and fails clea
   // The script really is what this test runs.
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   expect(pkg.scripts.render).toBe("tsc -p infra/tsconfig.json && node dist/infra/render.js");
-}, 90_000);
+}
