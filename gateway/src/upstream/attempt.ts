@@ -33,6 +33,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private sink: StreamSink | null = null;
   /** What happened to a settled stream before it was attached. */
   private pendingEnd: { error: Error | null } | null = null;
+  /** Why the attempt was aborted before undici started it. */
+  private abortedEarly: Error | null = null;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
   headersAt = 0;
   readonly result: Promise<AttemptResult>;
@@ -46,7 +48,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   /** Aborts the upstream request (client gone, deadline passed). */
   abort(reason: Error): void {
-    this.controller?.abort(reason);
+    if (this.controller) return this.controller.abort(reason);
+    // Not started yet (still connecting): settle now, and abort as soon as it starts.
+    this.abortedEarly = reason;
+    this.onResponseError(null, reason);
   }
 
   /** Hands the rest of a settled stream to `sink`. */
@@ -62,6 +67,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    if (this.abortedEarly) controller.abort(this.abortedEarly);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -110,7 +116,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.finish({ kind: "buffered", status: this.status, headers: this.headers, body });
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.settled) {
       if (this.sink) this.sink.fail(error);
       else this.pendingEnd = { error };

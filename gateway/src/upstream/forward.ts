@@ -49,6 +49,10 @@ class ClientClosedError extends Error {
   readonly code = "GW_CLIENT_CLOSED";
 }
 
+function deadlineError(): Error {
+  return Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" });
+}
+
 export class Forwarder {
   constructor(
     private readonly targets: ReadonlyMap<TargetState, PreparedTarget>,
@@ -104,7 +108,10 @@ export class Forwarder {
             },
             attempt,
           );
+          // undici's header/body timeouts tick at about 1 s: the deadline gets a timer of its own.
+          const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
           const result = await attempt.result;
+          clearTimeout(deadlineTimer);
           if (clientClosed) {
             state.inflight--;
             attempt.abort(new ClientClosedError("client closed the connection"));

@@ -53,17 +53,17 @@ describe("routing strategies over real upstreams", () => {
   });
 
   it("least-busy steers concurrent requests away from a slow target", async () => {
-    const [slow, fast] = await setup("least-busy", [{ name: "slow", latencyMs: 250 }, { name: "fast" }]);
+    const [slow, fast] = await setup("least-busy", [{ name: "slow", latencyMs: 300 }, { name: "fast" }]);
     await send(40, 4);
     expect(slow.completions.length + fast.completions.length).toBe(40);
     expect(fast.completions.length).toBeGreaterThan(3 * slow.completions.length);
   });
 
   it("latency (P2C over EWMA) prefers the fast target once both are measured", async () => {
-    const [slow, fast] = await setup("latency", [{ name: "slow", latencyMs: 80 }, { name: "fast" }]);
+    const [slow, fast] = await setup("latency", [{ name: "slow", latencyMs: 200 }, { name: "fast" }]);
     const targets = await send(20);
     // Each target may be tried while unmeasured; after that, the fast one wins every comparison.
-    expect(slow.completions.length).toBeLessThanOrEqual(2);
-    expect(targets.slice(5).every((t) => t === "fast")).toBe(true);
+    expect(slow.completions.length).toBeLessThanOrEqual(3);
+    expect(targets.slice(10).every((t) => t === "fast")).toBe(true);
   });
 });
