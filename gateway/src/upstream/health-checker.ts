@@ -13,6 +13,8 @@ export function probe(target: PreparedTarget, path: string, timeoutMs: number): 
   return new Promise((resolve) => {
     let status = 0;
     const handler: Dispatcher.DispatchHandler = {
+      // Without onRequestStart undici takes this for a legacy handler and throws on dispatch.
+      onRequestStart() {},
       onResponseStart(_controller, statusCode) {
         status = statusCode;
       },
@@ -24,7 +26,11 @@ export function probe(target: PreparedTarget, path: string, timeoutMs: number): 
         resolve(false);
       },
     };
-    target.endpoint.dispatcher.dispatch({ method: "GET", path: target.endpoint.pathPrefix + path, headers: target.probeHeaders, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+    try {
+      target.endpoint.dispatcher.dispatch({ method: "GET", path: target.endpoint.pathPrefix + path, headers: target.probeHeaders, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, handler);
+    } catch {
+      resolve(false);
+    }
   });
 }
 
