@@ -12,7 +12,10 @@ import { startTestGateway, type TestGateway } from "../../helpers/gateway-harnes
 export type GatewayInput = Partial<GatewayConfigInput> & Pick<GatewayConfigInput, "models">;
 
 export function startTrafficGateway(input: GatewayInput): Promise<TestGateway> {
-  return startTestGateway(input, { trafficControl: (config, deps) => createTrafficControl(config, { ...deps, redisReadyTimeoutMs: 5_000, redisProbeIntervalMs: 100, keyRefreshMs: 200 }) });
+  // A generous command timeout: a loaded test machine must not trip the local fallback by itself
+  // (a killed Redis still fails at once: connection errors do not wait for the timeout).
+  const redis = input.redis && { commandTimeoutMs: 5_000, ...input.redis };
+  return startTestGateway({ ...input, redis }, { trafficControl: (config, deps) => createTrafficControl(config, { ...deps, redisReadyTimeoutMs: 5_000, redisProbeIntervalMs: 100, keyRefreshMs: 200 }) });
 }
 
 export async function chat(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {

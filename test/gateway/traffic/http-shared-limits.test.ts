@@ -28,7 +28,7 @@ describe("three gateways sharing one Redis", () => {
   });
 
   async function fleet(input: Omit<GatewayInput, "redis">, n = 3): Promise<TestGateway[]> {
-    for (let i = 0; i < n; i++) gateways.push(await startTrafficGateway({ ...input, redis: { url: redis.url, commandTimeoutMs: 300 } }));
+    for (let i = 0; i < n; i++) gateways.push(await startTrafficGateway({ ...input, redis: { url: redis.url } }));
     return gateways;
   }
 

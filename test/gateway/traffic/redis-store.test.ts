@@ -10,6 +10,8 @@ import type { AdmitInput, LimitStore } from "../../../gateway/src/limits/store";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
 import { eventually } from "./fakes";
 
+const HOUR = 3_600_000;
+
 describe("RedisStore", () => {
   let redis: TestRedis;
   let clients: Redis[] = [];
@@ -46,7 +48,8 @@ describe("RedisStore", () => {
 
   it("three replicas admit exactly the requests-per-minute limit under concurrent load", async () => {
     const replicas = [store(), store(), store()];
-    const input: AdmitInput = { budgets: [], rates: [{ key: "rl:k:rpm", limit: 50, periodMs: 60_000, cost: 1 }], concurrency: null };
+    // Per hour, so that nothing refills while the burst runs (exactness, not timing, is tested).
+    const input: AdmitInput = { budgets: [], rates: [{ key: "rl:k:rpm", limit: 50, periodMs: HOUR, cost: 1 }], concurrency: null };
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => replicas[i % 3].admit(input)));
     expect(results.filter((r) => r.allowed)).toHaveLength(50);
     const refused = results.find((r) => !r.allowed)!;
@@ -60,8 +63,8 @@ describe("RedisStore", () => {
     const input: AdmitInput = {
       budgets: [],
       rates: [
-        { key: "rl:k:rpm", limit: 1_000, periodMs: 60_000, cost: 1 },
-        { key: "rl:k:tpm", limit: 1_000, periodMs: 60_000, cost: 7 },
+        { key: "rl:k:rpm", limit: 1_000, periodMs: HOUR, cost: 1 },
+        { key: "rl:k:tpm", limit: 1_000, periodMs: HOUR, cost: 7 },
       ],
       concurrency: null,
     };
@@ -120,7 +123,7 @@ describe("RedisStore", () => {
     const totals = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).settle({ rates: [], concurrency: null, spends })));
     expect(totals.map((t) => t.spentNano[0]).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => n * 1_000));
     expect(await clients[0].pttl(`${prefix}spend:k:2025-01`)).toBeGreaterThan(0);
-    const budget = { budgets: [{ key: "spend:k:2025-01", limitNano: 10_000 }], rates: [{ key: "rl:k:rpm", limit: 10, periodMs: 60_000, cost: 1 }], concurrency: null };
+    const budget = { budgets: [{ key: "spend:k:2025-01", limitNano: 10_000 }], rates: [{ key: "rl:k:rpm", limit: 10, periodMs: HOUR, cost: 1 }], concurrency: null };
     const refused = await a.admit(budget);
     expect(refused).toMatchObject({ allowed: false, failed: { kind: "budget", index: 0 }, retryAfterMs: -1, spentNano: [10_000] });
     expect(refused.rates[0].remaining).toBe(10); // nothing consumed
@@ -128,7 +131,7 @@ describe("RedisStore", () => {
 
   it("recovers when Redis forgets its scripts (NOSCRIPT after a restart or SCRIPT FLUSH)", async () => {
     const s = store();
-    const input = { budgets: [], rates: [{ key: "rl:k:rpm", limit: 10, periodMs: 60_000, cost: 1 }], concurrency: null };
+    const input = { budgets: [], rates: [{ key: "rl:k:rpm", limit: 10, periodMs: HOUR, cost: 1 }], concurrency: null };
     await s.admit(input);
     await clients[0].script("FLUSH");
     expect((await s.admit(input)).rates[0].remaining).toBe(8);
@@ -138,14 +141,13 @@ describe("RedisStore", () => {
     const memory = new MemoryStore();
     const shared = store();
     const stores: LimitStore[] = [memory, shared];
-    const hour = 3_600_000;
     const steps: AdmitInput[] = [];
     for (let i = 0; i < 40; i++) {
       steps.push({
         budgets: [{ key: "spend:k:m", limitNano: 5_000 }],
         rates: [
-          { key: "rl:k:rpm", limit: 25, periodMs: hour, cost: 1 },
-          { key: "rl:k:tpm", limit: 500, periodMs: hour, cost: (i * 37) % 90 },
+          { key: "rl:k:rpm", limit: 25, periodMs: HOUR, cost: 1 },
+          { key: "rl:k:tpm", limit: 500, periodMs: HOUR, cost: (i * 37) % 90 },
         ],
         concurrency: { key: "conc:k", limit: 30, leaseId: `l${i}` },
       });
@@ -156,7 +158,7 @@ describe("RedisStore", () => {
         for (const [i, step] of steps.entries()) {
           const r = await s.admit(step);
           out.push(JSON.stringify([r.allowed, r.failed, r.rates.map((x) => x.remaining), r.spentNano]));
-          if (r.allowed && i % 3 === 0) await r.store.settle({ rates: [{ ...step.rates[1], delta: -5 }], concurrency: { key: "conc:k", leaseId: step.concurrency!.leaseId }, spends: [{ key: "spend:k:m", addNano: 400, ttlMs: hour }] });
+          if (r.allowed && i % 3 === 0) await r.store.settle({ rates: [{ ...step.rates[1], delta: -5 }], concurrency: { key: "conc:k", leaseId: step.concurrency!.leaseId }, spends: [{ key: "spend:k:m", addNano: 400, ttlMs: HOUR }] });
         }
         return out;
       }),
