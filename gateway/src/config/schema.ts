@@ -97,6 +97,12 @@ export const gatewayConfigSchema = z
         headersTimeoutMs: positiveInt.default(10_000),
         requestTimeoutMs: positiveInt.default(30_000),
         keepAliveTimeoutMs: positiveInt.default(65_000),
+        /**
+         * When /readyz fails for lack of upstreams: `every-model` when any model has no healthy
+         * target in its fallback chain; `any-model` only when no model has one (one provider's
+         * outage then does not take every replica out of the Service).
+         */
+        readiness: z.enum(["every-model", "any-model"]).default("every-model"),
         /** Trust X-Forwarded-For for the client IP (behind an ingress). */
         trustProxy: z.boolean().default(false),
       })

@@ -30,11 +30,12 @@ export function handleHealthz(res: ServerResponse): void {
   sendJson(res, 200, '{"status":"ok"}');
 }
 
-/** Ready unless draining, or some model has no healthy target anywhere in its fallback chain. */
+/** Ready unless draining, or models lack a healthy target in their fallback chain (see server.readiness). */
 export function handleReadyz(rt: GatewayRuntime, res: ServerResponse): void {
   if (rt.draining) return sendJson(res, 503, '{"status":"draining"}');
   const unservable = rt.router.unservableModels(Date.now());
-  if (unservable.length > 0) return sendJson(res, 503, JSON.stringify({ status: "unavailable", models: unservable }));
+  const notReady = rt.config.server.readiness === "every-model" ? unservable.length > 0 : unservable.length === rt.router.pools.size;
+  if (notReady) return sendJson(res, 503, JSON.stringify({ status: "unavailable", models: unservable }));
   sendJson(res, 200, '{"status":"ready"}');
 }
 
