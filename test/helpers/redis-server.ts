@@ -1,6 +1,7 @@
 /**
  * Starts a real `redis-server` for tests on a free 127.0.0.1 port, with no persistence, and
- * stops it by PID. `stop()` then `start()` again reuses the same port, for outage tests.
+ * stops it by PID. `stop()` then `start()` again reuses the same port, for outage tests; a
+ * start only counts once the server on the port reports our child's PID.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createConnection, createServer } from "node:net";
@@ -31,8 +32,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One PING over a raw socket; true on +PONG. */
-function ping(port: number, password?: string): Promise<boolean> {
+/**
+ * True when the server on `port` answers and is the process `pid` (INFO's process_id), so a
+ * server someone else started on a reused port is never mistaken for ours.
+ */
+function answersAs(port: number, pid: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     let data = "";
@@ -42,11 +46,12 @@ function ping(port: number, password?: string): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write(password ? `AUTH ${password}\r\nPING\r\n` : "PING\r\n"));
+    socket.on("connect", () => socket.write(password ? `AUTH ${password}\r\nINFO server\r\n` : "INFO server\r\n"));
     socket.on("data", (chunk) => {
       data += chunk.toString();
-      if (data.includes("+PONG")) done(true);
-      else if (data.includes("-")) done(false);
+      const match = /process_id:(\d+)/.exec(data);
+      if (match) done(Number(match[1]) === pid);
+      else if (data.startsWith("-")) done(false);
     });
   });
 }
@@ -67,7 +72,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<T
     });
     child = proc;
     for (let i = 0; i < 100 && !exited; i++) {
-      if (await ping(port, options.password)) return true;
+      if (proc.pid !== undefined && (await answersAs(port, proc.pid, options.password))) return true;
       await sleep(50);
     }
     if (!exited) proc.kill("SIGKILL");
