@@ -1,0 +1,117 @@
+/** X-Request-Id and the access log: one JSON line per request, the fields operators need, no prompts, no keys. */
+import { chat, postJson, rawRequest, readStream } from "../../helpers/http-client";
+import { MockUpstream } from "../../helpers/mock-upstream";
+import { eventually, startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
+
+const PROMPT = "my-very-private-prompt-text";
+const CLIENT_KEY = "sk-client-key-should-not-appear";
+const UPSTREAM_KEY = "sk-upstream-key-should-not-appear";
+
+describe("request ids and access log", () => {
+  let up: MockUpstream;
+  let down: MockUpstream;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    up = await MockUpstream.start("up", { kind: "ok", tokens: 5, interTokenMs: 0 });
+    down = await MockUpstream.start("down", { kind: "status", status: 503 });
+    gw = await startTestGateway({
+      server: { bodyLimitBytes: 4_096 },
+      models: [
+        { name: "m", targets: [{ name: "up", baseUrl: up.baseUrl, apiKey: UPSTREAM_KEY }] },
+        { name: "broken", targets: [{ name: "down", baseUrl: down.baseUrl, apiKey: UPSTREAM_KEY }] },
+        { name: "slow", targets: [{ name: "slow", baseUrl: "mock://slow", mock: { tokens: 50, interTokenMs: 20 } }] },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([up.stop(), down.stop()]);
+  });
+
+  const accessLines = (reqId: string) => gw.logs().filter((l) => l.msg === "request" && l.reqId === reqId);
+  const messages = [{ role: "user", content: PROMPT }];
+  const auth = { authorization: `Bearer ${CLIENT_KEY}` };
+
+  it("propagates a sane X-Request-Id and generates one otherwise", async () => {
+    const kept = await chat(gw.url, { model: "m" }, { "x-request-id": "client-req-42" });
+    expect(kept.headers.get("x-request-id")).toBe("client-req-42");
+    const generated = await chat(gw.url, { model: "m" });
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const other = await chat(gw.url, { model: "m" });
+    expect(other.headers.get("x-request-id")).not.toBe(generated.headers.get("x-request-id"));
+    for (const unsafe of ["has spaces", "x".repeat(129), "inject\"quote"]) {
+      const res = await rawRequest(gw.url, { method: "POST", path: "/v1/chat/completions", headers: { "content-type": "application/json", "x-request-id": unsafe }, body: JSON.stringify({ model: "m", messages }) });
+      expect(res.headers["x-request-id"]).not.toBe(unsafe);
+      expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it("carries the request id on error responses too", async () => {
+    const res = await chat(gw.url, { model: "nope" }, { "x-request-id": "err-id-1" });
+    expect([res.status, res.headers.get("x-request-id")]).toEqual([404, "err-id-1"]);
+  });
+
+  it("writes one access-log line with model, target, status, attempts, latency and tokens", async () => {
+    await (await chat(gw.url, { model: "m", messages }, { "x-request-id": "log-plain", ...auth })).text();
+    const lines = accessLines("log-plain");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual({
+      level: 30,
+      time: expect.any(String),
+      msg: "request",
+      reqId: "log-plain",
+      route: "chat.completions",
+      model: "m",
+      target: "up",
+      status: 200,
+      attempts: 1,
+      latencyMs: expect.any(Number),
+      promptTokens: expect.any(Number),
+      completionTokens: 5,
+    });
+  });
+
+  it("adds ttftMs and stream usage for streams", async () => {
+    await readStream(await chat(gw.url, { model: "m", messages, stream: true }, { "x-request-id": "log-stream", ...auth }));
+    const [line] = accessLines("log-stream");
+    expect(line).toMatchObject({ status: 200, target: "up", attempts: 1, ttftMs: expect.any(Number), completionTokens: 5 });
+    expect(line.ttftMs as number).toBeLessThanOrEqual(line.latencyMs as number);
+  });
+
+  it("logs exactly one line for every kind of outcome", async () => {
+    const outcomes: [string, () => Promise<unknown>, number][] = [
+      ["o-embed", () => postJson(gw.url, "/v1/embeddings", { model: "m", input: PROMPT }, { "x-request-id": "o-embed" }).then((r) => r.text()), 200],
+      ["o-unknown", () => chat(gw.url, { model: "ghost", messages }, { "x-request-id": "o-unknown" }).then((r) => r.text()), 404],
+      ["o-badjson", () => rawRequest(gw.url, { method: "POST", path: "/v1/chat/completions", headers: { "x-request-id": "o-badjson" }, body: `{"content":"${PROMPT}"` }), 400],
+      ["o-toolarge", () => chat(gw.url, { model: "m", messages: [{ role: "user", content: PROMPT.repeat(400) }] }, { "x-request-id": "o-toolarge" }).then((r) => r.text()), 413],
+      ["o-upstream", () => chat(gw.url, { model: "broken", messages }, { "x-request-id": "o-upstream" }).then((r) => r.text()), 502],
+      ["o-method", () => fetch(`${gw.url}/v1/completions`, { headers: { "x-request-id": "o-method" } }).then((r) => r.text()), 405],
+    ];
+    for (const [, send] of outcomes) await send();
+    for (const [id, , status] of outcomes) {
+      const lines = accessLines(id);
+      expect(lines).toHaveLength(1);
+      expect(lines[0].status).toBe(status);
+    }
+    expect(accessLines("o-upstream")[0]).toMatchObject({ model: "broken", attempts: 1 });
+    expect(accessLines("o-unknown")[0].model).toBeUndefined();
+  });
+
+  it("logs a client that went away mid-stream once, as 499", async () => {
+    const res = await chat(gw.url, { model: "slow", stream: true }, { "x-request-id": "o-gone" });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await eventually(() => accessLines("o-gone").length === 1);
+    expect(accessLines("o-gone")[0]).toMatchObject({ status: 499, model: "slow", target: "slow" });
+  });
+
+  it("never logs prompt text, client keys or upstream keys", () => {
+    const raw = gw.rawLogs();
+    expect(raw).toContain("log-plain");
+    expect(raw).not.toContain(PROMPT);
+    expect(raw).not.toContain(CLIENT_KEY);
+    expect(raw).not.toContain(UPSTREAM_KEY);
+    for (const line of raw.split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
