@@ -4,7 +4,7 @@
  * tested is what is deployed. Expressions use the gateway's metric names (gateway/src/metrics/
  * names.ts) plus the few series cAdvisor, kube-state-metrics and Prometheus itself provide.
  */
-import { METRICS } from "../../gateway/src/metrics/names";
+import { METRICS, RATE_LIMIT_REJECTION_REASONS } from "../../gateway/src/metrics/names";
 
 export interface AlertRule {
   alert: string;
@@ -41,7 +41,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
 };
 
 /** `aigw_rejections_total{reason}` values that mean "a rate limit said no" (budget is its own alert). */
-export const RATE_LIMIT_REASONS = ["rate_limit_requests", "rate_limit_tokens", "concurrency", "per_ip"];
+export const RATE_LIMIT_REASONS: readonly string[] = RATE_LIMIT_REJECTION_REASONS;
 
 /** Series the rules read that the gateway does not export, and who does. */
 export const EXTERNAL_METRICS: Record<string, string> = {

@@ -69,13 +69,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "10% refused by the request rate limit fires",
     alert: "AiGatewayRateLimitPressure",
-    series: [req("200", 100), counter("aigw_rejections_total", gw({ reason: "rate_limit_requests" }), 10)],
+    series: [req("200", 100), counter("aigw_rejections_total", gw({ reason: "requests" }), 10)],
     expected: [
       alert(
-        { reason: "rate_limit_requests" },
+        { reason: "requests" },
         {
-          summary: "Rate limiting (rate_limit_requests) is refusing a rising share of requests",
-          description: "Rejections by rate_limit_requests are 10% of answered requests over 5m.",
+          summary: "Rate limiting (requests) is refusing a rising share of requests",
+          description: "Rejections by requests are 10% of answered requests over 5m.",
         },
       ),
     ],
@@ -83,7 +83,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "2% token-limited, and budget refusals, do not fire",
     alert: "AiGatewayRateLimitPressure",
-    series: [req("200", 100), counter("aigw_rejections_total", gw({ reason: "rate_limit_tokens" }), 2), counter("aigw_rejections_total", gw({ reason: "budget" }), 50)],
+    series: [req("200", 100), counter("aigw_rejections_total", gw({ reason: "tokens" }), 2), counter("aigw_rejections_total", gw({ reason: "budget" }), 50)],
     expected: [],
   },
   {

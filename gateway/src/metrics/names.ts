@@ -28,3 +28,20 @@ export const GATEWAY_METRIC_NAMES: readonly string[] = Object.values(METRICS).ma
 
 /** Default process metrics (prom-client collectDefaultMetrics) that alerts may use. */
 export const PROCESS_METRIC_NAMES = ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_eventloop_lag_p99_seconds", "nodejs_heap_size_used_bytes"] as const;
+
+/** Values of `aigw_rejections_total{reason}`: traffic control writes them, alerts match on them. */
+export const REJECTION_REASONS = {
+  missingKey: "missing_key",
+  invalidKey: "invalid_key",
+  perIp: "per_ip",
+  modelNotAllowed: "model_not_allowed",
+  requests: "requests",
+  tokens: "tokens",
+  concurrency: "concurrency",
+  budget: "budget",
+  teamBudget: "team_budget",
+  storeUnavailable: "store_unavailable",
+} as const;
+
+/** The reasons that mean "a rate limit said no" (budgets have their own alert). */
+export const RATE_LIMIT_REJECTION_REASONS: readonly string[] = [REJECTION_REASONS.requests, REJECTION_REASONS.tokens, REJECTION_REASONS.concurrency, REJECTION_REASONS.perIp];

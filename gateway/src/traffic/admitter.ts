@@ -4,6 +4,7 @@
  * and returns the settle() that releases the slot, corrects the token reservation with the
  * real usage and adds the spend.
  */
+import { REJECTION_REASONS } from "../metrics/names";
 import { randomBytes } from "node:crypto";
 import type { ResolvedKey } from "../auth/key-record";
 import type { PriceTable } from "../budget/pricing";
@@ -138,20 +139,20 @@ export class Admitter {
     const metrics = this.options.metrics;
     if (failed?.kind === "budget") {
       const team = kinds[failed.index] === "team";
-      metrics.rejections.inc({ reason: team ? "team_budget" : "budget" });
+      metrics.rejections.inc({ reason: team ? REJECTION_REASONS.teamBudget : REJECTION_REASONS.budget });
       const message = team
         ? `Team "${key.identity.team}" has used its monthly budget. Requests resume next month or when the budget is raised.`
         : "This key has used its monthly budget. Requests resume next month or when the budget is raised.";
       return new GatewayError("GW_ERR_BUDGET_EXCEEDED", message, [...headers, ["x-should-retry", "false"]]);
     }
     if (failed?.kind === "concurrency") {
-      metrics.rejections.inc({ reason: "concurrency" });
+      metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
       return new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${key.limits.concurrent}). Please retry shortly.`, [...headers, ...retryAfterHeaders(result.retryAfterMs)]);
     }
     const index = failed?.index ?? 0;
     const isRequests = index === rpmIndex;
     const rate = rates[index];
-    metrics.rejections.inc({ reason: isRequests ? "requests" : "tokens" });
+    metrics.rejections.inc({ reason: isRequests ? REJECTION_REASONS.requests : REJECTION_REASONS.tokens });
     if (result.retryAfterMs < 0) {
       return new GatewayError("GW_ERR_RATE_LIMITED", `Request too large: it may use ${rate.cost} tokens, more than this key's limit of ${rate.limit} tokens per minute. Reduce the prompt or max_tokens.`, [...headers, ["x-should-retry", "false"]]);
     }

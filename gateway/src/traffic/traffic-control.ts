@@ -2,6 +2,7 @@
  * The TrafficControl the pipeline calls: per-IP limit and key check (authenticate), model
  * permission and limits (admit), and the response cache. Parts are built by ./index.ts.
  */
+import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AdminHandler } from "../admin/admin-api";
 import { extractKey } from "../auth/extract";
@@ -65,7 +66,7 @@ export class GatewayTrafficControl implements TrafficControl {
     const secret = extractKey(headers);
     if (secret === null) {
       if (!authRequired) return null;
-      metrics.rejections.inc({ reason: "missing_key" });
+      metrics.rejections.inc({ reason: REJECTION_REASONS.missingKey });
       throw new GatewayError("GW_ERR_INVALID_API_KEY", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or in the 'x-api-key' header.");
     }
     let resolved: ResolvedKey | null;
@@ -73,20 +74,20 @@ export class GatewayTrafficControl implements TrafficControl {
       resolved = await registry.resolve(secret);
     } catch (err) {
       metrics.storeErrors.inc({ store: "redis" });
-      metrics.rejections.inc({ reason: "store_unavailable" });
+      metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
       this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
       throw new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]);
     }
     if (resolved) return resolved.identity;
     if (!authRequired) return null;
-    metrics.rejections.inc({ reason: "invalid_key" });
+    metrics.rejections.inc({ reason: REJECTION_REASONS.invalidKey });
     throw new GatewayError("GW_ERR_INVALID_API_KEY", "Incorrect API key provided.");
   }
 
   private async checkPerIp(perIp: NonNullable<TrafficParts["perIp"]>, clientIp: string): Promise<void> {
     const result = await perIp.store.admit({ budgets: [], rates: [{ key: `ip:${clientIp}`, limit: perIp.requests, periodMs: perIp.windowMs, cost: 1 }], concurrency: null });
     if (result.allowed) return;
-    this.parts.metrics.rejections.inc({ reason: "per_ip" });
+    this.parts.metrics.rejections.inc({ reason: REJECTION_REASONS.perIp });
     throw new GatewayError(
       "GW_ERR_RATE_LIMITED",
       `Too many requests from this address: limit ${perIp.requests} per ${formatDuration(perIp.windowMs)}. Please try again in ${formatDuration(result.retryAfterMs)}.`,
@@ -99,7 +100,7 @@ export class GatewayTrafficControl implements TrafficControl {
     const identity = request.identity;
     if (!identity) return NOOP_ADMISSION;
     if (identity.allowedModels && !identity.allowedModels.has(request.model)) {
-      this.parts.metrics.rejections.inc({ reason: "model_not_allowed" });
+      this.parts.metrics.rejections.inc({ reason: REJECTION_REASONS.modelNotAllowed });
       throw new GatewayError("GW_ERR_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${request.model}'.`, [], "model");
     }
     const key = this.parts.registry.forIdentity(identity);
