@@ -14,6 +14,7 @@ export interface MockRequest {
   stream?: unknown;
   stream_options?: { include_usage?: unknown } | null;
   dimensions?: unknown;
+  encoding_format?: unknown;
   n?: unknown;
 }
 
@@ -104,7 +105,10 @@ export function mockEmbeddings(request: MockRequest): Record<string, unknown> {
     const digest = createHash("sha256").update(JSON.stringify(input)).digest();
     const raw = Array.from({ length: dimensions }, (_, i) => digest[i % digest.length] / 255 - 0.5);
     const norm = Math.hypot(...raw) || 1;
-    return { object: "embedding", index, embedding: raw.map((v) => Number((v / norm).toFixed(6))) };
+    const vector = raw.map((v) => Number((v / norm).toFixed(6)));
+    // The OpenAI SDKs ask for base64 by default: little-endian float32s, as OpenAI sends them.
+    const embedding = request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+    return { object: "embedding", index, embedding };
   });
   const promptTokens = mockPromptTokens(request);
   return { object: "list", data, model: String(request.model ?? "mock"), usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };

@@ -1,0 +1,99 @@
+/** The real entry point (`npm start` runs dist/gateway/src/main.js): default config, config sources, start-up errors. */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chat, json, postJson, readStream, sseData } from "../helpers/http-client";
+
+const MAIN = resolve(__dirname, "../../dist/gateway/src/main.js");
+const PROVIDER_KEYS = ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GATEWAY_CONFIG", "PORT", "HOST"];
+
+interface Run {
+  url: Promise<string>;
+  exited: Promise<number | null>;
+  output(): string;
+  kill(): void;
+}
+
+/** Runs main.js with a clean environment (no provider keys, no GATEWAY_CONFIG) plus `env`. */
+function runMain(args: string[], env: Record<string, string>): Run {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !PROVIDER_KEYS.includes(k)));
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d));
+  child.stderr.on("data", (d: Buffer) => (output += d));
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const url = new Promise<string>((found, fail) => {
+    const timer = setInterval(() => {
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
+      if (match) {
+        clearInterval(timer);
+        found(match[1]);
+      }
+    }, 20);
+    void exited.then((code) => {
+      clearInterval(timer);
+      fail(new Error(`exited with ${code}: ${output}`));
+    });
+  });
+  url.catch(() => {});
+  return { url, exited, output: () => output, kill: () => void child.kill("SIGTERM") };
+}
+
+describe("main.js", () => {
+  let dir: string;
+  const running: Run[] = [];
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "aigw-main-"))));
+  afterEach(async () => {
+    for (const run of running.splice(0)) {
+      run.kill();
+      await run.exited;
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("serves the embedded default config's mock models with no keys and no config file", async () => {
+    const run = runMain([], { PORT: "0", HOST: "127.0.0.1" });
+    running.push(run);
+    const url = await run.url;
+    const models = await json(await fetch(`${url}/v1/models`));
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["mock-gpt", "mock-mini", "mock-embedding"]);
+    const plain = await chat(url, { model: "mock-gpt" });
+    expect(plain.status).toBe(200);
+    expect((await json(plain)).choices[0].message.content).toContain("gateway");
+    const stream = sseData(await readStream(await chat(url, { model: "mock-gpt", stream: true })));
+    expect(stream.at(-1)).toBe("[DONE]");
+    expect(stream.length).toBeGreaterThan(10);
+    expect((await postJson(url, "/v1/completions", { model: "mock-mini", prompt: "x" })).status).toBe(200);
+    expect((await json(await postJson(url, "/v1/embeddings", { model: "mock-embedding", input: "x" }))).data).toHaveLength(1);
+    run.kill();
+    expect(await run.exited).toBe(0);
+  });
+
+  it("reads the file named by GATEWAY_CONFIG", async () => {
+    const file = join(dir, "env.yaml");
+    writeFileSync(file, "server:\n  host: 127.0.0.1\n  port: 0\nmodels:\n  - name: from-env-file\n    targets:\n      - name: t\n        baseUrl: mock://t\n");
+    const run = runMain([], { GATEWAY_CONFIG: file });
+    running.push(run);
+    const models = await json(await fetch(`${await run.url}/v1/models`));
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["from-env-file"]);
+  });
+
+  it("refuses to start on an invalid config, naming the field path, with exit code 1", async () => {
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "models:\n  - name: m\n    strategy: fastest\n    targets:\n      - name: t\n        baseUrl: mock://t\n        apiKey: ${MISSING_KEY_FOR_TEST}\n");
+    const missing = runMain(["--config", file], {});
+    expect(await missing.exited).toBe(1);
+    expect(missing.output()).toContain("models[0].targets[0].apiKey: environment variable MISSING_KEY_FOR_TEST is not set");
+    const invalid = runMain(["--config", file], { MISSING_KEY_FOR_TEST: "sk-x" });
+    expect(await invalid.exited).toBe(1);
+    expect(invalid.output()).toMatch(/invalid gateway config:\n {2}- models\[0\]\.strategy: /);
+    expect(invalid.output()).not.toContain("sk-x");
+  });
+
+  it("refuses a config file that does not exist", async () => {
+    const run = runMain(["--config", join(dir, "absent.yaml")], {});
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain("absent.yaml: ENOENT");
+  });
+});
