@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "./errors";
+import { requestIdFrom } from "./http/request-id";
 import { sendError } from "./http/respond";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
@@ -32,7 +33,7 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     if (path === "/metrics") return handleMetrics(rt, res);
     if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) return rt.admin(req, res);
     req.resume();
-    sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`));
+    sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {

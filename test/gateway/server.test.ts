@@ -81,6 +81,12 @@ describe("HTTP surface", () => {
     },
   );
 
+  it("carries X-Request-Id on a 404 too", async () => {
+    const kept = await rawRequest(gw.url, { path: "/nowhere", headers: { "x-request-id": "lost-1" } });
+    expect([kept.status, kept.headers["x-request-id"]]).toEqual([404, "lost-1"]);
+    expect((await rawRequest(gw.url, { path: "/nowhere" })).headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("ignores the query string when matching", async () => {
     const res = await rawRequest(gw.url, { method: "POST", path: "/v1/chat/completions?api-version=1", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: HI }) });
     expect(res.status).toBe(200);

@@ -51,6 +51,10 @@ function crossFieldProblems(config: GatewayConfig): string[] {
       if (!modelNames.has(m)) problems.push(`keys[${i}].models[${j}]: unknown model "${m}"`);
     });
   });
+  // Node refuses to create the server otherwise; say so with the field path instead.
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    problems.push(`server.headersTimeoutMs: must not exceed server.requestTimeoutMs (${config.server.requestTimeoutMs})`);
+  }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
   if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
   return problems;

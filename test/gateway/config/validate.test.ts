@@ -83,6 +83,11 @@ describe("validateConfig", () => {
     ]);
   });
 
+  it("refuses a headers timeout longer than the request timeout (Node would refuse to listen)", () => {
+    expect(problemsOf({ ...minimal(), server: { requestTimeoutMs: 5_000 } })).toEqual(["server.headersTimeoutMs: must not exceed server.requestTimeoutMs (5000)"]);
+    expect(validateConfig({ ...minimal(), server: { requestTimeoutMs: 5_000, headersTimeoutMs: 5_000 } }).server.requestTimeoutMs).toBe(5_000);
+  });
+
   it("accepts fallbacks that name other models", () => {
     const config = validateConfig({ models: [{ name: "m", fallbacks: ["n"], targets: [target("a")] }, { name: "n", targets: [target("a")] }] });
     expect(config.models[0].fallbacks).toEqual(["n"]);

@@ -5,6 +5,8 @@ import { startTestGateway, type TestGateway } from "../../helpers/gateway-harnes
 import { mockToken } from "../../../gateway/src/upstream/mock-responses";
 
 const answer = (tokens: number) => Array.from({ length: tokens }, (_, i) => mockToken(i)).join("");
+const contentOf = (events: string[]) =>
+  events.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d)).flatMap((c) => c.choices.map((ch: { delta?: { content?: string }; text?: string }) => ch.delta?.content ?? ch.text ?? "")).join("");
 
 describe("streaming", () => {
   let upstream: MockUpstream;
@@ -24,8 +26,7 @@ describe("streaming", () => {
     await upstream.stop();
   });
 
-  const contents = (events: string[]) =>
-    events.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d)).flatMap((c) => c.choices.map((ch: { delta?: { content?: string }; text?: string }) => ch.delta?.content ?? ch.text ?? "")).join("");
+  const contents = contentOf;
 
   it("delivers the first chunk while the upstream is still sending", async () => {
     upstream.behavior = { kind: "ok", tokens: 10, interTokenMs: 50 };
@@ -117,5 +118,22 @@ describe("streaming", () => {
     const res = await postJson(gw.url, "/v1/embeddings", { model: "m", input: "x", stream: true });
     expect(res.status).toBe(400);
     expect((await json(res)).error).toMatchObject({ code: "invalid_request", param: "stream" });
+  });
+});
+
+describe("a stream longer than the server's request timeout", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      server: { requestTimeoutMs: 400, headersTimeoutMs: 400 },
+      models: [{ name: "long", targets: [{ name: "mock", baseUrl: "mock://long", mock: { tokens: 12, interTokenMs: 80 } }] }],
+    });
+  });
+  afterAll(() => gw.close());
+
+  it("is not cut: the request timeout only bounds receiving the request", async () => {
+    const events = sseData(await readStream(await chat(gw.url, { model: "long", stream: true })));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(contentOf(events)).toBe(answer(12));
   });
 });
