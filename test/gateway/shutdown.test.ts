@@ -102,6 +102,10 @@ describe("graceful shutdown (real process)", () => {
     expect(Date.now() - signalledAt).toBeLessThan(grace);
     expect(streams.streamsCompleted).toBe(3);
     expect(gw.output()).toContain('"msg":"stopped"');
+    // The access log of work finished while draining is written before the exit.
+    const access = gw.output().split("\n").filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l));
+    expect(access.filter((l) => l.model === "stream" && l.status === 200)).toHaveLength(3);
+    expect(access.filter((l) => l.model === "json" && l.status === 200)).toHaveLength(1);
     keepAlive.destroy();
   });
 

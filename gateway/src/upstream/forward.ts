@@ -82,6 +82,8 @@ export class Forwarder {
     try {
       for (const pool of req.chain) {
         for (let n = 0; n < this.defaults.maxAttempts; n++) {
+          // The client may have left during admission or a failed attempt: call no upstream for nobody.
+          if (clientClosed || res.destroyed) throw new ClientClosedError("client closed the connection");
           const remaining = deadline - performance.now();
           if (remaining <= 0) {
             last = { reason: "deadline", detail: "deadline passed" };

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { chat, metricValue, readStream, scrape, sseData } from "../../helpers/http-client";
 import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
 import { eventually, startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
+import type { TrafficControl } from "../../../gateway/src/traffic/types";
 
 describe("stream failures", () => {
   let upstreams: MockUpstream[] = [];
@@ -46,6 +47,33 @@ describe("stream failures", () => {
     await expect(pending).rejects.toThrow();
     await eventually(() => up.abortedByPeer === 1);
     await eventually(() => gw!.logs().some((l) => l.msg === "request" && l.status === 499));
+  });
+
+  it("calls no upstream when the client left while its request was being admitted", async () => {
+    const [up] = await setup([{ kind: "ok", tokens: 20, interTokenMs: 20 }]);
+    await gw!.close();
+    let admitting = 0;
+    const slowAdmission: TrafficControl = {
+      passthrough: false,
+      authenticate: async () => null,
+      admit: async () => {
+        admitting++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { headers: [], settle() {} };
+      },
+      cacheLookup: async () => ({ hit: null, key: null }),
+      cacheStore() {},
+      close: async () => {},
+    };
+    gw = await startTestGateway({ models: [{ name: "m", targets: [{ name: "t0", baseUrl: up.baseUrl }] }] }, { trafficControl: () => slowAdmission });
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/v1/chat/completions`, { method: "POST", signal: controller.signal, headers: { "content-type": "application/json", "x-request-id": "left-early" }, body: JSON.stringify({ model: "m", stream: true, messages: [] }) });
+    await eventually(() => admitting === 1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await eventually(() => gw!.logs().some((l) => l.msg === "request" && l.reqId === "left-early"));
+    expect(gw!.logs().find((l) => l.msg === "request" && l.reqId === "left-early")).toMatchObject({ status: 499, attempts: 0 });
+    expect(up.completions).toHaveLength(0);
   });
 
   it.each<[string, Behavior]>([
