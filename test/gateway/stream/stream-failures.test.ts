@@ -110,6 +110,27 @@ describe("stream failures", () => {
   });
 });
 
+describe("maximum stream duration", () => {
+  let up: MockUpstream;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    up = await MockUpstream.start("endless", { kind: "ok", tokens: 200, interTokenMs: 20 });
+    gw = await startTestGateway({ upstreamDefaults: { maxStreamMs: 300 }, models: [{ name: "m", targets: [{ name: "endless", baseUrl: up.baseUrl }] }] });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await up.stop();
+  });
+
+  it("ends a stream that runs past maxStreamMs with an SSE error and aborts the upstream", async () => {
+    const events = sseData(await readStream(await chat(gw.url, { model: "m", stream: true })));
+    expect(events.length).toBeLessThan(200);
+    expect(JSON.parse(events.at(-1)!).error).toMatchObject({ code: "upstream_stream_interrupted", message: expect.stringContaining("maximum duration") });
+    await eventually(() => up.abortedByPeer === 1);
+    expect(up.streamsCompleted).toBe(0);
+  });
+});
+
 describe("backpressure", () => {
   const TOTAL = 48 * 1024 * 1024;
   let upstream: Server;
