@@ -49,15 +49,16 @@ export class RoundRobinProxy {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => this.forward(req, res, Buffer.concat(chunks), 0));
+    req.on("end", () => this.forward(req, res, Buffer.concat(chunks), this.next++, 0));
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, tried: number): void {
+  /** Tries the backend at `first`, then the ones after it, until one accepts the connection. */
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, first: number, tried: number): void {
     if (tried >= this.backends.length) {
       this.fail(res, "every backend refused the connection");
       return;
     }
-    const port = this.backends[this.next++ % this.backends.length];
+    const port = this.backends[(first + tried) % this.backends.length];
     const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), "content-length": String(body.length) }, agent: false });
     upstream.on("response", (answer) => {
       this.served.set(port, (this.served.get(port) ?? 0) + 1);
@@ -72,7 +73,7 @@ export class RoundRobinProxy {
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED" && !res.headersSent) {
         this.refused.set(port, (this.refused.get(port) ?? 0) + 1);
-        this.forward(req, res, body, tried + 1);
+        this.forward(req, res, body, first, tried + 1);
         return;
       }
       this.fail(res, `backend ${port}: ${err.code ?? err.message}`);
