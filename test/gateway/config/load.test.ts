@@ -1,7 +1,7 @@
 /** Loading the config: YAML text, `--config FILE`, GATEWAY_CONFIG, else the embedded default. */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadConfig, loadConfigFile, parseConfigText } from "../../../gateway/src/config/load";
 import { ConfigError } from "../../../gateway/src/config/validate";
 
@@ -82,5 +82,27 @@ describe("loadConfig", () => {
   it("refuses --config without a path, and unreadable files", () => {
     expect(problems(() => loadConfig(["--config"], {}))).toEqual(["--config needs a file path"]);
     expect(problems(() => loadConfigFile(join(dir, "absent.yaml"), {}))).toEqual([`cannot read ${join(dir, "absent.yaml")}: ENOENT`]);
+  });
+});
+
+describe("examples/gateway.yaml", () => {
+  const EXAMPLE = resolve(__dirname, "../../../examples/gateway.yaml");
+  const env = { OPENAI_API_KEY: "sk-o", RESELLER_API_KEY: "sk-r", DEEPSEEK_API_KEY: "sk-d", GEMINI_API_KEY: "sk-g", GATEWAY_ADMIN_KEY: "admin-key-0123456789", BATCH_JOBS_KEY: "batch-key-123" };
+
+  it("validates with its variables set, defaults applied", () => {
+    const config = loadConfigFile(EXAMPLE, env);
+    expect(config.models.map((m) => m.name)).toContain("gpt-4o");
+    const reseller = config.models[0].targets[1];
+    expect([reseller.baseUrl, reseller.apiKey]).toEqual(["https://reseller.example.com/v1", "sk-r"]);
+    expect(config.redis).toMatchObject({ url: "redis://127.0.0.1:6379", password: "" });
+  });
+
+  it("names every field whose secret is missing", () => {
+    const missing = problems(() => loadConfigFile(EXAMPLE, { ...env, OPENAI_API_KEY: undefined }));
+    expect(missing).toEqual([
+      "models[0].targets[0].apiKey: environment variable OPENAI_API_KEY is not set",
+      "models[1].targets[0].apiKey: environment variable OPENAI_API_KEY is not set",
+      "models[4].targets[0].apiKey: environment variable OPENAI_API_KEY is not set",
+    ]);
   });
 });

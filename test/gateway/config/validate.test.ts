@@ -1,6 +1,6 @@
 /** Config validation: defaults filled in, and every problem reported with its field path. */
 import { ConfigError, validateConfig } from "../../../gateway/src/config/validate";
-import type { GatewayConfigInput } from "../../../gateway/src/config/schema";
+import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from "../../../gateway/src/config/schema";
 
 const target = (name: string, extra: Record<string, unknown> = {}) => ({ name, baseUrl: `http://127.0.0.1:1/${name}`, ...extra });
 const minimal = (): GatewayConfigInput => ({ models: [{ name: "m", targets: [target("a")] }] });
@@ -95,5 +95,16 @@ describe("validateConfig", () => {
 
   it("puts the problem list in the error message", () => {
     expect(() => validateConfig({ models: [{ name: "m", targets: [target("a", { weight: 0 })] }] })).toThrow(/invalid gateway config:\n {2}- models\[0\]\.targets\[0\]\.weight: /);
+  });
+});
+
+describe("the exported schema", () => {
+  it("is a validator and a type that infra can build configs with", () => {
+    const input: GatewayConfigInput = { server: { port: 0 }, models: [{ name: "m", strategy: "latency", targets: [{ name: "a", baseUrl: "mock://a" }] }] };
+    const parsed = gatewayConfigSchema.safeParse(input);
+    expect(parsed.success).toBe(true);
+    const config: GatewayConfig = parsed.success ? parsed.data : validateConfig(input);
+    expect(config.models[0].targets[0].weight).toBe(1);
+    expect(gatewayConfigSchema.safeParse({ models: "nope" }).success).toBe(false);
   });
 });
