@@ -15,7 +15,9 @@ describe("proxy errors", () => {
   beforeAll(async () => {
     ok = await MockUpstream.start("ok");
     hang = await MockUpstream.start("hang", { kind: "hang" });
-    const cycle: Behavior[] = [{ kind: "status", status: 500 }, { kind: "reset" }, { kind: "status", status: 401 }, { kind: "cut-stream", afterEvents: 2 }];
+    // The 401 echoes the key it was sent, as some upstreams (and proxies in front of them) do.
+    const echo = JSON.stringify({ error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}.`, type: "invalid_request_error", code: "invalid_api_key" } });
+    const cycle: Behavior[] = [{ kind: "status", status: 500 }, { kind: "reset" }, { kind: "status", status: 401, body: echo }, { kind: "cut-stream", afterEvents: 2 }];
     failing = await MockUpstream.start("failing", (_r, i) => cycle[i % cycle.length]);
     const key = { apiKey: UPSTREAM_KEY };
     gw = await startTestGateway({
@@ -111,6 +113,24 @@ describe("proxy errors", () => {
     expect(gw.rawLogs()).not.toContain(UPSTREAM_KEY.slice(3));
     // Sanity: the key really was used upstream.
     expect(ok.completions[0].headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+  });
+
+  it("redacts the key from a passed-through error body that echoes it, leaving the rest unchanged", async () => {
+    let seen = "";
+    for (let i = 0; i < 4 && !seen.includes("Incorrect"); i++) {
+      const res = await chat(gw.url, { model: "flaky" });
+      const text = await res.text();
+      responses.push(text);
+      if (res.status === 401) seen = text;
+    }
+    expect(JSON.parse(seen)).toEqual({ error: { message: "Incorrect API key provided: [redacted].", type: "invalid_request_error", code: "invalid_api_key" } });
+  });
+
+  it("answers 400 to a body that is not UTF-8 JSON, and 431 to oversized headers", async () => {
+    const res = await rawRequest(gw.url, { method: "POST", path: "/v1/chat/completions", headers: { "content-type": "application/json" }, body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) });
+    expect([res.status, JSON.parse(res.body).error.code]).toEqual([400, "invalid_json"]);
+    const big = await rawRequest(gw.url, { path: "/healthz", headers: { "x-big": "x".repeat(20_000) } });
+    expect([big.status, JSON.parse(big.body).error.type]).toEqual([431, "invalid_request_error"]);
   });
 
   it("keeps serving after all of the above", async () => {
