@@ -192,7 +192,7 @@ export class Forwarder {
       const contentType = header(result.headers["content-type"]) ?? "application/json";
       const ok = result.status >= 200 && result.status < 300;
       const usage = result.json ? usageFromObject(result.json.usage) : null;
-      writeBuffered(res, result.status, contentType, ok ? result.body : redactKey(result.body, state.config.apiKey), headers);
+      writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers);
       return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
     }
     const ttftMs = performance.now() - req.startedAt;
@@ -224,9 +224,13 @@ export class Forwarder {
 }
 
 /** A passed-through error body that quotes the target's key (some upstreams echo the request) must not show it. */
-function redactKey(body: Buffer, key: string | undefined): Buffer {
-  if (!key || body.indexOf(key) === -1) return body;
-  return Buffer.from(body.toString("utf8").split(key).join("[redacted]"));
+function redactSecrets(body: Buffer, secrets: readonly string[]): Buffer {
+  let text: string | null = null;
+  for (const secret of secrets) {
+    if (body.indexOf(secret) === -1) continue;
+    text = (text ?? body.toString("utf8")).split(secret).join("[redacted]");
+  }
+  return text === null ? body : Buffer.from(text);
 }
 
 function includesUsage(body: Record<string, unknown>): boolean {

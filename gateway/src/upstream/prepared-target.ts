@@ -16,13 +16,22 @@ export interface PreparedTarget {
   /** The same without content-type, for active health checks. */
   probeHeaders: string[];
   timeoutMs: number;
+  /** The key and credential-like header values, redacted from error bodies passed through. */
+  secrets: string[];
 }
+
+/** Header names that carry credentials (Azure's `api-key`, `x-api-key`, `x-goog-api-key`, tokens…). */
+const CREDENTIAL_HEADER = /key|token|secret|auth|password|credential|signature/i;
 
 export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defaults: GatewayConfig["upstreamDefaults"]): PreparedTarget {
   const config = state.config;
   const probeHeaders: string[] = [];
   for (const [name, value] of Object.entries(config.headers)) probeHeaders.push(name.toLowerCase(), value);
   if (config.apiKey) probeHeaders.push("authorization", `Bearer ${config.apiKey}`);
+  const secrets = Object.entries(config.headers)
+    .filter(([name, value]) => CREDENTIAL_HEADER.test(name) && value.length >= 8)
+    .map(([, value]) => value);
+  if (config.apiKey) secrets.push(config.apiKey);
   return {
     state,
     endpoint: dispatchers.endpointFor(config),
@@ -30,5 +39,6 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
     baseHeaders: ["content-type", "application/json", ...probeHeaders],
     probeHeaders,
     timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
+    secrets,
   };
 }
