@@ -6,7 +6,7 @@ export const METRICS = {
   requests: { name: "aigw_requests_total", help: "Requests answered, by route, model, final target and HTTP status", labels: ["route", "model", "target", "status"] },
   requestDuration: { name: "aigw_request_duration_seconds", help: "Whole request duration, until the last byte to the client", labels: ["route", "model"] },
   upstreamDuration: { name: "aigw_upstream_duration_seconds", help: "One upstream attempt, from dispatch to its response headers", labels: ["model", "target"] },
-  timeToFirstToken: { name: "aigw_time_to_first_token_seconds", help: "Streams: time from request start to the first content chunk", labels: ["model"] },
+  timeToFirstToken: { name: "aigw_time_to_first_token_seconds", help: "Streams: time from request start to the first chunk from the upstream", labels: ["model"] },
   tokens: { name: "aigw_tokens_total", help: "Tokens counted from upstream usage, by kind (prompt or completion)", labels: ["model", "kind"] },
   inflight: { name: "aigw_inflight_requests", help: "Requests being served now", labels: [] },
   targetUp: { name: "aigw_target_up", help: "1 when the target is healthy (active and passive checks), else 0", labels: ["model", "target"] },
