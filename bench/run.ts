@@ -284,7 +284,7 @@ async function runTarget(ctx: Context, name: TargetName): Promise<TargetResult> 
         out.features = describeFeatures(f, running.store);
         if (running.store && !f.authEnforced) out.featureWarnings.push("auth not enforced: the configured client keys have no effect in this build");
         if (running.store && !f.limitHeaders) out.featureWarnings.push("no x-ratelimit headers: rate limits not active in this build");
-        if (running.store === "redis" && !(f.redisCommands && f.redisCommands > 0)) out.featureWarnings.push("Redis processed no command for a keyed request: the Redis store is not used");
+        if (running.store === "redis" && !(f.redis && f.redis.commands > 0)) out.featureWarnings.push("Redis processed no command for a keyed request: the Redis store is not used");
         if (!f.metrics) out.featureWarnings.push("/metrics does not count requests");
         if (running.store && !f.accessLog) out.featureWarnings.push("no access-log lines written");
         ctx.log(`  features: ${out.features}`);

@@ -1,8 +1,8 @@
 /**
  * What a running gateway actually does, checked from outside rather than read from its config:
  * a request without a key must get 401 for "auth enforced", a keyed answer must carry
- * x-ratelimit-* headers for "limits active", Redis must have processed commands during the
- * probe for "Redis store used" (its keys may expire at once: limits that never bind hold no state), /metrics must count requests, and the log file must grow by access-log lines.
+ * x-ratelimit-* headers for "limits active", Redis must run commands for a keyed request for
+ * "Redis store used" (counting keys would not do: limits that never bind leave keys that expire at once), /metrics must count requests, and the log file must grow by access-log lines.
  */
 import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
@@ -13,8 +13,8 @@ export interface Features {
   keyedStatus: number;
   authEnforced: boolean;
   limitHeaders: boolean;
-  /** Commands Redis processed during the probe (null: no Redis in this case). */
-  redisCommands: number | null;
+  /** What Redis did for the probe's one keyed request (null: no Redis in this case). */
+  redis: RedisCounts | null;
   metrics: boolean;
   accessLog: boolean;
 }
@@ -25,8 +25,15 @@ async function post(url: string, body: string, headers: Record<string, string>):
   return res;
 }
 
-/** total_commands_processed from INFO over a raw socket (no client library needed). */
-export function redisCommandsProcessed(port: number): Promise<number> {
+export interface RedisCounts {
+  /** Round trips that ran scripts (EVALSHA, EVAL). */
+  scripts: number;
+  /** Every command, those run inside scripts included (INFO is not counted). */
+  commands: number;
+}
+
+/** Command counts from INFO commandstats over a raw socket (no client library needed). */
+export function redisCommandCounts(port: number): Promise<RedisCounts> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     let data = "";
@@ -35,14 +42,19 @@ export function redisCommandsProcessed(port: number): Promise<number> {
       reject(new Error("redis INFO timed out"));
     });
     socket.on("error", reject);
-    socket.on("connect", () => socket.write("INFO stats\r\n"));
+    socket.on("connect", () => socket.write("INFO commandstats\r\n"));
     socket.on("data", (chunk) => {
       data += chunk.toString();
-      const match = /total_commands_processed:(\d+)/.exec(data);
-      if (match && data.endsWith("\r\n")) {
-        socket.destroy();
-        resolve(Number(match[1]));
+      const header = /^\$(\d+)\r\n/.exec(data);
+      if (!header || Buffer.byteLength(data) < header[0].length + Number(header[1])) return;
+      socket.destroy();
+      const counts: RedisCounts = { scripts: 0, commands: 0 };
+      for (const match of data.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+        if (match[1] === "info") continue;
+        counts.commands += Number(match[2]);
+        if (match[1] === "evalsha" || match[1] === "eval") counts.scripts += Number(match[2]);
       }
+      resolve(counts);
     });
   });
 }
@@ -57,31 +69,31 @@ function accessLines(logFile: string): number {
 
 export async function probeFeatures(baseUrl: string, path: string, body: string, keyHeaders: Record<string, string>, logFile: string, redisPort: number | null): Promise<Features> {
   const before = accessLines(logFile);
-  const commandsBefore = redisPort === null ? null : await redisCommandsProcessed(redisPort).catch(() => null);
+  const redisBefore = redisPort === null ? null : await redisCommandCounts(redisPort).catch(() => null);
   const noKey = await post(baseUrl + path, body, {});
   const keyed = await post(baseUrl + path, body, keyHeaders);
+  await new Promise((r) => setTimeout(r, 300)); // settlement after the answer, and the asynchronous log destination
+  const redisAfter = redisPort === null || redisBefore === null ? null : await redisCommandCounts(redisPort).catch(() => null);
   const metricsText = await (await fetch(`${baseUrl}/metrics`)).text();
-  await new Promise((r) => setTimeout(r, 300)); // the asynchronous log destination flushes
   const after = accessLines(logFile);
   return {
     noKeyStatus: noKey.status,
     keyedStatus: keyed.status,
     authEnforced: noKey.status === 401,
     limitHeaders: keyed.headers.has("x-ratelimit-limit-requests") || keyed.headers.has("x-ratelimit-limit-tokens"),
-    // One command is the INFO itself.
-    redisCommands: redisPort === null || commandsBefore === null ? null : (await redisCommandsProcessed(redisPort).catch(() => commandsBefore + 1)) - commandsBefore - 1,
+    redis: redisBefore && redisAfter ? { scripts: redisAfter.scripts - redisBefore.scripts, commands: redisAfter.commands - redisBefore.commands } : null,
     metrics: /^aigw_requests_total\{/m.test(metricsText),
     accessLog: after > before,
   };
 }
 
-/** One line for the results table, e.g. `auth enforced, limits on (redis, 4 commands per request), metrics on, access log on`. */
+/** One line for the results table, e.g. `auth enforced, limits on (memory), metrics on, access log on`. */
 export function describeFeatures(f: Features, store: "memory" | "redis" | null): string {
   const mark = (on: boolean) => (on ? "on" : "OFF");
   const parts = [`auth ${f.authEnforced ? "enforced" : `not enforced (no key → ${f.noKeyStatus})`}`];
   if (store) {
     let limits = `limits ${mark(f.limitHeaders)}`;
-    if (store === "redis") limits += f.redisCommands && f.redisCommands > 0 ? ` (redis: ${f.redisCommands} commands for the probe's keyed request)` : " (redis store NOT used)";
+    if (store === "redis") limits += f.redis && f.redis.commands > 0 ? ` (redis: ${f.redis.scripts} script round trips, ${f.redis.commands} commands in all, for one keyed request)` : " (redis store NOT used)";
     else limits += " (memory)";
     parts.push(limits);
   }
