@@ -3,8 +3,10 @@
  * the server timeouts, oversized and deeply nested bodies, huge headers, header injection and
  * odd paths are refused with clean OpenAI-style errors, and none of it reaches the upstream.
  */
+import { createServer } from "node:http";
+import { connect, type AddressInfo } from "node:net";
 import { MockUpstream } from "../helpers/mock-upstream";
-import { startTestGateway, type TestGateway } from "../helpers/gateway-harness";
+import { eventually, startTestGateway, type TestGateway } from "../helpers/gateway-harness";
 import { chatBody, openAiError, postJson, rawRequest, streamChat } from "../chaos/support/http";
 
 const HEADERS_TIMEOUT_MS = 1_000;
@@ -57,6 +59,45 @@ describe("hostile input", () => {
       const answers = await Promise.all(slow);
       expect(answers.every((a) => a.status === 408 && a.closed)).toBe(true);
     });
+  });
+
+  it("cuts a client that stops reading a stream and releases the upstream within the attempt timeout", async () => {
+    // An upstream that streams as fast as it is read, and counts the streams it loses.
+    let released = 0;
+    const flood = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const event = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "x".repeat(2_000) } }] })}\n\n`;
+        const pump = () => {
+          while (!res.destroyed && res.write(event));
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        pump();
+        res.on("close", () => released++);
+      });
+    });
+    await new Promise<void>((resolve) => flood.listen(0, "127.0.0.1", resolve));
+    const stallGw = await startTestGateway({ upstreamDefaults: { timeoutMs: 1_000 }, models: [{ name: "flood", targets: [{ name: "flood", baseUrl: `http://127.0.0.1:${(flood.address() as AddressInfo).port}/v1` }] }] });
+    try {
+      const started = performance.now();
+      const socket = connect(stallGw.gateway.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.on("connect", () => {
+        socket.pause(); // reads nothing, ever
+        const body = JSON.stringify(chatBody("flood", { stream: true }));
+        socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      });
+      await eventually(() => released === 1, 10_000);
+      const connections = () => new Promise<number>((resolve) => stallGw.gateway.server.getConnections((_err, n) => resolve(n)));
+      await eventually(async () => (await connections()) === 0, 5_000);
+      expect(performance.now() - started).toBeLessThan(1_000 + 3_000);
+      socket.destroy();
+    } finally {
+      await stallGw.close();
+      flood.closeAllConnections();
+      await new Promise((resolve) => flood.close(resolve));
+    }
   });
 
   describe("huge bodies and headers", () => {

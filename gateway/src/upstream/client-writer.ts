@@ -34,7 +34,12 @@ export function pipeStream(
   attempt: UpstreamAttempt,
   first: Buffer,
   headers: string[],
-  options: { dropInjectedUsage: boolean; maxStreamMs: number },
+  options: {
+    dropInjectedUsage: boolean;
+    maxStreamMs: number;
+    /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
+    stallMs: number;
+  },
 ): Promise<StreamResult> {
   const filter = new SseUsageFilter(options.dropInjectedUsage);
   for (const value of STREAM_HEADERS) headers.push(value);
@@ -45,10 +50,12 @@ export function pipeStream(
     let done = false;
     const maxTimer = setTimeout(() => attempt.abort(Object.assign(new Error("stream exceeded its maximum duration"), { code: "GW_MAX_STREAM" })), options.maxStreamMs);
     maxTimer.unref();
+    let stallTimer: NodeJS.Timeout | null = null;
     const finish = (interrupted: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(maxTimer);
+      if (stallTimer) clearTimeout(stallTimer);
       resolve({ usage: filter.usage, interrupted, clientClosed: res.destroyed && !res.writableFinished });
     };
     attempt.attach({
@@ -57,7 +64,18 @@ export function pipeStream(
         return out.length === 0 || res.destroyed || res.write(out);
       },
       onDrain(resume) {
-        res.once("drain", resume);
+        // undici's body timeout does not run while the upstream is paused: without this, a client
+        // that stops reading would hold the upstream connection until maxStreamMs.
+        stallTimer = setTimeout(() => {
+          res.destroy();
+          attempt.abort(Object.assign(new Error("client stopped reading the stream"), { code: "GW_CLIENT_STALLED" }));
+        }, options.stallMs);
+        stallTimer.unref();
+        res.once("drain", () => {
+          if (stallTimer) clearTimeout(stallTimer);
+          stallTimer = null;
+          resume();
+        });
       },
       end() {
         const rest = filter.flush();
