@@ -7,7 +7,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import type { GatewayConfig } from "./config/schema";
-import { createLogger, flushLogger, type Logger } from "./log";
+import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { Router } from "./routing/router";
 import type { GatewayRuntime } from "./handlers/runtime";
@@ -37,7 +37,7 @@ export interface Gateway {
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = createLogger(config.logging.level, options.logDestination);
+  const { logger, accessLog } = createLoggers(config.logging.level, options.logDestination);
   const metrics = new GatewayMetrics();
   const router = new Router(config);
   const dispatchers = new Dispatchers(config.upstreamDefaults);
@@ -51,6 +51,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     forwarder: new Forwarder(prepared, config.upstreamDefaults, metrics, logger),
     metrics,
     logger,
+    accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     admin: traffic.handleAdmin ?? null,
     draining: false,

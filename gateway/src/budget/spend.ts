@@ -6,8 +6,15 @@
 
 /** `YYYY-MM` of a time, UTC. */
 export function monthOf(time: number): string {
-  return new Date(time).toISOString().slice(0, 7);
+  if (time >= month.start && time < month.end) return month.label;
+  const date = new Date(time);
+  const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  month = { start, end: Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1), label: date.toISOString().slice(0, 7) };
+  return month.label;
 }
+
+/** The month last asked for: every request of a month reuses its label (no Date per request). */
+let month = { start: 0, end: 0, label: "" };
 
 export function keySpendKey(keyName: string, month: string): string {
   return `spend:${keyName}:${month}`;

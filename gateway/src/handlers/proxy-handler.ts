@@ -122,8 +122,8 @@ function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, 
   const model = rt.router.resolve(record.model) ? record.model : "";
   rt.metrics.requestsFor(route.name, model, record.target ?? "", String(record.status)).inc();
   rt.metrics.requestDurationFor(route.name, model).observe(latencyMs / 1000);
-  if (!rt.config.logging.accessLog) return;
-  rt.logger.info({
+  if (rt.accessLog === null) return;
+  rt.accessLog.info({
     reqId: requestId,
     route: route.name,
     model: model || undefined,

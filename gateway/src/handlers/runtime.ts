@@ -13,6 +13,8 @@ export interface GatewayRuntime {
   readonly forwarder: Forwarder;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** One line per proxied request; null when `logging.accessLog` is off. */
+  readonly accessLog: Logger | null;
   readonly traffic: TrafficControl;
   /** Handles `/admin/…` when the admin API is configured. */
   readonly admin: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;

@@ -16,10 +16,25 @@ export function loadTokenizer(): void {
   encoder ??= require("gpt-tokenizer/cjs/encoding/o200k_base") as Encoder;
 }
 
+/**
+ * Counts already seen, by text: a chat resends its whole history and system prompt on every
+ * turn, so most message texts were counted before. Bounded: cleared when full.
+ */
+const counted = new Map<string, number>();
+const MAX_COUNTED = 8192;
+const MAX_COUNTED_LENGTH = 32 * 1024;
+
 export function countTextTokens(text: string): number {
   if (text.length === 0) return 0;
+  const known = counted.get(text);
+  if (known !== undefined) return known;
   loadTokenizer();
-  return (encoder as Encoder).countTokens(text, PLAIN);
+  const tokens = (encoder as Encoder).countTokens(text, PLAIN);
+  if (text.length <= MAX_COUNTED_LENGTH) {
+    if (counted.size >= MAX_COUNTED) counted.clear();
+    counted.set(text, tokens);
+  }
+  return tokens;
 }
 
 /** OpenAI's chat format: ~3 tokens of framing per message, 3 to prime the reply. */
@@ -62,7 +77,10 @@ export function countChatTokens(body: Record<string, unknown>): number {
   }
   if (body.tools !== undefined) parts.push(JSON.stringify(body.tools));
   if (body.functions !== undefined) parts.push(JSON.stringify(body.functions));
-  return overhead + countTextTokens(parts.join("\n"));
+  // Each part counted on its own (and remembered); the newline that would join them is one token.
+  let tokens = overhead + Math.max(0, parts.length - 1);
+  for (const part of parts) tokens += countTextTokens(part);
+  return tokens;
 }
 
 /** A prompt or embeddings input: string, strings, token ids, or arrays of token ids. */
