@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:ablate`: what each gateway feature costs, by turning them off one at a time
+ * from the all-features (memory store) configuration and measuring CPU per request and req/s
+ * under the same load. Variants run in interleaved rounds (A B C … A B C …) so that drifting
+ * machine load spreads over all of them; the median of the rounds is reported.
+ *
+ *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--out DIR]
+ * The table is printed and written to bench/results/ablation-<time>-<case>.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import type { GatewayConfigInput } from "../gateway/src/config/schema";
+import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
+import { runLoad, type LoadTool } from "./lib/load";
+import { freePort, killAllSync, startProcess, stopProcess, waitUntil, which } from "./lib/processes";
+import { UsageSampler } from "./lib/proc-stats";
+import { CHAT_PATH, startMock, type BenchPaths } from "./lib/targets";
+import { JSON_BODY, SSE_BODY } from "./run";
+
+/** Builds the variant from the all-features config (and the minimal one). */
+type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConfigInput;
+
+const VARIANTS: { name: string; patch: Patch }[] = [
+  { name: "all features (memory store)", patch: (c) => c },
+  { name: "− access log", patch: (c) => ({ ...c, logging: { level: "info", accessLog: false } }) },
+  { name: "− tokens per minute (no tokenizer)", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, concurrent: 1_000_000 } } }) },
+  { name: "− concurrency limit", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 2_000_000_000 } } }) },
+  { name: "− all limits (key only)", patch: (c) => ({ ...c, plans: { bench: {} } }) },
+  { name: "− health checks", patch: (c) => ({ ...c, healthCheck: { enabled: false } }) },
+  { name: "minimal (no key, no limits, no access log)", patch: (_c, minimal) => minimal },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
+  const caseName = get("--case", "json-64");
+  const duration = Number(get("--duration", "4"));
+  const rounds = Number(get("--rounds", "3"));
+  const root = resolve(__dirname, "../..");
+  const work = mkdtempSync(join(tmpdir(), "aigw-ablate-"));
+  const paths: BenchPaths = { root, dist: __dirname, work };
+  const wrk = which("wrk");
+  const tool: LoadTool = wrk ? "wrk" : "autocannon";
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${BENCH_CLIENT_KEY}` };
+  const body = caseName === "sse-64" ? SSE_BODY : JSON_BODY;
+  const mock = await startMock(paths);
+  const results = new Map<string, { cpu: number[]; rps: number[]; errors: number }>();
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of VARIANTS) {
+        const port = await freePort();
+        const base = gatewayConfig({ variant: "full-memory", port, upstreamPorts: mock.ports });
+        const minimal = gatewayConfig({ variant: "minimal", port, upstreamPorts: mock.ports });
+        const config = variant.patch(base, minimal);
+        const file = join(work, "gateway.yaml");
+        writeFileSync(file, stringify(config));
+        const proc = startProcess("gateway", process.execPath, [join(__dirname, "gateway-main.js"), "--config", file], join(work, "gateway.log"));
+        try {
+          const url = `http://127.0.0.1:${port}`;
+          await waitUntil("the gateway", async () => (await fetch(url + CHAT_PATH, { method: "POST", headers, body: JSON_BODY })).status === 200, 20_000, proc);
+          const spec = { url: url + CHAT_PATH, connections: 64, durationSec: 2, body, headers, timeoutSec: 10, workDir: work };
+          await runLoad(tool, spec, wrk); // warm-up
+          const sampler = new UsageSampler(proc.pid);
+          const load = await runLoad(tool, { ...spec, durationSec: duration }, wrk);
+          const usage = sampler.stop();
+          const r = results.get(variant.name) ?? { cpu: [], rps: [], errors: 0 };
+          r.cpu.push((usage.cpuSeconds / load.requests) * 1e6);
+          r.rps.push(load.rps);
+          r.errors += load.non2xx + load.socketErrors + load.timeouts;
+          results.set(variant.name, r);
+          process.stdout.write(`round ${round + 1} ${variant.name}: ${Math.round(load.rps)} req/s, ${r.cpu[r.cpu.length - 1].toFixed(1)} µs CPU/req\n`);
+        } finally {
+          await stopProcess(proc);
+        }
+      }
+    }
+  } finally {
+    await stopProcess(mock.proc);
+    rmSync(work, { recursive: true, force: true });
+  }
+  const all = results.get(VARIANTS[0].name)!;
+  const baseCpu = median(all.cpu);
+  const lines = [
+    `# Feature costs: ${caseName}, ${new Date().toISOString()}`,
+    "",
+    `${rounds} interleaved rounds of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
+    "",
+    "| Variant | req/s | CPU µs/req | saves vs all features | errors |",
+    "|---|---:|---:|---:|---:|",
+  ];
+  for (const variant of VARIANTS) {
+    const r = results.get(variant.name)!;
+    const cpu = median(r.cpu);
+    lines.push(`| ${variant.name} | ${Math.round(median(r.rps)).toLocaleString("en-US")} | ${cpu.toFixed(1)} | ${variant === VARIANTS[0] ? "" : `${(baseCpu - cpu).toFixed(1)} µs`} | ${r.errors} |`);
+  }
+  const md = `${lines.join("\n")}\n`;
+  const outDir = resolve(get("--out", join(root, "bench/results")));
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `ablation-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}-${caseName}.md`);
+  writeFileSync(file, md);
+  process.stdout.write(`\n${md}\nWritten: ${file}\n`);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    process.stderr.write(`ablation failed: ${(err as Error).stack ?? err}\n`);
+    killAllSync();
+    process.exit(1);
+  });
