@@ -68,7 +68,7 @@ describe("SIGTERM drain", () => {
   });
 
   it(`completes all ${STREAMS} streams under way and the slow requests, refuses new connections, exits 0`, async () => {
-    upstream = await MockUpstream.start("up", { kind: "ok", tokens: TOKENS, interTokenMs: 50 });
+    upstream = await MockUpstream.start("up", { kind: "ok", tokens: TOKENS, interTokenMs: 75 });
     const parked = await parkedUpstream();
     cleanups.push(parked.close);
     gw = await spawnGateway(

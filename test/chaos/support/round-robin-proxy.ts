@@ -1,8 +1,9 @@
 /**
  * A tiny round-robin HTTP proxy for rolling-restart tests, standing in for a Kubernetes
- * Service: one new backend connection per request, and a backend whose connection is refused
- * (the pod is gone or not listening yet) is skipped for the next one. Nothing else is retried:
- * a request that reached a replica and failed there is a client-visible failure.
+ * Service: one new backend connection per request over the current endpoints, which the test
+ * removes and adds as the endpoints controller does for a terminating or ready pod; a backend
+ * whose connection is refused is skipped for the next one. Nothing else is retried: a request
+ * that reached a replica and failed there is a client-visible failure.
  */
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -20,6 +21,8 @@ export class RoundRobinProxy {
   readonly served = new Map<number, number>();
   /** Connection attempts refused (and skipped), by backend port. */
   readonly refused = new Map<number, number>();
+  /** Requests under way, by backend port. */
+  readonly inflight = new Map<number, number>();
   /** Requests the proxy itself could not place anywhere, or that broke at a backend. */
   failures: string[] = [];
   private next = 0;
@@ -27,8 +30,18 @@ export class RoundRobinProxy {
 
   private constructor(
     private readonly server: Server,
-    readonly backends: readonly number[],
+    private backends: number[],
   ) {}
+
+  /** Takes a backend out of rotation (a pod marked terminating); requests under way go on. */
+  remove(port: number): void {
+    this.backends = this.backends.filter((p) => p !== port);
+  }
+
+  /** Puts a backend (back) in rotation (a pod that turned ready). */
+  add(port: number): void {
+    if (!this.backends.includes(port)) this.backends = [...this.backends, port];
+  }
 
   static async start(backends: number[]): Promise<RoundRobinProxy> {
     let proxy: RoundRobinProxy | null = null;
@@ -49,16 +62,23 @@ export class RoundRobinProxy {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => this.forward(req, res, Buffer.concat(chunks), this.next++, 0));
+    req.on("end", () => this.forward(req, res, Buffer.concat(chunks), this.next++, 0, [...this.backends]));
   }
 
   /** Tries the backend at `first`, then the ones after it, until one accepts the connection. */
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, first: number, tried: number): void {
-    if (tried >= this.backends.length) {
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, first: number, tried: number, backends: number[]): void {
+    if (tried >= backends.length) {
       this.fail(res, "every backend refused the connection");
       return;
     }
-    const port = this.backends[(first + tried) % this.backends.length];
+    const port = backends[(first + tried) % backends.length];
+    this.inflight.set(port, (this.inflight.get(port) ?? 0) + 1);
+    let counted = true;
+    const done = () => {
+      if (counted) this.inflight.set(port, this.inflight.get(port)! - 1);
+      counted = false;
+    };
+    res.once("close", done);
     const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), "content-length": String(body.length) }, agent: false });
     upstream.on("response", (answer) => {
       this.served.set(port, (this.served.get(port) ?? 0) + 1);
@@ -73,7 +93,9 @@ export class RoundRobinProxy {
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED" && !res.headersSent) {
         this.refused.set(port, (this.refused.get(port) ?? 0) + 1);
-        this.forward(req, res, body, first, tried + 1);
+        done();
+        res.off("close", done);
+        this.forward(req, res, body, first, tried + 1, backends);
         return;
       }
       this.fail(res, `backend ${port}: ${err.code ?? err.message}`);
