@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { hashKey, digestsEqual } from "../gateway/src/auth/key-hash";
 import { monthOf } from "../gateway/src/budget/spend";
-import { createLogger } from "../gateway/src/log";
+import { createLoggers } from "../gateway/src/log";
 import { estimateRequestTokens, loadTokenizer } from "../gateway/src/limits/tokens";
 import { GatewayMetrics } from "../gateway/src/metrics/registry";
 import { SseUsageFilter } from "../gateway/src/stream/sse-usage-filter";
@@ -41,7 +41,14 @@ function main(): void {
     const n = chars > 10_000 ? 300 : 5_000;
     const tag = `${(raw.length / 1024).toFixed(1)} KiB request`;
     rows.push(time(`parse request JSON (parseBody), ${tag}`, n, () => JSON.parse(raw.toString("utf8"))));
-    rows.push(time(`token estimate at admission (gpt-tokenizer), ${tag}`, n, () => estimateRequestTokens("chat.completions", body, 1024)));
+    rows.push(time(`token estimate at admission, same text every call, ${tag}`, n, () => estimateRequestTokens("chat.completions", body, 1024)));
+    let fresh = 0;
+    const messages = body.messages as { role: string; content: string }[];
+    rows.push(
+      time(`token estimate at admission, a new user text every call, ${tag}`, n, () =>
+        estimateRequestTokens("chat.completions", { ...body, messages: [messages[0], { role: "user", content: `${fresh++} ${messages[1].content}` }] }, 1024),
+      ),
+    );
     rows.push(time(`re-serialise body to inject stream_options (bodyFor), ${tag}`, n, () => Buffer.from(JSON.stringify({ ...body, model: "gpt-4o-mini", stream_options: { include_usage: true } }))));
   }
   for (const chars of [100, 4_000, 100_000]) {
@@ -56,9 +63,10 @@ function main(): void {
   rows.push(time("randomUUID request id", 100_000, () => randomUUID()));
 
   const sink = new Writable({ write: (_c, _e, done) => done() });
-  const logger = createLogger("info", sink);
+  const { logger, accessLog } = createLoggers("info", sink);
   const record = { reqId: "9bbaf173-9abb-4617-b866-1b1bc4dba006", route: "chat.completions", model: "gpt-4o-mini", key: "bench", team: "bench", target: "upstream-1", status: 200, attempts: 1, latencyMs: 1.23, ttftMs: undefined, promptTokens: 19, completionTokens: 20, cache: undefined };
-  rows.push(time("access-log line (pino with the gateway's redact paths)", 50_000, () => logger.info(record, "request")));
+  rows.push(time("log line through the general logger (pino, redact paths)", 50_000, () => logger.info(record, "request")));
+  rows.push(time("access-log line (pino, no redaction)", 50_000, () => accessLog.info(record, "request")));
   rows.push(time("same line, JSON.stringify by hand", 50_000, () => sink.write(`${JSON.stringify({ level: 30, time: Date.now(), ...record, msg: "request" })}\n`)));
 
   const metrics = new GatewayMetrics();

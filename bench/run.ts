@@ -61,9 +61,10 @@ function findRoot(from: string): string {
 }
 const ROOT = findRoot(__dirname);
 
+/** `{n}` becomes a per-request counter (bench/lib/load.ts): no two requests carry the same text. */
 const MESSAGES = [
   { role: "system", content: "You are a helpful assistant." },
-  { role: "user", content: "Say hello to the benchmark in one short sentence." },
+  { role: "user", content: "Say hello to request {n} of the benchmark in one short sentence." },
 ];
 export const JSON_BODY = JSON.stringify({ model: MOCK_MODEL, messages: MESSAGES, max_tokens: 64 });
 export const SSE_BODY = JSON.stringify({ model: MOCK_MODEL, messages: MESSAGES, max_tokens: 64, stream: true });
@@ -355,6 +356,7 @@ export async function runBenchmark(options: RunOptions, log: (line: string) => v
     "Added p50: the target's p50 minus direct's p50 at one connection (JSON); for SSE, the TTFB p50 difference (undici client, one stream at a time, dispatch to first body chunk).",
     `SSE: ${"the mock writes 24 events (role, 20 content chunks, finish, usage) and [DONE], one write each"}; req/s counts whole streams. Held-open streams: the same events ${options.heldIntervalMs} ms apart, 256 connections.`,
     "Clients send no stream_options, as the OpenAI SDKs do by default: the gateway asks the upstream for usage (re-serialising the body) and strips the usage chunk from the client's stream.",
+    "Every request carries a distinct user message (a counter in the text), so caches keyed on request text (token counts, responses) see real-traffic misses, not one repeated prompt.",
   ];
   if (options.smoke) notes.unshift("SMOKE RUN: request-bounded undici loops (one wrk and one autocannon case), no warm-up, a cold JIT: it checks that the harness works; its figures mean nothing.");
   const report: BenchReport = {

@@ -18,6 +18,11 @@ export interface LoadSpec {
   durationSec: number;
   /** autocannon only: stop after this many requests (smoke runs). */
   requests?: number;
+  /**
+   * The request body. Every `{n}` in it is replaced by a per-request counter, so that bodies
+   * differ from request to request (caches keyed on request text must not turn the benchmark
+   * into a cache benchmark); a body without `{n}` is sent as it is.
+   */
   body: string;
   headers: Record<string, string>;
   timeoutSec: number;
@@ -43,11 +48,37 @@ export interface LoadResult {
 
 const MARK = "WRK_JSON ";
 
-/** The wrk Lua script: method, body and headers, and a done() that prints the summary as JSON. */
+export const COUNTER = "{n}";
+
+/** Splits a body at its `{n}` counters: the parts between them. */
+export function bodyParts(body: string): string[] {
+  return body.split(COUNTER);
+}
+
+/** A function that returns the body with the next counter value in every `{n}`. */
+export function bodyMaker(body: string): () => string {
+  const parts = bodyParts(body);
+  if (parts.length === 1) return () => body;
+  let n = 0;
+  return () => parts.join(String(++n));
+}
+
+/** The wrk Lua script: method, body (counter included) and headers, and a done() that prints the summary as JSON. */
 export function wrkScript(body: string, headers: Record<string, string>): string {
   if (body.includes("]==]")) throw new Error("body cannot contain ]==]");
-  const lines = ['wrk.method = "POST"', `wrk.body = [==[${body}]==]`];
+  const parts = bodyParts(body);
+  const lines = ['wrk.method = "POST"', `wrk.body = [==[${parts.join("0")}]==]`];
   for (const [name, value] of Object.entries(headers)) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  if (parts.length > 1) {
+    lines.push(`local parts = { ${parts.map((p) => `[==[${p}]==]`).join(", ")} }`, "local counter = 0");
+    lines.push(
+      "request = function()",
+      "  counter = counter + 1",
+      "  local n = tostring(counter)",
+      "  return wrk.format(nil, nil, nil, table.concat(parts, n))",
+      "end",
+    );
+  }
   lines.push(
     "done = function(summary, latency, requests)",
     "  local e = summary.errors",
@@ -110,6 +141,7 @@ type Autocannon = (opts: Record<string, unknown>, done: (err: Error | null, resu
 
 export function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
   const autocannon = require("autocannon") as Autocannon;
+  const makeBody = bodyMaker(spec.body);
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
@@ -119,9 +151,10 @@ export function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
         connections: spec.connections,
         ...(spec.requests !== undefined ? { amount: spec.requests } : { duration: spec.durationSec }),
         method: "POST",
-        body: spec.body,
+        body: makeBody(),
         headers: spec.headers,
         timeout: spec.timeoutSec,
+        requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: makeBody() }) }],
       },
       (err, result) => {
         if (err) return reject(err);
@@ -157,6 +190,7 @@ export async function runUndici(spec: LoadSpec): Promise<LoadResult> {
   let socketErrors = 0;
   let timeouts = 0;
   const limit = spec.requests ?? Number.POSITIVE_INFINITY;
+  const makeBody = bodyMaker(spec.body);
   const started = performance.now();
   const end = started + spec.durationSec * 1000;
   const loop = async () => {
@@ -164,7 +198,7 @@ export async function runUndici(spec: LoadSpec): Promise<LoadResult> {
       sent++;
       const t0 = performance.now();
       try {
-        const res = await pool.request({ method: "POST", path: target.pathname, headers: spec.headers, body: spec.body, headersTimeout: spec.timeoutSec * 1000, bodyTimeout: spec.timeoutSec * 1000 });
+        const res = await pool.request({ method: "POST", path: target.pathname, headers: spec.headers, body: makeBody(), headersTimeout: spec.timeoutSec * 1000, bodyTimeout: spec.timeoutSec * 1000 });
         for await (const _chunk of res.body) {
           // drain the whole answer (a stream ends with its last event)
         }

@@ -5,7 +5,7 @@
  * ends with `data: [DONE]`.
  */
 import { Client, type Dispatcher } from "undici";
-import { percentile } from "./load";
+import { bodyMaker, percentile } from "./load";
 
 export interface TtfbResult {
   samples: number;
@@ -50,14 +50,15 @@ export async function measureTtfb(url: string, body: string, headers: Record<str
   const client = new Client(target.origin, { pipelining: 1, keepAliveTimeout: 30_000 });
   const flat: string[] = [];
   for (const [name, value] of Object.entries(headers)) flat.push(name.toLowerCase(), value);
+  const makeBody = bodyMaker(body);
   const ttfb: number[] = [];
   const full: number[] = [];
   let errors = 0;
   try {
-    await oneStream(client, target.pathname, body, flat); // connect and warm up
+    await oneStream(client, target.pathname, makeBody(), flat); // connect and warm up
     const end = performance.now() + durationMs;
     while ((performance.now() < end || ttfb.length + errors < minSamples) && ttfb.length + errors < maxSamples) {
-      const sample = await oneStream(client, target.pathname, body, flat);
+      const sample = await oneStream(client, target.pathname, makeBody(), flat);
       if (!sample.ok) {
         errors++;
         continue;

@@ -2,7 +2,7 @@
 import { validateConfig } from "../../gateway/src/config/validate";
 import { gatewayConfig } from "../../bench/lib/gateway-configs";
 import { haproxyConfig } from "../../bench/lib/haproxy";
-import { parseWrkOutput, percentile, wrkScript } from "../../bench/lib/load";
+import { bodyMaker, parseWrkOutput, percentile, wrkScript } from "../../bench/lib/load";
 import { parseStat, parseStatusKb } from "../../bench/lib/proc-stats";
 import { checkTargets, computeRatios, type CaseName, type CaseResult, type TargetName, type TargetResult } from "../../bench/lib/results";
 import { summariseProfile, type CpuProfile } from "../../bench/lib/cpuprofile";
@@ -52,6 +52,15 @@ describe("wrk", () => {
     expect(script).toContain('wrk.body = [==[{"a":1}]==]');
     expect(script).toContain('wrk.headers["Authorization"] = "Bearer x"');
     expect(script).toContain("latency:percentile(99)");
+  });
+
+  it("sends a different body per request when the body has a {n} counter", () => {
+    const script = wrkScript('{"content":"request {n} of {n}"}', {});
+    expect(script).toContain('local parts = { [==[{"content":"request ]==], [==[ of ]==], [==["}]==] }');
+    expect(script).toContain("return wrk.format(nil, nil, nil, table.concat(parts, n))");
+    const next = bodyMaker('{"content":"request {n}"}');
+    expect([next(), next()]).toEqual(['{"content":"request 1"}', '{"content":"request 2"}']);
+    expect(bodyMaker("{}")()).toBe("{}");
   });
 
   it("parses the summary line", () => {
