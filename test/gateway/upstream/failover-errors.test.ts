@@ -1,24 +1,12 @@
 /** Failover on connect errors, resets, 5xx and garbage; pass-through of other statuses; fallback models. */
 import { chat, metricValue, scrape, json } from "../../helpers/http-client";
 import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
-import type { GatewayConfigInput } from "../../../gateway/src/config/schema";
+import { serverFixture } from "../../helpers/fixture";
 
 describe("failover", () => {
-  let upstreams: MockUpstream[] = [];
-  let gw: TestGateway | null = null;
-  afterEach(async () => {
-    await gw?.close();
-    await Promise.all(upstreams.map((u) => u.stop()));
-    upstreams = [];
-    gw = null;
-  });
-
-  async function upstream(name: string, behavior: MockUpstream["behavior"]): Promise<MockUpstream> {
-    const u = await MockUpstream.start(name, behavior);
-    upstreams.push(u);
-    return u;
-  }
+  const servers = serverFixture();
+  const upstream = servers.upstream;
+  const gateway = servers.gateway;
 
   /** A base URL nothing listens on. */
   async function deadUrl(): Promise<string> {
@@ -28,26 +16,22 @@ describe("failover", () => {
     return url;
   }
 
-  async function gateway(models: GatewayConfigInput["models"], extra: Partial<GatewayConfigInput> = {}): Promise<TestGateway> {
-    gw = await startTestGateway({ models, ...extra });
-    return gw;
-  }
 
   it("moves on from a refused connection", async () => {
     const good = await upstream("good", { kind: "ok" });
     await gateway([{ name: "m", targets: [{ name: "dead", baseUrl: await deadUrl() }, { name: "good", baseUrl: good.baseUrl }] }]);
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-gateway-attempts")).toBe("2");
     expect(res.headers.get("x-gateway-target")).toBe("good");
-    expect(metricValue(await scrape(gw!.url), "aigw_upstream_retries_total", { target: "dead", reason: "connect" })).toBe(1);
+    expect(metricValue(await scrape(servers.gw.url), "aigw_upstream_retries_total", { target: "dead", reason: "connect" })).toBe(1);
   });
 
   it("moves on from a connection reset mid-request", async () => {
     const reset = await upstream("reset", { kind: "reset" });
     const good = await upstream("good", { kind: "ok" });
     await gateway([{ name: "m", targets: [{ name: "reset", baseUrl: reset.baseUrl }, { name: "good", baseUrl: good.baseUrl }] }]);
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect([res.status, res.headers.get("x-gateway-target"), res.headers.get("x-gateway-attempts")]).toEqual([200, "good", "2"]);
     expect(reset.completions).toHaveLength(1);
   });
@@ -56,9 +40,9 @@ describe("failover", () => {
     const bad = await upstream("bad", { kind: "status", status });
     const good = await upstream("good", { kind: "ok" });
     await gateway([{ name: "m", targets: [{ name: "bad", baseUrl: bad.baseUrl }, { name: "good", baseUrl: good.baseUrl }] }]);
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect([res.status, res.headers.get("x-gateway-target"), res.headers.get("x-gateway-attempts")]).toEqual([200, "good", "2"]);
-    expect(metricValue(await scrape(gw!.url), "aigw_upstream_retries_total", { target: "bad", reason: "status_5xx" })).toBe(1);
+    expect(metricValue(await scrape(servers.gw.url), "aigw_upstream_retries_total", { target: "bad", reason: "status_5xx" })).toBe(1);
   });
 
   it.each<[string, Behavior]>([
@@ -72,9 +56,9 @@ describe("failover", () => {
       { name: "m", targets: [{ name: "bad", baseUrl: bad.baseUrl }, { name: "good", baseUrl: good.baseUrl }] },
       { name: "only-bad", targets: [{ name: "bad", baseUrl: bad.baseUrl }] },
     ]);
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect([res.status, res.headers.get("x-gateway-target")]).toEqual([200, "good"]);
-    const failed = await chat(gw!.url, { model: "only-bad" });
+    const failed = await chat(servers.gw.url, { model: "only-bad" });
     expect(failed.status).toBe(502);
     expect((await json(failed)).error).toMatchObject({ type: "server_error", code: "upstream_invalid_response" });
   });
@@ -84,7 +68,7 @@ describe("failover", () => {
     const picky = await upstream("picky", { kind: "status", status, body });
     const other = await upstream("other", { kind: "ok" });
     await gateway([{ name: "m", targets: [{ name: "picky", baseUrl: picky.baseUrl }, { name: "other", baseUrl: other.baseUrl }] }]);
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect(res.status).toBe(status);
     expect(await res.text()).toBe(body);
     expect(res.headers.get("content-type")).toBe("application/json");
@@ -101,7 +85,7 @@ describe("failover", () => {
       { name: "second", targets: [{ name: "d3", baseUrl: alsoDown.baseUrl }] },
       { name: "third", targets: [{ name: "r", baseUrl: rescue.baseUrl, model: "rescue-upstream" }] },
     ]);
-    const res = await chat(gw!.url, { model: "main" });
+    const res = await chat(servers.gw.url, { model: "main" });
     expect(res.status).toBe(200);
     expect([res.headers.get("x-gateway-attempts"), res.headers.get("x-gateway-target"), res.headers.get("x-gateway-model")]).toEqual(["4", "r", "third"]);
     expect([down.completions.length, alsoDown.completions.length, rescue.completions.length]).toEqual([2, 1, 1]);
@@ -114,11 +98,11 @@ describe("failover", () => {
       { name: "main", fallbacks: ["spare"], targets: [{ name: "a", baseUrl: down.baseUrl }, { name: "b", baseUrl: down.baseUrl }] },
       { name: "spare", targets: [{ name: "c", baseUrl: down.baseUrl }] },
     ]);
-    const res = await chat(gw!.url, { model: "main" }, { "x-request-id": "exhausted-1" });
+    const res = await chat(servers.gw.url, { model: "main" }, { "x-request-id": "exhausted-1" });
     expect(res.status).toBe(502);
     expect((await json(res)).error).toMatchObject({ type: "server_error", code: "upstream_error", message: expect.stringContaining("after 3 attempts") });
     expect(res.headers.get("x-gateway-attempts")).toBe("3");
-    const line = gw!.logs().find((l) => l.msg === "request" && l.reqId === "exhausted-1");
+    const line = servers.gw.logs().find((l) => l.msg === "request" && l.reqId === "exhausted-1");
     expect(line).toMatchObject({ status: 502, attempts: 3, model: "main" });
   });
 
@@ -126,7 +110,7 @@ describe("failover", () => {
     const down = await upstream("down", { kind: "status", status: 500 });
     const targets = ["a", "b", "c", "d", "e"].map((name) => ({ name, baseUrl: down.baseUrl }));
     await gateway([{ name: "m", targets }], { upstreamDefaults: { maxAttempts: 2 } });
-    const res = await chat(gw!.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" });
     expect(res.status).toBe(502);
     expect(down.completions).toHaveLength(2);
   });
@@ -134,13 +118,13 @@ describe("failover", () => {
   it("answers 503 when no target is healthy, without calling any upstream", async () => {
     const down = await upstream("down", { kind: "status", status: 500 });
     await gateway([{ name: "m", targets: [{ name: "a", baseUrl: down.baseUrl }] }], { passiveHealth: { failures: 1, cooldownMs: 60_000 } });
-    expect((await chat(gw!.url, { model: "m" })).status).toBe(502);
-    const res = await chat(gw!.url, { model: "m" });
+    expect((await chat(servers.gw.url, { model: "m" })).status).toBe(502);
+    const res = await chat(servers.gw.url, { model: "m" });
     expect(res.status).toBe(503);
     expect((await json(res)).error).toMatchObject({ type: "server_error", code: "no_healthy_upstream" });
     expect(res.headers.get("x-gateway-attempts")).toBe("0");
     expect(down.completions).toHaveLength(1);
-    expect((await fetch(`${gw!.url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${servers.gw.url}/readyz`)).status).toBe(503);
   });
 
   it("skips a target ejected by consecutive failures (passive health)", async () => {
@@ -149,10 +133,10 @@ describe("failover", () => {
     await gateway([{ name: "m", strategy: "round-robin", targets: [{ name: "flaky", baseUrl: flaky.baseUrl }, { name: "good", baseUrl: good.baseUrl }] }], {
       passiveHealth: { failures: 2, cooldownMs: 60_000 },
     });
-    for (let i = 0; i < 10; i++) expect((await chat(gw!.url, { model: "m" })).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await chat(servers.gw.url, { model: "m" })).status).toBe(200);
     expect(flaky.completions).toHaveLength(2);
     expect(good.completions).toHaveLength(10);
-    expect(metricValue(await scrape(gw!.url), "aigw_target_up", { target: "flaky" })).toBe(0);
-    expect(gw!.logs().filter((l) => l.msg === "target ejected after consecutive failures")).toEqual([expect.objectContaining({ level: 40, model: "m", target: "flaky", reason: "status_5xx" })]);
+    expect(metricValue(await scrape(servers.gw.url), "aigw_target_up", { target: "flaky" })).toBe(0);
+    expect(servers.gw.logs().filter((l) => l.msg === "target ejected after consecutive failures")).toEqual([expect.objectContaining({ level: 40, model: "m", target: "flaky", reason: "status_5xx" })]);
   });
 });
