@@ -157,7 +157,18 @@ async function startGateway(config: GatewayConfigInput, dir: string): Promise<Ru
   const fd = openSync(logFile, "w");
   const child = spawn(process.execPath, [main, "--config", configFile], { stdio: ["ignore", fd, fd] });
   closeSync(fd);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // If the runner itself dies (Ctrl-C, a closed pipe), the gateway must not outlive it.
+  const orphanGuard = () => {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", orphanGuard);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      process.off("exit", orphanGuard);
+      resolve(code);
+    }),
+  );
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const match = /"url":"(http:\/\/[^"]+)"/.exec(readFileSync(logFile, "utf8"));
