@@ -3,9 +3,10 @@
  * StatefulSet in the cluster with a generated password, or an external Redis by URL. Either way
  * the component exposes `url` and `password`, which GatewayConfig puts in the gateway's Secret.
  *
- * maxmemory and the eviction policy default to the source article (256mb, allkeys-lru). Note
- * allkeys-lru may evict budget counters under memory pressure; `volatile-lru` evicts only keys
- * with a TTL (cache entries, limit windows) at the price of write errors when memory is full.
+ * maxmemory defaults to the source article's 256mb, but not its allkeys-lru: that may evict
+ * runtime client keys (no TTL) and monthly spend under memory pressure. `volatile-ttl` evicts only
+ * keys with a TTL, shortest-lived first (cache entries, limiter state) and keeps spend (40-day
+ * TTL) longest; runtime keys are never evicted. Writes fail only when nothing is evictable.
  * The memory limit leaves room above maxmemory for fragmentation and the AOF rewrite fork.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -41,7 +42,7 @@ export interface RedisArgs {
 export const REDIS_DEFAULTS = {
   image: "redis:7.4-alpine",
   maxmemory: "256mb",
-  maxmemoryPolicy: "allkeys-lru",
+  maxmemoryPolicy: "volatile-ttl",
   resources: { requests: { cpu: "100m", memory: "320Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
 };
 

@@ -29,7 +29,7 @@ describe("Redis", () => {
     const [container] = pod.containers;
     expect(container.command).toEqual(["redis-server"]);
     expect(container.args).toEqual([
-      "--port", "6379", "--requirepass", "$(REDIS_PASSWORD)", "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru",
+      "--port", "6379", "--requirepass", "$(REDIS_PASSWORD)", "--maxmemory", "256mb", "--maxmemory-policy", "volatile-ttl",
       "--appendonly", "no", "--save", "", "--dir", "/data",
     ]);
     expect(container.env[0]).toEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: expect.stringMatching(/^rd-auth-/), key: "password" } } });

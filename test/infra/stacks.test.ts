@@ -109,7 +109,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(pod.metadata.annotations["checksum/config"]).toBe(await valueOf(gateway.config.checksum));
 
   const config = parse(configMap.data["config.yaml"]);
-  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", shutdownGraceMs: 300_000 });
+  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", shutdownGraceMs: 300_000, readiness: "any-model" });
   expect(config.models.map((m: { targets: { apiKey: string }[] }) => m.targets[0].apiKey)).toEqual([
     "${UPSTREAM_KEY_GPT_4O_OPENAI}",
     "${UPSTREAM_KEY_GPT_4O_MINI_OPENAI}",
