@@ -11,7 +11,47 @@ export type { Logger };
 
 export interface Loggers {
   logger: Logger;
-  accessLog: Logger;
+  accessLog: AccessLog;
+}
+
+/**
+ * The access log without pino: one hand-built JSON line per call, written onto the same batched
+ * destination as the general logger. Lines keep pino's shape (`level` 30, ISO `time`, `msg`) so
+ * log tooling reads both alike; every string is escaped with JSON.stringify, undefined fields are
+ * left out (as pino does).
+ */
+export class AccessLog {
+  private readonly enabled: boolean;
+  /** Escaped `,"key":` per field name, and the line's opening per millisecond. */
+  private readonly keys = new Map<string, string>();
+  private lastMs = -1;
+  private timePrefix = "";
+  constructor(level: string, private readonly dest: DestinationStream) {
+    this.enabled = level === "info" || level === "debug" || level === "trace";
+  }
+
+  info(fields: Record<string, unknown>, msg: string): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.timePrefix = `{"level":30,"time":"${new Date(now).toISOString()}"`;
+    }
+    let line = this.timePrefix;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      let k = this.keys.get(key);
+      if (k === undefined) {
+        k = `,${JSON.stringify(key)}:`;
+        if (this.keys.size < 256) this.keys.set(key, k);
+      }
+      if (typeof value === "string") line += k + JSON.stringify(value);
+      else if (typeof value === "number") line += k + (Number.isFinite(value) ? String(value) : "null");
+      else line += k + (JSON.stringify(value) ?? "null");
+    }
+    this.dest.write(`${line},"msg":${JSON.stringify(msg)}}\n`);
+  }
 }
 
 export function createLoggers(level: string, destination?: DestinationStream): Loggers {
@@ -19,7 +59,7 @@ export function createLoggers(level: string, destination?: DestinationStream): L
   const base = { level, base: undefined, messageKey: "msg", timestamp: pino.stdTimeFunctions.isoTime };
   return {
     logger: pino({ ...base, redact: { paths: ["apiKey", "*.apiKey", "authorization", "*.authorization", "key", "adminKey"], censor: "[redacted]" } }, dest),
-    accessLog: pino(base, dest),
+    accessLog: new AccessLog(level, dest),
   };
 }
 

@@ -1,7 +1,7 @@
 /** Everything a handler needs, built once at start (see ../gateway.ts). */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
-import type { Logger } from "../log";
+import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
 import type { TrafficControl } from "../traffic/types";
@@ -14,7 +14,7 @@ export interface GatewayRuntime {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** One line per proxied request; null when `logging.accessLog` is off. */
-  readonly accessLog: Logger | null;
+  readonly accessLog: AccessLog | null;
   readonly traffic: TrafficControl;
   /** Handles `/admin/…` when the admin API is configured. */
   readonly admin: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
