@@ -16,6 +16,7 @@ import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
 import { exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
+import { spliceIncludeUsage } from "./splice-usage";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -213,6 +214,10 @@ export class Forwarder {
   private bodyFor(req: ForwardRequest, target: PreparedTarget, injectUsage: boolean, cache: Map<string, Buffer>): Buffer {
     if (!injectUsage && target.upstreamModel === req.body.model) return req.rawBody;
     let body = cache.get(target.upstreamModel);
+    if (body === undefined && injectUsage && target.upstreamModel === req.body.model && !("stream_options" in req.body)) {
+      body = spliceIncludeUsage(req.rawBody) ?? undefined;
+      if (body !== undefined) cache.set(target.upstreamModel, body);
+    }
     if (body === undefined) {
       const rewritten: Record<string, unknown> = { ...req.body, model: target.upstreamModel };
       if (injectUsage) rewritten.stream_options = { ...(req.body.stream_options as object | undefined), include_usage: true };
