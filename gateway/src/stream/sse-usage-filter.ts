@@ -14,11 +14,23 @@ const USAGE_KEY = Buffer.from('"usage":');
 /** A line-less stream is not SSE: past this much held data, forward it as it is. */
 const MAX_HELD_BYTES = 1 << 20;
 
-/** End (exclusive) of the last complete event in `data`, or -1. */
-function lastEventEnd(data: Buffer): number {
+const USAGE_QUOTED = Buffer.from('"usage"');
+
+/** End (exclusive) of the last complete event in `data`, or -1; `\n\r\n` is looked for only once a `\r` was seen. */
+function lastEventEnd(data: Buffer, crSeen: boolean): number {
   const lf = data.lastIndexOf(LF_LF);
-  const crlf = data.lastIndexOf(LF_CRLF);
+  const crlf = crSeen ? data.lastIndexOf(LF_CRLF) : -1;
   return Math.max(lf === -1 ? -1 : lf + 2, crlf === -1 ? -1 : crlf + 3);
+}
+
+/** Start of the next event after `from` (a position just past `\n\n` or `\n\r\n`), or `data.length`. */
+function nextEventStart(data: Buffer, from: number): number {
+  let i = data.indexOf(0x0a, from);
+  while (i !== -1) {
+    if (i >= 1 && (data[i - 1] === 0x0a || (data[i - 1] === 0x0d && i >= 2 && data[i - 2] === 0x0a))) return i + 1;
+    i = data.indexOf(0x0a, i + 1);
+  }
+  return data.length;
 }
 
 /** True when `usage` appears with an object value (not `null`). */
@@ -47,6 +59,7 @@ function eventData(event: string): string | null {
 export class SseUsageFilter {
   usage: Usage | null = null;
   private held: Buffer | null = null;
+  private crSeen = false;
 
   /** @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them). */
   constructor(private readonly dropUsageOnlyEvents: boolean) {}
@@ -54,7 +67,8 @@ export class SseUsageFilter {
   /** Returns the bytes to forward now (possibly empty). */
   push(chunk: Buffer): Buffer {
     const data = this.held ? Buffer.concat([this.held, chunk]) : chunk;
-    const end = lastEventEnd(data);
+    if (!this.crSeen && chunk.indexOf(0x0d) !== -1) this.crSeen = true;
+    const end = lastEventEnd(data, this.crSeen);
     if (end === -1) {
       if (data.length > MAX_HELD_BYTES) {
         this.held = null;
@@ -76,19 +90,28 @@ export class SseUsageFilter {
     return rest;
   }
 
+  /** Reads usage from the events that mention it and cuts the dropped ones out by byte offsets. */
   private processEvents(complete: Buffer): Buffer {
-    const text = complete.toString("utf8");
-    const events = text.split(/(?<=\n\r?\n)/);
-    let dropped = false;
-    const kept: string[] = [];
-    for (const event of events) {
-      if (this.readUsage(event)) {
-        dropped = true;
-        continue;
+    let kept: Buffer[] | null = null;
+    let keptFrom = 0;
+    let start = 0;
+    let usageAt = complete.indexOf(USAGE_QUOTED);
+    while (usageAt !== -1 && start < complete.length) {
+      const end = nextEventStart(complete, usageAt);
+      // Events before the one holding `"usage"` are kept as they are.
+      let eventStart = start;
+      for (let next = nextEventStart(complete, start); next <= usageAt && next < end; next = nextEventStart(complete, next)) eventStart = next;
+      if (this.readUsage(complete.toString("utf8", eventStart, end))) {
+        kept ??= [];
+        if (eventStart > keptFrom) kept.push(complete.subarray(keptFrom, eventStart));
+        keptFrom = end;
       }
-      kept.push(event);
+      start = end;
+      usageAt = end < complete.length ? complete.indexOf(USAGE_QUOTED, end) : -1;
     }
-    return dropped ? Buffer.from(kept.join(""), "utf8") : complete;
+    if (kept === null) return complete;
+    if (keptFrom < complete.length) kept.push(complete.subarray(keptFrom));
+    return kept.length === 1 ? kept[0] : Buffer.concat(kept);
   }
 
   /** Records the event's usage; returns true when the event should be dropped. */
