@@ -67,7 +67,8 @@ export class Forwarder {
     const deadline = req.startedAt + this.defaults.deadlineMs;
     const tried = new Set<TargetState>();
     const injectUsage = req.stream && !includesUsage(req.body);
-    const bodies = new Map<string, Buffer>();
+    /** Rewritten bodies by upstream model, made only when a target needs one. */
+    const bodies: { map: Map<string, Buffer> | null } = { map: null };
     let current: UpstreamAttempt | null = null;
     let clientClosed = false;
     const onClose = () => {
@@ -211,8 +212,9 @@ export class Forwarder {
   }
 
   /** The client's body as is, unless the target renames the model or usage must be asked for. */
-  private bodyFor(req: ForwardRequest, target: PreparedTarget, injectUsage: boolean, cache: Map<string, Buffer>): Buffer {
+  private bodyFor(req: ForwardRequest, target: PreparedTarget, injectUsage: boolean, bodies: { map: Map<string, Buffer> | null }): Buffer {
     if (!injectUsage && target.upstreamModel === req.body.model) return req.rawBody;
+    const cache = (bodies.map ??= new Map<string, Buffer>());
     let body = cache.get(target.upstreamModel);
     if (body === undefined && injectUsage && target.upstreamModel === req.body.model && !("stream_options" in req.body)) {
       body = spliceIncludeUsage(req.rawBody) ?? undefined;
