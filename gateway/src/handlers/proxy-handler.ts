@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
 import { clientIp, requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
+import { hasRepeatedModelKey } from "../http/duplicate-key";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../http/json-depth";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
@@ -63,8 +64,10 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (!traffic.passthrough) {
       record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
     }
-    const rawBody = await readBody(req, rt.config.server.bodyLimitBytes);
-    const body = parseBody(rawBody);
+    const received = await readBody(req, rt.config.server.bodyLimitBytes);
+    const body = parseBody(received);
+    // What was checked (the last `model`) is what goes upstream, whatever the upstream's parser.
+    const rawBody = hasRepeatedModelKey(received) ? Buffer.from(JSON.stringify(body)) : received;
     const model = body.model;
     if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
     record.model = model;
