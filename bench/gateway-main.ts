@@ -1,9 +1,7 @@
 /**
- * The gateway as the benchmark runs it: the same startGateway() as gateway/src/main.ts, with
- * traffic control (keys, limits on the memory or Redis store, cache) plugged in through the
- * public `trafficControl` option, exactly as test/gateway/traffic/http-helpers.ts does. Until
- * main.ts wires traffic control itself, this is how the benchmark measures "every feature on";
- * `npm run bench -- --gateway-entry main` runs the production entry point instead.
+ * The gateway as the benchmark runs it: the same startGateway() and process lifecycle as
+ * gateway/src/main.ts (traffic control included), plus a cluster mode and a signal-driven
+ * profiler; `npm run bench -- --gateway-entry main` runs the production entry point instead.
  *
  * Usage: node dist/bench/gateway-main.js --config FILE [--workers N]
  * With --workers N (N > 1) a node:cluster primary forks N workers that share the port: one
@@ -11,10 +9,8 @@
  * stops a CPU profile of the steady state (bench/profile.ts drives it).
  */
 import cluster from "node:cluster";
-import { loadConfig } from "../gateway/src/config/load";
-import { ConfigError } from "../gateway/src/config/validate";
 import { startGateway } from "../gateway/src/gateway";
-import { createTrafficControl } from "../gateway/src/traffic";
+import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "../gateway/src/process-lifecycle";
 import { installSignalProfiler } from "./lib/self-profiler";
 
 function workersOf(argv: string[]): number {
@@ -26,30 +22,10 @@ function workersOf(argv: string[]): number {
 
 async function serve(): Promise<void> {
   installSignalProfiler();
-  let config;
-  try {
-    config = loadConfig(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-  const gateway = await startGateway(config, { trafficControl: (cfg, deps) => createTrafficControl(cfg, deps) });
-  const { logger } = gateway.runtime;
-  logger.info({ url: gateway.url, pid: process.pid }, "gateway listening");
-  // As main.ts: a stray error is logged, never fatal.
-  process.on("uncaughtException", (err) => logger.error({ err }, "uncaught exception"));
-  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void gateway.shutdown(1_000).then(() => process.exit(0));
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  const config = loadConfigOrExit(process.argv.slice(2));
+  const gateway = await startGateway(config);
+  gateway.runtime.logger.info({ url: gateway.url, pid: process.pid }, "gateway listening");
+  runUntilSignalled(gateway, 1_000);
 }
 
 function primary(workers: number): void {
@@ -76,8 +52,4 @@ function primary(workers: number): void {
 
 const workers = workersOf(process.argv.slice(2));
 if (workers > 1 && cluster.isPrimary) primary(workers);
-else
-  serve().catch((err) => {
-    process.stderr.write(`gateway failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
-  });
+else serve().catch(exitOnStartFailure);

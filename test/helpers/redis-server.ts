@@ -4,7 +4,8 @@
  * start only counts once the server on the port reports our child's PID.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "../../bench/lib/processes";
 
 const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? "redis-server";
 
@@ -19,18 +20,7 @@ export interface TestRedis {
 }
 
 /** A port the OS just handed out; free unless someone grabs it in between (start() retries). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * True when the server on `port` answers and is the process `pid` (INFO's process_id), so a

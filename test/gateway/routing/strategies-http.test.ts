@@ -1,24 +1,15 @@
 /** Each balancing strategy over real upstream servers: how requests actually spread. */
 import { chat } from "../../helpers/http-client";
-import { MockUpstream } from "../../helpers/mock-upstream";
-import { startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
+import type { MockUpstream } from "../../helpers/mock-upstream";
+import { serverFixture } from "../../helpers/fixture";
 import type { Strategy } from "../../../gateway/src/config/schema";
 
 describe("routing strategies over real upstreams", () => {
-  let upstreams: MockUpstream[] = [];
-  let gw: TestGateway | null = null;
-  afterEach(async () => {
-    await gw?.close();
-    await Promise.all(upstreams.map((u) => u.stop()));
-    upstreams = [];
-    gw = null;
-  });
+  const servers = serverFixture();
 
   async function setup(strategy: Strategy, specs: { name: string; weight?: number; latencyMs?: number }[]): Promise<MockUpstream[]> {
-    upstreams = await Promise.all(specs.map((s) => MockUpstream.start(s.name, { kind: "ok", latencyMs: s.latencyMs ?? 0 })));
-    gw = await startTestGateway({
-      models: [{ name: "m", strategy, targets: specs.map((s, i) => ({ name: s.name, baseUrl: upstreams[i].baseUrl, weight: s.weight ?? 1 })) }],
-    });
+    const upstreams = await Promise.all(specs.map((s) => servers.upstream(s.name, { kind: "ok", latencyMs: s.latencyMs ?? 0 })));
+    await servers.gateway([{ name: "m", strategy, targets: specs.map((s, i) => ({ name: s.name, baseUrl: upstreams[i].baseUrl, weight: s.weight ?? 1 })) }]);
     return upstreams;
   }
 
@@ -30,7 +21,7 @@ describe("routing strategies over real upstreams", () => {
       Array.from({ length: concurrency }, async () => {
         while (next < n) {
           next++;
-          const res = await chat(gw!.url, { model: "m" });
+          const res = await chat(servers.gw.url, { model: "m" });
           expect(res.status).toBe(200);
           await res.arrayBuffer();
           targets.push(res.headers.get("x-gateway-target")!);
