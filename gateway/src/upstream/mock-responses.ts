@@ -33,32 +33,27 @@ function idFor(kind: string, request: MockRequest): string {
   return `${kind}-mock-${createHash("sha1").update(JSON.stringify(request)).digest("hex").slice(0, 12)}`;
 }
 
-export function mockChatCompletion(request: MockRequest, tokens: number, from: string): Record<string, unknown> {
-  const content = Array.from({ length: tokens }, (_, i) => mockToken(i)).join("").trimEnd();
+/** A non-streaming answer of `tokens` tokens; chat and text completions differ only in their choice. */
+function mockCompletion(kind: "chatcmpl" | "cmpl", object: string, choice: (answer: string) => Record<string, unknown>, request: MockRequest, tokens: number, from: string): Record<string, unknown> {
+  const answer = Array.from({ length: tokens }, (_, i) => mockToken(i)).join("").trimEnd();
   const promptTokens = mockPromptTokens(request);
   return {
-    id: idFor("chatcmpl", request),
-    object: "chat.completion",
+    id: idFor(kind, request),
+    object,
     created: 1_700_000_000,
     model: String(request.model ?? "mock"),
     system_fingerprint: from,
-    choices: [{ index: 0, message: { role: "assistant", content }, logprobs: null, finish_reason: "stop" }],
+    choices: [{ index: 0, ...choice(answer), logprobs: null, finish_reason: "stop" }],
     usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens },
   };
 }
 
+export function mockChatCompletion(request: MockRequest, tokens: number, from: string): Record<string, unknown> {
+  return mockCompletion("chatcmpl", "chat.completion", (content) => ({ message: { role: "assistant", content } }), request, tokens, from);
+}
+
 export function mockTextCompletion(request: MockRequest, tokens: number, from: string): Record<string, unknown> {
-  const text = Array.from({ length: tokens }, (_, i) => mockToken(i)).join("").trimEnd();
-  const promptTokens = mockPromptTokens(request);
-  return {
-    id: idFor("cmpl", request),
-    object: "text_completion",
-    created: 1_700_000_000,
-    model: String(request.model ?? "mock"),
-    system_fingerprint: from,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: "stop" }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens },
-  };
+  return mockCompletion("cmpl", "text_completion", (text) => ({ text }), request, tokens, from);
 }
 
 /** The SSE events of a streamed chat completion, `data: …\n\n` each, ending with [DONE]. */
