@@ -12,6 +12,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
+import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
 import { runLoad, type LoadTool } from "./lib/load";
 import { freePort, killAllSync, startProcess, stopProcess, waitUntil, which } from "./lib/processes";
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
         const config = variant.patch(base, minimal);
         const file = join(work, "gateway.yaml");
         writeFileSync(file, stringify(config));
-        const proc = startProcess("gateway", process.execPath, [join(__dirname, "gateway-main.js"), "--config", file], join(work, "gateway.log"));
+        const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, join(__dirname, "gateway-main.js"), "--config", file], join(work, "gateway.log"));
         try {
           const url = `http://127.0.0.1:${port}`;
           await waitUntil("the gateway", async () => (await fetch(url + CHAT_PATH, { method: "POST", headers, body: JSON_BODY })).status === 200, 20_000, proc);

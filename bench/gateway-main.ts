@@ -10,6 +10,7 @@
  */
 import cluster from "node:cluster";
 import { startGateway } from "../gateway/src/gateway";
+import { limitHeapGrowth } from "../gateway/src/heap";
 import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "../gateway/src/process-lifecycle";
 import { installSignalProfiler } from "./lib/self-profiler";
 
@@ -22,6 +23,7 @@ function workersOf(argv: string[]): number {
 
 async function serve(): Promise<void> {
   installSignalProfiler();
+  limitHeapGrowth();
   const config = loadConfigOrExit(process.argv.slice(2));
   const gateway = await startGateway(config);
   gateway.runtime.logger.info({ url: gateway.url, pid: process.pid }, "gateway listening");

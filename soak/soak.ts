@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { Client, Pool } from "undici";
 import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
+import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { MockUpstream } from "../test/helpers/mock-upstream";
 
 export interface SoakOptions {
@@ -155,7 +156,7 @@ async function startGateway(config: GatewayConfigInput, dir: string): Promise<Ru
   const logFile = join(dir, "gateway.log");
   writeFileSync(configFile, stringify(config));
   const fd = openSync(logFile, "w");
-  const child = spawn(process.execPath, [main, "--config", configFile], { stdio: ["ignore", fd, fd] });
+  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, main, "--config", configFile], { stdio: ["ignore", fd, fd] });
   closeSync(fd);
   // If the runner itself dies (Ctrl-C, a closed pipe), the gateway must not outlive it.
   const orphanGuard = () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { gatewayConfig, type GatewayVariant } from "./gateway-configs";
 import { haproxyConfig } from "./haproxy";
+import { NODE_HEAP_FLAGS } from "../../gateway/src/heap";
 import { canConnect, freePort, startProcess, stopProcess, waitUntil, type Managed } from "./processes";
 import type { TargetName } from "./results";
 
@@ -31,8 +32,8 @@ export interface TargetOptions {
   clusterWorkers: number;
   /** `bench`: dist/bench/gateway-main.js (traffic control wired); `main`: dist/gateway/src/main.js. */
   gatewayEntry: "bench" | "main";
-  /** Extra node flags for Node targets. */
-  nodeFlags?: string[];
+  /** Node flags for Node targets (gateway and bare undici); default: the gateway's NODE_HEAP_FLAGS, as `npm start` and the image run it. */
+  nodeFlags?: readonly string[];
   /** Extra environment for Node targets (BENCH_CPU_PROFILE). */
   env?: NodeJS.ProcessEnv;
 }
@@ -110,7 +111,7 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
 
   if (name === "bare-undici") {
     const port = await freePort();
-    const args = [...(options.nodeFlags ?? []), join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
+    const args = [...(options.nodeFlags ?? NODE_HEAP_FLAGS), join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
     const proc = startProcess("bare-undici", process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;
     await ready(url, proc);
@@ -133,7 +134,7 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench builds it)`);
     const workers = name === "gateway-cluster" ? options.clusterWorkers : 1;
     if (workers > 1 && options.gatewayEntry === "main") throw new Error("gateway-cluster needs --gateway-entry bench");
-    const args = [...(options.nodeFlags ?? []), entry, "--config", cfgFile, ...(workers > 1 ? ["--workers", String(workers)] : [])];
+    const args = [...(options.nodeFlags ?? NODE_HEAP_FLAGS), entry, "--config", cfgFile, ...(workers > 1 ? ["--workers", String(workers)] : [])];
     const proc = startProcess(name, process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;
     await ready(url, proc);

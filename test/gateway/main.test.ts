@@ -96,4 +96,13 @@ describe("main.js", () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain("absent.yaml: ENOENT");
   });
+
+  it("refuses a malformed GATEWAY_HEAP_GROWING_PERCENT with exit code 1, and serves with 0 (V8's defaults)", async () => {
+    const bad = runMain([], { PORT: "0", HOST: "127.0.0.1", GATEWAY_HEAP_GROWING_PERCENT: "lots" });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toContain('GATEWAY_HEAP_GROWING_PERCENT must be an integer from 0 to 400 (0 = V8\'s default), got "lots"');
+    const off = runMain([], { PORT: "0", HOST: "127.0.0.1", GATEWAY_HEAP_GROWING_PERCENT: "0" });
+    running.push(off);
+    expect((await chat(await off.url, { model: "mock-gpt" })).status).toBe(200);
+  });
 });

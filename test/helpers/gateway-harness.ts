@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../../gateway/src/config/schema";
 import { validateConfig } from "../../gateway/src/config/validate";
 import { startGateway, type Gateway, type GatewayOptions } from "../../gateway/src/gateway";
+import { NODE_HEAP_FLAGS } from "../../gateway/src/heap";
 
 export interface TestGateway {
   gateway: Gateway;
@@ -65,7 +66,7 @@ export async function spawnGateway(input: GatewayConfigInput, env: NodeJS.Proces
   const dir = mkdtempSync(join(tmpdir(), "aigw-"));
   const file = join(dir, "config.yaml");
   writeFileSync(file, stringify(input));
-  const child = spawn(process.execPath, [MAIN, "--config", file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, MAIN, "--config", file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { NODE_HEAP_FLAGS } from "../../gateway/src/heap";
 import { ROOT } from "../helpers/pulumi-mocks";
 
 const dockerfile = readFileSync(join(ROOT, "gateway", "Dockerfile"), "utf8");
@@ -53,7 +54,7 @@ test("runs as a numeric non-root user, with tini passing SIGTERM to node itself"
   const cmd = runtime.find((l) => l.startsWith("CMD"))!;
   const argv = JSON.parse(cmd.slice(3)) as string[];
   // Exec form, node directly (npm would swallow the signal); the same entry point as `npm start`.
-  expect(argv).toEqual(["node", "dist/gateway/src/main.js"]);
+  expect(argv).toEqual(["node", ...NODE_HEAP_FLAGS, "dist/gateway/src/main.js"]);
   expect(pkg.scripts.start).toBe(argv.join(" "));
   expect(existsSync(join(ROOT, "gateway", "src", "main.ts"))).toBe(true);
 });
