@@ -1,19 +1,23 @@
 /**
  * Token estimates for reservation at admission: prompt tokens counted with a real BPE tokenizer
- * (gpt-tokenizer, o200k_base, the GPT-4o/4.1 encoding; other providers' tokenizers differ a
- * little, settlement corrects it) plus the completion budget the request asks for.
- * The tokenizer (≈250 ms to load) is loaded only when a token limit exists.
+ * (o200k_base, the GPT-4o/4.1 encoding, from the vocabulary file gpt-tokenizer ships; other
+ * providers' tokenizers differ a little, settlement corrects it) plus the completion budget the
+ * request asks for. The vocabulary (~150 ms to load, ~4 MB) is loaded at start when a token
+ * limit exists, else on first use.
  */
+import { BpeCounter } from "./bpe/count";
+import { loadTiktokenFile } from "./bpe/rank-table";
 
-type Encoder = { countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number };
-
-let encoder: Encoder | null = null;
-/** Special tokens in user text are ordinary text here, never an error. */
-const PLAIN = { disallowedSpecial: new Set<string>() };
+let counter: BpeCounter | null = null;
 
 /** Loads the tokenizer now (at startup when a token limit is configured). */
-export function loadTokenizer(): void {
-  encoder ??= require("gpt-tokenizer/cjs/encoding/o200k_base") as Encoder;
+export function loadTokenizer(): BpeCounter {
+  if (counter === null) {
+    const table = loadTiktokenFile(require.resolve("gpt-tokenizer/data/o200k_base.tiktoken"));
+    const { O200K_TOKEN_SPLIT_REGEX } = require("gpt-tokenizer/cjs/encodingParams/constants") as { O200K_TOKEN_SPLIT_REGEX: RegExp };
+    counter = new BpeCounter(table, new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags));
+  }
+  return counter;
 }
 
 /**
@@ -28,8 +32,7 @@ export function countTextTokens(text: string): number {
   if (text.length === 0) return 0;
   const known = counted.get(text);
   if (known !== undefined) return known;
-  loadTokenizer();
-  const tokens = (encoder as Encoder).countTokens(text, PLAIN);
+  const tokens = (counter ?? loadTokenizer()).count(text);
   if (text.length <= MAX_COUNTED_LENGTH) {
     if (counted.size >= MAX_COUNTED) counted.clear();
     counted.set(text, tokens);
