@@ -3,15 +3,16 @@
  * the old generation grow to several times the live heap before a full collection (the gateway
  * keeps ~35 MB live; its RSS reached 260 MB at 256 open streams), and a pod's memory limit
  * kills it long before V8 feels any pressure. Two settings keep RSS near the live heap:
- *  - a 4 MB young-generation semi-space (default 16 MB): requests' garbage dies young either way;
- *    it must be a command-line flag, hence NODE_HEAP_FLAGS in `npm start` and the image's CMD;
+ *  - an 8 MB young-generation semi-space (default 16 MB): ~18 MB less RSS for ~6 µs more GC per
+ *    request (4 MB saved nothing more and cost ~15 µs); it must be a command-line flag, hence
+ *    NODE_HEAP_FLAGS in `npm start` and the image's CMD;
  *  - a heap growing factor of 1.3 after each full GC (GATEWAY_HEAP_GROWING_PERCENT, default 30,
  *    0 for V8's own heuristics), which V8 accepts at run time.
  */
 import { setFlagsFromString } from "node:v8";
 
 /** Flags `node` must be started with; package.json's start script and gateway/Dockerfile carry them. */
-export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
 export const DEFAULT_HEAP_GROWING_PERCENT = 30;
 

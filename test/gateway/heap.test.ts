@@ -32,6 +32,6 @@ test("NODE_HEAP_FLAGS cap the young generation of a process that allocates hard"
     process.stdout.write(String(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size));`;
   const capped = Number(execFileSync(process.execPath, [...NODE_HEAP_FLAGS, "-e", script], { encoding: "utf8" }));
   const uncapped = Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }));
-  expect(capped).toBeLessThanOrEqual(3 * 4 * 1024 * 1024);
+  expect(capped).toBeLessThanOrEqual(3 * 8 * 1024 * 1024);
   expect(uncapped).toBeGreaterThan(capped);
 });
