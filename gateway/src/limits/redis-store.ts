@@ -1,13 +1,17 @@
 /**
- * The shared limit store: every admission and settlement is one Lua script call, so one round
- * trip, atomic across replicas. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (after
- * a Redis restart). Concurrency slots are leases that this replica renews while they are held.
+ * The shared limit store: admissions and settlements run in Lua scripts, atomic across replicas.
+ * The admissions of one event-loop turn go to Redis together as one script call (and the
+ * settlements likewise; ./script-batcher.ts), evaluated in arrival order, each with the result
+ * it would have had alone. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (after a
+ * Redis restart). Concurrency slots are leases that this replica renews while they are held.
  */
 import type { Redis } from "ioredis";
 import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from "./lua";
+import { ScriptBatcher } from "./script-batcher";
 import type { AdmitInput, AdmitResult, FailedCheck, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
-type ScriptFn = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+/** ioredis flattens array arguments: (numKeys, keys, args) sends numKeys, ...keys, ...args. */
+type ScriptFn = (numKeys: number, ...args: (string | number | (string | number)[])[]) => Promise<unknown>;
 
 interface ScriptedRedis {
   aigwAdmit: ScriptFn;
@@ -20,6 +24,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** A slot held by a replica that stopped renewing it is freed after this long. */
   leaseTtlMs?: number;
+  /** Most requests in one script call (default 256); more in one turn make several calls. */
+  maxBatch?: number;
 }
 
 const FAIL_KINDS: Record<number, FailedCheck["kind"]> = { 1: "budget", 2: "rate", 3: "concurrency" };
@@ -31,8 +37,18 @@ function withScripts(client: Redis): ScriptedRedis {
     client.defineCommand("aigwAdmit", { lua: ADMIT_LUA });
     client.defineCommand("aigwSettle", { lua: SETTLE_LUA });
     client.defineCommand("aigwRenew", { lua: RENEW_LUA });
+    // Already batched per turn here: ioredis's auto-pipeline would only hold each batch one more
+    // turn (its own setImmediate) and wrap it in a pipeline. Other commands keep auto-pipelining.
+    const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
+    client.options.autoPipeliningIgnoredCommands = [...ignored, "aigwAdmit", "aigwSettle"];
   }
   return client as unknown as ScriptedRedis;
+}
+
+/** A script reply that is not one array per request means a protocol mismatch: fail the batch. */
+function replies(reply: unknown, count: number): number[][] {
+  if (!Array.isArray(reply) || reply.length !== count) throw new Error(`limit script answered ${Array.isArray(reply) ? reply.length : typeof reply} replies for ${count} requests`);
+  return reply as number[][];
 }
 
 export class RedisStore implements LimitStore {
@@ -43,32 +59,55 @@ export class RedisStore implements LimitStore {
   /** Leases this replica holds: lease id → prefixed concurrency key. */
   private readonly leases = new Map<string, string>();
   private readonly renewer: NodeJS.Timeout;
+  private readonly admissions: ScriptBatcher<AdmitInput, AdmitResult>;
+  private readonly settlements: ScriptBatcher<SettleInput, SettleResult>;
 
   constructor(client: Redis, options: RedisStoreOptions) {
     this.scripts = withScripts(client);
     this.prefix = options.prefix;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.admissions = new ScriptBatcher((batch) => this.admitBatch(batch), options.maxBatch);
+    this.settlements = new ScriptBatcher((batch) => this.settleBatch(batch), options.maxBatch);
     this.renewer = setInterval(() => void this.renewLeases().catch(() => undefined), Math.max(100, Math.floor(this.leaseTtlMs / 3)));
     this.renewer.unref();
   }
 
-  async admit(input: AdmitInput): Promise<AdmitResult> {
+  admit(input: AdmitInput): Promise<AdmitResult> {
+    return this.admissions.submit(input);
+  }
+
+  settle(input: SettleInput): Promise<SettleResult> {
+    // Forget the lease first: if Redis is down it expires on its own.
+    if (input.concurrency) this.leases.delete(input.concurrency.leaseId);
+    return this.settlements.submit(input);
+  }
+
+  /** One ADMIT_LUA call for the batch: per request its keys, and its segment after the count. */
+  private async admitBatch(batch: readonly AdmitInput[]): Promise<AdmitResult[]> {
+    const prefix = this.prefix;
     const keys: string[] = [];
-    const args: (string | number)[] = [input.budgets.length, input.rates.length, input.concurrency ? 1 : 0];
-    for (const budget of input.budgets) {
-      keys.push(this.prefix + budget.key);
-      args.push(budget.limitNano);
+    const args: (string | number)[] = [batch.length];
+    for (const input of batch) {
+      args.push(input.budgets.length, input.rates.length, input.concurrency ? 1 : 0);
+      for (const budget of input.budgets) {
+        keys.push(prefix + budget.key);
+        args.push(budget.limitNano);
+      }
+      for (const rate of input.rates) {
+        keys.push(prefix + rate.key);
+        args.push(rate.limit, rate.periodMs, rate.cost);
+      }
+      const conc = input.concurrency;
+      if (conc) {
+        keys.push(prefix + conc.key);
+        args.push(conc.limit, conc.leaseId, this.leaseTtlMs);
+      }
     }
-    for (const rate of input.rates) {
-      keys.push(this.prefix + rate.key);
-      args.push(rate.limit, rate.periodMs, rate.cost);
-    }
-    const conc = input.concurrency;
-    if (conc) {
-      keys.push(this.prefix + conc.key);
-      args.push(conc.limit, conc.leaseId, this.leaseTtlMs);
-    }
-    const reply = (await this.scripts.aigwAdmit(keys.length, ...keys, ...args)) as number[];
+    const all = replies(await this.scripts.aigwAdmit(keys.length, keys, args), batch.length);
+    return batch.map((input, i) => this.admitResult(input, all[i]));
+  }
+
+  private admitResult(input: AdmitInput, reply: number[]): AdmitResult {
     const allowed = reply[0] === 1;
     const failKind = FAIL_KINDS[reply[1]];
     const failed: FailedCheck | null = failKind === undefined ? null : failKind === "concurrency" ? { kind: "concurrency", index: 0 } : { kind: failKind, index: reply[2] - 1 };
@@ -79,29 +118,33 @@ export class RedisStore implements LimitStore {
       at += 2;
       return status;
     });
+    const conc = input.concurrency;
     if (allowed && conc) this.leases.set(conc.leaseId, this.prefix + conc.key);
     return { allowed, failed, retryAfterMs: allowed ? 0 : Number(reply[3]), rates, spentNano, store: this };
   }
 
-  async settle(input: SettleInput): Promise<SettleResult> {
+  /** One SETTLE_LUA call for the batch, laid out as admitBatch's. */
+  private async settleBatch(batch: readonly SettleInput[]): Promise<SettleResult[]> {
+    const prefix = this.prefix;
     const keys: string[] = [];
-    const args: (string | number)[] = [input.rates.length, input.concurrency ? 1 : 0, input.spends.length];
-    for (const rate of input.rates) {
-      keys.push(this.prefix + rate.key);
-      args.push(rate.limit, rate.periodMs, rate.delta);
+    const args: (string | number)[] = [batch.length];
+    for (const input of batch) {
+      args.push(input.rates.length, input.concurrency ? 1 : 0, input.spends.length);
+      for (const rate of input.rates) {
+        keys.push(prefix + rate.key);
+        args.push(rate.limit, rate.periodMs, rate.delta);
+      }
+      if (input.concurrency) {
+        keys.push(prefix + input.concurrency.key);
+        args.push(input.concurrency.leaseId);
+      }
+      for (const spend of input.spends) {
+        keys.push(prefix + spend.key);
+        args.push(Math.round(spend.addNano), spend.ttlMs);
+      }
     }
-    if (input.concurrency) {
-      keys.push(this.prefix + input.concurrency.key);
-      args.push(input.concurrency.leaseId);
-      // Forget the lease first: if Redis is down it expires on its own.
-      this.leases.delete(input.concurrency.leaseId);
-    }
-    for (const spend of input.spends) {
-      keys.push(this.prefix + spend.key);
-      args.push(Math.round(spend.addNano), spend.ttlMs);
-    }
-    const reply = (await this.scripts.aigwSettle(keys.length, ...keys, ...args)) as number[];
-    return { spentNano: reply.map(Number) };
+    const all = replies(await this.scripts.aigwSettle(keys.length, keys, args), batch.length);
+    return all.map((totals) => ({ spentNano: totals.map(Number) }));
   }
 
   /** Renews every lease held here, in one script call. */
