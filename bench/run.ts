@@ -14,6 +14,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, hostname, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { describeFeatures, probeFeatures } from "./lib/features";
 import { runLoad, type LoadResult, type LoadSpec, type LoadTool } from "./lib/load";
@@ -373,6 +374,7 @@ export async function runBenchmark(options: RunOptions, log: (line: string) => v
       ttfbMs: options.ttfbMs,
       haproxyThreads: options.haproxyThreads,
       gatewayEntry: options.gatewayEntry,
+      nodeFlags: NODE_HEAP_FLAGS.join(" "),
       ...(options.targets.includes("gateway-cluster") ? { clusterWorkers: options.clusterWorkers } : {}),
       elapsedSec: Math.round((Date.now() - started.getTime()) / 1000),
     },

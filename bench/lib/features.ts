@@ -93,7 +93,7 @@ export function describeFeatures(f: Features, store: "memory" | "redis" | null):
   const parts = [`auth ${f.authEnforced ? "enforced" : `not enforced (no key → ${f.noKeyStatus})`}`];
   if (store) {
     let limits = `limits ${mark(f.limitHeaders)}`;
-    if (store === "redis") limits += f.redis && f.redis.commands > 0 ? ` (redis: ${f.redis.scripts} script round trips, ${f.redis.commands} commands in all, for one keyed request)` : " (redis store NOT used)";
+    if (store === "redis") limits += f.redis && f.redis.commands > 0 ? ` (redis: ${f.redis.scripts} script calls, ${f.redis.commands} commands in all, for one lone keyed request; under load one admission and one settlement call serve every request of an event-loop turn)` : " (redis store NOT used)";
     else limits += " (memory)";
     parts.push(limits);
   }
