@@ -5,6 +5,7 @@
  * request asks for. The vocabulary (~150 ms to load, ~4 MB) is loaded at start when a token
  * limit exists, else on first use.
  */
+import { o200kAsciiPieceEnd, PieceSplitter } from "./bpe/ascii-split";
 import { BpeCounter } from "./bpe/count";
 import { loadTiktokenFile } from "./bpe/rank-table";
 
@@ -15,7 +16,8 @@ export function loadTokenizer(): BpeCounter {
   if (counter === null) {
     const table = loadTiktokenFile(require.resolve("gpt-tokenizer/data/o200k_base.tiktoken"));
     const { O200K_TOKEN_SPLIT_REGEX } = require("gpt-tokenizer/cjs/encodingParams/constants") as { O200K_TOKEN_SPLIT_REGEX: RegExp };
-    counter = new BpeCounter(table, new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags));
+    const regex = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+    counter = new BpeCounter(table, new PieceSplitter(regex, o200kAsciiPieceEnd));
   }
   return counter;
 }

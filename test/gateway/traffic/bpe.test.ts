@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { countTokens as referenceCount } from "gpt-tokenizer/cjs/encoding/o200k_base";
+import { o200kAsciiPieceEnd, PieceSplitter } from "../../../gateway/src/limits/bpe/ascii-split";
 import { BpeCounter } from "../../../gateway/src/limits/bpe/count";
 import { parseTiktoken } from "../../../gateway/src/limits/bpe/rank-table";
 import { loadTokenizer } from "../../../gateway/src/limits/tokens";
@@ -63,6 +64,32 @@ test("equals the reference on random text (code points, graphemes, any UTF-16 un
   );
 });
 
+test("the ASCII splitter cuts every text exactly where the o200k regex does", () => {
+  const { O200K_TOKEN_SPLIT_REGEX } = require("gpt-tokenizer/cjs/encodingParams/constants") as { O200K_TOKEN_SPLIT_REGEX: RegExp };
+  const regex = () => new RegExp(O200K_TOKEN_SPLIT_REGEX.source, O200K_TOKEN_SPLIT_REGEX.flags);
+  const withFast = new PieceSplitter(regex(), o200kAsciiPieceEnd);
+  const pieces = (text: string) => {
+    const out: string[] = [];
+    for (let pos = 0; withFast.next(text, pos); pos = withFast.end) out.push(text.slice(withFast.start, withFast.end));
+    return out;
+  };
+  const byRegex = (text: string) => [...text.matchAll(regex())].map((m) => m[0]);
+  // Every ASCII character class next to each other, plus a few non-ASCII neighbours.
+  const chars = fc.constantFrom(..."aZqQ09 \t\n\r\v\f.,'/-(_$\x00\x7fsSdDmMtTlLvVeErR", "é", "\u00a0", "٣", "Ⅻ", "\u2028", "😀", "ǅ");
+  const soup = fc.array(fc.constantFrom("'s", "'LL", "'ve", "'Re", "'t", "  ", "\r\n", " /", "...", "ABc", "abC", "x1", "123456", " ?!", "\n\n  "), { maxLength: 30 }).map((p) => p.join(""));
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 120 }), soup), (text) => {
+      expect(pieces(text)).toEqual(byRegex(text));
+    }),
+    { numRuns: 4000, seed: 20261122 },
+  );
+  expect(pieces("Hello, World! don't  stop\n\n  x 12345 ...//\n")).toEqual(byRegex("Hello, World! don't  stop\n\n  x 12345 ...//\n"));
+  // Non-ASCII hands the decision to the regex, which may return a piece that spans ASCII too.
+  expect(o200kAsciiPieceEnd("é", 0)).toBe(-1);
+  expect(o200kAsciiPieceEnd(" é", 0)).toBe(-1);
+  expect(o200kAsciiPieceEnd("hello", 0)).toBe(5);
+});
+
 test("the vocabulary table finds every token by its bytes, and nothing else", () => {
   const table = parseTiktoken(Buffer.from("YQ== 0\nYg== 1\nYWI= 2\n"));
   expect(table.size).toBe(3);
@@ -73,7 +100,7 @@ test("the vocabulary table finds every token by its bytes, and nothing else", ()
   expect(table.rankOf(bytes, 2, 3)).toBe(-1);
   expect(table.rankOf(bytes, 0, 3)).toBe(-1);
   // "ab" merges to one token; "c" is no token at all, so BPE leaves it as its own part.
-  expect(new BpeCounter(table, /\S+/g).count("ab abc")).toBe(3);
+  expect(new BpeCounter(table, new PieceSplitter(/\S+/g)).count("ab abc")).toBe(3);
 });
 
 test("a vocabulary file with a missing or repeated rank, or a token not in base64, is refused", () => {
@@ -81,5 +108,5 @@ test("a vocabulary file with a missing or repeated rank, or a token not in base6
   expect(() => parseTiktoken(Buffer.from("YQ== 0\nYg== 0\n"))).toThrow("tiktoken file: rank 0 where 1 was expected");
   expect(() => parseTiktoken(Buffer.from("YQ==\n"))).toThrow("tiktoken file: no rank on line 1");
   expect(() => parseTiktoken(Buffer.from("Y*== 0\n"))).toThrow("tiktoken file: a token is not base64");
-  expect(() => new BpeCounter(parseTiktoken(Buffer.from("YQ== 0\n")), /a/)).toThrow("the split regex must be global");
+  expect(() => new PieceSplitter(/a/)).toThrow("the split regex must be global");
 });

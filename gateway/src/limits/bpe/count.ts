@@ -4,6 +4,7 @@
  * merged pair by pair, lowest rank first, and counts its parts. Special-token text
  * (`<|endoftext|>`) is ordinary text here. Counting never builds the token list.
  */
+import type { PieceSplitter } from "./ascii-split";
 import type { RankTable } from "./rank-table";
 
 const MAX_CACHED_PIECES = 16_384;
@@ -11,9 +12,8 @@ const MAX_CACHED_PIECE = 64;
 
 export class BpeCounter {
   /**
-   * Counts of recent pieces: words, numbers and punctuation recur across texts, and a Map hit
-   * (V8 hashes the piece string natively) is cheaper than encoding and looking up its bytes.
-   * Bounded: cleared when full.
+   * Counts of recent pieces that needed merging (or were not ASCII): they recur across texts, and
+   * a Map hit is cheaper than merging again. Bounded: cleared when full.
    */
   private readonly pieceCounts = new Map<string, number>();
   /** UTF-8 of the current piece; grown when a piece is longer. */
@@ -24,22 +24,29 @@ export class BpeCounter {
 
   constructor(
     private readonly table: RankTable,
-    private readonly splitter: RegExp,
-  ) {
-    if (!splitter.global) throw new Error("the split regex must be global");
-  }
+    private readonly split: PieceSplitter,
+  ) {}
 
   count(text: string): number {
-    const splitter = this.splitter;
-    splitter.lastIndex = 0;
+    const split = this.split;
     let tokens = 0;
-    let match: RegExpExecArray | null;
-    while ((match = splitter.exec(text)) !== null) {
-      const piece = match[0];
-      if (piece.length === 0) {
-        splitter.lastIndex++; // an empty match would loop forever
+    for (let pos = 0; split.next(text, pos); pos = split.end) {
+      // Most pieces are ASCII words that are tokens themselves: their bytes are their char codes,
+      // looked up without making a string.
+      const length = split.end - split.start;
+      if (length * 3 > this.scratch.length) this.grow(length * 3);
+      const bytes = this.scratch;
+      let n = 0;
+      for (let i = split.start; n < length; i++, n++) {
+        const code = text.charCodeAt(i);
+        if (code >= 0x80) break;
+        bytes[n] = code;
+      }
+      if (n === length && this.table.rankOf(bytes, 0, n) >= 0) {
+        tokens++;
         continue;
       }
+      const piece = text.slice(split.start, split.end);
       const known = this.pieceCounts.get(piece);
       if (known !== undefined) {
         tokens += known;
@@ -55,18 +62,12 @@ export class BpeCounter {
     return tokens;
   }
 
+  /** A piece that is not itself a token (or not ASCII): encoded, then merged. */
   private countPiece(piece: string): number {
     if (piece.length * 3 > this.scratch.length) this.grow(piece.length * 3);
     const bytes = this.scratch;
-    // ASCII (most pieces) is copied here; anything else is encoded by Buffer (replacing lone
-    // surrogates with U+FFFD, as TextEncoder and tiktoken do).
-    let n = 0;
-    while (n < piece.length) {
-      const code = piece.charCodeAt(n);
-      if (code >= 0x80) break;
-      bytes[n++] = code;
-    }
-    if (n < piece.length) n = bytes.write(piece, 0, "utf8");
+    // Buffer replaces lone surrogates with U+FFFD, as TextEncoder and tiktoken do.
+    const n = bytes.write(piece, 0, "utf8");
     if (this.table.rankOf(bytes, 0, n) >= 0) return 1;
     if (n === 1) return 1; // every single byte is a token
     // parts: [bounds[i], bounds[i + 1]); pairRanks[i]: rank of parts i and i + 1 joined.
