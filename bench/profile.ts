@@ -5,7 +5,7 @@
  * functions and packages that cost the most self time. The .cpuprofile stays for flame graphs
  * (Chrome DevTools, speedscope).
  *
- *   node dist/bench/profile.js [--target gateway-full-memory] [--case json-64|sse-64]
+ *   node dist/bench/profile.js [--target gateway-full-memory] [--case json-64|sse-64|json-1|sse-1]
  *     [--duration S] [--top N] [--out DIR]
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   const target = get("--target", "gateway-full-memory") as TargetName;
   if (!TARGETS.includes(target) || target === "direct" || target === "haproxy") throw new Error(`--target: a Node target (${TARGETS.filter((t) => t !== "direct" && t !== "haproxy").join(", ")})`);
   const caseName = get("--case", "json-64");
-  if (caseName !== "json-64" && caseName !== "sse-64") throw new Error("--case is json-64 or sse-64");
+  if (!["json-64", "sse-64", "json-1", "sse-1"].includes(caseName)) throw new Error("--case is json-64, sse-64, json-1 or sse-1");
+  const connections = caseName.endsWith("-1") ? 1 : 64;
   const duration = Number(get("--duration", "10"));
   const top = Number(get("--top", "30"));
   const root = resolve(__dirname, "../..");
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     let requests = 0;
     let cpu = 0;
     try {
-      const spec: LoadSpec = { url: running.url + CHAT_PATH, connections: 64, durationSec: 2, body: caseName === "json-64" ? JSON_BODY : SSE_BODY, headers, timeoutSec: 10, workDir: work };
+      const spec: LoadSpec = { url: running.url + CHAT_PATH, connections, durationSec: 2, body: caseName.startsWith("json") ? JSON_BODY : SSE_BODY, headers, timeoutSec: 10, workDir: work };
       const tool = tools.wrk ? "wrk" : "autocannon";
       await runLoad(tool, spec, tools.wrk); // warm-up, in the profile too (short next to the run)
       const pids = processTree(running.proc.pid);
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
     const landmarks = totalsOf(summary, LANDMARKS).filter((l) => l.totalPct > 0);
     const md = [
-      `# CPU profile: ${target}, ${caseName}, ${duration} s of steady load at 64 connections after a 2 s warm-up (${new Date().toISOString()})`,
+      `# CPU profile: ${target}, ${caseName}, ${duration} s of steady load at ${connections} connection${connections === 1 ? "" : "s"} after a 2 s warm-up (${new Date().toISOString()})`,
       "",
       `${requests} requests measured; ${((cpu / Math.max(1, requests)) * 1e6).toFixed(1)} µs CPU per request under the profiler. Flame graph: open ${base}.cpuprofile in Chrome DevTools (Performance) or https://www.speedscope.app.`,
       "",
