@@ -84,12 +84,20 @@ const priceSchema = z
   .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
   .strict();
 
+/**
+ * A TCP port, or a string of digits: YAML values are interpolated after parsing, so
+ * `port: ${PORT:-8080}` (one config file for several processes) arrives as a string.
+ */
+const portNumber = z
+  .union([z.number(), z.string().regex(/^\d{1,5}$/).transform(Number)], { errorMap: () => ({ message: "must be a port number" }) })
+  .pipe(z.number().int().min(0).max(65535));
+
 export const gatewayConfigSchema = z
   .object({
     server: z
       .object({
         host: z.string().default("0.0.0.0"),
-        port: z.number().int().min(0).max(65535).default(8080),
+        port: portNumber.default(8080),
         bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
         /** How long in-flight requests and streams may run on after SIGTERM. */
         shutdownGraceMs: durationMs.default(30_000),

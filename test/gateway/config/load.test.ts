@@ -38,6 +38,14 @@ describe("parseConfigText", () => {
     expect(config.models[0].targets.map((t) => [t.name, t.apiKey, t.weight])).toEqual([["primary", "sk-primary", 3], ["local", undefined, 1]]);
   });
 
+  it("takes the port from the environment (one config file for several processes)", () => {
+    const yaml = YAML.replace("port: 9000", "port: ${PORT:-8080}");
+    expect(parseConfigText(yaml, { PRIMARY_KEY: "k", PORT: "8081" }).server.port).toBe(8081);
+    expect(parseConfigText(yaml, { PRIMARY_KEY: "k" }).server.port).toBe(8080);
+    expect(problems(() => parseConfigText(yaml, { PRIMARY_KEY: "k", PORT: "http" }))).toEqual(["server.port: must be a port number"]);
+    expect(problems(() => parseConfigText(yaml, { PRIMARY_KEY: "k", PORT: "70000" }))).toEqual(["server.port: Number must be less than or equal to 65535"]);
+  });
+
   it("names the field whose environment variable is missing", () => {
     expect(problems(() => parseConfigText(YAML, {}))).toEqual(["models[0].targets[0].apiKey: environment variable PRIMARY_KEY is not set"]);
   });
