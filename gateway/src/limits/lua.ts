@@ -15,6 +15,15 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
+/** Runs `fn(k, a)` for each request of the batch (ARGV[1] of them), collecting one reply each. */
+const eachRequest = (fn: string) => `
+local replies, k, a = {}, 0, 2
+for r = 1, tonumber(ARGV[1]) do
+  replies[r], k, a = ${fn}(k, a)
+end
+return replies
+`;
+
 /**
  * A batch of admissions. KEYS: each request's keys, request after request. ARGV[1]: the number
  * of requests, then each request's segment, request after request. A segment (and its keys) is
@@ -84,12 +93,7 @@ local function admit(k, a)
   end
   return out, k + nb + nr + nc, a
 end
-local replies, k, a = {}, 0, 2
-for r = 1, tonumber(ARGV[1]) do
-  replies[r], k, a = admit(k, a)
-end
-return replies
-`;
+${eachRequest("admit")}`;
 
 /**
  * A batch of settlements, laid out as ADMIT_LUA's: ARGV[1] the number of requests, then per
@@ -128,12 +132,7 @@ local function settle(k, a)
   end
   return out, k + nr + nc + ns, a
 end
-local replies, k, a = {}, 0, 2
-for r = 1, tonumber(ARGV[1]) do
-  replies[r], k, a = settle(k, a)
-end
-return replies
-`;
+${eachRequest("settle")}`;
 
 /**
  * Extends live concurrency leases (a replica that crashes stops renewing; its slots expire).
