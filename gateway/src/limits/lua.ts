@@ -15,13 +15,45 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 `;
 
-/** Runs `fn(k, a)` for each request of the batch (ARGV[1] of them), collecting one reply each. */
+/**
+ * Runs `fn(k, a)` for each request of the batch (ARGV[1] of them), collecting one reply each,
+ * then the script's `finish()`, which writes what the batch changed.
+ */
 const eachRequest = (fn: string) => `
 local replies, k, a = {}, 0, 2
 for r = 1, tonumber(ARGV[1]) do
   replies[r], k, a = ${fn}(k, a)
 end
+finish()
 return replies
+`;
+
+/**
+ * Values of string keys (TATs, spend) read once per batch, and TATs written once at its end:
+ * requests of one client key share its keys, so a batch of 64 costs a few commands, not 64 ×
+ * 9. The script is atomic, so no one sees the values in between.
+ */
+const BATCH_VALUES = `
+local values, dirtyTats = {}, {}
+local function value(key)
+  local v = values[key]
+  if v == nil then
+    v = tonumber(redis.call('GET', key) or '0')
+    values[key] = v
+  end
+  return v
+end
+local function setTat(key, tat)
+  values[key] = tat
+  dirtyTats[key] = true
+end
+local function writeTats()
+  for key in pairs(dirtyTats) do
+    local tat = values[key]
+    if tat <= now then redis.call('DEL', key)
+    else redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1) end
+  end
+end
 `;
 
 /**
@@ -36,7 +68,26 @@ return replies
  *    retryAfterMs (-1: never), spent per budget..., remaining and resetMs per rate...}.
  * A request is all or nothing: a refusal writes none of its limits.
  */
-export const ADMIT_LUA = `${NOW}
+export const ADMIT_LUA = `${NOW}${BATCH_VALUES}
+-- Concurrency slots per key: expired leases swept and the set counted once per batch; the
+-- batch's new leases added in one ZADD at the end.
+local slots, newLeases, leaseTtls = {}, {}, {}
+local function heldSlots(key)
+  local held = slots[key]
+  if held == nil then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', math.floor(now))
+    held = redis.call('ZCARD', key)
+    slots[key] = held
+  end
+  return held
+end
+local function finish()
+  writeTats()
+  for key, members in pairs(newLeases) do
+    redis.call('ZADD', key, unpack(members))
+    redis.call('PEXPIRE', key, leaseTtls[key])
+  end
+end
 -- One request: its keys follow KEYS[k], its segment starts at ARGV[a].
 -- Returns its reply and where the next request's keys and segment start.
 local function admit(k, a)
@@ -45,7 +96,7 @@ local function admit(k, a)
   local failKind, failIndex, retry = 0, 0, 0
   local spent = {}
   for i = 1, nb do
-    local s = tonumber(redis.call('GET', KEYS[k + i]) or '0')
+    local s = value(KEYS[k + i])
     spent[i] = s
     if failKind == 0 and s >= tonumber(ARGV[a]) then failKind, failIndex, retry = 1, i, -1 end
     a = a + 1
@@ -55,7 +106,7 @@ local function admit(k, a)
     local limit, period, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     a = a + 3
     local interval = period / limit
-    local tat = tonumber(redis.call('GET', KEYS[k + nb + j]) or '0')
+    local tat = value(KEYS[k + nb + j])
     if tat < now then tat = now end
     local newTat = tat + cost * interval
     if failKind == 0 then
@@ -68,13 +119,16 @@ local function admit(k, a)
     local key = KEYS[k + nb + nr + 1]
     local limit, lease, ttl = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
     a = a + 3
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', math.floor(now))
+    local held = heldSlots(key)
     if failKind == 0 then
-      if redis.call('ZCARD', key) >= limit then
+      if held >= limit then
         failKind, failIndex, retry = 3, 1, 1000
       else
-        redis.call('ZADD', key, math.floor(now + ttl), lease)
-        redis.call('PEXPIRE', key, ttl)
+        slots[key] = held + 1
+        local members = newLeases[key] or {}
+        members[#members + 1] = math.floor(now + ttl)
+        members[#members + 1] = lease
+        newLeases[key], leaseTtls[key] = members, ttl
       end
     end
   end
@@ -84,7 +138,7 @@ local function admit(k, a)
     local tat = tats[j]
     if failKind == 0 then
       tat = newTats[j]
-      redis.call('SET', KEYS[k + nb + j], string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1)
+      setTat(KEYS[k + nb + j], tat)
     end
     local free = math.floor((periods[j] - (tat - now)) / intervals[j] + 0.000001)
     if free < 0 then free = 0 elseif free > limits[j] then free = limits[j] end
@@ -103,7 +157,18 @@ ${eachRequest("admit")}`;
  *         then addNano, ttlMs per spend.
  * Returns one reply per request, in order: its spend totals after adding.
  */
-export const SETTLE_LUA = `${NOW}
+export const SETTLE_LUA = `${NOW}${BATCH_VALUES}
+-- Leases to free and spend to add, per key, sent once at the end; each reply still gets the
+-- running total its request would have seen alone.
+local freed, spendAdds, spendTtls = {}, {}, {}
+local function finish()
+  writeTats()
+  for key, leases in pairs(freed) do redis.call('ZREM', key, unpack(leases)) end
+  for key, add in pairs(spendAdds) do
+    local total = redis.call('INCRBY', key, add)
+    if total == add then redis.call('PEXPIRE', key, spendTtls[key]) end
+  end
+end
 local function settle(k, a)
   local nr, nc, ns = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   a = a + 3
@@ -111,24 +176,28 @@ local function settle(k, a)
     local key = KEYS[k + j]
     local limit, period, delta = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     a = a + 3
-    local tat = tonumber(redis.call('GET', key) or '0')
+    local tat = value(key)
     if tat < now then tat = now end
-    tat = tat + delta * (period / limit)
-    if tat <= now then redis.call('DEL', key)
-    else redis.call('SET', key, string.format('%.17g', tat), 'PX', math.ceil(tat - now) + 1) end
+    setTat(key, tat + delta * (period / limit))
   end
   if nc == 1 then
-    redis.call('ZREM', KEYS[k + nr + 1], ARGV[a])
+    local key = KEYS[k + nr + 1]
+    local leases = freed[key] or {}
+    leases[#leases + 1] = ARGV[a]
+    freed[key] = leases
     a = a + 1
   end
   local out = {}
   for i = 1, ns do
     local key = KEYS[k + nr + nc + i]
     local add = tonumber(ARGV[a])
-    local total = redis.call('INCRBY', key, add)
-    if total == add then redis.call('PEXPIRE', key, ARGV[a + 1]) end
+    if spendAdds[key] == nil then
+      -- The key's TTL is set when this batch creates it, as INCRBY on a new key did.
+      spendAdds[key], spendTtls[key] = 0, ARGV[a + 1]
+    end
+    spendAdds[key] = spendAdds[key] + add
+    out[i] = value(key) + spendAdds[key]
     a = a + 2
-    out[i] = total
   end
   return out, k + nr + nc + ns, a
 end

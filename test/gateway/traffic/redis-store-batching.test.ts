@@ -24,6 +24,14 @@ async function scriptCalls(admin: Redis): Promise<number> {
   return calls;
 }
 
+/** Calls of each named command the server has run (commands run by scripts count too). */
+async function commandCalls(admin: Redis, names: string[]): Promise<Record<string, number>> {
+  const info = await admin.info("commandstats");
+  const out: Record<string, number> = {};
+  for (const name of names) out[name] = Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+  return out;
+}
+
 /** A reset figure: whole ms, rounded up from a float difference, so exact or one above. */
 function expectResetNear(resetMs: number, expected: number): void {
   expect(resetMs).toBeGreaterThanOrEqual(expected);
@@ -217,6 +225,37 @@ describe("RedisStore batching", () => {
     const view = (r: AdmitResult) => [r.allowed, r.failed, r.retryAfterMs === -1 ? -1 : r.retryAfterMs > 0, r.rates.map((x) => x.remaining), r.spentNano];
     expect(batched.map(view)).toEqual(sequential.map(view));
     expect(new Set(batched.map((r) => r.failed?.kind))).toEqual(new Set([undefined, "budget", "rate", "concurrency"]));
+  });
+
+  it("reads and writes each key once per batch, however many of the batch's requests share it", async () => {
+    const s = store();
+    // A period so long that no token comes back while the test runs.
+    const tpm = { key: "rl:k:tpm", limit: 1_000_000, periodMs: 100_000 * HOUR };
+    const input = (i: number): AdmitInput => ({
+      budgets: [{ key: "spend:k", limitNano: 1e12 }],
+      rates: [{ key: "rl:k:rpm", limit: 1_000, periodMs: HOUR, cost: 1 }, { ...tpm, cost: 100 }],
+      concurrency: { key: "conc:k", limit: 1_000, leaseId: `lease-${i}` },
+    });
+    const names = ["get", "set", "del", "zadd", "zcard", "zremrangebyscore", "zrem", "pexpire", "incrby"];
+    const delta = async (work: () => Promise<unknown>) => {
+      const before = await commandCalls(admin, names);
+      await work();
+      const after = await commandCalls(admin, names);
+      return Object.fromEntries(names.map((n) => [n, after[n] - before[n]]).filter(([, d]) => d !== 0));
+    };
+    const admitted = await delta(() => Promise.all(Array.from({ length: 40 }, (_, i) => s.admit(input(i)))));
+    // One spend key and two TATs read; two TATs written; one sweep, count and ZADD of 40 leases.
+    expect(admitted).toEqual({ get: 3, set: 2, zadd: 1, zcard: 1, zremrangebyscore: 1, pexpire: 1 });
+    expect(await admin.zcard(`${prefix}conc:k`)).toBe(40);
+    const settled = await delta(() =>
+      Promise.all(Array.from({ length: 40 }, (_, i) => s.settle({ rates: [{ ...tpm, delta: -60 }], concurrency: { key: "conc:k", leaseId: `lease-${i}` }, spends: [{ key: "spend:k", addNano: 10, ttlMs: HOUR }] }))),
+    );
+    expect(settled).toEqual({ get: 2, set: 1, zrem: 1, incrby: 1, pexpire: 1 });
+    expect(await admin.zcard(`${prefix}conc:k`)).toBe(0);
+    expect(await admin.get(`${prefix}spend:k`)).toBe("400");
+    // 40 × 100 reserved, 40 × 60 refunded.
+    const probe = await s.admit({ budgets: [], rates: [{ ...tpm, cost: 0 }], concurrency: null });
+    expect(probe.rates[0].remaining).toBe(1_000_000 - 40 * 40);
   });
 
   it("settles concurrent requests in one script call, in arrival order, with each caller's totals", async () => {
