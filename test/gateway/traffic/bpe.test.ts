@@ -10,7 +10,8 @@ import fc from "fast-check";
 import { countTokens as referenceCount } from "gpt-tokenizer/cjs/encoding/o200k_base";
 import { o200kAsciiPieceEnd, PieceSplitter } from "../../../gateway/src/limits/bpe/ascii-split";
 import { BpeCounter } from "../../../gateway/src/limits/bpe/count";
-import { parseTiktoken } from "../../../gateway/src/limits/bpe/rank-table";
+import { mergeByHeap, mergeByScan } from "../../../gateway/src/limits/bpe/merge";
+import { loadTiktokenFile, parseTiktoken } from "../../../gateway/src/limits/bpe/rank-table";
 import { loadTokenizer } from "../../../gateway/src/limits/tokens";
 
 const counter = loadTokenizer();
@@ -88,6 +89,29 @@ test("the ASCII splitter cuts every text exactly where the o200k regex does", ()
   expect(o200kAsciiPieceEnd("é", 0)).toBe(-1);
   expect(o200kAsciiPieceEnd(" é", 0)).toBe(-1);
   expect(o200kAsciiPieceEnd("hello", 0)).toBe(5);
+});
+
+test("merging by heap equals merging by scan, for any bytes", () => {
+  const table = loadTiktokenFile(require.resolve("gpt-tokenizer/data/o200k_base.tiktoken"));
+  // Few distinct bytes make many equal-rank ties, the case where the order of merges matters.
+  const pieces = fc.oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 300 }),
+    fc.array(fc.constantFrom(97, 98, 32, 0xc3, 0xa9), { minLength: 1, maxLength: 300 }).map((a) => Uint8Array.from(a)),
+    fc.string({ unit: fc.constantFrom("ab", "a", "=", "Q", "x9", "é"), minLength: 1, maxLength: 150 }).map((t) => new Uint8Array(Buffer.from(t))),
+  );
+  fc.assert(
+    fc.property(pieces, (bytes) => mergeByHeap(table, bytes, bytes.length) === mergeByScan(table, bytes, bytes.length)),
+    { numRuns: 1500, seed: 20261122 },
+  );
+});
+
+test("one long word (a base64 blob, a run of one letter) counts exactly, up to a 1 MB word", () => {
+  const base64 = Buffer.from(Array.from({ length: 3_000 }, (_, i) => (i * 7919) % 251)).toString("base64");
+  const texts = ["a".repeat(4_000), base64, "ab".repeat(1_500) + "Z".repeat(500), "é".repeat(2_000)];
+  for (const text of texts) expect([text.slice(0, 12), counter.count(text)]).toEqual([text.slice(0, 12), reference(text)]);
+  // 1 MB in one piece: the quadratic merge took 7 s for 100 KB. Counted, not timed: the answer
+  // is known (a run of 'a' merges into the same 8-letter token over and over).
+  expect(counter.count("a".repeat(1_000_000))).toBe(125_000);
 });
 
 test("the vocabulary table finds every token by its bytes, and nothing else", () => {

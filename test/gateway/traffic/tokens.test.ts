@@ -1,5 +1,5 @@
 /** Token estimates for reservation: a real tokenizer plus the requested completion budget. */
-import { completionBudget, countChatTokens, countInputTokens, countTextTokens, estimateRequestTokens } from "../../../gateway/src/limits/tokens";
+import { completionBudget, countChatTokens, countInputTokens, countTextTokens, estimateRequestTokens, loadTokenizer } from "../../../gateway/src/limits/tokens";
 
 describe("token estimates", () => {
   it("counts text with the o200k tokenizer", () => {
@@ -7,6 +7,20 @@ describe("token estimates", () => {
     expect(countTextTokens("hello world")).toBe(2);
     // Special-token text is ordinary text for counting, never an error.
     expect(countTextTokens("a <|endoftext|> b")).toBeGreaterThan(3);
+  });
+
+  it("counts a text past 256 Ki characters on its first 256 Ki, scaled by length", () => {
+    const prefix = 256 * 1024;
+    const prose = "The gateway counts every token of it, twice a day. ".repeat(24_000); // 1.2 M characters
+    const exact = loadTokenizer().count(prose);
+    const estimate = countTextTokens(prose);
+    expect(estimate).toBe(Math.ceil((loadTokenizer().count(prose.slice(0, prefix)) * prose.length) / prefix));
+    expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.001);
+    // One 1 MB word: 8 letters a token, the same scaled.
+    expect(countTextTokens("a".repeat(1_048_576))).toBe(131_072);
+    // At the limit the count is still exact.
+    const edge = "x ".repeat(prefix / 2);
+    expect(countTextTokens(edge)).toBe(loadTokenizer().count(edge));
   });
 
   it("counts chat messages with per-message framing, names, parts and tools", () => {

@@ -1,10 +1,11 @@
 /**
  * Counts the tokens of a text with byte-pair encoding, as tiktoken does: the text is split into
  * pieces by the encoding's regex, a piece that is itself a token counts one, any other piece is
- * merged pair by pair, lowest rank first, and counts its parts. Special-token text
+ * merged pair by pair, lowest rank first (./merge.ts), and counts its parts. Special-token text
  * (`<|endoftext|>`) is ordinary text here. Counting never builds the token list.
  */
 import type { PieceSplitter } from "./ascii-split";
+import { mergedTokenCount } from "./merge";
 import type { RankTable } from "./rank-table";
 
 const MAX_CACHED_PIECES = 16_384;
@@ -18,9 +19,6 @@ export class BpeCounter {
   private readonly pieceCounts = new Map<string, number>();
   /** UTF-8 of the current piece; grown when a piece is longer. */
   private scratch = Buffer.allocUnsafe(1024);
-  /** Part boundaries and the rank of each adjacent pair, reused across pieces. */
-  private bounds = new Int32Array(1025);
-  private pairRanks = new Float64Array(1025);
 
   constructor(
     private readonly table: RankTable,
@@ -70,40 +68,10 @@ export class BpeCounter {
     const n = bytes.write(piece, 0, "utf8");
     if (this.table.rankOf(bytes, 0, n) >= 0) return 1;
     if (n === 1) return 1; // every single byte is a token
-    // parts: [bounds[i], bounds[i + 1]); pairRanks[i]: rank of parts i and i + 1 joined.
-    const bounds = this.bounds;
-    const ranks = this.pairRanks;
-    let parts = n;
-    for (let i = 0; i <= n; i++) bounds[i] = i;
-    for (let i = 0; i < n - 1; i++) ranks[i] = this.pairRank(bytes, bounds[i], bounds[i + 2]);
-    while (parts > 1) {
-      let lowest = Infinity;
-      let at = -1;
-      for (let i = 0; i < parts - 1; i++) {
-        if (ranks[i] < lowest) {
-          lowest = ranks[i];
-          at = i;
-        }
-      }
-      if (at < 0) break;
-      // Join part at + 1 into part at.
-      bounds.copyWithin(at + 1, at + 2, parts + 1);
-      ranks.copyWithin(at + 1, at + 2, parts - 1);
-      parts--;
-      ranks[at] = at + 1 < parts ? this.pairRank(bytes, bounds[at], bounds[at + 2]) : Infinity;
-      if (at > 0) ranks[at - 1] = this.pairRank(bytes, bounds[at - 1], bounds[at + 1]);
-    }
-    return parts;
-  }
-
-  private pairRank(bytes: Uint8Array, start: number, end: number): number {
-    const rank = this.table.rankOf(bytes, start, end);
-    return rank < 0 ? Infinity : rank;
+    return mergedTokenCount(this.table, bytes, n);
   }
 
   private grow(size: number): void {
     this.scratch = Buffer.allocUnsafe(size);
-    this.bounds = new Int32Array(size + 1);
-    this.pairRanks = new Float64Array(size + 1);
   }
 }
