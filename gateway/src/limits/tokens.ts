@@ -31,23 +31,52 @@ const MAX_COUNTED = 8192;
 const MAX_COUNTED_LENGTH = 32 * 1024;
 
 /**
- * Past this length a text is counted on its first EXACT_CHARS characters and the count scaled
- * by length: counting costs 0.2–0.6 µs a byte, and a 10 MiB body would hold the event loop
- * for seconds. The reservation is an estimate either way; settlement uses the real usage.
+ * New text counted exactly per request; the rest is estimated from what was counted. Counting
+ * costs 0.2–0.6 µs a byte, and a 10 MiB body (one text or 2,000 parts) would otherwise hold the
+ * event loop for seconds. A reservation is an estimate either way: settlement uses real usage.
  */
-const EXACT_CHARS = 256 * 1024;
+const EXACT_CHARS_PER_REQUEST = 256 * 1024;
+
+/** One request's counting: remembered texts are free, new ones spend the exact budget. */
+class RequestCount {
+  private budget = EXACT_CHARS_PER_REQUEST;
+  private sampledChars = 0;
+  private sampledTokens = 0;
+
+  text(text: string): number {
+    if (text.length === 0) return 0;
+    const known = counted.get(text);
+    if (known !== undefined) return known;
+    const bpe = counter ?? loadTokenizer();
+    if (text.length <= this.budget) {
+      const tokens = bpe.count(text);
+      this.spend(text.length, tokens);
+      if (text.length <= MAX_COUNTED_LENGTH) {
+        if (counted.size >= MAX_COUNTED) counted.clear();
+        counted.set(text, tokens);
+      }
+      return tokens;
+    }
+    if (this.budget > 0) {
+      // Count what the budget allows of this text and scale by its length.
+      const sample = this.budget;
+      const tokens = bpe.count(text.slice(0, sample));
+      this.spend(sample, tokens);
+      return Math.ceil((tokens * text.length) / sample);
+    }
+    // Budget spent: the request's own tokens-per-character so far.
+    return Math.ceil((this.sampledTokens * text.length) / this.sampledChars);
+  }
+
+  private spend(chars: number, tokens: number): void {
+    this.budget -= chars;
+    this.sampledChars += chars;
+    this.sampledTokens += tokens;
+  }
+}
 
 export function countTextTokens(text: string): number {
-  if (text.length === 0) return 0;
-  const known = counted.get(text);
-  if (known !== undefined) return known;
-  const bpe = counter ?? loadTokenizer();
-  const tokens = text.length <= EXACT_CHARS ? bpe.count(text) : Math.ceil((bpe.count(text.slice(0, EXACT_CHARS)) * text.length) / EXACT_CHARS);
-  if (text.length <= MAX_COUNTED_LENGTH) {
-    if (counted.size >= MAX_COUNTED) counted.clear();
-    counted.set(text, tokens);
-  }
-  return tokens;
+  return new RequestCount().text(text);
 }
 
 /** OpenAI's chat format: ~3 tokens of framing per message, 3 to prime the reply. */
@@ -92,17 +121,18 @@ export function countChatTokens(body: Record<string, unknown>): number {
   if (body.functions !== undefined) parts.push(JSON.stringify(body.functions));
   // Each part counted on its own (and remembered); the newline that would join them is one token.
   let tokens = overhead + Math.max(0, parts.length - 1);
-  for (const part of parts) tokens += countTextTokens(part);
+  const count = new RequestCount();
+  for (const part of parts) tokens += count.text(part);
   return tokens;
 }
 
 /** A prompt or embeddings input: string, strings, token ids, or arrays of token ids. */
-export function countInputTokens(input: unknown): number {
-  if (typeof input === "string") return countTextTokens(input);
+export function countInputTokens(input: unknown, count = new RequestCount()): number {
+  if (typeof input === "string") return count.text(input);
   if (!Array.isArray(input)) return 0;
   if (input.every((x) => typeof x === "number")) return input.length;
   let total = 0;
-  for (const item of input) total += countInputTokens(item);
+  for (const item of input) total += countInputTokens(item, count);
   return total;
 }
 

@@ -23,6 +23,25 @@ describe("token estimates", () => {
     expect(countTextTokens(edge)).toBe(loadTokenizer().count(edge));
   });
 
+  it("spends the 256 Ki exact budget per request, not per text, then estimates at the request's own rate", () => {
+    const budget = 256 * 1024;
+    const prose = ("The gateway counts every token of it, twice a day. ".repeat(6_000) + "z").slice(0, budget);
+    const runs = Array.from({ length: 10 }, (_, i) => "a".repeat(8_000) + i);
+    const proseTokens = loadTokenizer().count(prose);
+    // The prose spends the whole budget, exactly; each run after it is estimated at the prose's
+    // tokens per character, although a run of one letter is 8 letters a token.
+    const expected = proseTokens + runs.reduce((sum, run) => sum + Math.ceil((proseTokens * run.length) / budget), 0);
+    expect(countInputTokens([prose, ...runs])).toBe(expected);
+    expect(runs.reduce((sum, run) => sum + loadTokenizer().count(run), 0)).toBeLessThan(expected - proseTokens);
+    // A chat shares one budget across its messages the same way: 2,000 new 5 KiB messages (10 MiB)
+    // come within 1% of the exact count.
+    const part = (i: number) => `Part ${i}: ` + "The gateway counts every token of it. ".repeat(130);
+    const messages = Array.from({ length: 2_000 }, (_, i) => ({ role: "user", content: part(i) }));
+    let exact = 3 + 2_000 * 3 + (2 * 2_000 - 1); // priming, framing, newlines between the 4,000 parts
+    for (let i = 0; i < 2_000; i++) exact += loadTokenizer().count("user") + loadTokenizer().count(part(i));
+    expect(Math.abs(countChatTokens({ messages }) - exact) / exact).toBeLessThan(0.01);
+  });
+
   it("counts chat messages with per-message framing, names, parts and tools", () => {
     const one = countChatTokens({ messages: [{ role: "user", content: "hello world" }] });
     // 3 reply priming + 3 framing + "user\nhello world"
