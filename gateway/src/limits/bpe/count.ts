@@ -40,7 +40,8 @@ export class BpeCounter {
         if (code >= 0x80) break;
         bytes[n] = code;
       }
-      if (n === length && this.table.rankOf(bytes, 0, n) >= 0) {
+      const ascii = n === length;
+      if (ascii && this.table.rankOf(bytes, 0, n) >= 0) {
         tokens++;
         continue;
       }
@@ -50,7 +51,8 @@ export class BpeCounter {
         tokens += known;
         continue;
       }
-      const count = this.countPiece(piece);
+      // An ASCII piece's bytes are still in scratch, and it is known not to be one token.
+      const count = ascii ? mergedTokenCount(this.table, bytes, n) : this.countEncoded(piece);
       if (piece.length <= MAX_CACHED_PIECE) {
         if (this.pieceCounts.size >= MAX_CACHED_PIECES) this.pieceCounts.clear();
         this.pieceCounts.set(piece, count);
@@ -60,8 +62,8 @@ export class BpeCounter {
     return tokens;
   }
 
-  /** A piece that is not itself a token (or not ASCII): encoded, then merged. */
-  private countPiece(piece: string): number {
+  /** A piece with non-ASCII characters: encoded, then one token or merged. */
+  private countEncoded(piece: string): number {
     if (piece.length * 3 > this.scratch.length) this.grow(piece.length * 3);
     const bytes = this.scratch;
     // Buffer replaces lone surrogates with U+FFFD, as TextEncoder and tiktoken do.
