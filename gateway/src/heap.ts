@@ -1,8 +1,8 @@
 /**
  * V8 heap settings for the gateway process. Left to its defaults on a large machine, V8 lets
- * the old generation grow to several times the live heap before a full collection (the gateway
- * keeps ~35 MB live; its RSS reached 260 MB at 256 open streams), and a pod's memory limit
- * kills it long before V8 feels any pressure. Two settings keep RSS near the live heap:
+ * the old generation grow to several times the live heap before a full collection (measured
+ * under load: 138 MB of old generation for 32–37 MB live). Two settings keep RSS near the live
+ * heap:
  *  - an 8 MB young-generation semi-space (default 16 MB): ~18 MB less RSS for ~6 µs more GC per
  *    request (4 MB saved nothing more and cost ~15 µs); it must be a command-line flag, hence
  *    NODE_HEAP_FLAGS in `npm start` and the image's CMD;
