@@ -8,12 +8,15 @@ import { TargetState } from "./target-state";
 
 export class ModelPool {
   readonly targets: TargetState[];
+  /** The model names its targets send (and are billed) upstream, for the price table. */
+  readonly upstreamModels: readonly string[];
   /** This pool, then its fallbacks, in the order they are tried. */
   chain: ModelPool[] = [];
   private readonly balancer: Balancer;
 
   constructor(readonly config: ModelConfig, passive: GatewayConfig["passiveHealth"]) {
     this.targets = config.targets.map((target) => new TargetState(config.name, target, passive));
+    this.upstreamModels = [...new Set(config.targets.map((target) => target.model ?? config.name))];
     this.balancer = createBalancer(config.strategy);
   }
 

@@ -6,6 +6,7 @@
  * only a trailing partial event is held until its end arrives.
  */
 import type { Usage } from "../traffic/types";
+import { tallyDeltas, type DeltaTally } from "./delta-count";
 import { usageFromObject } from "./usage";
 
 const LF_LF = Buffer.from("\n\n");
@@ -58,11 +59,18 @@ function eventData(event: string): string | null {
 
 export class SseUsageFilter {
   usage: Usage | null = null;
+  /** Generated text forwarded so far (when counting): what the client got, if usage never comes. */
+  readonly delivered: DeltaTally | null;
   private held: Buffer | null = null;
   private crSeen = false;
 
-  /** @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them). */
-  constructor(private readonly dropUsageOnlyEvents: boolean) {}
+  /**
+   * @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them).
+   * @param countDeltas tally the generated text of the complete events passed through.
+   */
+  constructor(private readonly dropUsageOnlyEvents: boolean, countDeltas = false) {
+    this.delivered = countDeltas ? { pieces: 0, bytes: 0 } : null;
+  }
 
   /** Returns the bytes to forward now (possibly empty). */
   push(chunk: Buffer): Buffer {
@@ -79,6 +87,7 @@ export class SseUsageFilter {
     }
     this.held = end < data.length ? data.subarray(end) : null;
     const complete = end === data.length ? data : data.subarray(0, end);
+    if (this.delivered) tallyDeltas(complete, 0, complete.length, this.delivered);
     return hasUsageObject(complete) ? this.processEvents(complete) : complete;
   }
 
@@ -86,6 +95,7 @@ export class SseUsageFilter {
   flush(): Buffer {
     const rest = this.held ?? EMPTY;
     this.held = null;
+    if (rest.length > 0 && this.delivered) tallyDeltas(rest, 0, rest.length, this.delivered);
     if (rest.length > 0 && hasUsageObject(rest)) return this.processEvents(rest);
     return rest;
   }

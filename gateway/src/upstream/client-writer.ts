@@ -4,6 +4,7 @@
  * SSE error event when the upstream breaks off after the first byte.
  */
 import type { ServerResponse } from "node:http";
+import { tokensOfTally } from "../stream/delta-count";
 import { SseUsageFilter } from "../stream/sse-usage-filter";
 import type { Usage } from "../traffic/types";
 import type { UpstreamAttempt } from "./attempt";
@@ -19,6 +20,8 @@ export function writeBuffered(res: ServerResponse, status: number, contentType: 
 
 export interface StreamResult {
   usage: Usage | null;
+  /** Completion tokens the gateway counted in what it forwarded (when asked to count). */
+  deliveredTokens: number | null;
   /** The upstream broke off (or ran past its maximum) after the client got bytes. */
   interrupted: boolean;
   clientClosed: boolean;
@@ -36,12 +39,14 @@ export function pipeStream(
   headers: string[],
   options: {
     dropInjectedUsage: boolean;
+    /** Tally the generated text forwarded, for an estimate when usage never comes. */
+    countDeltas: boolean;
     maxStreamMs: number;
     /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
     stallMs: number;
   },
 ): Promise<StreamResult> {
-  const filter = new SseUsageFilter(options.dropInjectedUsage);
+  const filter = new SseUsageFilter(options.dropInjectedUsage, options.countDeltas);
   for (const value of STREAM_HEADERS) headers.push(value);
   res.writeHead(200, headers);
   const firstOut = filter.push(first);
@@ -56,7 +61,8 @@ export function pipeStream(
       done = true;
       clearTimeout(maxTimer);
       if (stallTimer) clearTimeout(stallTimer);
-      resolve({ usage: filter.usage, interrupted, clientClosed: res.destroyed && !res.writableFinished });
+      const deliveredTokens = filter.delivered && tokensOfTally(filter.delivered);
+      resolve({ usage: filter.usage, deliveredTokens, interrupted, clientClosed: res.destroyed && !res.writableFinished });
     };
     attempt.attach({
       write(chunk) {

@@ -10,6 +10,7 @@ import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
 import type { ModelPool } from "../routing/router";
 import { parseRetryAfterMs, type TargetState } from "../routing/target-state";
+import { deliveredCompletionTokens } from "../budget/delivered";
 import { usageFromObject } from "../stream/usage";
 import type { Usage } from "../traffic/types";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
@@ -29,6 +30,8 @@ export interface ForwardRequest {
   startedAt: number;
   /** Response headers the pipeline adds (request id, rate limits, cache), flat. */
   headers: string[];
+  /** Count what reaches the client, for a charge when the upstream's usage is missing. */
+  countDelivered?: boolean;
 }
 
 export interface ForwardOutcome {
@@ -39,6 +42,11 @@ export interface ForwardOutcome {
   upstreamModel: string;
   attempts: number;
   usage: Usage | null;
+  /**
+   * Completion tokens the gateway counted in what it delivered (when asked to count); 0 when the
+   * client left before any answer; null when nothing was delivered.
+   */
+  deliveredTokens: number | null;
   ttftMs: number | null;
   /** A non-streaming 2xx answer, for the response cache. */
   cacheable: { body: Buffer; contentType: string } | null;
@@ -119,7 +127,7 @@ export class Forwarder {
           if (clientClosed) {
             state.inflight--;
             attempt.abort(new ClientClosedError("client closed the connection"));
-            return this.outcome(499, state, pool, target, attempts, null, null, null, false, true);
+            return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
           }
           if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
           const failure = this.judge(result, state);
@@ -195,20 +203,24 @@ export class Forwarder {
       const ok = result.status >= 200 && result.status < 300;
       const usage = result.json ? usageFromObject(result.json.usage) : null;
       writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers);
-      return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
+      const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
+      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = deliveredCompletionTokens(req.route.name, result.json);
+      return outcome;
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: target.timeoutMs });
+    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, countDeltas: req.countDelivered === true, maxStreamMs: this.defaults.maxStreamMs, stallMs: target.timeoutMs });
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
     }
-    return this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
+    const outcome = this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
+    outcome.deliveredTokens = streamed.deliveredTokens;
+    return outcome;
   }
 
   private outcome(status: number, state: TargetState, pool: ModelPool, target: PreparedTarget, attempts: number, usage: Usage | null, ttftMs: number | null, cacheable: ForwardOutcome["cacheable"], interrupted: boolean, clientClosed: boolean): ForwardOutcome {
-    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, ttftMs, cacheable, interrupted, clientClosed };
+    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, deliveredTokens: null, ttftMs, cacheable, interrupted, clientClosed };
   }
 
   /** The client's body as is, unless the target renames the model or usage must be asked for. */
