@@ -133,6 +133,8 @@ export class Admitter {
         usage = { promptTokens: estimate.prompt, completionTokens: details.deliveredTokens };
         estimated = true;
       }
+      // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
+      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { promptTokens: usage.promptTokens, completionTokens: estimate.completion };
       const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId }, spends: [], reservations };
       // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
       if (usage && tpmIndex >= 0) {
