@@ -193,6 +193,11 @@ export const gatewayConfigSchema = z
         store: z.enum(["memory", "redis"]).optional(),
         /** Tokens reserved for the completion when the request sets no max_tokens. */
         defaultMaxTokens: positiveInt.default(1024),
+        /**
+         * Redis: how long a concurrency slot or budget reservation outlives a replica that stopped
+         * renewing it (crashed mid-request). Renewed every third of it while the request runs.
+         */
+        leaseTtlMs: positiveInt.min(300).default(30_000),
       })
       .strict()
       .default({}),

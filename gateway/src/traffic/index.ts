@@ -80,7 +80,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   let limitStore: LimitStore = memory;
   if (client && config.redis && stores.limits === "redis") {
     const redis = client;
-    limitStore = new FailoverStore(new RedisStore(redis, { prefix }), memory, {
+    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs }), memory, {
       failOpen: config.redis.failOpen,
       probe: () => redis.ping(),
       probeIntervalMs: deps.redisProbeIntervalMs ?? 1_000,

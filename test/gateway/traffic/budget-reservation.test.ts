@@ -18,6 +18,7 @@ const AUTH = { authorization: `Bearer ${KEY}` };
 const PRICING = { m: { inputPerMTok: 0, outputPerMTok: 250_000 } };
 const ONE_DOLLAR = { model: "m", max_tokens: 4 };
 const PARALLEL = 50;
+const CRASH_KEY = "sk-budget-crash-0123456789";
 
 /** Fires `PARALLEL` requests spread over `urls`; resolves once each was refused or reached the upstream. */
 async function burst(urls: string[], upstream: ParkedUpstream): Promise<{ admitted: number; refusals: { status: number; code: string }[]; finish: () => Promise<number[]> }> {
@@ -127,10 +128,15 @@ describe("budget reservations across two gateway processes sharing one Redis", (
       healthCheck: { enabled: false },
       models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }],
       redis: { url: redis.url, commandTimeoutMs: 5_000 },
+      // Short leases, so a killed replica's reservation frees within the test; renewed every second.
+      limits: { leaseTtlMs: 3_000 },
       pricing: PRICING,
-      keys: [{ name: "solo", key: "${BUDGET_KEY}", limits: { monthlyBudgetUsd: 1 } }],
+      keys: [
+        { name: "solo", key: "${BUDGET_KEY}", limits: { monthlyBudgetUsd: 1 } },
+        { name: "crash", key: "${CRASH_KEY}", limits: { monthlyBudgetUsd: 1 } },
+      ],
     };
-    for (let i = 0; i < 2; i++) gateways.push(await spawnGateway(config, { BUDGET_KEY: KEY }));
+    for (let i = 0; i < 2; i++) gateways.push(await spawnGateway(config, { BUDGET_KEY: KEY, CRASH_KEY }));
   });
   afterAll(async () => {
     for (const g of gateways) {
@@ -151,5 +157,37 @@ describe("budget reservations across two gateway processes sharing one Redis", (
       await eventually(() => budgetSpent(g.url), 10_000);
       expect(await metricValue(g.url, 'aigw_budget_used_ratio{key="solo",team="default"}')).toBe(1); // $1 spent, not $50
     }
+  });
+
+  it("frees the reservation of a replica killed mid-request once its lease expires", async () => {
+    const crash = { authorization: `Bearer ${CRASH_KEY}` };
+    /** Sends one $1 request; resolves once it was refused or reached the (parked) upstream. */
+    const attempt = async (url: string) => {
+      const before = upstream.received;
+      let status: number | null = null;
+      const response = chat(url, ONE_DOLLAR, crash).then(
+        async (r) => {
+          status = r.status;
+          await r.arrayBuffer();
+          return r.status;
+        },
+        () => -1, // the killed replica's client sees its connection close
+      );
+      await eventually(() => status !== null || upstream.received > before, 10_000);
+      return { admitted: upstream.received > before, response };
+    };
+    const [doomed, survivor] = gateways;
+    expect((await attempt(doomed.url)).admitted).toBe(true);
+    doomed.kill("SIGKILL");
+    await doomed.exited;
+    // The dead replica's reservation still holds the budget…
+    const held = await attempt(survivor.url);
+    expect(held.admitted).toBe(false);
+    expect(await held.response).toBe(429);
+    // …until its lease expires (3 s), not forever.
+    let admitted: Awaited<ReturnType<typeof attempt>> | null = null;
+    await eventually(async () => (admitted = await attempt(survivor.url)).admitted, 15_000);
+    upstream.release();
+    expect(await admitted!.response).toBe(200);
   });
 });
