@@ -92,7 +92,8 @@ const stackConfigSchema = z
         runbookBaseUrl: z.string().url().optional(),
         thresholds: z
           .object({
-            latencyP95Seconds: z.number().positive(),
+            ttftP95Seconds: z.number().positive(),
+            upstreamLatencyP95Seconds: z.number().positive(),
             errorRatio: z.number().gt(0).lt(1),
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),

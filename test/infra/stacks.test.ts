@@ -87,7 +87,7 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
   expect(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]).toBe("130");
   const rule = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "ai-gateway-alerts-prometheusrule");
   expect(rule.metadata.labels.release).toBe("kube-prometheus-stack");
-  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(10);
+  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(12);
   expect(rule.spec.groups[0].rules[0].labels).toEqual({ owner: "platform", severity: "warning" });
 
   expect(await valueOf(outputs.ingressUrl)).toBe("https://ai.example.com");
