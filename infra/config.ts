@@ -105,6 +105,16 @@ const stackConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Opt-in: a Grafana dashboard ConfigMap for the dashboard sidecar. */
+    dashboard: z
+      .object({
+        namespace: dnsLabel.optional(),
+        folder: z.string().min(1).optional(),
+        sidecarLabels: labels.optional(),
+        uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, "letters, digits, - and _ (at most 40)").optional(),
+      })
+      .strict()
+      .optional(),
     networkPolicy: z
       .object({
         ingressControllerNamespace: dnsLabel.optional(),

@@ -45,6 +45,7 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
     deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
     redis: redisArgs(c),
     monitoring: c.monitoring,
+    dashboard: c.dashboard,
     ingress: c.ingress && {
       host: c.ingress.host,
       ingressClassName: c.ingress.className,
