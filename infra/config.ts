@@ -56,7 +56,7 @@ const stackConfigSchema = z
         maxReplicas: positiveInt.optional(),
         targetCpuUtilization: z.number().int().min(1).max(100).optional(),
         requestsPerSecondPerPod: z.number().positive().optional(),
-        adapterConfigMap: z.object({ namespace: dnsLabel, name: z.string().optional() }).strict().optional(),
+        keda: z.object({ prometheusServerAddress: z.string().url() }).strict().optional(),
       })
       .strict()
       .optional(),

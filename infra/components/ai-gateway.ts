@@ -33,10 +33,10 @@ export interface AiGatewayArgs {
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
   /** A fixed replica count (exclusive with autoscaling). */
   replicas?: pulumi.Input<number>;
-  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName">;
+  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations"
   >;
   /** Shared state for the replicas; without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace">;
@@ -157,7 +157,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.autoscaler = args.autoscaling
       ? new GatewayAutoscaler(
           `${name}-autoscaler`,
-          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, instance: name },
+          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, job: this.gateway.serviceName, instance: name },
           child,
         )
       : undefined;

@@ -58,7 +58,7 @@ test("prod renders every object in install order, secrets redacted", async () =>
     const yaml = await render("prod", dir).finally(() => warn.mockRestore());
     expect(yaml.startsWith('# Kubernetes manifests of stack "prod"')).toBe(true);
     expect(kindsOf(yaml)).toEqual([
-      "Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "ConfigMap", "ConfigMap", "ConfigMap", "ConfigMap",
+      "Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "ConfigMap", "ConfigMap", "ConfigMap",
       "Service", "Service", "Service", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress",
       "ServiceMonitor", "PrometheusRule",
     ]);
@@ -102,7 +102,7 @@ function runCli(cli: string): void {
   expect(ok.stderr.trim().split("\n").every((line) => line.startsWith("warning: "))).toBe(true);
   expect(ok.stderr).toContain('upstream target gpt-4o/openai has no API key; if it needs one, set upstreamKeys["gpt-4o/openai"] as a secret');
   expect(ok.status).toBe(0);
-  expect(kindsOf(ok.stdout)).toHaveLength(20);
+  expect(kindsOf(ok.stdout)).toHaveLength(19);
   const bad = spawnSync(process.execPath, [cli, "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
   expect(bad.status).toBe(1);
   expect(bad.stderr).toMatch(/^render: no stack file .*Pulumi\.nope\.yaml/);

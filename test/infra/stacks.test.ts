@@ -55,7 +55,6 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
     "kubernetes:apps/v1:Deployment ai-gateway-deployment",
     "kubernetes:apps/v1:StatefulSet ai-gateway-redis-statefulset",
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler ai-gateway-autoscaler-hpa",
-    "kubernetes:core/v1:ConfigMap ai-gateway-autoscaler-adapter-rules",
     "kubernetes:core/v1:ConfigMap ai-gateway-config-configmap",
     "kubernetes:core/v1:ConfigMap ai-gateway-grafana-dashboard",
     "kubernetes:core/v1:ConfigMapPatch ai-gateway-ingress-controller-tuning",
@@ -97,6 +96,8 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
   expect(await valueOf(outputs.ingressUrl)).toBe("https://ai.example.com");
   expect(await valueOf(outputs.serviceName)).toBe("ai-gateway");
   expect(gateway.autoscaler?.podsMetricName).toBe("aigw_http_requests_per_second");
+  // The adapter rule is published for the platform's own adapter config, matched on the gateway's job.
+  expect(await valueOf(outputs.adapterRulesYaml)).toContain('aigw_requests_total{namespace!="",pod!="",job="ai-gateway"}');
 });
 
 test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL, selectors", async () => {
