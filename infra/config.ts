@@ -63,6 +63,27 @@ const stackConfigSchema = z
     resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).strict().optional(),
     preStopSeconds: z.number().int().nonnegative().optional(),
     redis: redisSchema.default({ mode: "none" }),
+    /** The Gateway API way in: an HTTPRoute for /v1 on the platform's Gateway. */
+    gatewayApi: z
+      .object({
+        parentRefs: z
+          .array(z.object({ name: z.string().min(1), namespace: dnsLabel.optional(), sectionName: z.string().min(1).optional() }).strict())
+          .min(1, "at least one Gateway"),
+        hostnames: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "a host name")).optional(),
+        scheme: z.enum(["http", "https"]).optional(),
+        timeoutSeconds: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The gateway Service: type, load balancer class and annotations (ClusterIP by default). */
+    service: z
+      .object({
+        type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+        loadBalancerClass: z.string().min(1).optional(),
+        annotations: labels.optional(),
+      })
+      .strict()
+      .optional(),
     ingress: z
       .object({
         host: z.string().regex(/^[a-z0-9.-]+$/, "a host name"),
@@ -118,6 +139,8 @@ const stackConfigSchema = z
     networkPolicy: z
       .object({
         ingressControllerNamespace: dnsLabel.optional(),
+        /** Labels of the proxy pods in that namespace (default: ingress-nginx's). */
+        ingressControllerPodLabels: labels.optional(),
         prometheusNamespace: dnsLabel.optional(),
         clientNamespaces: z.array(dnsLabel).optional(),
       })

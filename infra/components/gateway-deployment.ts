@@ -27,6 +27,11 @@ export interface GatewayDeploymentArgs {
   /** Pods a voluntary disruption (drain, upgrade) may take down at once. */
   maxUnavailable?: pulumi.Input<number>;
   servicePort?: pulumi.Input<number>;
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: pulumi.Input<string>;
+  loadBalancerClass?: pulumi.Input<string>;
+  /** Annotations on the Service (cloud load balancer settings). */
+  serviceAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Plain env vars for the container (secrets go through GatewayConfig's Secret). */
   env?: Record<string, pulumi.Input<string>>;
@@ -107,9 +112,10 @@ export class GatewayDeployment extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata,
+        metadata: args.serviceAnnotations !== undefined ? { ...metadata, annotations: args.serviceAnnotations } : metadata,
         spec: {
-          type: "ClusterIP",
+          type: args.serviceType ?? "ClusterIP",
+          ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
           selector: this.selector,
           ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }],
         },
