@@ -14,7 +14,7 @@ import { usageFromObject } from "../stream/usage";
 import type { Usage } from "../traffic/types";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
-import { exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
+import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { spliceIncludeUsage } from "./splice-usage";
 
@@ -107,12 +107,14 @@ export class Forwarder {
               path: target.endpoint.pathPrefix + req.route.upstreamPath,
               headers: [...target.baseHeaders, "x-request-id", req.requestId],
               body: this.bodyFor(req, target, injectUsage, bodies),
-              headersTimeout: Math.min(target.timeoutMs, Math.ceil(remaining)),
+              // Our own timers below decide; undici's coarse one (see armHeadersTimeout) would fire first.
+              headersTimeout: 0,
               bodyTimeout: target.timeoutMs,
             },
             attempt,
           );
-          // undici's header/body timeouts tick at about 1 s: the deadline gets a timer of its own.
+          // The deadline also covers the body of a non-streaming answer, so it has a timer of its own.
+          if (target.timeoutMs < remaining) attempt.armHeadersTimeout(target.timeoutMs);
           const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
           const result = await attempt.result;
           clearTimeout(deadlineTimer);
@@ -150,32 +152,33 @@ export class Forwarder {
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
   private judge(result: AttemptResult, state: TargetState): AttemptFailure | null {
     const now = Date.now();
-    if (result.kind === "failed") {
-      if (result.failure.reason !== "deadline") this.recordFailure(state, now, result.failure.reason);
-      return result.failure;
+    const failure = this.failureOf(result, now);
+    if (failure === null) return null;
+    if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
+    else if (countsTowardEjection(failure) && state.recordFailure(now)) {
+      this.logger.warn({ model: state.model, target: state.name, reason: failure.reason }, "target ejected after consecutive failures");
     }
-    if (result.status === 429) {
-      const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
-      state.recordRateLimited(now, retryAfterMs);
-      return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
-    }
-    if (isRetryableStatus(result.status)) {
-      this.recordFailure(state, now, "status_5xx");
-      return { reason: "status_5xx", status: result.status, detail: String(result.status) };
-    }
-    if (result.kind === "buffered" && result.status >= 200 && result.status < 300) {
-      result.json = parseJsonObject(result.body, result.headers);
-      if (result.json === null) {
-        this.recordFailure(state, now, "invalid_response");
-        return { reason: "invalid_response", status: result.status, detail: "not a JSON object" };
-      }
-    }
-    return null;
+    return failure;
   }
 
-  /** Counts a failure against the target, logging when it gets ejected. */
-  private recordFailure(state: TargetState, now: number, reason: string): void {
-    if (state.recordFailure(now)) this.logger.warn({ model: state.model, target: state.name, reason }, "target ejected after consecutive failures");
+  private failureOf(result: AttemptResult, now: number): AttemptFailure | null {
+    if (result.kind === "failed") return result.failure;
+    const status = result.status;
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
+      return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
+    }
+    if (isRetryableStatus(status)) return { reason: "status_5xx", status, detail: String(status) };
+    // A redirect (undici does not follow them) or an error page that is not an API error: never the client's.
+    if (status < 200 || (status >= 300 && status < 400)) return { reason: "invalid_response", status, detail: `status ${status}` };
+    if (status >= 400 && !isApiErrorBody(result.headers, result.kind === "buffered" ? result.body : null)) {
+      return { reason: "invalid_response", status, detail: "error page, not JSON" };
+    }
+    if (result.kind === "buffered") {
+      result.json = parseJsonObject(result.body, result.headers);
+      if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
+    }
+    return null;
   }
 
   private async deliver(
@@ -247,6 +250,19 @@ function includesUsage(body: Record<string, unknown>): boolean {
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** An upstream error answer worth passing through: 4xx with a JSON body (OpenAI's error format), not an HTML page. */
+function isApiErrorBody(headers: Record<string, string | string[] | undefined>, body: Buffer | null): boolean {
+  if (body === null) return false;
+  const type = header(headers["content-type"]);
+  if (type !== undefined) return type.includes("json");
+  // No content type: accept what looks like a JSON object.
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte === 0x7b;
+  }
+  return false;
 }
 
 /** A JSON object body is the only good non-streaming answer; null for anything else. */
