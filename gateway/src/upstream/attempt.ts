@@ -89,7 +89,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = headers;
     const type = headers["content-type"];
-    this.streaming = this.wantStream && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
+    // A compressed stream cannot be read (or redacted) event by event: it is buffered and refused.
+    const encoding = headers["content-encoding"];
+    const plain = encoding === undefined || encoding === "identity";
+    this.streaming = this.wantStream && plain && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -16,6 +16,7 @@ import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
 import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
+import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
 import { spliceIncludeUsage } from "./splice-usage";
 
 export interface ForwardRequest {
@@ -124,7 +125,7 @@ export class Forwarder {
             return this.outcome(499, state, pool, target, attempts, null, null, null, false, true);
           }
           if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-          const failure = this.judge(result, state);
+          const failure = this.judge(result, state, target);
           if (failure || result.kind === "failed") {
             state.inflight--;
             const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
@@ -150,9 +151,9 @@ export class Forwarder {
   }
 
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
-  private judge(result: AttemptResult, state: TargetState): AttemptFailure | null {
+  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget): AttemptFailure | null {
     const now = Date.now();
-    const failure = this.failureOf(result, now);
+    const failure = this.failureOf(result, now, target);
     if (failure === null) return null;
     if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
     else if (countsTowardEjection(failure) && state.recordFailure(now)) {
@@ -161,9 +162,15 @@ export class Forwarder {
     return failure;
   }
 
-  private failureOf(result: AttemptResult, now: number): AttemptFailure | null {
+  private failureOf(result: AttemptResult, now: number, target: PreparedTarget): AttemptFailure | null {
     if (result.kind === "failed") return result.failure;
     const status = result.status;
+    if (result.kind === "buffered" && header(result.headers["content-encoding"]) !== undefined) {
+      // Compressed (the gateway never asks for it): decode, so it can be checked and redacted.
+      const decoded = decodeContentEncoding(result.body, header(result.headers["content-encoding"]), this.defaults.maxResponseBytes);
+      if (decoded === null) return { reason: "invalid_response", status, detail: "undecodable content-encoding" };
+      result.body = decoded;
+    }
     if (status === 429) {
       const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
       return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
@@ -171,8 +178,12 @@ export class Forwarder {
     if (isRetryableStatus(status)) return { reason: "status_5xx", status, detail: String(status) };
     // A redirect (undici does not follow them) or an error page that is not an API error: never the client's.
     if (status < 200 || (status >= 300 && status < 400)) return { reason: "invalid_response", status, detail: `status ${status}` };
-    if (status >= 400 && !isApiErrorBody(result.headers, result.kind === "buffered" ? result.body : null)) {
-      return { reason: "invalid_response", status, detail: "error page, not JSON" };
+    if (status >= 400) {
+      if (result.kind !== "buffered" || !isApiErrorBody(result.headers, result.body)) return { reason: "invalid_response", status, detail: "error page, not JSON" };
+      const redacted = redactErrorBody(result.body, target.secrets);
+      // Still quoting the key under layers of escapes: refuse it rather than risk passing it on.
+      if (redacted === null) return { reason: "invalid_response", status, detail: "error body quotes the key" };
+      result.body = redacted;
     }
     if (result.kind === "buffered") {
       result.json = parseJsonObject(result.body, result.headers);
@@ -197,12 +208,14 @@ export class Forwarder {
       const contentType = header(result.headers["content-type"]) ?? "application/json";
       const ok = result.status >= 200 && result.status < 300;
       const usage = result.json ? usageFromObject(result.json.usage) : null;
-      writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers);
-      return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
+      // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
+      const body = ok ? redactRaw(result.body, target.secrets) : result.body;
+      writeBuffered(res, result.status, contentType, body, headers);
+      return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: target.timeoutMs });
+    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: target.timeoutMs, secrets: target.secrets });
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
@@ -231,16 +244,6 @@ export class Forwarder {
     }
     return body;
   }
-}
-
-/** A passed-through error body that quotes the target's key (some upstreams echo the request) must not show it. */
-function redactSecrets(body: Buffer, secrets: readonly string[]): Buffer {
-  let text: string | null = null;
-  for (const secret of secrets) {
-    if (body.indexOf(secret) === -1) continue;
-    text = (text ?? body.toString("utf8")).split(secret).join("[redacted]");
-  }
-  return text === null ? body : Buffer.from(text);
 }
 
 function includesUsage(body: Record<string, unknown>): boolean {
