@@ -56,7 +56,7 @@ const stackConfigSchema = z
         maxReplicas: positiveInt.optional(),
         targetCpuUtilization: z.number().int().min(1).max(100).optional(),
         requestsPerSecondPerPod: z.number().positive().optional(),
-        adapterConfigMap: z.object({ namespace: dnsLabel, name: z.string().optional() }).strict().optional(),
+        keda: z.object({ prometheusServerAddress: z.string().url() }).strict().optional(),
       })
       .strict()
       .optional(),
@@ -92,7 +92,8 @@ const stackConfigSchema = z
         runbookBaseUrl: z.string().url().optional(),
         thresholds: z
           .object({
-            latencyP95Seconds: z.number().positive(),
+            ttftP95Seconds: z.number().positive(),
+            upstreamLatencyP95Seconds: z.number().positive(),
             errorRatio: z.number().gt(0).lt(1),
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),
@@ -101,6 +102,16 @@ const stackConfigSchema = z
           .partial()
           .strict()
           .optional(),
+      })
+      .strict()
+      .optional(),
+    /** Opt-in: a Grafana dashboard ConfigMap for the dashboard sidecar. */
+    dashboard: z
+      .object({
+        namespace: dnsLabel.optional(),
+        folder: z.string().min(1).optional(),
+        sidecarLabels: labels.optional(),
+        uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, "letters, digits, - and _ (at most 40)").optional(),
       })
       .strict()
       .optional(),

@@ -16,6 +16,8 @@ export interface StackOutputs {
   ingressHost: pulumi.Output<string | undefined>;
   ingressUrl: pulumi.Output<string | undefined>;
   imageReference: pulumi.Output<string>;
+  /** The prometheus-adapter rule for the platform's adapter values, when the HPA uses the requests metric. */
+  adapterRulesYaml: pulumi.Output<string | undefined>;
 }
 
 function redisArgs(c: StackConfig): AiGatewayArgs["redis"] {
@@ -45,6 +47,7 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
     deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
     redis: redisArgs(c),
     monitoring: c.monitoring,
+    dashboard: c.dashboard,
     ingress: c.ingress && {
       host: c.ingress.host,
       ingressClassName: c.ingress.className,
@@ -83,6 +86,7 @@ export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway
       ingressHost: gateway.ingressHost,
       ingressUrl: gateway.ingressUrl,
       imageReference: gateway.imageReference,
+      adapterRulesYaml: gateway.autoscaler?.podsMetricName !== undefined ? gateway.autoscaler.adapterRulesYaml : pulumi.output(undefined),
     },
   };
 }

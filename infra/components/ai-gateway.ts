@@ -13,6 +13,7 @@ import { AlertRules, type AlertRulesArgs } from "./alert-rules";
 import { checkAutoscalerArgs, GatewayAutoscaler, type GatewayAutoscalerArgs } from "./gateway-autoscaler";
 import { GatewayConfig } from "./gateway-config";
 import { GatewayDeployment, type GatewayDeploymentArgs } from "./gateway-deployment";
+import { GatewayDashboard, type GatewayDashboardArgs } from "./grafana-dashboard";
 import { checkGatewayImageArgs, GatewayImage, type GatewayImageArgs } from "./gateway-image";
 import { checkIngressTuningArgs, IngressTuning, type IngressTuningArgs } from "./ingress-tuning";
 import { GatewayNetworkPolicy, type GatewayNetworkPolicyArgs } from "./network-policy";
@@ -32,14 +33,16 @@ export interface AiGatewayArgs {
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
   /** A fixed replica count (exclusive with autoscaling). */
   replicas?: pulumi.Input<number>;
-  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName">;
+  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations"
   >;
   /** Shared state for the replicas; without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace">;
   monitoring?: Wired<AlertRulesArgs, "namespace" | "serviceName" | "serviceSelector">;
+  /** Opt-in Grafana dashboard ConfigMap; in the gateway's namespace unless one is given. */
+  dashboard?: Wired<GatewayDashboardArgs, "namespace"> & { namespace?: pulumi.Input<string> };
   ingress?: Wired<IngressTuningArgs, "namespace" | "serviceName" | "servicePort">;
   networkPolicy?: Wired<GatewayNetworkPolicyArgs, "namespace" | "gatewaySelector" | "gatewayPort" | "redis">;
 }
@@ -52,6 +55,7 @@ export class AiGateway extends pulumi.ComponentResource {
   public readonly gateway: GatewayDeployment;
   public readonly autoscaler: GatewayAutoscaler | undefined;
   public readonly alerts: AlertRules | undefined;
+  public readonly dashboard: GatewayDashboard | undefined;
   public readonly ingress: IngressTuning | undefined;
   public readonly networkPolicy: GatewayNetworkPolicy | undefined;
   public readonly imageReference: pulumi.Output<string>;
@@ -153,7 +157,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.autoscaler = args.autoscaling
       ? new GatewayAutoscaler(
           `${name}-autoscaler`,
-          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, instance: name },
+          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, job: this.gateway.serviceName, instance: name },
           child,
         )
       : undefined;
@@ -164,6 +168,10 @@ export class AiGateway extends pulumi.ComponentResource {
           { ...args.monitoring, namespace, serviceName: this.gateway.serviceName, serviceSelector: this.gateway.selector, instance: name },
           child,
         )
+      : undefined;
+
+    this.dashboard = args.dashboard
+      ? new GatewayDashboard(`${name}-grafana`, { ...args.dashboard, namespace: args.dashboard.namespace ?? namespace, instance: name }, child)
       : undefined;
 
     this.ingress = args.ingress

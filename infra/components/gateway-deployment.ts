@@ -32,6 +32,8 @@ export interface GatewayDeploymentArgs {
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule`: how strictly pods spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** `prometheus.io/*` pod annotations, for a Prometheus without the ServiceMonitor (default off). */
+  scrapeAnnotations?: boolean;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -90,6 +92,7 @@ export class GatewayDeployment extends pulumi.ComponentResource {
             selector: this.selector,
             configChecksum: args.configChecksum,
             preStopSeconds,
+            scrapeAnnotations: args.scrapeAnnotations ?? false,
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             resources: args.resources,
             env: args.env,

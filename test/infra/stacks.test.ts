@@ -55,8 +55,8 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
     "kubernetes:apps/v1:Deployment ai-gateway-deployment",
     "kubernetes:apps/v1:StatefulSet ai-gateway-redis-statefulset",
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler ai-gateway-autoscaler-hpa",
-    "kubernetes:core/v1:ConfigMap ai-gateway-autoscaler-adapter-rules",
     "kubernetes:core/v1:ConfigMap ai-gateway-config-configmap",
+    "kubernetes:core/v1:ConfigMap ai-gateway-grafana-dashboard",
     "kubernetes:core/v1:ConfigMapPatch ai-gateway-ingress-controller-tuning",
     "kubernetes:core/v1:Namespace ai-gateway-namespace",
     "kubernetes:core/v1:Secret ai-gateway-config-secret",
@@ -87,12 +87,17 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
   expect(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]).toBe("130");
   const rule = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "ai-gateway-alerts-prometheusrule");
   expect(rule.metadata.labels.release).toBe("kube-prometheus-stack");
-  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(10);
+  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(12);
   expect(rule.spec.groups[0].rules[0].labels).toEqual({ owner: "platform", severity: "warning" });
+  const dashboard = await stateOf(mocks, "kubernetes:core/v1:ConfigMap", "ai-gateway-grafana-dashboard");
+  expect([dashboard.metadata.namespace, dashboard.metadata.labels.grafana_dashboard, dashboard.metadata.annotations.grafana_folder]).toEqual(["monitoring", "1", "AI gateway"]);
+  expect(JSON.parse(dashboard.data["ai-gateway.json"]).uid).toBe("ai-gateway");
 
   expect(await valueOf(outputs.ingressUrl)).toBe("https://ai.example.com");
   expect(await valueOf(outputs.serviceName)).toBe("ai-gateway");
   expect(gateway.autoscaler?.podsMetricName).toBe("aigw_http_requests_per_second");
+  // The adapter rule is published for the platform's own adapter config, matched on the gateway's job.
+  expect(await valueOf(outputs.adapterRulesYaml)).toContain('aigw_requests_total{namespace!="",pod!="",job="ai-gateway"}');
 });
 
 test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL, selectors", async () => {
