@@ -61,8 +61,48 @@ const stackConfigSchema = z
       .strict()
       .optional(),
     resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).strict().optional(),
+    /** The knobs every chart has (checked in depth by the Kubernetes schemas at render and by the API server). */
+    pod: z
+      .object({
+        imagePullSecrets: z.array(z.string().min(1)).optional(),
+        nodeSelector: labels.optional(),
+        tolerations: z.array(z.record(z.unknown())).optional(),
+        affinity: z.record(z.unknown()).optional(),
+        priorityClassName: z.string().min(1).optional(),
+        annotations: labels.optional(),
+        labels: labels.optional(),
+        env: z.record(z.string()).optional(),
+        envFrom: z.array(z.record(z.unknown())).optional(),
+        extraVolumes: z.array(z.object({ name: z.string().min(1) }).passthrough()).optional(),
+        extraVolumeMounts: z.array(z.object({ name: z.string().min(1), mountPath: z.string().min(1) }).passthrough()).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Upstream keys from a Secret made outside Pulumi (External Secrets): never in Pulumi config. */
+    existingSecret: z.object({ name: z.string().min(1), upstreamKeyRefs: z.array(z.string().min(1)).default([]) }).strict().optional(),
     preStopSeconds: z.number().int().nonnegative().optional(),
     redis: redisSchema.default({ mode: "none" }),
+    /** The Gateway API way in: an HTTPRoute for /v1 on the platform's Gateway. */
+    gatewayApi: z
+      .object({
+        parentRefs: z
+          .array(z.object({ name: z.string().min(1), namespace: dnsLabel.optional(), sectionName: z.string().min(1).optional() }).strict())
+          .min(1, "at least one Gateway"),
+        hostnames: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "a host name")).optional(),
+        scheme: z.enum(["http", "https"]).optional(),
+        timeoutSeconds: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The gateway Service: type, load balancer class and annotations (ClusterIP by default). */
+    service: z
+      .object({
+        type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+        loadBalancerClass: z.string().min(1).optional(),
+        annotations: labels.optional(),
+      })
+      .strict()
+      .optional(),
     ingress: z
       .object({
         host: z.string().regex(/^[a-z0-9.-]+$/, "a host name"),
@@ -118,6 +158,8 @@ const stackConfigSchema = z
     networkPolicy: z
       .object({
         ingressControllerNamespace: dnsLabel.optional(),
+        /** Labels of the proxy pods in that namespace (default: ingress-nginx's). */
+        ingressControllerPodLabels: labels.optional(),
         prometheusNamespace: dnsLabel.optional(),
         clientNamespaces: z.array(dnsLabel).optional(),
       })

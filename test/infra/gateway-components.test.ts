@@ -11,6 +11,7 @@ import { GatewayAutoscaler } from "../../infra/components/gateway-autoscaler";
 import { GatewayConfig } from "../../infra/components/gateway-config";
 import { GatewayDeployment } from "../../infra/components/gateway-deployment";
 import { GatewayImage } from "../../infra/components/gateway-image";
+import { validateManifest } from "../helpers/manifest-validator";
 import { childrenOf, installMocks, stateOf, valueOf } from "../helpers/pulumi-mocks";
 
 const mocks = installMocks();
@@ -222,6 +223,7 @@ describe("GatewayAutoscaler", () => {
         },
       ],
     });
+    expect(validateManifest({ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: so.metadata, spec: so.spec })).toEqual([]);
   });
 
   test("refuses impossible bounds before creating anything", () => {
