@@ -30,6 +30,11 @@ export class ModelPool {
     return count;
   }
 
+  /** Whether some target is healthy, rate-limit cooldowns aside (readiness). */
+  hasHealthyTarget(now: number): boolean {
+    return this.targets.some((target) => target.isHealthy(now));
+  }
+
   /** The next target to try, or null when every available target was tried. */
   pick(now: number, tried: ReadonlySet<TargetState>): TargetState | null {
     if (this.targets.length === 1) {
@@ -61,11 +66,11 @@ export class Router {
     return this.pools.get(model);
   }
 
-  /** Models none of whose chain has a healthy target (what /readyz reports). */
+  /** Models none of whose chain has a healthy target (what /readyz reports); rate-limited targets still count as healthy. */
   unservableModels(now: number): string[] {
     const out: string[] = [];
     for (const pool of this.pools.values()) {
-      if (!pool.chain.some((p) => p.healthyCount(now) > 0)) out.push(pool.name);
+      if (!pool.chain.some((p) => p.hasHealthyTarget(now))) out.push(pool.name);
     }
     return out;
   }

@@ -8,6 +8,7 @@ import { tokensOfTally } from "../stream/delta-count";
 import { SseUsageFilter } from "../stream/sse-usage-filter";
 import type { Usage } from "../traffic/types";
 import type { UpstreamAttempt } from "./attempt";
+import { StreamRedactor, type TargetSecret } from "./redact";
 
 const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
 
@@ -44,9 +45,26 @@ export function pipeStream(
     maxStreamMs: number;
     /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
     stallMs: number;
+    /** The target's key and credentials, never passed on even when the upstream echoes them. */
+    secrets: readonly TargetSecret[];
   },
 ): Promise<StreamResult> {
-  const filter = new SseUsageFilter(options.dropInjectedUsage, options.countDeltas);
+  const usageFilter = new SseUsageFilter(options.dropInjectedUsage, options.countDeltas);
+  const redactor = new StreamRedactor(options.secrets);
+  const filter = {
+    push: (chunk: Buffer) => redactor.push(usageFilter.push(chunk)),
+    flush: () => {
+      const rest = redactor.push(usageFilter.flush());
+      const held = redactor.flush();
+      return held.length === 0 ? rest : Buffer.concat([rest, held]);
+    },
+    get usage() {
+      return usageFilter.usage;
+    },
+    get delivered() {
+      return usageFilter.delivered;
+    },
+  };
   for (const value of STREAM_HEADERS) headers.push(value);
   res.writeHead(200, headers);
   const firstOut = filter.push(first);
