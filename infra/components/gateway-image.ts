@@ -3,7 +3,7 @@
  * Either way the output is a reference by digest (`repo@sha256:…`), so a deployment changes
  * exactly when the image does and never follows a moving tag.
  */
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface GatewayImageBuildArgs {
@@ -45,11 +45,24 @@ export function checkGatewayImageArgs(args: GatewayImageArgs): void {
   if (typeof args.imageReference === "string") checkDigest(args.imageReference);
 }
 
+/**
+ * @pulumi/docker is an optional peer: stacks that deploy a prebuilt digest never load it, and do
+ * not need it installed.
+ */
+function loadDocker(): typeof docker {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/docker") as typeof docker;
+  } catch {
+    throw new Error("GatewayImage: building the image needs the @pulumi/docker package (npm install @pulumi/docker), or pass imageReference");
+  }
+}
+
 export class GatewayImage extends pulumi.ComponentResource {
   /** `repo@sha256:…`: what the Deployment runs. */
   public readonly imageReference: pulumi.Output<string>;
-  /** The build, when this component builds. */
-  public readonly image: docker.Image | undefined;
+  /** The build (a @pulumi/docker Image), when this component builds; typed loosely so consumers need not install @pulumi/docker. */
+  public readonly image: pulumi.CustomResource | undefined;
 
   constructor(name: string, args: GatewayImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:docker:GatewayImage", name, {}, opts);
@@ -57,7 +70,7 @@ export class GatewayImage extends pulumi.ComponentResource {
 
     if (args.build) {
       const b = args.build;
-      this.image = new docker.Image(
+      const image = new (loadDocker().Image)(
         `${name}-build`,
         {
           imageName: b.imageName,
@@ -70,8 +83,9 @@ export class GatewayImage extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.image = image;
       // For a pushed image this is `repo@sha256:…`, unique per build and push.
-      this.imageReference = this.image.repoDigest.apply(checkDigest);
+      this.imageReference = image.repoDigest.apply(checkDigest);
     } else {
       this.image = undefined;
       this.imageReference = pulumi.output(args.imageReference as pulumi.Input<string>).apply(checkDigest);
