@@ -55,6 +55,10 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
     problems.push(`server.headersTimeoutMs: must not exceed server.requestTimeoutMs (${config.server.requestTimeoutMs})`);
   }
+  const { trustProxy, trustedProxies } = config.server;
+  if (trustProxy === false && trustedProxies !== undefined && trustedProxies !== 0) {
+    problems.push("server.trustedProxies: contradicts server.trustProxy: false (drop one of them)");
+  }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
   if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
   return problems;

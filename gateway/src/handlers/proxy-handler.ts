@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
-import { clientIp, requestIdFrom } from "../http/request-id";
+import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { sendError } from "../http/respond";
@@ -67,7 +67,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     checkContentType(req.headers["content-type"]);
     const traffic = rt.traffic;
     if (!traffic.passthrough) {
-      record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
+      record.identity = await traffic.authenticate(req.headers, rt.clientIp(req));
     }
     const received = await readBody(req, rt.config.server.bodyLimitBytes);
     const { body, forward: rawBody } = parseBody(received);
