@@ -7,6 +7,7 @@ import { GatewayError } from "../errors";
 import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
+import { checkGenerationParams } from "../http/generation-params";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
@@ -76,6 +77,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     record.model = model;
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    checkGenerationParams(body);
     const stream = body.stream === true;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream };
