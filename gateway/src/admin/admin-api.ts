@@ -4,7 +4,8 @@
  *   POST   /admin/keys                  create a runtime key; the clear key is in this response only
  *   POST   /admin/keys/:name/disable    disable (POST …/enable re-enables)
  *   DELETE /admin/keys/:name            delete a runtime key
- * Callers send `Authorization: Bearer <adminKey>`, checked in constant time. Runtime keys live
+ * Callers send `Authorization: Bearer <adminKey>`, checked in constant time; failures are logged
+ * (address and path, never the key) and throttled per client address (./auth-throttle.ts). Runtime keys live
  * in Redis (digest only); without a `redis` section the writes answer 501.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -17,6 +18,7 @@ import { extractKey } from "../auth/extract";
 import { limitsSchema, type GatewayConfig } from "../config/schema";
 import { GatewayError } from "../errors";
 import type { LoggerPort } from "../traffic/metrics-port";
+import type { AdminAuthThrottle } from "./auth-throttle";
 import { readJson, sendAdminError, sendError, sendJson } from "./respond";
 
 export interface AdminDeps {
@@ -24,10 +26,11 @@ export interface AdminDeps {
   registry: KeyRegistry;
   runtime: RuntimeKeyStore | null;
   logger: LoggerPort;
+  throttle: AdminAuthThrottle;
 }
 
 /** Answers one request under `/admin/`; the caller reads no body first (this reads its own). */
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>;
 
 const createSchema = z
   .object({
@@ -88,12 +91,17 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler | null {
     sendJson(res, 200, mode === "delete" ? { object: "gateway.key.deleted", name, deleted: true } : { object: "gateway.key", name, disabled: mode === "disable" });
   }
 
-  return async (req, res) => {
+  return async (req, res, clientIp) => {
     const path = (req.url ?? "/").split("?")[0];
+    const method = req.method ?? "GET";
     try {
+      const attempt = await deps.throttle.reserve(clientIp, path);
       const presented = extractKey(req.headers);
-      if (presented === null || !secretMatches(presented, adminKey)) throw new GatewayError("GW_ERR_INVALID_API_KEY", "Invalid admin key.");
-      const method = req.method ?? "GET";
+      if (presented === null || !secretMatches(presented, adminKey)) {
+        deps.throttle.failed(clientIp, path, method, presented === null ? "missing_key" : "wrong_key");
+        throw new GatewayError("GW_ERR_INVALID_API_KEY", "Invalid admin key.");
+      }
+      deps.throttle.release(attempt, clientIp);
       const parts = path.split("/").filter(Boolean).map(safeDecode);
       if (parts[0] !== "admin" || parts[1] !== "keys" || parts.length > 4) throw new GatewayError("GW_ERR_NOT_FOUND", `No admin route ${method} ${path}.`);
       if (parts.length === 2) {

@@ -191,6 +191,11 @@ export const gatewayConfigSchema = z
         required: z.boolean().optional(),
         /** Admin API key (use `${ENV_VAR}`); the admin API is off without it. */
         adminKey: z.string().min(16).optional(),
+        /** Failed admin authentications allowed per client address (GCRA: then one more per windowMs / failures). */
+        adminThrottle: z
+          .object({ failures: positiveInt.default(10), windowMs: positiveInt.default(600_000) })
+          .strict()
+          .default({}),
         /** Per-IP limit applied before authentication. */
         perIp: z
           .object({ requests: positiveInt.default(10), windowMs: positiveInt.default(10_000) })

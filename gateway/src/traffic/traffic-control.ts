@@ -47,9 +47,9 @@ export class GatewayTrafficControl implements TrafficControl {
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
     const admin = parts.admin;
-    this.handleAdmin = admin && (async (req, res) => {
+    this.handleAdmin = admin && (async (req, res, clientIp) => {
       if (this.starting) await this.starting;
-      return admin(req, res);
+      return admin(req, res, clientIp);
     });
   }
 

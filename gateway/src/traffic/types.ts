@@ -72,7 +72,7 @@ export interface TrafficControl {
   cacheLookup(request: AdmissionRequest, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup>;
   cacheStore(key: string, response: CachedResponse): void;
   /** The admin API (`/admin/…`), when configured; null when off. */
-  readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** Resolves once shared stores are reachable (or startup stopped waiting for them). */
   ready?(): Promise<void>;
   /** Stops timers and closes store connections. */
