@@ -59,6 +59,12 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (trustProxy === false && trustedProxies !== undefined && trustedProxies !== 0) {
     problems.push("server.trustedProxies: contradicts server.trustProxy: false (drop one of them)");
   }
+  // Runtime keys live in Redis: without it an admin key turns no client authentication on, and a
+  // config that looks locked down would serve anonymous requests. Say so, unless auth.required
+  // states the intent (or config keys already require a key).
+  if (config.auth.adminKey !== undefined && !config.redis && config.auth.required === undefined && config.keys.length === 0) {
+    problems.push("auth.adminKey: without a redis section there are no runtime keys, so client authentication would stay off and anonymous requests would be served; add a redis section, or set auth.required (true: only config keys get in; false: anonymous requests are meant)");
+  }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
   if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
   return problems;
