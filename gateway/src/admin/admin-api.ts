@@ -15,6 +15,7 @@ import type { KeyRecord } from "../auth/key-record";
 import type { KeyRegistry } from "../auth/registry";
 import type { RuntimeKeyStore } from "../auth/runtime-keys";
 import { extractKey } from "../auth/extract";
+import { isReservedName, ownEntry, RESERVED_NAME_MESSAGE } from "../config/reserved-names";
 import { limitsSchema, type GatewayConfig } from "../config/schema";
 import { GatewayError } from "../errors";
 import type { LoggerPort } from "../traffic/metrics-port";
@@ -32,11 +33,12 @@ export interface AdminDeps {
 /** Answers one request under `/admin/`; the caller reads no body first (this reads its own). */
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>;
 
+const notReserved = (name: string) => !isReservedName(name);
 const createSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, '_', '.' or '-'"),
-    team: z.string().min(1).max(64).default("default"),
-    plan: z.string().min(1).default("default"),
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, '_', '.' or '-'").refine(notReserved, RESERVED_NAME_MESSAGE),
+    team: z.string().min(1).max(64).refine(notReserved, RESERVED_NAME_MESSAGE).default("default"),
+    plan: z.string().min(1).refine(notReserved, RESERVED_NAME_MESSAGE).default("default"),
     models: z.array(z.string()).default([]),
     limits: limitsSchema.default({}),
   })
@@ -73,7 +75,7 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler | null {
       throw new GatewayError("GW_ERR_INVALID_REQUEST", `${issue.path.join(".") || "body"}: ${issue.message}`, [], issue.path.join(".") || null);
     }
     const body = parsed.data;
-    if (body.plan !== "default" && !(body.plan in deps.config.plans)) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Unknown plan "${body.plan}".`, [], "plan");
+    if (body.plan !== "default" && ownEntry(deps.config.plans, body.plan) === undefined) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Unknown plan "${body.plan}".`, [], "plan");
     const unknown = body.models.find((m) => !modelNames.has(m));
     if (unknown !== undefined) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Unknown model "${unknown}".`, [], "models");
     if (deps.registry.isConfigKey(body.name)) return sendAdminError(res, 409, "key_exists", `A key named "${body.name}" is defined in config.`, "name");

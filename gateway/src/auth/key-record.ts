@@ -1,5 +1,6 @@
 /** A client key as traffic control sees it: no secret, only its name, owner and limits. */
 import type { ClientIdentity } from "../traffic/types";
+import { ownEntry } from "../config/reserved-names";
 import type { GatewayConfig, LimitsConfig } from "../config/schema";
 import { effectiveLimits, isUnlimited, type EffectiveLimits } from "./plans";
 
@@ -28,7 +29,7 @@ export interface ResolvedKey {
 
 export function resolveKey(record: KeyRecord, config: Pick<GatewayConfig, "plans" | "teams">): ResolvedKey {
   const limits = effectiveLimits(record.limits, record.plan, config.plans);
-  const teamBudgetUsd = config.teams[record.team]?.monthlyBudgetUsd;
+  const teamBudgetUsd = ownEntry(config.teams, record.team)?.monthlyBudgetUsd;
   const identity: ClientIdentity = Object.freeze({
     keyName: record.name,
     team: record.team,

@@ -3,6 +3,7 @@
  * key is never kept), then runtime keys from Redis. Disabled and unknown keys resolve to null,
  * alike, so a caller cannot tell one from the other.
  */
+import { isReservedName } from "../config/reserved-names";
 import type { GatewayConfig } from "../config/schema";
 import type { ClientIdentity } from "../traffic/types";
 import { digestsEqual, hashKey } from "./key-hash";
@@ -48,6 +49,8 @@ export class KeyRegistry {
     if (!this.runtime) return null;
     const record = await this.runtime.lookup(digest);
     if (!record || record.disabled) return null;
+    // Written before reserved names were refused: such a plan or team would resolve to nothing.
+    if (isReservedName(record.name) || isReservedName(record.plan) || isReservedName(record.team)) return null;
     let resolved = this.runtimeResolved.get(record);
     if (!resolved) {
       resolved = resolveKey(record, this.config);

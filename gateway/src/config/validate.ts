@@ -3,6 +3,7 @@
  * (unique names, fallbacks that exist, stores that need Redis). Errors name the field path.
  */
 import type { ZodIssue } from "zod";
+import { ownEntry, reservedNameProblems } from "./reserved-names";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema";
 
 export class ConfigError extends Error {
@@ -46,7 +47,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   config.keys.forEach((key, i) => {
     if (keyNames.has(key.name)) problems.push(`keys[${i}].name: duplicate key name "${key.name}"`);
     keyNames.add(key.name);
-    if (key.plan !== "default" && !(key.plan in config.plans)) problems.push(`keys[${i}].plan: unknown plan "${key.plan}"`);
+    if (key.plan !== "default" && ownEntry(config.plans, key.plan) === undefined) problems.push(`keys[${i}].plan: unknown plan "${key.plan}"`);
     key.models.forEach((m, j) => {
       if (!modelNames.has(m)) problems.push(`keys[${i}].models[${j}]: unknown model "${m}"`);
     });
@@ -72,6 +73,8 @@ function crossFieldProblems(config: GatewayConfig): string[] {
 
 /** Validates a parsed config object; throws ConfigError listing every problem. */
 export function validateConfig(raw: unknown): GatewayConfig {
+  const reserved = reservedNameProblems(raw);
+  if (reserved.length > 0) throw new ConfigError(reserved);
   const parsed = gatewayConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(formatIssue));
   const problems = crossFieldProblems(parsed.data);
