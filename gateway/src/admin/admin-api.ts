@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { generateKey, hashKey, secretMatches } from "../auth/key-hash";
+import { generateKey, hashKey, newKeyId, secretMatches } from "../auth/key-hash";
 import type { KeyRecord } from "../auth/key-record";
 import type { KeyRegistry } from "../auth/registry";
 import type { RuntimeKeyStore } from "../auth/runtime-keys";
@@ -53,7 +53,7 @@ function safeDecode(part: string): string {
 }
 
 function publicView(record: KeyRecord): Record<string, unknown> {
-  return { object: "gateway.key", name: record.name, team: record.team, plan: record.plan, models: record.models, limits: record.limits, disabled: record.disabled, source: record.source, created_at: record.createdAt ?? null };
+  return { object: "gateway.key", id: record.id, name: record.name, team: record.team, plan: record.plan, models: record.models, limits: record.limits, disabled: record.disabled, source: record.source, created_at: record.createdAt ?? null };
 }
 
 /** The handler, or null when the admin API is off (no `auth.adminKey`). */
@@ -80,7 +80,7 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler | null {
     if (unknown !== undefined) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Unknown model "${unknown}".`, [], "models");
     if (deps.registry.isConfigKey(body.name)) return sendAdminError(res, 409, "key_exists", `A key named "${body.name}" is defined in config.`, "name");
     const secret = generateKey();
-    const record = { name: body.name, team: body.team, plan: body.plan, models: body.models, limits: body.limits, createdAt: new Date().toISOString() };
+    const record = { id: newKeyId(), name: body.name, team: body.team, plan: body.plan, models: body.models, limits: body.limits, createdAt: new Date().toISOString() };
     if (!(await runtime.create(hashKey(secret), record))) return sendAdminError(res, 409, "key_exists", `A key named "${body.name}" already exists.`, "name");
     deps.logger.info({ event: "key_created", keyName: body.name, team: body.team, plan: body.plan }, "admin: key created");
     sendJson(res, 201, { ...publicView({ ...record, disabled: false, source: "runtime" }), key: secret });

@@ -5,6 +5,8 @@ import type { GatewayConfig, LimitsConfig } from "../config/schema";
 import { effectiveLimits, isUnlimited, type EffectiveLimits } from "./plans";
 
 export interface KeyRecord {
+  /** Immutable: a re-created name gets a new id, and so none of the old key's state. */
+  id: string;
   name: string;
   team: string;
   plan: string;
@@ -32,6 +34,7 @@ export function resolveKey(record: KeyRecord, config: Pick<GatewayConfig, "plans
   const teamBudgetUsd = ownEntry(config.teams, record.team)?.monthlyBudgetUsd;
   const identity: ClientIdentity = Object.freeze({
     keyName: record.name,
+    keyId: record.id,
     team: record.team,
     plan: record.plan,
     allowedModels: record.models.length > 0 ? new Set(record.models) : null,

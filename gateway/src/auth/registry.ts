@@ -6,7 +6,7 @@
 import { isReservedName } from "../config/reserved-names";
 import type { GatewayConfig } from "../config/schema";
 import type { ClientIdentity } from "../traffic/types";
-import { digestsEqual, hashKey } from "./key-hash";
+import { digestsEqual, hashKey, keyIdFromDigest } from "./key-hash";
 import { resolveKey, type KeyRecord, type ResolvedKey } from "./key-record";
 import type { RuntimeKeyStore } from "./runtime-keys";
 
@@ -25,7 +25,7 @@ export class KeyRegistry {
   ) {
     for (const key of config.keys) {
       const digest = key.keyHash ?? hashKey(key.key as string);
-      const record: KeyRecord = { name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
+      const record: KeyRecord = { id: keyIdFromDigest(digest), name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
       const resolved = resolveKey(record, config);
       this.configKeys.set(digest, { digest, resolved });
       this.configByName.set(key.name, resolved);

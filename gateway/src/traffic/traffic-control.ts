@@ -112,7 +112,7 @@ export class GatewayTrafficControl implements TrafficControl {
     const cache = this.parts.cache;
     if (!cache || cacheDecision(request.route, request.body, request.stream, headers) === "bypass") return NO_LOOKUP;
     if (this.starting) await this.starting;
-    const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyName ?? ""}`;
+    const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyId ?? ""}`;
     const key = cacheKey(scope, request.route, request.model, request.body);
     let hit: CachedResponse | null = null;
     try {

@@ -9,6 +9,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 export interface ClientIdentity {
   /** The key's configured name: safe for logs and metric labels. */
   keyName: string;
+  /** The key's immutable id: limits, spend and cache entries are keyed by it (see auth/key-hash.ts). */
+  keyId: string;
   team: string;
   plan: string;
   /** Models this key may use; null means every model. */
