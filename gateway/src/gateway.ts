@@ -6,7 +6,8 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
-import type { GatewayConfig } from "./config/schema";
+import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
+import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { Router } from "./routing/router";
@@ -45,6 +46,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   for (const state of router.allTargets) prepared.set(state, prepareTarget(state, dispatchers, config.upstreamDefaults));
   const healthChecker = new HealthChecker([...prepared.values()], config.healthCheck, logger);
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
+  const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
   const runtime: GatewayRuntime = {
     config,
     router,
@@ -54,6 +56,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     admin: traffic.handleAdmin ?? null,
+    clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     draining: false,
   };
   metrics.onScrape(() => {

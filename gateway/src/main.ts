@@ -2,6 +2,9 @@
  * Entry point: `node dist/gateway/src/main.js [--config FILE]` (or GATEWAY_CONFIG=FILE); with
  * neither, the embedded default config serves mock models. SIGTERM/SIGINT drain, then exit 0.
  */
+import { ALLOW_OPEN_PROXY_ENV, embeddedProviders, isLoopbackHost } from "./config/default-config";
+import type { Logger } from "./log";
+import { configFileFrom } from "./config/load";
 import { startGateway } from "./gateway";
 import { limitHeapGrowth } from "./heap";
 import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "./process-lifecycle";
@@ -11,7 +14,17 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv.slice(2));
   const gateway = await startGateway(config);
   gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
+  if (configFileFrom(process.argv.slice(2)) === null) logEmbeddedProviders(gateway.runtime.logger, config.server.host);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
+}
+
+/** Says which real providers the embedded config added from the environment, and warns when it serves them to the network. */
+function logEmbeddedProviders(logger: Logger, host: string): void {
+  const providers = embeddedProviders(process.env);
+  const open = providers.length > 0 && process.env[ALLOW_OPEN_PROXY_ENV] === "1" && !isLoopbackHost(host);
+  const fields = { event: "embedded_config", providers, host, openProxy: open };
+  if (open) logger.warn(fields, `embedded config: serving ${providers.join(", ")} without client keys beyond loopback (${ALLOW_OPEN_PROXY_ENV}=1)`);
+  else logger.info(fields, providers.length > 0 ? `embedded config: real providers added from ${providers.join(", ")}` : "embedded config: mock models only");
 }
 
 main().catch(exitOnStartFailure);

@@ -59,7 +59,9 @@ describe("admin API access control", () => {
     redis = await startRedis();
     gw = await startTestGateway({
       redis: { url: redis.url },
-      auth: { adminKey: ADMIN_KEY },
+      // Hundreds of wrong keys from one address: the throttle (test/gateway/traffic/admin-throttle.test.ts)
+      // is opened wide, so every attempt here reaches the key comparison.
+      auth: { adminKey: ADMIN_KEY, adminThrottle: { failures: 1_000_000, windowMs: 1_000 } },
       keys: [{ name: "client", key: CLIENT_KEY }],
       models: [{ name: "m", targets: [{ name: "t", baseUrl: "mock://t" }] }],
     });

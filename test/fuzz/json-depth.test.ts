@@ -1,6 +1,6 @@
-/** Property tests of the nesting guard run on every request body before JSON.parse. */
+/** Property tests of the nesting and key guard run on every request body before JSON.parse. */
 import fc from "fast-check";
-import { jsonTooDeep } from "../../gateway/src/http/json-depth";
+import { jsonTooDeep, scanJsonBody } from "../../gateway/src/http/body-scan";
 
 const SEED = 20_251_122;
 
@@ -48,5 +48,27 @@ describe("jsonTooDeep", () => {
     expect(jsonTooDeep(deep)).toBe(true);
     expect(jsonTooDeep(Buffer.from('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}'), 2)).toBe(false);
     expect(jsonTooDeep(Buffer.from('{"a":"\\"[[[[[[[["}'), 1)).toBe(false);
+  });
+});
+
+/** True when some key, anywhere in `value`, is written with an escape or non-ASCII bytes by JSON.stringify. */
+function hasEncodedKey(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(hasEncodedKey);
+  return Object.entries(value).some(([key, child]) => /["\\\u0000-\u001f\u0080-\uffff]/.test(key) || hasEncodedKey(child));
+}
+
+describe("scanJsonBody", () => {
+  it("calls a body ambiguous exactly when one of its keys is not written as plain ASCII (JSON.stringify never repeats a key)", () => {
+    let tried = 0;
+    fc.assert(
+      fc.property(trickyJson, (value) => {
+        tried++;
+        const raw = Buffer.from(JSON.stringify(value), "utf8");
+        expect(scanJsonBody(raw, 64)).toBe(hasEncodedKey(value) ? "ambiguous-keys" : "plain");
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+    expect(tried).toBe(500);
   });
 });

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { chat, json, postJson, readStream, sseData } from "../helpers/http-client";
 
 const MAIN = resolve(__dirname, "../../dist/gateway/src/main.js");
-const PROVIDER_KEYS = ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GATEWAY_CONFIG", "PORT", "HOST"];
+const PROVIDER_KEYS = ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GATEWAY_CONFIG", "PORT", "HOST", "GATEWAY_ALLOW_OPEN_PROXY"];
 
 interface Run {
   url: Promise<string>;
@@ -68,6 +68,32 @@ describe("main.js", () => {
     expect((await json(await postJson(url, "/v1/embeddings", { model: "mock-embedding", input: "x" }))).data).toHaveLength(1);
     run.kill();
     expect(await run.exited).toBe(0);
+  });
+
+  it("refuses to serve a real provider without client keys beyond loopback, naming the provider, never its key", async () => {
+    const run = runMain([], { PORT: "0", HOST: "0.0.0.0", OPENAI_API_KEY: "sk-test-openai-never-printed", GEMINI_API_KEY: "gm-test-never-printed" });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain("HOST=0.0.0.0: the embedded config has no client keys, so it would serve OPENAI_API_KEY, GEMINI_API_KEY's paid models to anyone");
+    expect(run.output()).toContain("GATEWAY_ALLOW_OPEN_PROXY=1");
+    expect(run.output()).not.toMatch(/never-printed/);
+    // Mock models only: nothing to protect, it starts on any address.
+    const mocks = runMain([], { PORT: "0", HOST: "0.0.0.0" });
+    running.push(mocks);
+    await mocks.url;
+    expect(mocks.output()).toMatch(/"event":"embedded_config","providers":\[\],"host":"0.0.0.0","openProxy":false,"msg":"embedded config: mock models only"/);
+  });
+
+  it("serves a real provider on loopback, or beyond it with GATEWAY_ALLOW_OPEN_PROXY=1, and logs which providers it added", async () => {
+    const local = runMain([], { PORT: "0", HOST: "127.0.0.1", DEEPSEEK_API_KEY: "ds-test-never-printed" });
+    running.push(local);
+    const models = await json(await fetch(`${await local.url}/v1/models`));
+    expect(models.data.map((m: { id: string }) => m.id)).toContain("deepseek-chat");
+    expect(local.output()).toMatch(/"level":30,.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"127.0.0.1","openProxy":false/);
+    const open = runMain([], { PORT: "0", HOST: "0.0.0.0", DEEPSEEK_API_KEY: "ds-test-never-printed", GATEWAY_ALLOW_OPEN_PROXY: "1" });
+    running.push(open);
+    await open.url;
+    expect(open.output()).toMatch(/"level":40,.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"0.0.0.0","openProxy":true/);
+    expect(local.output() + open.output()).not.toMatch(/never-printed/);
   });
 
   it("reads the file named by GATEWAY_CONFIG", async () => {

@@ -57,6 +57,13 @@ describe("gateway config document", () => {
     expect(doc.effective.limits.store).toBe("redis");
   });
 
+  test("an admin key without Redis is refused at preview: it would leave client authentication off", () => {
+    expect(problemsOf(() => buildGatewayConfigDocument(base, { adminKey: true }))).toEqual([
+      expect.stringMatching(/^auth\.adminKey: without a redis section there are no runtime keys, so client authentication would stay off/),
+    ]);
+    expect(buildGatewayConfigDocument({ ...base, auth: { required: true } }, { adminKey: true }).effective.auth.required).toBe(true);
+  });
+
   test("the pod listens on 0.0.0.0 and drains for as long as the longest stream", () => {
     const doc = buildGatewayConfigDocument({ ...base, upstreamDefaults: { maxStreamMs: 300_000 }, server: { shutdownGraceMs: 5_000 } });
     expect(doc.effective.server.host).toBe("0.0.0.0");

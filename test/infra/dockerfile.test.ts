@@ -55,7 +55,8 @@ test("runs as a numeric non-root user, with tini passing SIGTERM to node itself"
   const argv = JSON.parse(cmd.slice(3)) as string[];
   // Exec form, node directly (npm would swallow the signal); the same entry point as `npm start`.
   expect(argv).toEqual(["node", ...NODE_HEAP_FLAGS, "dist/gateway/src/main.js"]);
-  expect(pkg.scripts.start).toBe(argv.join(" "));
+  // `npm start` execs the same command line, so signals reach node (test/gateway/npm-start.test.ts).
+  expect(pkg.scripts.start).toBe(`exec ${argv.join(" ")}`);
   expect(existsSync(join(ROOT, "gateway", "src", "main.ts"))).toBe(true);
 });
 

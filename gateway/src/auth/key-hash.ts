@@ -26,3 +26,17 @@ export function secretMatches(presented: string, expected: string): boolean {
 export function generateKey(): string {
   return `sk-gw-${randomBytes(32).toString("base64url")}`;
 }
+
+/**
+ * A key's immutable identity, which limits, spend and cache entries follow (never its name, which
+ * can be deleted and created again). Config keys derive it from their digest (a new secret is a
+ * new identity); runtime keys get a random one at creation, stored with their record. Not the
+ * digest itself, so Redis key names do not repeat what identifies the secret.
+ */
+export function keyIdFromDigest(digest: string): string {
+  return `k-${createHash("sha256").update(`key-id:${digest}`).digest("hex").slice(0, 24)}`;
+}
+
+export function newKeyId(): string {
+  return `k-${randomBytes(12).toString("hex")}`;
+}

@@ -2,12 +2,13 @@
  * A key's effective limits: each field from the key's own `limits`, else from its plan.
  * Keys on plan `default` take `plans.default` when the config defines it.
  */
+import { ownEntry } from "../config/reserved-names";
 import type { GatewayConfig, LimitsConfig } from "../config/schema";
 
 export type EffectiveLimits = Readonly<LimitsConfig>;
 
 export function effectiveLimits(keyLimits: LimitsConfig, plan: string, plans: GatewayConfig["plans"]): EffectiveLimits {
-  const planLimits: LimitsConfig = plans[plan] ?? {};
+  const planLimits: LimitsConfig = ownEntry(plans, plan) ?? {};
   return {
     requestsPerMinute: keyLimits.requestsPerMinute ?? planLimits.requestsPerMinute,
     tokensPerMinute: keyLimits.tokensPerMinute ?? planLimits.tokensPerMinute,

@@ -3,9 +3,10 @@
  * key is never kept), then runtime keys from Redis. Disabled and unknown keys resolve to null,
  * alike, so a caller cannot tell one from the other.
  */
+import { isReservedName } from "../config/reserved-names";
 import type { GatewayConfig } from "../config/schema";
 import type { ClientIdentity } from "../traffic/types";
-import { digestsEqual, hashKey } from "./key-hash";
+import { digestsEqual, hashKey, keyIdFromDigest } from "./key-hash";
 import { resolveKey, type KeyRecord, type ResolvedKey } from "./key-record";
 import type { RuntimeKeyStore } from "./runtime-keys";
 
@@ -24,7 +25,7 @@ export class KeyRegistry {
   ) {
     for (const key of config.keys) {
       const digest = key.keyHash ?? hashKey(key.key as string);
-      const record: KeyRecord = { name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
+      const record: KeyRecord = { id: keyIdFromDigest(digest), name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
       const resolved = resolveKey(record, config);
       this.configKeys.set(digest, { digest, resolved });
       this.configByName.set(key.name, resolved);
@@ -48,6 +49,8 @@ export class KeyRegistry {
     if (!this.runtime) return null;
     const record = await this.runtime.lookup(digest);
     if (!record || record.disabled) return null;
+    // Written before reserved names were refused: such a plan or team would resolve to nothing.
+    if (isReservedName(record.name) || isReservedName(record.plan) || isReservedName(record.team)) return null;
     let resolved = this.runtimeResolved.get(record);
     if (!resolved) {
       resolved = resolveKey(record, this.config);

@@ -1,12 +1,13 @@
 /**
  * Keys created at run time through the admin API, kept in Redis by SHA-256 digest only:
- *   <prefix>keys           hash  digest → JSON record (name, team, plan, models, limits, createdAt)
+ *   <prefix>keys           hash  digest → JSON record (id, name, team, plan, models, limits, createdAt)
  *   <prefix>keynames       hash  name → digest (names are unique)
  *   <prefix>keys:disabled  set   digests of disabled keys
  * Each replica holds a snapshot refreshed every `refreshMs` (so a disable reaches the whole
  * fleet within that time) and asks Redis directly for digests it has not seen yet.
  */
 import type { Redis } from "ioredis";
+import { keyIdFromDigest } from "./key-hash";
 import type { KeyRecord } from "./key-record";
 
 const CREATE_LUA = `
@@ -41,11 +42,13 @@ interface Scripted {
 
 type StoredRecord = Omit<KeyRecord, "disabled" | "source">;
 
-function parseRecord(json: string, disabled: boolean): KeyRecord | null {
+function parseRecord(digest: string, json: string, disabled: boolean): KeyRecord | null {
   try {
-    const raw = JSON.parse(json) as StoredRecord;
+    const raw = JSON.parse(json) as Partial<StoredRecord>;
     if (typeof raw.name !== "string") return null;
-    return { name: raw.name, team: raw.team ?? "default", plan: raw.plan ?? "default", models: raw.models ?? [], limits: raw.limits ?? {}, createdAt: raw.createdAt, disabled, source: "runtime" };
+    // Records written before ids existed take one from their digest: stable, and new per secret.
+    const id = typeof raw.id === "string" && raw.id.length > 0 ? raw.id : keyIdFromDigest(digest);
+    return { id, name: raw.name, team: raw.team ?? "default", plan: raw.plan ?? "default", models: raw.models ?? [], limits: raw.limits ?? {}, createdAt: raw.createdAt, disabled, source: "runtime" };
   } catch {
     return null;
   }
@@ -90,7 +93,7 @@ export class RuntimeKeyStore {
     const off = new Set(disabled);
     const next = new Map<string, KeyRecord>();
     for (const [digest, json] of Object.entries(all)) {
-      const record = parseRecord(json, off.has(digest));
+      const record = parseRecord(digest, json, off.has(digest));
       if (record) next.set(digest, record);
     }
     this.snapshot = next;
@@ -102,7 +105,7 @@ export class RuntimeKeyStore {
     if (known) return known;
     const reply = (await this.scripts.aigwKeyLookup(2, this.hashKey, this.disabledKey, digest)) as [string, number] | null;
     if (!reply) return null;
-    const record = parseRecord(reply[0], reply[1] === 1);
+    const record = parseRecord(digest, reply[0], reply[1] === 1);
     if (record) this.snapshot.set(digest, record);
     return record;
   }

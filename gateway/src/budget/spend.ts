@@ -16,8 +16,8 @@ export function monthOf(time: number): string {
 /** The month last asked for: every request of a month reuses its label (no Date per request). */
 let month = { start: 0, end: 0, label: "" };
 
-export function keySpendKey(keyName: string, month: string): string {
-  return `spend:${keyName}:${month}`;
+export function keySpendKey(keyId: string, month: string): string {
+  return `spend:${keyId}:${month}`;
 }
 
 export function teamSpendKey(team: string, month: string): string {

@@ -1,6 +1,8 @@
 /**
  * The embedded default config behind `npm start`: mock models that need no keys, plus real
- * upstreams for each provider whose key is set in the environment.
+ * upstreams for each provider whose key is set in the environment. It has no client keys, so
+ * with a provider key it is an open proxy to a paid account: it only listens on loopback then,
+ * unless GATEWAY_ALLOW_OPEN_PROXY=1 says that is meant (see openProxyProblem).
  */
 import type { GatewayConfigInput } from "./schema";
 
@@ -12,6 +14,31 @@ const PROVIDERS: { env: string; baseUrl: string; models: [string, string][] }[] 
   { env: "DEEPSEEK_API_KEY", baseUrl: "https://api.deepseek.com/v1", models: [["deepseek-chat", "deepseek-chat"]] },
   { env: "GEMINI_API_KEY", baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai", models: [["gemini-2.5-flash", "gemini-2.5-flash"]] },
 ];
+
+/** The opt-in for serving the embedded config's real providers, unauthenticated, beyond loopback. */
+export const ALLOW_OPEN_PROXY_ENV = "GATEWAY_ALLOW_OPEN_PROXY";
+
+/** The providers whose key is set in `env`, by environment variable (OPENAI_API_KEY, …). */
+export function embeddedProviders(env: NodeJS.ProcessEnv): string[] {
+  return PROVIDERS.filter((provider) => !!env[provider.env]).map((provider) => provider.env);
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Why the embedded config must not start with `env`, or null: real providers, no client keys,
+ * a listener other machines can reach, and no explicit opt-in.
+ */
+export function openProxyProblem(env: NodeJS.ProcessEnv): string | null {
+  const providers = embeddedProviders(env);
+  const host = env.HOST ?? "127.0.0.1";
+  if (providers.length === 0 || isLoopbackHost(host) || env[ALLOW_OPEN_PROXY_ENV] === "1") return null;
+  return `HOST=${host}: the embedded config has no client keys, so it would serve ${providers.join(", ")}'s paid models to anyone who reaches ${host}. ` +
+    `Listen on 127.0.0.1, or run a config file with client keys (--config, see examples/gateway.yaml), or set ${ALLOW_OPEN_PROXY_ENV}=1 if an open proxy is what you mean.`;
+}
 
 export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
   const mockTarget = (name: string, ttftMs: number, interTokenMs: number) => ({

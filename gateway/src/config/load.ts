@@ -1,7 +1,7 @@
 /** Reads the gateway config: a YAML file, or the embedded default when none is given. */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { defaultConfig } from "./default-config";
+import { defaultConfig, openProxyProblem } from "./default-config";
 import { interpolateEnv } from "./interpolate";
 import type { GatewayConfig } from "./schema";
 import { ConfigError, validateConfig } from "./validate";
@@ -30,10 +30,19 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   return parseConfigText(text, env);
 }
 
-/** The file from `--config FILE` or GATEWAY_CONFIG, else the embedded default. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+/** The file named by `--config FILE` or GATEWAY_CONFIG; null for the embedded default. */
+export function configFileFrom(argv: string[], env: NodeJS.ProcessEnv = process.env): string | null {
   const flag = argv.indexOf("--config");
   const file = flag >= 0 ? argv[flag + 1] : env.GATEWAY_CONFIG;
   if (flag >= 0 && !file) throw new ConfigError(["--config needs a file path"]);
-  return file ? loadConfigFile(file, env) : validateConfig(defaultConfig(env));
+  return file || null;
+}
+
+/** The file from `--config FILE` or GATEWAY_CONFIG, else the embedded default (refused when it would be an open proxy). */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const file = configFileFrom(argv, env);
+  if (file) return loadConfigFile(file, env);
+  const openProxy = openProxyProblem(env);
+  if (openProxy) throw new ConfigError([openProxy]);
+  return validateConfig(defaultConfig(env));
 }

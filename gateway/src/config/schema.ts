@@ -3,6 +3,7 @@
  * and that `infra/` uses to build (and check, at preview time) the ConfigMap from a typed object.
  */
 import { z } from "zod";
+import { cidrProblem, type TrustedProxies } from "../http/client-ip";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -111,8 +112,19 @@ export const gatewayConfigSchema = z
          * model fail) does not take every replica out of the Service; `every-model` when any has none.
          */
         readiness: z.enum(["every-model", "any-model"]).default("any-model"),
-        /** Trust X-Forwarded-For for the client IP (behind an ingress). */
-        trustProxy: z.boolean().default(false),
+        /** Trust X-Forwarded-For for the client IP (behind an ingress): one proxy, unless trustedProxies says otherwise. */
+        trustProxy: z.boolean().optional(),
+        /**
+         * The proxies in front of the gateway: how many (the client is the N-th X-Forwarded-For
+         * entry from the right), or their addresses as CIDRs (the client is the right-most entry
+         * outside them). Set, it wins over trustProxy.
+         */
+        trustedProxies: z
+          .union([nonNegativeInt, z.array(z.string().superRefine((cidr, ctx) => {
+            const problem = cidrProblem(cidr);
+            if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+          }))])
+          .optional(),
       })
       .strict()
       .default({}),
@@ -181,6 +193,11 @@ export const gatewayConfigSchema = z
         required: z.boolean().optional(),
         /** Admin API key (use `${ENV_VAR}`); the admin API is off without it. */
         adminKey: z.string().min(16).optional(),
+        /** Failed admin authentications allowed per client address (GCRA: then one more per windowMs / failures). */
+        adminThrottle: z
+          .object({ failures: positiveInt.default(10), windowMs: positiveInt.default(600_000) })
+          .strict()
+          .default({}),
         /** Per-IP limit applied before authentication. */
         perIp: z
           .object({ requests: positiveInt.default(10), windowMs: positiveInt.default(10_000) })
@@ -233,3 +250,8 @@ export type KeyConfig = GatewayConfig["keys"][number];
 export type LimitsConfig = z.output<typeof limitsSchema>;
 export type PriceConfig = z.output<typeof priceSchema>;
 export type Strategy = (typeof STRATEGIES)[number];
+
+/** The proxies whose X-Forwarded-For entries are believed: `trustedProxies`, else one with `trustProxy`, else none. */
+export function trustedProxiesOf(server: GatewayConfig["server"]): TrustedProxies {
+  return server.trustedProxies ?? (server.trustProxy ? 1 : 0);
+}

@@ -3,6 +3,7 @@
  * (unique names, fallbacks that exist, stores that need Redis). Errors name the field path.
  */
 import type { ZodIssue } from "zod";
+import { ownEntry, reservedNameProblems } from "./reserved-names";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema";
 
 export class ConfigError extends Error {
@@ -46,7 +47,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   config.keys.forEach((key, i) => {
     if (keyNames.has(key.name)) problems.push(`keys[${i}].name: duplicate key name "${key.name}"`);
     keyNames.add(key.name);
-    if (key.plan !== "default" && !(key.plan in config.plans)) problems.push(`keys[${i}].plan: unknown plan "${key.plan}"`);
+    if (key.plan !== "default" && ownEntry(config.plans, key.plan) === undefined) problems.push(`keys[${i}].plan: unknown plan "${key.plan}"`);
     key.models.forEach((m, j) => {
       if (!modelNames.has(m)) problems.push(`keys[${i}].models[${j}]: unknown model "${m}"`);
     });
@@ -55,6 +56,16 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
     problems.push(`server.headersTimeoutMs: must not exceed server.requestTimeoutMs (${config.server.requestTimeoutMs})`);
   }
+  const { trustProxy, trustedProxies } = config.server;
+  if (trustProxy === false && trustedProxies !== undefined && trustedProxies !== 0) {
+    problems.push("server.trustedProxies: contradicts server.trustProxy: false (drop one of them)");
+  }
+  // Runtime keys live in Redis: without it an admin key turns no client authentication on, and a
+  // config that looks locked down would serve anonymous requests. Say so, unless auth.required
+  // states the intent (or config keys already require a key).
+  if (config.auth.adminKey !== undefined && !config.redis && config.auth.required === undefined && config.keys.length === 0) {
+    problems.push("auth.adminKey: without a redis section there are no runtime keys, so client authentication would stay off and anonymous requests would be served; add a redis section, or set auth.required (true: only config keys get in; false: anonymous requests are meant)");
+  }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
   if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
   return problems;
@@ -62,6 +73,8 @@ function crossFieldProblems(config: GatewayConfig): string[] {
 
 /** Validates a parsed config object; throws ConfigError listing every problem. */
 export function validateConfig(raw: unknown): GatewayConfig {
+  const reserved = reservedNameProblems(raw);
+  if (reserved.length > 0) throw new ConfigError(reserved);
   const parsed = gatewayConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map(formatIssue));
   const problems = crossFieldProblems(parsed.data);

@@ -1,7 +1,7 @@
 /** The gateway's own endpoints: model list, liveness, readiness and Prometheus metrics. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
-import { clientIp, requestIdFrom } from "../http/request-id";
+import { requestIdFrom } from "../http/request-id";
 import { sendError, sendJson } from "../http/respond";
 import type { GatewayRuntime } from "./runtime";
 
@@ -16,7 +16,7 @@ export async function handleModels(rt: GatewayRuntime, req: IncomingMessage, res
   const headers = ["x-request-id", requestIdFrom(req.headers["x-request-id"])];
   try {
     if (req.method !== "GET") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed; use GET.`);
-    const identity = rt.traffic.passthrough ? null : await rt.traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
+    const identity = rt.traffic.passthrough ? null : await rt.traffic.authenticate(req.headers, rt.clientIp(req));
     const visible = [...rt.router.pools.keys()].filter((name) => identity?.allowedModels == null || identity.allowedModels.has(name));
     if (id === null) return sendJson(res, 200, JSON.stringify({ object: "list", data: visible.map(modelObject) }), headers);
     if (!visible.includes(id)) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${id.slice(0, 200)}\` does not exist.`, [], "model");

@@ -4,10 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
-import { clientIp, requestIdFrom } from "../http/request-id";
+import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
-import { hasRepeatedModelKey } from "../http/duplicate-key";
-import { jsonTooDeep, MAX_JSON_DEPTH } from "../http/json-depth";
+import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
+import { checkGenerationParams } from "../http/generation-params";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
@@ -29,8 +29,13 @@ interface RequestRecord {
   identity: ClientIdentity | null;
 }
 
-function parseBody(raw: Buffer): Record<string, unknown> {
-  if (jsonTooDeep(raw)) throw new GatewayError("GW_ERR_INVALID_REQUEST", `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
+/**
+ * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
+ * else the gateway's serialisation of what it parsed, so the upstream reads what was checked.
+ */
+function parseBody(raw: Buffer): { body: Record<string, unknown>; forward: Buffer } {
+  const scan = scanJsonBody(raw);
+  if (scan === "too-deep") throw new GatewayError("GW_ERR_INVALID_REQUEST", `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString("utf8"));
@@ -40,7 +45,8 @@ function parseBody(raw: Buffer): Record<string, unknown> {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new GatewayError("GW_ERR_INVALID_REQUEST", "The request body must be a JSON object.");
   }
-  return parsed as Record<string, unknown>;
+  const body = parsed as Record<string, unknown>;
+  return { body, forward: scan === "plain" ? raw : Buffer.from(JSON.stringify(body)) };
 }
 
 /** Multipart (file uploads) is not proxied; any other type is judged by whether the body parses as JSON. */
@@ -66,19 +72,18 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     checkContentType(req.headers["content-type"]);
     const traffic = rt.traffic;
     if (!traffic.passthrough) {
-      record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
+      record.identity = await traffic.authenticate(req.headers, rt.clientIp(req));
       // Before the body is read: a key known to be over its rate costs no parsing or counting.
       if (record.identity) traffic.precheck?.(record.identity);
     }
     const received = await readBody(req, rt.config.server.bodyLimitBytes);
-    const body = parseBody(received);
-    // What was checked (the last `model`) is what goes upstream, whatever the upstream's parser.
-    const rawBody = hasRepeatedModelKey(received) ? Buffer.from(JSON.stringify(body)) : received;
+    const { body, forward: rawBody } = parseBody(received);
     const model = body.model;
     if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
     record.model = model;
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    checkGenerationParams(body);
     const stream = body.stream === true;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).

@@ -17,7 +17,9 @@ export interface GatewayRuntime {
   readonly accessLog: AccessLog | null;
   readonly traffic: TrafficControl;
   /** Handles `/admin/…` when the admin API is configured. */
-  readonly admin: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
+  /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
+  readonly clientIp: (req: IncomingMessage) => string;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
 }

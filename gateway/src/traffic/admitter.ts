@@ -75,7 +75,8 @@ export class Admitter {
   async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {
     this.precheck(key);
     const { limits, identity } = key;
-    const name = identity.keyName;
+    // State follows the key's immutable id, never its name (a re-created name starts afresh).
+    const name = identity.keyId;
     const month = monthOf(this.now());
     const leaseId = `${this.replicaId}:${++this.leaseCounter}`;
     const budgetKinds: BudgetKind[] = [];
@@ -156,7 +157,7 @@ export class Admitter {
         (settledResult) => {
           if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
         },
-        (err: unknown) => this.options.logger.warn({ keyName: name, err: err instanceof Error ? err.message : String(err) }, "settlement failed"),
+        (err: unknown) => this.options.logger.warn({ keyName: identity.keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed"),
       );
       return charged;
     };

@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { createAdminHandler } from "../admin/admin-api";
+import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
 import { PriceTable } from "../budget/pricing";
@@ -65,6 +66,9 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   const stores = storesOf(config);
   const needsRedis = !!config.redis && (stores.limits === "redis" || (config.cache.enabled && stores.cache === "redis") || runtimeKeys);
 
+  // Before the Redis wait starts: loading the vocabulary blocks the event loop (seconds on a
+  // loaded machine), which would otherwise use up the startup wait before the connection is read.
+  if (usesTokenLimits(config)) loadTokenizer();
   let client: Redis | null = null;
   let connected: Promise<unknown> = Promise.resolve();
   if (config.redis && needsRedis) {
@@ -112,9 +116,9 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   for (const { key, models } of budgetedKeysReachingUnpriced(config, prices)) {
     logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
   }
-  if (usesTokenLimits(config)) loadTokenizer();
   const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
-  const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger }) : null;
+  const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
+  const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
 
   if (client) {
     const redis = client;

@@ -47,9 +47,9 @@ export class GatewayTrafficControl implements TrafficControl {
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
     const admin = parts.admin;
-    this.handleAdmin = admin && (async (req, res) => {
+    this.handleAdmin = admin && (async (req, res, clientIp) => {
       if (this.starting) await this.starting;
-      return admin(req, res);
+      return admin(req, res, clientIp);
     });
   }
 
@@ -117,7 +117,7 @@ export class GatewayTrafficControl implements TrafficControl {
     const cache = this.parts.cache;
     if (!cache || cacheDecision(request.route, request.body, request.stream, headers) === "bypass") return NO_LOOKUP;
     if (this.starting) await this.starting;
-    const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyName ?? ""}`;
+    const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyId ?? ""}`;
     const key = cacheKey(scope, request.route, request.model, request.body);
     let hit: CachedResponse | null = null;
     try {

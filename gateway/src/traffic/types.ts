@@ -12,6 +12,8 @@ export type { ServableModel } from "../budget/worst-case";
 export interface ClientIdentity {
   /** The key's configured name: safe for logs and metric labels. */
   keyName: string;
+  /** The key's immutable id: limits, spend and cache entries are keyed by it (see auth/key-hash.ts). */
+  keyId: string;
   team: string;
   plan: string;
   /** Models this key may use; null means every model. */
@@ -103,7 +105,7 @@ export interface TrafficControl {
   cacheLookup(request: AdmissionRequest, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup>;
   cacheStore(key: string, response: CachedResponse): void;
   /** The admin API (`/admin/…`), when configured; null when off. */
-  readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
+  readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** Resolves once shared stores are reachable (or startup stopped waiting for them). */
   ready?(): Promise<void>;
   /** Stops timers and closes store connections. */

@@ -42,7 +42,7 @@ describe("admin API", () => {
     controls.push(tc);
     await tc.ready();
     const server = createServer((req, res) => {
-      if (tc.handleAdmin) void tc.handleAdmin(req, res);
+      if (tc.handleAdmin) void tc.handleAdmin(req, res, req.socket.remoteAddress ?? "");
     });
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -125,7 +125,7 @@ describe("admin API", () => {
   it("answers 501 for key changes without Redis, lists config keys, and is off without an admin key", async () => {
     const tc = createTrafficControl(validateConfig({ models, auth: { adminKey: ADMIN }, keys: [{ name: "static", key: "sk-static-secret" }] }), {});
     controls.push(tc);
-    const server = createServer((req, res) => void tc.handleAdmin!(req, res));
+    const server = createServer((req, res) => void tc.handleAdmin!(req, res, req.socket.remoteAddress ?? ""));
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -66,7 +66,8 @@ describe("secrets stay secret", () => {
     bodies.push(await (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text());
     expect(bodies.filter((b) => b.startsWith("429"))).toHaveLength(2);
     expect(bodies.filter((b) => b.startsWith("401"))).toHaveLength(2);
-    await eventually(async () => (await dumpRedis(redis.url)).includes("spend:cfg"));
+    // Spend is kept under the key's id (k-…), not its name.
+    await eventually(async () => /spend:k-[0-9a-f]{24}:/.test(await dumpRedis(redis.url)));
 
     const places = {
       redis: await dumpRedis(redis.url),
@@ -74,7 +75,7 @@ describe("secrets stay secret", () => {
       metrics: await (await fetch(`${gw.url}/metrics`)).text(),
       responses: bodies.join("\n"),
     };
-    expect(places.redis).toContain("rl:cfg:rpm"); // the dump is not empty
+    expect(places.redis).toMatch(/rl:k-[0-9a-f]{24}:rpm/); // the dump is not empty (state is under key ids)
     expect(places.logs).toContain("budget_threshold");
     for (const [where, text] of Object.entries(places)) {
       for (const secret of [CONFIG_KEY, WRONG_KEY, ADMIN_KEY, runtimeKey]) {
