@@ -59,14 +59,14 @@ export class Admitter {
   precheck(key: ResolvedKey): void {
     const { limits, identity } = key;
     if (limits.requestsPerMinute !== undefined) {
-      const wait = this.gate.rpmWait(identity.keyName, this.now());
+      const wait = this.gate.rpmWait(identity.keyId, this.now());
       if (wait) {
         this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.requests });
         const headers = [...rateLimitHeaders({ limit: limits.requestsPerMinute, remaining: 0, resetMs: wait.resetMs }, null), ...retryAfterHeaders(wait.waitMs)];
         throw new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limits.requestsPerMinute}, requested 1. Please try again in ${formatDuration(wait.waitMs)}.`, headers);
       }
     }
-    if (limits.concurrent !== undefined && this.gate.held(identity.keyName) >= limits.concurrent) {
+    if (limits.concurrent !== undefined && this.gate.held(identity.keyId) >= limits.concurrent) {
       this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
       throw new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limits.concurrent}). Please retry shortly.`, retryAfterHeaders(1000));
     }

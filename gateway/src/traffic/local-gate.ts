@@ -16,38 +16,38 @@ export class LocalGate {
   private readonly inflight = new Map<string, number>();
 
   /** Ms until the key's next request fits (and until its limit is full), or null when this replica knows no reason to refuse. */
-  rpmWait(keyName: string, now: number): { waitMs: number; resetMs: number } | null {
-    const blocked = this.rpmBlockedUntil.get(keyName);
+  rpmWait(keyId: string, now: number): { waitMs: number; resetMs: number } | null {
+    const blocked = this.rpmBlockedUntil.get(keyId);
     if (blocked === undefined) return null;
     if (blocked.until > now) return { waitMs: blocked.until - now, resetMs: blocked.resetAt - now };
-    this.rpmBlockedUntil.delete(keyName);
+    this.rpmBlockedUntil.delete(keyId);
     return null;
   }
 
   /** Records the store's view of a requests-per-minute limit after a decision. */
-  learnRpm(keyName: string, limit: number, periodMs: number, status: RateStatus, now: number): void {
+  learnRpm(keyId: string, limit: number, periodMs: number, status: RateStatus, now: number): void {
     if (status.remaining > 0) {
-      this.rpmBlockedUntil.delete(keyName);
+      this.rpmBlockedUntil.delete(keyId);
       return;
     }
     // Full until the theoretical arrival time; one more request fits an interval before it.
     const wait = status.resetMs + periodMs / limit - periodMs - 1;
     if (wait <= 0) return;
     if (this.rpmBlockedUntil.size >= MAX_TRACKED) this.rpmBlockedUntil.clear();
-    this.rpmBlockedUntil.set(keyName, { until: now + wait, resetAt: now + status.resetMs });
+    this.rpmBlockedUntil.set(keyId, { until: now + wait, resetAt: now + status.resetMs });
   }
 
-  held(keyName: string): number {
-    return this.inflight.get(keyName) ?? 0;
+  held(keyId: string): number {
+    return this.inflight.get(keyId) ?? 0;
   }
 
-  acquire(keyName: string): void {
-    this.inflight.set(keyName, this.held(keyName) + 1);
+  acquire(keyId: string): void {
+    this.inflight.set(keyId, this.held(keyId) + 1);
   }
 
-  release(keyName: string): void {
-    const held = this.held(keyName) - 1;
-    if (held > 0) this.inflight.set(keyName, held);
-    else this.inflight.delete(keyName);
+  release(keyId: string): void {
+    const held = this.held(keyId) - 1;
+    if (held > 0) this.inflight.set(keyId, held);
+    else this.inflight.delete(keyId);
   }
 }
