@@ -26,6 +26,8 @@ describe("a re-created key name, over HTTP on two replicas sharing Redis", () =>
         // 8 completion tokens at $50 000 per MTok = $0.40 a request.
         pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
         cache: { enabled: true, ttlMs: 600_000, scope: "key" },
+        // Each request reserves its worst case: 8 tokens, $0.40.
+        limits: { defaultMaxTokens: 8 },
       }));
     }
   });
@@ -48,10 +50,10 @@ describe("a re-created key name, over HTTP on two replicas sharing Redis", () =>
     const limits = { monthlyBudgetUsd: 1, requestsPerMinute: 4 };
     const first = await admin(g1, "POST", "/admin/keys", { name: "a", limits });
     const old = { authorization: `Bearer ${first.key as string}` };
-    // Spend $1.20 of a $1 budget (the third request crosses it), and fill the cache.
+    // Spend $0.80 of a $1 budget and fill the cache; a third $0.40 request no longer fits.
     expect((await chat(g1.url, { model: "m", temperature: 0 }, old)).headers.get("x-cache")).toBe("MISS");
-    for (let i = 0; i < 2; i++) expect((await chat(g2.url, { model: "m" }, old)).status).toBe(200);
-    await eventually(async () => ((await metricValue(g2.url, spendGauge)) ?? 0) >= 1.2 - 1e-9);
+    expect((await chat(g2.url, { model: "m" }, old)).status).toBe(200);
+    await eventually(async () => ((await metricValue(g2.url, spendGauge)) ?? 0) >= 0.8 - 1e-9);
     const refused = await chat(g1.url, { model: "m" }, old);
     expect(refused.status).toBe(429);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("insufficient_quota");
