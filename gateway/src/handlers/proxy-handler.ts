@@ -56,6 +56,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, ttftMs: null, cache: null, identity: null };
   let admission: Admission | null = null;
   let upstreamModel = "";
+  /** This request's body in the buffer budget, released when the request is over. */
+  const bodyHold = rt.buffers.hold();
   rt.metrics.inflight.inc();
   try {
     if (req.method !== "POST") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed on ${route.name}; use POST.`);
@@ -64,7 +66,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (!traffic.passthrough) {
       record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
     }
-    const received = await readBody(req, rt.config.server.bodyLimitBytes);
+    const received = await readBody(req, rt.config.server.bodyLimitBytes, bodyHold);
     const body = parseBody(received);
     // What was checked (the last `model`) is what goes upstream, whatever the upstream's parser.
     const rawBody = hasRepeatedModelKey(received) ? Buffer.from(JSON.stringify(body)) : received;
@@ -87,7 +89,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
           record.cache = "HIT";
           record.status = lookup.hit.status;
           headers.push("x-cache", "HIT");
-          writeBuffered(res, lookup.hit.status, lookup.hit.contentType, lookup.hit.body, headers);
+          writeBuffered(res, lookup.hit.status, lookup.hit.contentType, lookup.hit.body, headers, rt.config.server.writeTimeoutMs);
           return;
         }
         if (cacheKey !== null) {
@@ -115,6 +117,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();
+    bodyHold.release();
     admission?.settle(record.usage, upstreamModel || record.model);
     finishRecord(rt, route, requestId, startedAt, record);
   }

@@ -2,9 +2,12 @@
  * One upstream attempt, as an undici dispatch handler. It settles once, at the point where the
  * gateway can still choose another target: with the whole body for a non-streaming answer
  * (or any error status), or with the first chunk of a successful stream, paused. A settled
- * stream is then attached to a sink that receives the rest with backpressure.
+ * stream is then attached to a sink that receives the rest with backpressure. A buffered answer
+ * holds its bytes in the process's buffer budget (its declared length up front, else as it
+ * arrives); when they do not fit the attempt ends with `overloaded` set.
  */
 import type { Dispatcher } from "undici";
+import type { BufferHold } from "../http/buffer-budget";
 import { classifyError, type AttemptFailure } from "./failure";
 
 /** Where a committed stream's chunks go (the client response). */
@@ -37,11 +40,15 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private abortedEarly: Error | null = null;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
   headersAt = 0;
+  /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
+  overloaded = false;
   readonly result: Promise<AttemptResult>;
 
   constructor(
     private readonly wantStream: boolean,
     private readonly maxBufferedBytes: number,
+    /** The buffered answer's share of the budget; the forwarder releases it once the answer is written. */
+    readonly hold: BufferHold | null = null,
   ) {
     this.result = new Promise((resolve) => (this.settle = resolve));
   }
@@ -76,6 +83,11 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.headers = headers;
     const type = headers["content-type"];
     this.streaming = this.wantStream && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
+    if (this.streaming) return;
+    const declared = Number(headers["content-length"]);
+    if (!(declared > 0)) return;
+    if (declared > this.maxBufferedBytes) controller.abort(tooLarge());
+    else if (this.hold && !this.hold.growTo(declared)) controller.abort(overloaded());
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -95,7 +107,11 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     this.bytes += chunk.length;
     if (this.bytes > this.maxBufferedBytes) {
-      controller.abort(Object.assign(new Error("upstream response too large"), { code: "GW_RESPONSE_TOO_LARGE" }));
+      controller.abort(tooLarge());
+      return;
+    }
+    if (this.hold && !this.hold.growTo(this.bytes)) {
+      controller.abort(overloaded());
       return;
     }
     this.chunks.push(chunk);
@@ -123,6 +139,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (error as { code?: string }).code;
+    this.chunks = [];
+    if (code === "GW_OVERLOADED") this.overloaded = true;
     const failure = code === "GW_RESPONSE_TOO_LARGE" ? { reason: "invalid_response" as const, detail: "response too large" } : classifyError(error);
     if (code === "GW_DEADLINE") failure.reason = "deadline";
     this.finish({ kind: "failed", failure });
@@ -133,4 +151,12 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.settle(result);
   }
+}
+
+function tooLarge(): Error {
+  return Object.assign(new Error("upstream response too large"), { code: "GW_RESPONSE_TOO_LARGE" });
+}
+
+function overloaded(): Error {
+  return Object.assign(new Error("the buffer budget is full"), { code: "GW_OVERLOADED" });
 }

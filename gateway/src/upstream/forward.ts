@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
+import { overloadedError, type BufferBudget } from "../http/buffer-budget";
 import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
@@ -60,6 +61,12 @@ export class Forwarder {
     private readonly defaults: GatewayConfig["upstreamDefaults"],
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    private readonly client: {
+      /** Non-streaming answers hold their bytes here until they are written to the client. */
+      buffers: BufferBudget | null;
+      /** How long a write may stay unread by the client before it is cut. */
+      writeTimeoutMs: number;
+    },
   ) {}
 
   /** Answers the client, or throws the GatewayError to answer with when nothing worked. */
@@ -97,7 +104,7 @@ export class Forwarder {
           const target = this.targets.get(state)!;
           if (pending) this.metrics.retriesFor(pending.pool, pending.target, pending.reason).inc();
           attempts++;
-          const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes);
+          const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes, this.client.buffers?.hold() ?? null);
           current = attempt;
           state.inflight++;
           const sentAt = performance.now();
@@ -114,29 +121,40 @@ export class Forwarder {
           );
           // undici's header/body timeouts tick at about 1 s: the deadline gets a timer of its own.
           const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
-          const result = await attempt.result;
-          clearTimeout(deadlineTimer);
-          if (clientClosed) {
-            state.inflight--;
-            attempt.abort(new ClientClosedError("client closed the connection"));
-            return this.outcome(499, state, pool, target, attempts, null, null, null, false, true);
-          }
-          if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-          const failure = this.judge(result, state);
-          if (failure || result.kind === "failed") {
-            state.inflight--;
-            const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
-            last = why;
-            pending = { pool: pool.name, target: state.name, reason: why.reason };
-            this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail }, "upstream attempt failed");
-            if (why.reason === "deadline") break;
-            continue;
-          }
-          state.recordSuccess(attempt.headersAt - sentAt);
+          // A buffered answer's bytes stay held until deliver() has written it; every other exit frees them.
+          let handedOver = false;
           try {
-            return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+            const result = await attempt.result;
+            clearTimeout(deadlineTimer);
+            if (attempt.overloaded) {
+              state.inflight--;
+              throw Object.assign(overloadedError("this answer"), { attempts });
+            }
+            if (clientClosed) {
+              state.inflight--;
+              attempt.abort(new ClientClosedError("client closed the connection"));
+              return this.outcome(499, state, pool, target, attempts, null, null, null, false, true);
+            }
+            if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
+            const failure = this.judge(result, state);
+            if (failure || result.kind === "failed") {
+              state.inflight--;
+              const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
+              last = why;
+              pending = { pool: pool.name, target: state.name, reason: why.reason };
+              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail }, "upstream attempt failed");
+              if (why.reason === "deadline") break;
+              continue;
+            }
+            state.recordSuccess(attempt.headersAt - sentAt);
+            handedOver = result.kind === "buffered";
+            try {
+              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+            } finally {
+              state.inflight--;
+            }
           } finally {
-            state.inflight--;
+            if (!handedOver) attempt.hold?.release();
           }
         }
         if (last?.reason === "deadline") break;
@@ -194,12 +212,17 @@ export class Forwarder {
       const contentType = header(result.headers["content-type"]) ?? "application/json";
       const ok = result.status >= 200 && result.status < 300;
       const usage = result.json ? usageFromObject(result.json.usage) : null;
-      writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers);
+      const hold = attempt.hold;
+      if (hold) {
+        if (res.destroyed) hold.release();
+        else res.once("close", () => hold.release());
+      }
+      writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers, this.client.writeTimeoutMs);
       return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: target.timeoutMs });
+    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: this.client.writeTimeoutMs });
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
