@@ -18,14 +18,14 @@ export interface StackOutputs {
   imageReference: pulumi.Output<string>;
 }
 
-function redisArgs(c: StackConfig): AiGatewayArgs["redis"] {
-  switch (c.redis.mode) {
+function redisArgs(redis: StackConfig["redis"], password: pulumi.Output<string> | undefined): AiGatewayArgs["redis"] {
+  switch (redis.mode) {
     case "none":
       return undefined;
     case "external":
-      return { externalUrl: pulumi.secret(c.redis.url), externalPassword: c.secrets.redisPassword };
+      return { externalUrl: pulumi.secret(redis.url), externalPassword: password };
     case "in-cluster": {
-      const { mode: _mode, ...inCluster } = c.redis;
+      const { mode: _mode, ...inCluster } = redis;
       return { inCluster };
     }
   }
@@ -43,7 +43,8 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
     replicas: c.replicas,
     autoscaling: c.autoscaling,
     deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
-    redis: redisArgs(c),
+    redis: redisArgs(c.redis, c.secrets.redisPassword),
+    cacheRedis: redisArgs(c.cacheRedis, c.secrets.cacheRedisPassword),
     monitoring: c.monitoring,
     ingress: c.ingress && {
       host: c.ingress.host,
