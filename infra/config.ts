@@ -56,7 +56,7 @@ const stackConfigSchema = z
         maxReplicas: positiveInt.optional(),
         targetCpuUtilization: z.number().int().min(1).max(100).optional(),
         requestsPerSecondPerPod: z.number().positive().optional(),
-        adapterConfigMap: z.object({ namespace: dnsLabel, name: z.string().optional() }).strict().optional(),
+        keda: z.object({ prometheusServerAddress: z.string().url() }).strict().optional(),
       })
       .strict()
       .optional(),
@@ -66,6 +66,27 @@ const stackConfigSchema = z
     redis: redisSchema.default({ mode: "none" }),
     /** The response cache's own Redis (allkeys-lru by default); without it each pod caches in memory. */
     cacheRedis: redisSchema.default({ mode: "none" }),
+    /** The Gateway API way in: an HTTPRoute for /v1 on the platform's Gateway. */
+    gatewayApi: z
+      .object({
+        parentRefs: z
+          .array(z.object({ name: z.string().min(1), namespace: dnsLabel.optional(), sectionName: z.string().min(1).optional() }).strict())
+          .min(1, "at least one Gateway"),
+        hostnames: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "a host name")).optional(),
+        scheme: z.enum(["http", "https"]).optional(),
+        timeoutSeconds: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The gateway Service: type, load balancer class and annotations (ClusterIP by default). */
+    service: z
+      .object({
+        type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+        loadBalancerClass: z.string().min(1).optional(),
+        annotations: labels.optional(),
+      })
+      .strict()
+      .optional(),
     ingress: z
       .object({
         host: z.string().regex(/^[a-z0-9.-]+$/, "a host name"),
@@ -95,7 +116,8 @@ const stackConfigSchema = z
         runbookBaseUrl: z.string().url().optional(),
         thresholds: z
           .object({
-            latencyP95Seconds: z.number().positive(),
+            ttftP95Seconds: z.number().positive(),
+            upstreamLatencyP95Seconds: z.number().positive(),
             errorRatio: z.number().gt(0).lt(1),
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),
@@ -107,9 +129,21 @@ const stackConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Opt-in: a Grafana dashboard ConfigMap for the dashboard sidecar. */
+    dashboard: z
+      .object({
+        namespace: dnsLabel.optional(),
+        folder: z.string().min(1).optional(),
+        sidecarLabels: labels.optional(),
+        uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, "letters, digits, - and _ (at most 40)").optional(),
+      })
+      .strict()
+      .optional(),
     networkPolicy: z
       .object({
         ingressControllerNamespace: dnsLabel.optional(),
+        /** Labels of the proxy pods in that namespace (default: ingress-nginx's). */
+        ingressControllerPodLabels: labels.optional(),
         prometheusNamespace: dnsLabel.optional(),
         clientNamespaces: z.array(dnsLabel).optional(),
       })

@@ -16,6 +16,8 @@ export interface StackOutputs {
   ingressHost: pulumi.Output<string | undefined>;
   ingressUrl: pulumi.Output<string | undefined>;
   imageReference: pulumi.Output<string>;
+  /** The prometheus-adapter rule for the platform's adapter values, when the HPA uses the requests metric. */
+  adapterRulesYaml: pulumi.Output<string | undefined>;
 }
 
 function redisArgs(redis: StackConfig["redis"], password: pulumi.Output<string> | undefined): AiGatewayArgs["redis"] {
@@ -42,10 +44,18 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
     adminKey: c.secrets.adminKey,
     replicas: c.replicas,
     autoscaling: c.autoscaling,
-    deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
+    deployment: {
+      resources: c.resources,
+      preStopSeconds: c.preStopSeconds,
+      serviceType: c.service?.type,
+      loadBalancerClass: c.service?.loadBalancerClass,
+      serviceAnnotations: c.service?.annotations,
+    },
+    route: c.gatewayApi,
     redis: redisArgs(c.redis, c.secrets.redisPassword),
     cacheRedis: redisArgs(c.cacheRedis, c.secrets.cacheRedisPassword),
     monitoring: c.monitoring,
+    dashboard: c.dashboard,
     ingress: c.ingress && {
       host: c.ingress.host,
       ingressClassName: c.ingress.className,
@@ -54,9 +64,13 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
       controllerTuning: c.ingress.controllerTuning,
     },
     networkPolicy: np && {
-      ingressController: np.ingressControllerNamespace
-        ? { ...NETWORK_POLICY_DEFAULTS.ingressController, namespace: np.ingressControllerNamespace }
-        : undefined,
+      ingressController:
+        np.ingressControllerNamespace || np.ingressControllerPodLabels
+          ? {
+              namespace: np.ingressControllerNamespace ?? NETWORK_POLICY_DEFAULTS.ingressController.namespace,
+              podLabels: np.ingressControllerPodLabels ?? NETWORK_POLICY_DEFAULTS.ingressController.podLabels,
+            }
+          : undefined,
       prometheus: np.prometheusNamespace ? { ...NETWORK_POLICY_DEFAULTS.prometheus, namespace: np.prometheusNamespace } : undefined,
       clientNamespaces: np.clientNamespaces,
     },
@@ -84,6 +98,7 @@ export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway
       ingressHost: gateway.ingressHost,
       ingressUrl: gateway.ingressUrl,
       imageReference: gateway.imageReference,
+      adapterRulesYaml: gateway.autoscaler?.podsMetricName !== undefined ? gateway.autoscaler.adapterRulesYaml : pulumi.output(undefined),
     },
   };
 }

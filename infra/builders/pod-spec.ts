@@ -36,6 +36,11 @@ export interface GatewayPodOptions {
   /** sha256 of the config YAML: changing it changes the template, which rolls the pods. */
   configChecksum: pulumi.Input<string>;
   preStopSeconds: pulumi.Input<number>;
+  /**
+   * Add `prometheus.io/*` annotations for a Prometheus that discovers pods by annotation. Off by
+   * default: with the ServiceMonitor as well, every series would be scraped twice.
+   */
+  scrapeAnnotations?: boolean;
   terminationGracePeriodSeconds: pulumi.Input<number>;
   resources?: pulumi.Input<ResourceRequirements>;
   /** Plain (non-secret) env vars, e.g. NODE_OPTIONS. */
@@ -136,7 +141,7 @@ export function buildGatewayPodTemplate(o: GatewayPodOptions): PodTemplateSpec {
   return {
     metadata: {
       labels: o.labels,
-      annotations: { ...scrapeAnnotations(o.port), "checksum/config": o.configChecksum },
+      annotations: { ...(o.scrapeAnnotations ? scrapeAnnotations(o.port) : {}), "checksum/config": o.configChecksum },
     },
     spec: buildGatewayPodSpec(o),
   };

@@ -27,11 +27,18 @@ export interface GatewayDeploymentArgs {
   /** Pods a voluntary disruption (drain, upgrade) may take down at once. */
   maxUnavailable?: pulumi.Input<number>;
   servicePort?: pulumi.Input<number>;
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: pulumi.Input<string>;
+  loadBalancerClass?: pulumi.Input<string>;
+  /** Annotations on the Service (cloud load balancer settings). */
+  serviceAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Plain env vars for the container (secrets go through GatewayConfig's Secret). */
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule`: how strictly pods spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** `prometheus.io/*` pod annotations, for a Prometheus without the ServiceMonitor (default off). */
+  scrapeAnnotations?: boolean;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -90,6 +97,7 @@ export class GatewayDeployment extends pulumi.ComponentResource {
             selector: this.selector,
             configChecksum: args.configChecksum,
             preStopSeconds,
+            scrapeAnnotations: args.scrapeAnnotations ?? false,
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             resources: args.resources,
             env: args.env,
@@ -104,9 +112,10 @@ export class GatewayDeployment extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata,
+        metadata: args.serviceAnnotations !== undefined ? { ...metadata, annotations: args.serviceAnnotations } : metadata,
         spec: {
-          type: "ClusterIP",
+          type: args.serviceType ?? "ClusterIP",
+          ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
           selector: this.selector,
           ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }],
         },
