@@ -222,7 +222,7 @@ export class Forwarder {
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: this.client.writeTimeoutMs });
+    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs) });
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
