@@ -61,6 +61,25 @@ const stackConfigSchema = z
       .strict()
       .optional(),
     resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).strict().optional(),
+    /** The knobs every chart has (checked in depth by the Kubernetes schemas at render and by the API server). */
+    pod: z
+      .object({
+        imagePullSecrets: z.array(z.string().min(1)).optional(),
+        nodeSelector: labels.optional(),
+        tolerations: z.array(z.record(z.unknown())).optional(),
+        affinity: z.record(z.unknown()).optional(),
+        priorityClassName: z.string().min(1).optional(),
+        annotations: labels.optional(),
+        labels: labels.optional(),
+        env: z.record(z.string()).optional(),
+        envFrom: z.array(z.record(z.unknown())).optional(),
+        extraVolumes: z.array(z.object({ name: z.string().min(1) }).passthrough()).optional(),
+        extraVolumeMounts: z.array(z.object({ name: z.string().min(1), mountPath: z.string().min(1) }).passthrough()).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Upstream keys from a Secret made outside Pulumi (External Secrets): never in Pulumi config. */
+    existingSecret: z.object({ name: z.string().min(1), upstreamKeyRefs: z.array(z.string().min(1)).default([]) }).strict().optional(),
     preStopSeconds: z.number().int().nonnegative().optional(),
     /** The state Redis: limits, spend, keys. It runs noeviction (its maxmemoryPolicy may only be that). */
     redis: redisSchema.default({ mode: "none" }),

@@ -24,6 +24,8 @@ export const ERROR_KINDS = {
   GW_ERR_MODEL_NOT_ALLOWED: { status: 403, type: "permission_error", openaiCode: "model_not_allowed" },
   GW_ERR_RATE_LIMITED: { status: 429, type: "rate_limit_error", openaiCode: "rate_limit_exceeded" },
   GW_ERR_BUDGET_EXCEEDED: { status: 429, type: "insufficient_quota", openaiCode: "insufficient_quota" },
+  /** A budgeted key asked for a model with no price: its spend could not be bounded. */
+  GW_ERR_MODEL_UNPRICED: { status: 403, type: "permission_error", openaiCode: "model_not_priced" },
   GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, type: "rate_limit_error", openaiCode: "upstream_rate_limited" },
   GW_ERR_NO_HEALTHY_TARGET: { status: 503, type: "server_error", openaiCode: "no_healthy_upstream" },
   GW_ERR_UPSTREAM_FAILED: { status: 502, type: "server_error", openaiCode: "upstream_error" },

@@ -47,6 +47,24 @@ export interface GatewayPodOptions {
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule` for the spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** The knobs every chart has; each is left out of the manifest when unset. */
+  scheduling?: PodSchedulingOptions;
+}
+
+/** Placement, pull secrets, extra env sources and volumes (a CA bundle), pod metadata. */
+export interface PodSchedulingOptions {
+  imagePullSecrets?: pulumi.Input<string>[];
+  nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  tolerations?: pulumi.Input<pulumi.Input<k8s.types.input.core.v1.Toleration>[]>;
+  affinity?: pulumi.Input<k8s.types.input.core.v1.Affinity>;
+  priorityClassName?: pulumi.Input<string>;
+  podAnnotations?: Record<string, pulumi.Input<string>>;
+  /** Added to the pods' labels; the selector labels always win. */
+  podLabels?: Record<string, string>;
+  /** More env sources after the gateway's own Secret (later sources win): an existing Secret, a ConfigMap. */
+  envFrom?: pulumi.Input<k8s.types.input.core.v1.EnvFromSource>[];
+  extraVolumes?: pulumi.Input<k8s.types.input.core.v1.Volume>[];
+  extraVolumeMounts?: pulumi.Input<k8s.types.input.core.v1.VolumeMount>[];
 }
 
 /** Annotations that make a Prometheus using pod annotations (not the ServiceMonitor) scrape it. */
@@ -93,7 +111,7 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
           { name: "NODE_ENV", value: "production" },
           ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })),
         ],
-        envFrom: [{ secretRef: { name: o.secretName } }],
+        envFrom: [{ secretRef: { name: o.secretName } }, ...(o.scheduling?.envFrom ?? [])],
         resources: o.resources ?? DEFAULT_GATEWAY_RESOURCES,
         livenessProbe: {
           httpGet: { path: "/healthz", port: PORT_NAME },
@@ -126,6 +144,7 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
         volumeMounts: [
           { name: "config", mountPath: CONFIG_DIR, readOnly: true },
           { name: "tmp", mountPath: "/tmp" },
+          ...(o.scheduling?.extraVolumeMounts ?? []),
         ],
       },
     ],
@@ -133,15 +152,29 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
       { name: "config", configMap: { name: o.configMapName, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
       // The only writable place on a read-only root filesystem.
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      ...(o.scheduling?.extraVolumes ?? []),
     ],
+    ...placement(o.scheduling),
+  };
+}
+
+/** Only the fields that are set, so an unset knob leaves no empty field in the manifest. */
+function placement(s: PodSchedulingOptions | undefined): Partial<PodSpec> {
+  if (s === undefined) return {};
+  return {
+    ...(s.imagePullSecrets !== undefined ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) } : {}),
+    ...(s.nodeSelector !== undefined ? { nodeSelector: s.nodeSelector } : {}),
+    ...(s.tolerations !== undefined ? { tolerations: s.tolerations } : {}),
+    ...(s.affinity !== undefined ? { affinity: s.affinity } : {}),
+    ...(s.priorityClassName !== undefined ? { priorityClassName: s.priorityClassName } : {}),
   };
 }
 
 export function buildGatewayPodTemplate(o: GatewayPodOptions): PodTemplateSpec {
   return {
     metadata: {
-      labels: o.labels,
-      annotations: { ...(o.scrapeAnnotations ? scrapeAnnotations(o.port) : {}), "checksum/config": o.configChecksum },
+      labels: { ...o.scheduling?.podLabels, ...o.labels },
+      annotations: { ...o.scheduling?.podAnnotations, ...(o.scrapeAnnotations ? scrapeAnnotations(o.port) : {}), "checksum/config": o.configChecksum },
     },
     spec: buildGatewayPodSpec(o),
   };

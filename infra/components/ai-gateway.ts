@@ -33,12 +33,17 @@ export interface AiGatewayArgs {
   upstreamKeys?: Record<string, pulumi.Input<string>>;
   adminKey?: pulumi.Input<string>;
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * A Secret made outside Pulumi (External Secrets, sealed secrets) holding the upstream keys of
+   * `upstreamKeyRefs` as `UPSTREAM_KEY_<MODEL>_<TARGET>`; added to the pods' envFrom.
+   */
+  existingSecret?: { name: pulumi.Input<string>; upstreamKeyRefs: string[] };
   /** A fixed replica count (exclusive with autoscaling). */
   replicas?: pulumi.Input<number>;
   autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
   >;
   /** Shared state for the replicas (noeviction); without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace" | "purpose">;
@@ -95,7 +100,7 @@ export class AiGateway extends pulumi.ComponentResource {
     const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
     const cacheRedisPassword = args.cacheRedis !== undefined && (args.cacheRedis.externalUrl === undefined || args.cacheRedis.externalPassword !== undefined);
     const effective = buildGatewayConfigDocument(config, {
-      upstreamKeyRefs: Object.keys(args.upstreamKeys ?? {}),
+      upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.existingSecret?.upstreamKeyRefs ?? [])])],
       redis: args.redis ? { password: redisPassword } : undefined,
       cacheRedis: args.cacheRedis ? { password: cacheRedisPassword } : undefined,
       adminKey: args.adminKey !== undefined,
@@ -147,6 +152,7 @@ export class AiGateway extends pulumi.ComponentResource {
         upstreamKeys: args.upstreamKeys,
         adminKey: args.adminKey,
         extraSecretEnv: args.extraSecretEnv,
+        externalUpstreamKeyRefs: args.existingSecret?.upstreamKeyRefs,
         redis: this.redis ? { url: this.redis.url, password: this.redis.password } : undefined,
         cacheRedis: this.cacheRedis ? { url: this.cacheRedis.url, password: this.cacheRedis.password } : undefined,
         instance: name,
@@ -158,6 +164,9 @@ export class AiGateway extends pulumi.ComponentResource {
       name,
       {
         ...args.deployment,
+        scheduling: args.existingSecret
+          ? { ...args.deployment?.scheduling, envFrom: [...(args.deployment?.scheduling?.envFrom ?? []), { secretRef: { name: args.existingSecret.name } }] }
+          : args.deployment?.scheduling,
         namespace,
         image: this.image.imageReference,
         configMapName: this.config.configMapName,

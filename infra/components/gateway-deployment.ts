@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { componentLabels, selectorLabels } from "../builders/labels";
-import { buildGatewayPodTemplate, PORT_NAME } from "../builders/pod-spec";
+import { buildGatewayPodTemplate, PORT_NAME, type PodSchedulingOptions } from "../builders/pod-spec";
 import { DEFAULT_PRESTOP_SECONDS, terminationGracePeriodFor } from "../builders/shutdown";
 
 export interface GatewayDeploymentArgs {
@@ -37,6 +37,8 @@ export interface GatewayDeploymentArgs {
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule`: how strictly pods spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** Image pull secrets, node placement, priority, pod metadata, extra env sources and volumes. */
+  scheduling?: PodSchedulingOptions;
   /** `prometheus.io/*` pod annotations, for a Prometheus without the ServiceMonitor (default off). */
   scrapeAnnotations?: boolean;
   /** The instance name the labels carry (defaults to this component's name). */
@@ -98,6 +100,7 @@ export class GatewayDeployment extends pulumi.ComponentResource {
             configChecksum: args.configChecksum,
             preStopSeconds,
             scrapeAnnotations: args.scrapeAnnotations ?? false,
+            scheduling: args.scheduling,
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             resources: args.resources,
             env: args.env,

@@ -120,6 +120,8 @@ describe("a target answers garbage", () => {
       expect(answer.status).toBe(200);
       expect(answer.headers["x-gateway-target"]).toBe("good");
     }
+    // The bad target was really tried first (round-robin over four requests), not skipped.
+    expect(answers.some((answer) => Number(answer.headers["x-gateway-attempts"]) >= 2)).toBe(true);
   });
 
   it("stays healthy: serves, reports ready, counts the retries, and logged no unhandled error", async () => {

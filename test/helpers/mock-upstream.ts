@@ -17,7 +17,9 @@ import {
 
 export type Behavior =
   | { kind: "ok"; tokens?: number; latencyMs?: number; ttftMs?: number; interTokenMs?: number }
-  | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: "status"; status: number; body?: string | Buffer; headers?: Record<string, string> }
+  /** A 200 SSE answer of exactly these chunks, each its own write; pauses before `holdAt` until releaseStreams(). */
+  | { kind: "sse"; chunks: (string | Buffer)[]; holdAt?: number; headers?: Record<string, string> }
   /** Accept the request and never answer. */
   | { kind: "hang" }
   /** Destroy the connection as soon as the request arrives. */
@@ -68,6 +70,8 @@ export class MockUpstream {
   streamsCompleted = 0;
   behavior: Behavior | ((request: RecordedRequest, index: number) => Behavior) = { kind: "ok" };
   healthStatus = 200;
+  private released = false;
+  private readonly waiting: (() => void)[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -172,6 +176,8 @@ export class MockUpstream {
       }
       case "cut-stream":
         return this.stream(request, res, 16, 0, 5, behavior);
+      case "sse":
+        return this.writeChunks(res, behavior.chunks, behavior.holdAt ?? -1, behavior.headers);
       case "ok":
         this.later(behavior.latencyMs ?? 0, () => {
           if (res.destroyed) return;
@@ -212,6 +218,30 @@ export class MockUpstream {
       this.later(interTokenMs, next);
     };
     this.later(ttftMs, next);
+  }
+
+  /** Lets every `sse` answer held at its `holdAt` go on (and later ones not stop). */
+  releaseStreams(): void {
+    this.released = true;
+    for (const go of this.waiting.splice(0)) go();
+  }
+
+  private writeChunks(res: ServerResponse, chunks: (string | Buffer)[], holdAt: number, headers: Record<string, string> = {}): void {
+    res.writeHead(200, { "content-type": "text/event-stream", ...headers });
+    let i = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (i === chunks.length) return void res.end();
+      if (i === holdAt && !this.released) {
+        holdAt = -1;
+        this.waiting.push(next);
+        return;
+      }
+      res.write(chunks[i++]);
+      this.eventsSent++;
+      this.later(0, next);
+    };
+    next();
   }
 
   /** Simulates the process dying: every open connection is cut and the port closes. */

@@ -5,6 +5,7 @@
  * Lua doubles up to $9M.
  */
 import type { PriceConfig } from "../config/schema";
+import { MAX_SETTLE_NANO } from "../limits/store";
 
 export const DEFAULT_PRICES: Readonly<Record<string, PriceConfig>> = {
   "gpt-4.1": { inputPerMTok: 2, outputPerMTok: 8 },
@@ -21,6 +22,9 @@ export const DEFAULT_PRICES: Readonly<Record<string, PriceConfig>> = {
   "deepseek-chat": { inputPerMTok: 0.28, outputPerMTok: 0.42 },
 };
 
+/** `pricing.default`: the price of every model with none of its own (unset: such models are unpriced). */
+export const DEFAULT_PRICE_NAME = "default";
+
 /** Nano-USD per token for a price per million tokens. */
 const NANO_PER_TOKEN_PER_USD_PER_MTOK = 1_000;
 
@@ -33,6 +37,11 @@ export class PriceTable {
     this.prices = new Map(Object.entries({ ...DEFAULT_PRICES, ...overrides }));
   }
 
+  /** True when one of the names has a price (its own, a prefix's, or the `default` entry). */
+  isPriced(...models: string[]): boolean {
+    return models.some((model) => this.lookup(model) !== null) || this.prices.has(DEFAULT_PRICE_NAME);
+  }
+
   /**
    * Exact name first, then the longest known name the model extends with `-` (so
    * `gpt-4o-2024-08-06` prices as `gpt-4o`). Tries the upstream (billed) name, then the client's.
@@ -42,6 +51,8 @@ export class PriceTable {
       const price = this.lookup(model);
       if (price) return price;
     }
+    const fallback = this.prices.get(DEFAULT_PRICE_NAME);
+    if (fallback) return fallback;
     const name = models[0];
     if (name !== undefined && !this.warned.has(name)) {
       this.warned.add(name);
@@ -65,11 +76,15 @@ export class PriceTable {
     return found;
   }
 
-  /** Cost in integer nano-USD; unknown models cost 0 (and are logged once). */
+  /**
+   * Cost in integer nano-USD; unknown models cost 0 (and are logged once: budgeted keys never
+   * reach one, admission refuses them). Capped so no usage block can bill more than $1M at once.
+   */
   costNano(promptTokens: number, completionTokens: number, ...models: string[]): number {
     const price = this.priceOf(...models);
     if (!price) return 0;
-    return Math.round((promptTokens * price.inputPerMTok + completionTokens * price.outputPerMTok) * NANO_PER_TOKEN_PER_USD_PER_MTOK);
+    const nano = Math.round((promptTokens * price.inputPerMTok + completionTokens * price.outputPerMTok) * NANO_PER_TOKEN_PER_USD_PER_MTOK);
+    return Number.isFinite(nano) ? Math.min(Math.max(0, nano), MAX_SETTLE_NANO) : 0;
   }
 }
 

@@ -115,11 +115,11 @@ export const gatewayConfigSchema = z
         requestTimeoutMs: positiveInt.default(30_000),
         keepAliveTimeoutMs: positiveInt.default(65_000),
         /**
-         * When /readyz fails for lack of upstreams: `every-model` when any model has no healthy
-         * target in its fallback chain; `any-model` only when no model has one (one provider's
-         * outage then does not take every replica out of the Service).
+         * When /readyz fails for lack of upstreams: `any-model` (default) only when no model has a
+         * healthy target in its fallback chain, so one provider's outage (or one client making one
+         * model fail) does not take every replica out of the Service; `every-model` when any has none.
          */
-        readiness: z.enum(["every-model", "any-model"]).default("every-model"),
+        readiness: z.enum(["every-model", "any-model"]).default("any-model"),
         /** Trust X-Forwarded-For for the client IP (behind an ingress). */
         trustProxy: z.boolean().default(false),
         /**
@@ -165,6 +165,8 @@ export const gatewayConfigSchema = z
         failures: positiveInt.default(3),
         cooldownMs: positiveInt.default(5_000),
         maxCooldownMs: positiveInt.default(60_000),
+        /** Cap on the cooldown an upstream's Retry-After (or retry-after-ms) imposes on its target. */
+        maxRetryAfterMs: positiveInt.default(60_000),
       })
       .strict()
       .default({}),
@@ -206,6 +208,11 @@ export const gatewayConfigSchema = z
         store: z.enum(["memory", "redis"]).optional(),
         /** Tokens reserved for the completion when the request sets no max_tokens. */
         defaultMaxTokens: positiveInt.default(1024),
+        /**
+         * Redis: how long a concurrency slot or budget reservation outlives a replica that stopped
+         * renewing it (crashed mid-request). Renewed every third of it while the request runs.
+         */
+        leaseTtlMs: positiveInt.min(300).default(30_000),
       })
       .strict()
       .default({}),

@@ -22,6 +22,8 @@ interface RequestRecord {
   status: number;
   attempts: number;
   usage: Usage | null;
+  /** The usage was the gateway's own count (the upstream's was missing or invalid). */
+  usageEstimated: boolean;
   ttftMs: number | null;
   cache: "HIT" | "MISS" | null;
   identity: ClientIdentity | null;
@@ -53,11 +55,13 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
-  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, ttftMs: null, cache: null, identity: null };
+  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null };
   let admission: Admission | null = null;
   let upstreamModel = "";
   /** This request's body in the buffer budget, released when the request is over. */
   const bodyHold = rt.buffers.hold();
+  let servedModel = "";
+  let deliveredTokens: number | null = null;
   rt.metrics.inflight.inc();
   try {
     if (req.method !== "POST") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed on ${route.name}; use POST.`);
@@ -65,6 +69,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     const traffic = rt.traffic;
     if (!traffic.passthrough) {
       record.identity = await traffic.authenticate(req.headers, clientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"], rt.config.server.trustProxy));
+      // Before the body is read: a key known to be over its rate costs no parsing or counting.
+      if (record.identity) traffic.precheck?.(record.identity);
     }
     const received = await readBody(req, rt.config.server.bodyLimitBytes, bodyHold);
     const body = parseBody(received);
@@ -77,10 +83,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     const stream = body.stream === true;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
-    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream };
+    // A fallback the key may not use is never tried (nor priced for it).
+    const allowed = record.identity?.allowedModels;
+    let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
+    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream, candidates: chain };
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
       admission = await traffic.admit(admissionRequest);
+      const servable = admission.servable;
+      if (servable) chain = chain.filter((p) => servable.has(p.name));
       for (const [name, value] of admission.headers) headers.push(name, value);
       if (!stream) {
         const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
@@ -98,13 +109,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
         }
       }
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain: pool.chain, route, body, rawBody, stream, requestId, startedAt, headers }, res);
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null }, res);
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;
     record.usage = outcome.usage;
     record.ttftMs = outcome.ttftMs;
     upstreamModel = outcome.upstreamModel;
+    servedModel = outcome.servedModel;
+    deliveredTokens = outcome.deliveredTokens;
     if (outcome.usage) {
       rt.metrics.tokensFor(outcome.servedModel, "prompt").inc(outcome.usage.promptTokens);
       rt.metrics.tokensFor(outcome.servedModel, "completion").inc(outcome.usage.completionTokens);
@@ -118,7 +131,12 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   } finally {
     rt.metrics.inflight.dec();
     bodyHold.release();
-    admission?.settle(record.usage, upstreamModel || record.model);
+    const charged = admission?.settle(record.usage, upstreamModel || record.model, { servedModel: servedModel || record.model, deliveredTokens });
+    if (charged && charged.estimated && charged.usage) {
+      record.usage = charged.usage;
+      record.usageEstimated = true;
+      rt.metrics.usageEstimatedFor(servedModel || record.model).inc();
+    }
     finishRecord(rt, route, requestId, startedAt, record);
   }
 }
@@ -142,6 +160,7 @@ function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, 
     ttftMs: record.ttftMs === null ? undefined : Math.round(record.ttftMs * 100) / 100,
     promptTokens: record.usage?.promptTokens,
     completionTokens: record.usage?.completionTokens,
+    usageEstimated: record.usageEstimated || undefined,
     cache: record.cache ?? undefined,
   }, "request");
 }

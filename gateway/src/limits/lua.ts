@@ -57,21 +57,60 @@ end
 `;
 
 /**
+ * Budget reservations: per budget key a sorted set of `leaseId|nano` members scored by expiry
+ * (renewed like concurrency leases, so a replica that dies mid-request frees them), and a
+ * running total of the live ones under a second key. A missing total is rebuilt from the set.
+ */
+const RESERVATIONS = `
+local function amountOf(member)
+  return tonumber(string.match(member, '|(%d+)$')) or 0
+end
+local holds, dirtyHolds = {}, {}
+local function held(setKey, totalKey)
+  local h = holds[totalKey]
+  if h == nil then
+    local cut = math.floor(now)
+    local expired = redis.call('ZRANGEBYSCORE', setKey, '-inf', cut)
+    local raw = redis.call('GET', totalKey)
+    if raw then
+      h = tonumber(raw)
+      for _, m in ipairs(expired) do h = h - amountOf(m) end
+    else
+      h = 0
+      for _, m in ipairs(redis.call('ZRANGEBYSCORE', setKey, '(' .. cut, '+inf')) do h = h + amountOf(m) end
+    end
+    if #expired > 0 then
+      redis.call('ZREMRANGEBYSCORE', setKey, '-inf', cut)
+      dirtyHolds[totalKey] = true
+    end
+    if h < 0 then h = 0 end
+    holds[totalKey] = h
+  end
+  return h
+end
+`;
+
+/**
  * A batch of admissions. KEYS: each request's keys, request after request. ARGV[1]: the number
  * of requests, then each request's segment, request after request. A segment (and its keys) is
  * the single-request layout:
- *   keys: budget keys, rate keys, [concurrency key]
- *   args: nBudgets, nRates, hasConcurrency, then limitNano per budget, then limit, periodMs,
- *         cost per rate, then limit, leaseId, leaseTtlMs for concurrency.
+ *   keys: per budget its spend key, reservation set and reservation total, then rate keys,
+ *         then [concurrency key]
+ *   args: nBudgets, nRates, hasConcurrency, leaseId, leaseTtlMs, then limitNano, reserveNano per budget,
+ *         then limit, periodMs, cost, sticky per rate, then limit, leaseId, leaseTtlMs for
+ *         concurrency.
  * Returns one reply per request, in order; a reply is
  *   {allowed, failKind (0 none, 1 budget, 2 rate, 3 concurrency), failIndex (1-based),
- *    retryAfterMs (-1: never), spent per budget..., remaining and resetMs per rate...}.
- * A request is all or nothing: a refusal writes none of its limits.
+ *    retryAfterMs (-1: never), spent per budget..., held per budget...,
+ *    remaining and resetMs per rate...}.
+ * A request is all or nothing, except that a refusal still consumes its sticky rates (the
+ * request counts against requests per minute).
  */
-export const ADMIT_LUA = `${NOW}${BATCH_VALUES}
+export const ADMIT_LUA = `${NOW}${BATCH_VALUES}${RESERVATIONS}
 -- Concurrency slots per key: expired leases swept and the set counted once per batch; the
 -- batch's new leases added in one ZADD at the end.
 local slots, newLeases, leaseTtls = {}, {}, {}
+local newHolds, holdTtl = {}, 0
 local function heldSlots(key)
   local held = slots[key]
   if held == nil then
@@ -87,36 +126,59 @@ local function finish()
     redis.call('ZADD', key, unpack(members))
     redis.call('PEXPIRE', key, leaseTtls[key])
   end
+  for setKey, members in pairs(newHolds) do
+    redis.call('ZADD', setKey, unpack(members))
+    redis.call('PEXPIRE', setKey, holdTtl)
+  end
+  for totalKey in pairs(dirtyHolds) do
+    local h = holds[totalKey]
+    if h <= 0 then redis.call('DEL', totalKey)
+    else redis.call('SET', totalKey, string.format('%.0f', h), 'PX', holdTtl) end
+  end
 end
 -- One request: its keys follow KEYS[k], its segment starts at ARGV[a].
 -- Returns its reply and where the next request's keys and segment start.
 local function admit(k, a)
-  local nb, nr, nc = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local nb, nr, nc, leaseId = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), ARGV[a + 3]
+  holdTtl = tonumber(ARGV[a + 4])
+  a = a + 5
   local failKind, failIndex, retry = 0, 0, 0
-  local spent = {}
+  local spent, helds, reserves = {}, {}, {}
   for i = 1, nb do
-    local s = value(KEYS[k + i])
-    spent[i] = s
-    if failKind == 0 and s >= tonumber(ARGV[a]) then failKind, failIndex, retry = 1, i, -1 end
-    a = a + 1
+    local base = k + (i - 1) * 3
+    local s = value(KEYS[base + 1])
+    local limit, reserve = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+    local h = 0
+    if reserve > 0 then h = held(KEYS[base + 2], KEYS[base + 3]) end
+    spent[i], helds[i], reserves[i] = s, h, reserve
+    if failKind == 0 and (s >= limit or s + h + reserve > limit) then
+      failKind, failIndex = 1, i
+      -- Waiting helps only when other requests' reservations are what is in the way.
+      if s >= limit or s + reserve > limit then retry = -1 else retry = 1000 end
+    end
+    a = a + 2
   end
-  local tats, newTats, intervals, periods, limits = {}, {}, {}, {}, {}
+  local rk = k + nb * 3
+  local tats, newTats, intervals, periods, limits, fits, sticky = {}, {}, {}, {}, {}, {}, {}
   for j = 1, nr do
     local limit, period, cost = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-    a = a + 3
+    sticky[j] = ARGV[a + 3] == '1'
+    a = a + 4
     local interval = period / limit
-    local tat = value(KEYS[k + nb + j])
+    local tat = value(KEYS[rk + j])
     if tat < now then tat = now end
     local newTat = tat + cost * interval
-    if failKind == 0 then
-      if cost > limit then failKind, failIndex, retry = 2, j, -1
-      elseif newTat - period > now + 0.001 then failKind, failIndex, retry = 2, j, newTat - period - now end
+    fits[j] = true
+    if cost > limit then fits[j] = false
+    elseif newTat - period > now + 0.001 then fits[j] = false end
+    if failKind == 0 and not fits[j] then
+      failKind, failIndex = 2, j
+      if cost > limit then retry = -1 else retry = newTat - period - now end
     end
     tats[j], newTats[j], intervals[j], periods[j], limits[j] = tat, newTat, interval, period, limit
   end
   if nc == 1 then
-    local key = KEYS[k + nb + nr + 1]
+    local key = KEYS[rk + nr + 1]
     local limit, lease, ttl = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
     a = a + 3
     local held = heldSlots(key)
@@ -132,32 +194,53 @@ local function admit(k, a)
       end
     end
   end
+  if failKind == 0 then
+    for i = 1, nb do
+      if reserves[i] > 0 then
+        local base = k + (i - 1) * 3
+        local setKey, totalKey = KEYS[base + 2], KEYS[base + 3]
+        holds[totalKey] = helds[i] + reserves[i]
+        dirtyHolds[totalKey] = true
+        local members = newHolds[setKey] or {}
+        members[#members + 1] = math.floor(now + holdTtl)
+        members[#members + 1] = leaseId .. '|' .. string.format('%.0f', reserves[i])
+        newHolds[setKey] = members
+      end
+    end
+  end
   local out = {failKind == 0 and 1 or 0, failKind, failIndex, math.ceil(retry)}
   for i = 1, nb do out[#out + 1] = spent[i] end
+  for i = 1, nb do out[#out + 1] = helds[i] end
   for j = 1, nr do
     local tat = tats[j]
-    if failKind == 0 then
+    if failKind == 0 or (sticky[j] and fits[j]) then
       tat = newTats[j]
-      setTat(KEYS[k + nb + j], tat)
+      setTat(KEYS[rk + j], tat)
     end
     local free = math.floor((periods[j] - (tat - now)) / intervals[j] + 0.000001)
     if free < 0 then free = 0 elseif free > limits[j] then free = limits[j] end
     out[#out + 1] = free
     out[#out + 1] = math.ceil(tat - now)
   end
-  return out, k + nb + nr + nc, a
+  return out, rk + nr + nc, a
 end
 ${eachRequest("admit")}`;
 
 /**
  * A batch of settlements, laid out as ADMIT_LUA's: ARGV[1] the number of requests, then per
  * request its keys and segment in the single-request layout:
- *   keys: rate keys, [concurrency key], spend keys
- *   args: nRates, hasConcurrency, nSpends, then limit, periodMs, delta per rate, then leaseId,
- *         then addNano, ttlMs per spend.
- * Returns one reply per request, in order: its spend totals after adding.
+ *   keys: rate keys, [concurrency key], spend keys, then per reservation its set and total
+ *   args: nRates, hasConcurrency, nSpends, nReservations, then limit, periodMs, delta per rate,
+ *         then leaseId, then addNano, ttlMs per spend, then the member per reservation.
+ * Returns one reply per request, in order: its spend totals after adding. A spend that is not
+ * an integer in [0, MAX_ADD] (a bad usage block) is not added, and its reply is -1: it fails
+ * alone, never the batch.
  */
 export const SETTLE_LUA = `${NOW}${BATCH_VALUES}
+local MAX_ADD = 1e15
+local function amountOf(member)
+  return tonumber(string.match(member, '|(%d+)$')) or 0
+end
 -- Leases to free and spend to add, per key, sent once at the end; each reply still gets the
 -- running total its request would have seen alone.
 local freed, spendAdds, spendTtls = {}, {}, {}
@@ -165,20 +248,28 @@ local function finish()
   writeTats()
   for key, leases in pairs(freed) do redis.call('ZREM', key, unpack(leases)) end
   for key, add in pairs(spendAdds) do
-    local total = redis.call('INCRBY', key, add)
+    local total = redis.call('INCRBY', key, string.format('%.0f', add))
     if total == add then redis.call('PEXPIRE', key, spendTtls[key]) end
   end
 end
+local function release(setKey, totalKey, member)
+  if redis.call('ZREM', setKey, member) == 0 then return end
+  if not redis.call('GET', totalKey) then return end
+  local h = redis.call('DECRBY', totalKey, amountOf(member))
+  if h <= 0 or redis.call('ZCARD', setKey) == 0 then redis.call('DEL', totalKey) end
+end
 local function settle(k, a)
-  local nr, nc, ns = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local nr, nc, ns, nv = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 4
   for j = 1, nr do
     local key = KEYS[k + j]
     local limit, period, delta = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
     a = a + 3
-    local tat = value(key)
-    if tat < now then tat = now end
-    setTat(key, tat + delta * (period / limit))
+    if limit and period and delta and limit > 0 and delta == delta and math.abs(delta) < 1e12 then
+      local tat = value(key)
+      if tat < now then tat = now end
+      setTat(key, tat + delta * (period / limit))
+    end
   end
   if nc == 1 then
     local key = KEYS[k + nr + 1]
@@ -191,15 +282,24 @@ local function settle(k, a)
   for i = 1, ns do
     local key = KEYS[k + nr + nc + i]
     local add = tonumber(ARGV[a])
-    if spendAdds[key] == nil then
-      -- The key's TTL is set when this batch creates it, as INCRBY on a new key did.
-      spendAdds[key], spendTtls[key] = 0, ARGV[a + 1]
+    if add == nil or add ~= add or add < 0 or add > MAX_ADD or add ~= math.floor(add) then
+      out[i] = -1
+    else
+      if spendAdds[key] == nil then
+        -- The key's TTL is set when this batch creates it, as INCRBY on a new key did.
+        spendAdds[key], spendTtls[key] = 0, ARGV[a + 1]
+      end
+      spendAdds[key] = spendAdds[key] + add
+      out[i] = value(key) + spendAdds[key]
     end
-    spendAdds[key] = spendAdds[key] + add
-    out[i] = value(key) + spendAdds[key]
     a = a + 2
   end
-  return out, k + nr + nc + ns, a
+  local vk = k + nr + nc + ns
+  for i = 1, nv do
+    release(KEYS[vk + (i - 1) * 2 + 1], KEYS[vk + (i - 1) * 2 + 2], ARGV[a])
+    a = a + 1
+  end
+  return out, vk + nv * 2, a
 end
 ${eachRequest("settle")}`;
 

@@ -12,6 +12,8 @@ export class MemoryStore implements LimitStore {
   private readonly tats = new Map<string, number>();
   private readonly slots = new Map<string, number>();
   private readonly spends = new Map<string, { nano: number; expiresAt: number }>();
+  /** Outstanding budget reservations: budget key → lease id → nano-USD (released by settle). */
+  private readonly reservations = new Map<string, Map<string, number>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -28,11 +30,16 @@ export class MemoryStore implements LimitStore {
     const now = this.now();
     let failed: AdmitResult["failed"] = null;
     let retryAfterMs = 0;
+    const heldNano: number[] = [];
     const spentNano = input.budgets.map((budget, index) => {
       const spent = this.spent(budget.key, now);
-      if (!failed && spent >= budget.limitNano) {
+      const reserve = budget.reserveNano ?? 0;
+      const held = reserve > 0 ? this.held(budget.key) : 0;
+      heldNano.push(held);
+      if (!failed && (spent >= budget.limitNano || spent + held + reserve > budget.limitNano)) {
         failed = { kind: "budget", index };
-        retryAfterMs = -1;
+        // Waiting helps only when other requests' reservations are what is in the way.
+        retryAfterMs = spent >= budget.limitNano || spent + reserve > budget.limitNano ? -1 : 1000;
       }
       return spent;
     });
@@ -53,12 +60,18 @@ export class MemoryStore implements LimitStore {
     if (allowed) {
       input.rates.forEach((rate, i) => this.tats.set(rate.key, decisions[i].tat));
       if (conc) this.slots.set(conc.key, (this.slots.get(conc.key) ?? 0) + 1);
+      for (const budget of input.budgets) if ((budget.reserveNano ?? 0) > 0) this.reserve(budget.key, input.leaseId ?? "", budget.reserveNano ?? 0);
+    } else {
+      // A refused request still spends its request slot (sticky rates), so refusals are not free.
+      input.rates.forEach((rate, i) => {
+        if (rate.sticky && decisions[i].allowed) this.tats.set(rate.key, decisions[i].tat);
+      });
     }
-    // A refused request leaves every limit untouched: report them as they stand.
+    // Report the limits as they stand after the decision.
     const rates: RateStatus[] = allowed
       ? decisions.map((d) => ({ remaining: d.remaining, resetMs: d.resetMs }))
       : input.rates.map((rate) => gcraStatus(this.tats.get(rate.key), now, rate.limit, rate.periodMs));
-    return { allowed, failed, retryAfterMs: allowed ? 0 : retryAfterMs, rates, spentNano, store: this };
+    return { allowed, failed, retryAfterMs: allowed ? 0 : retryAfterMs, rates, spentNano, heldNano, store: this };
   }
 
   settle(input: SettleInput): Promise<SettleResult> {
@@ -77,6 +90,7 @@ export class MemoryStore implements LimitStore {
       if (held > 0) this.slots.set(input.concurrency.key, held);
       else this.slots.delete(input.concurrency.key);
     }
+    for (const r of input.reservations ?? []) this.release(r.key, r.leaseId);
     const spentNano = input.spends.map((spend) => {
       const entry = this.spends.get(spend.key);
       if (entry && entry.expiresAt > now) {
@@ -87,6 +101,25 @@ export class MemoryStore implements LimitStore {
       return spend.addNano;
     });
     return { spentNano };
+  }
+
+  private held(key: string): number {
+    let total = 0;
+    for (const nano of this.reservations.get(key)?.values() ?? []) total += nano;
+    return total;
+  }
+
+  private reserve(key: string, leaseId: string, nano: number): void {
+    let held = this.reservations.get(key);
+    if (!held) this.reservations.set(key, (held = new Map()));
+    held.set(leaseId, (held.get(leaseId) ?? 0) + nano);
+  }
+
+  private release(key: string, leaseId: string): void {
+    const held = this.reservations.get(key);
+    if (!held) return;
+    held.delete(leaseId);
+    if (held.size === 0) this.reservations.delete(key);
   }
 
   private spent(key: string, now: number): number {
@@ -103,7 +136,7 @@ export class MemoryStore implements LimitStore {
 
   /** Number of entries held (tests check the sweep). */
   get size(): number {
-    return this.tats.size + this.slots.size + this.spends.size;
+    return this.tats.size + this.slots.size + this.spends.size + this.reservations.size;
   }
 
   close(): Promise<void> {

@@ -10,6 +10,11 @@ import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from "./lua";
 import { ScriptBatcher } from "./script-batcher";
 import type { AdmitInput, AdmitResult, FailedCheck, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
+/** Where a budget's reservations live, next to its spend key. */
+const reservationSet = (prefixedBudgetKey: string): string => `${prefixedBudgetKey}:resv`;
+const reservationTotal = (prefixedBudgetKey: string): string => `${prefixedBudgetKey}:held`;
+const reservationMember = (leaseId: string, nano: number): string => `${leaseId}|${Math.round(nano)}`;
+
 /** ioredis flattens array arguments: (numKeys, keys, args) sends numKeys, ...keys, ...args. */
 type ScriptFn = (numKeys: number, ...args: (string | number | (string | number)[])[]) => Promise<unknown>;
 
@@ -56,8 +61,8 @@ export class RedisStore implements LimitStore {
   private readonly scripts: ScriptedRedis;
   private readonly prefix: string;
   private readonly leaseTtlMs: number;
-  /** Leases this replica holds: lease id → prefixed concurrency key. */
-  private readonly leases = new Map<string, string>();
+  /** Leases this replica holds (concurrency slots and budget reservations): lease id → [sorted-set key, member]. */
+  private readonly leases = new Map<string, [string, string][]>();
   private readonly renewer: NodeJS.Timeout;
   private readonly admissions: ScriptBatcher<AdmitInput, AdmitResult>;
   private readonly settlements: ScriptBatcher<SettleInput, SettleResult>;
@@ -77,8 +82,9 @@ export class RedisStore implements LimitStore {
   }
 
   settle(input: SettleInput): Promise<SettleResult> {
-    // Forget the lease first: if Redis is down it expires on its own.
+    // Forget the leases first: if Redis is down they expire on their own.
     if (input.concurrency) this.leases.delete(input.concurrency.leaseId);
+    for (const r of input.reservations ?? []) this.leases.delete(r.leaseId);
     return this.settlements.submit(input);
   }
 
@@ -88,14 +94,15 @@ export class RedisStore implements LimitStore {
     const keys: string[] = [];
     const args: (string | number)[] = [batch.length];
     for (const input of batch) {
-      args.push(input.budgets.length, input.rates.length, input.concurrency ? 1 : 0);
+      args.push(input.budgets.length, input.rates.length, input.concurrency ? 1 : 0, input.leaseId ?? "", this.leaseTtlMs);
       for (const budget of input.budgets) {
-        keys.push(prefix + budget.key);
-        args.push(budget.limitNano);
+        const key = prefix + budget.key;
+        keys.push(key, reservationSet(key), reservationTotal(key));
+        args.push(budget.limitNano, Math.max(0, Math.round(budget.reserveNano ?? 0)));
       }
       for (const rate of input.rates) {
         keys.push(prefix + rate.key);
-        args.push(rate.limit, rate.periodMs, rate.cost);
+        args.push(rate.limit, rate.periodMs, rate.cost, rate.sticky ? 1 : 0);
       }
       const conc = input.concurrency;
       if (conc) {
@@ -113,14 +120,27 @@ export class RedisStore implements LimitStore {
     const failed: FailedCheck | null = failKind === undefined ? null : failKind === "concurrency" ? { kind: "concurrency", index: 0 } : { kind: failKind, index: reply[2] - 1 };
     let at = 4;
     const spentNano = input.budgets.map(() => Number(reply[at++]));
+    const heldNano = input.budgets.map(() => Number(reply[at++]));
     const rates: RateStatus[] = input.rates.map(() => {
       const status = { remaining: Number(reply[at]), resetMs: Number(reply[at + 1]) };
       at += 2;
       return status;
     });
+    if (allowed) this.holdLeases(input);
+    return { allowed, failed, retryAfterMs: allowed ? 0 : Number(reply[3]), rates, spentNano, heldNano, store: this };
+  }
+
+  /** Remembers an admission's concurrency lease and reservations, to renew them while it runs. */
+  private holdLeases(input: AdmitInput): void {
     const conc = input.concurrency;
-    if (allowed && conc) this.leases.set(conc.leaseId, this.prefix + conc.key);
-    return { allowed, failed, retryAfterMs: allowed ? 0 : Number(reply[3]), rates, spentNano, store: this };
+    if (conc) this.leases.set(conc.leaseId, [[this.prefix + conc.key, conc.leaseId]]);
+    if (!input.leaseId) return;
+    for (const budget of input.budgets) {
+      if (!((budget.reserveNano ?? 0) > 0)) continue;
+      const held = this.leases.get(input.leaseId) ?? [];
+      held.push([reservationSet(this.prefix + budget.key), reservationMember(input.leaseId, budget.reserveNano ?? 0)]);
+      this.leases.set(input.leaseId, held);
+    }
   }
 
   /** One SETTLE_LUA call for the batch, laid out as admitBatch's. */
@@ -129,7 +149,8 @@ export class RedisStore implements LimitStore {
     const keys: string[] = [];
     const args: (string | number)[] = [batch.length];
     for (const input of batch) {
-      args.push(input.rates.length, input.concurrency ? 1 : 0, input.spends.length);
+      const reservations = input.reservations ?? [];
+      args.push(input.rates.length, input.concurrency ? 1 : 0, input.spends.length, reservations.length);
       for (const rate of input.rates) {
         keys.push(prefix + rate.key);
         args.push(rate.limit, rate.periodMs, rate.delta);
@@ -142,9 +163,15 @@ export class RedisStore implements LimitStore {
         keys.push(prefix + spend.key);
         args.push(Math.round(spend.addNano), spend.ttlMs);
       }
+      for (const r of reservations) {
+        const key = prefix + r.key;
+        keys.push(reservationSet(key), reservationTotal(key));
+        args.push(reservationMember(r.leaseId, r.reserveNano));
+      }
     }
     const all = replies(await this.scripts.aigwSettle(keys.length, keys, args), batch.length);
-    return all.map((totals) => ({ spentNano: totals.map(Number) }));
+    // -1: that spend was refused by the script (not an integer in range): unknown total.
+    return all.map((totals) => ({ spentNano: totals.map((t) => (Number(t) < 0 ? Number.NaN : Number(t))) }));
   }
 
   /** Renews every lease held here, in one script call. */
@@ -152,9 +179,11 @@ export class RedisStore implements LimitStore {
     if (this.leases.size === 0) return;
     const keys: string[] = [];
     const ids: string[] = [];
-    for (const [id, key] of this.leases) {
-      keys.push(key);
-      ids.push(id);
+    for (const held of this.leases.values()) {
+      for (const [key, member] of held) {
+        keys.push(key);
+        ids.push(member);
+      }
     }
     await this.scripts.aigwRenew(keys.length, ...keys, this.leaseTtlMs, ...ids);
   }

@@ -10,12 +10,20 @@ export interface RateCheck {
   limit: number;
   periodMs: number;
   cost: number;
+  /** Consumed even when another check refuses (requests per minute: a refusal is a request). */
+  sticky?: boolean;
 }
 
-/** Admitted while spend (nano-USD) is below the limit. */
+/**
+ * Admitted while spend plus every outstanding reservation plus this request's worst case
+ * (`reserveNano`) stays within the limit; the reservation is held under the admission's
+ * `leaseId` until settled, or until it expires (a replica that died mid-request).
+ */
 export interface BudgetCheck {
   key: string;
   limitNano: number;
+  /** Default 0: no reservation, admitted while spend is below the limit. */
+  reserveNano?: number;
 }
 
 /** A slot among `limit`, held under `leaseId` until settled (or until the lease expires). */
@@ -29,6 +37,8 @@ export interface AdmitInput {
   budgets: readonly BudgetCheck[];
   rates: readonly RateCheck[];
   concurrency: ConcurrencyCheck | null;
+  /** Names the budget reservations (and matches the concurrency lease id when both exist). */
+  leaseId?: string;
 }
 
 export interface RateStatus {
@@ -48,6 +58,8 @@ export interface AdmitResult {
   rates: RateStatus[];
   /** One per budget check: spend so far this period, in nano-USD. */
   spentNano: number[];
+  /** One per budget check: reservations of other requests still outstanding, in nano-USD. */
+  heldNano: number[];
   /** The store holding this admission's state: settle() goes there. */
   store: LimitStore;
 }
@@ -58,7 +70,18 @@ export interface SettleInput {
   concurrency: { key: string; leaseId: string } | null;
   /** Spend to add (nano-USD, integer); keys expire `ttlMs` after their first write. */
   spends: readonly { key: string; addNano: number; ttlMs: number }[];
+  /** Budget reservations to release (as admitted: budget key, lease id, amount). */
+  reservations?: readonly Reservation[];
 }
+
+export interface Reservation {
+  key: string;
+  leaseId: string;
+  reserveNano: number;
+}
+
+/** Largest spend one settlement may add ($1M): anything above is a bad usage block, not a bill. */
+export const MAX_SETTLE_NANO = 1e15;
 
 export interface SettleResult {
   /** One per spend entry: the total after adding. */

@@ -146,6 +146,9 @@ export function completionBudget(body: Record<string, unknown>, defaultMaxTokens
   return max * (positiveInt(body.n) ?? 1);
 }
 
+/** Output tokens of one generated image (gpt-image-1, high quality, 1024×1024). */
+export const IMAGE_OUTPUT_TOKENS = 4160;
+
 /** Tokens to reserve for a request on `route`: prompt estimate plus completion budget. */
 export function estimateRequestTokens(route: string, body: Record<string, unknown>, defaultMaxTokens: number): { prompt: number; completion: number } {
   switch (route) {
@@ -155,6 +158,8 @@ export function estimateRequestTokens(route: string, body: Record<string, unknow
       return { prompt: countInputTokens(body.prompt), completion: completionBudget(body, defaultMaxTokens) };
     case "embeddings":
       return { prompt: countInputTokens(body.input), completion: 0 };
+    case "images.generations":
+      return { prompt: countInputTokens(body.prompt), completion: (positiveInt(body.n) ?? 1) * IMAGE_OUTPUT_TOKENS };
     default:
       return { prompt: 0, completion: 0 };
   }

@@ -8,6 +8,7 @@ export const METRICS = {
   upstreamDuration: { name: "aigw_upstream_duration_seconds", help: "One upstream attempt, from dispatch to its response headers", labels: ["model", "target"] },
   timeToFirstToken: { name: "aigw_time_to_first_token_seconds", help: "Streams: time from request start to the first chunk from the upstream", labels: ["model"] },
   tokens: { name: "aigw_tokens_total", help: "Tokens counted from upstream usage, by kind (prompt or completion)", labels: ["model", "kind"] },
+  usageEstimated: { name: "aigw_usage_estimated_total", help: "Requests charged from the gateway's own token count because the upstream's usage was missing or invalid", labels: ["model"] },
   inflight: { name: "aigw_inflight_requests", help: "Requests being served now", labels: [] },
   targetUp: { name: "aigw_target_up", help: "1 when the target is healthy (active and passive checks), else 0", labels: ["model", "target"] },
   modelHealthyTargets: { name: "aigw_model_healthy_targets", help: "Healthy targets per model", labels: ["model"] },
@@ -41,6 +42,7 @@ export const REJECTION_REASONS = {
   concurrency: "concurrency",
   budget: "budget",
   teamBudget: "team_budget",
+  unpriced: "unpriced_model",
   storeUnavailable: "store_unavailable",
 } as const;
 

@@ -37,6 +37,7 @@ export class GatewayMetrics {
   readonly upstreamDuration = new Histogram({ ...opts(METRICS.upstreamDuration), buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
   readonly timeToFirstToken = new Histogram({ ...opts(METRICS.timeToFirstToken), buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly tokens = new Counter({ ...opts(METRICS.tokens), registers: [this.registry] });
+  readonly usageEstimated = new Counter({ ...opts(METRICS.usageEstimated), registers: [this.registry] });
   readonly inflight = new Gauge({ ...opts(METRICS.inflight), registers: [this.registry] });
   readonly targetUp = new Gauge({ ...opts(METRICS.targetUp), registers: [this.registry] });
   readonly modelHealthyTargets = new Gauge({ ...opts(METRICS.modelHealthyTargets), registers: [this.registry] });
@@ -55,6 +56,7 @@ export class GatewayMetrics {
   readonly upstreamDurationFor = childCache(this.upstreamDuration);
   readonly ttftFor = childCache(this.timeToFirstToken);
   readonly tokensFor = childCache(this.tokens);
+  readonly usageEstimatedFor = childCache(this.usageEstimated);
   readonly retriesFor = childCache(this.retries);
 
   constructor() {

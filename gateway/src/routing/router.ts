@@ -8,12 +8,15 @@ import { TargetState } from "./target-state";
 
 export class ModelPool {
   readonly targets: TargetState[];
+  /** The model names its targets send (and are billed) upstream, for the price table. */
+  readonly upstreamModels: readonly string[];
   /** This pool, then its fallbacks, in the order they are tried. */
   chain: ModelPool[] = [];
   private readonly balancer: Balancer;
 
   constructor(readonly config: ModelConfig, passive: GatewayConfig["passiveHealth"]) {
     this.targets = config.targets.map((target) => new TargetState(config.name, target, passive));
+    this.upstreamModels = [...new Set(config.targets.map((target) => target.model ?? config.name))];
     this.balancer = createBalancer(config.strategy);
   }
 
@@ -25,6 +28,11 @@ export class ModelPool {
     let count = 0;
     for (const target of this.targets) if (target.isAvailable(now)) count++;
     return count;
+  }
+
+  /** Whether some target is healthy, rate-limit cooldowns aside (readiness). */
+  hasHealthyTarget(now: number): boolean {
+    return this.targets.some((target) => target.isHealthy(now));
   }
 
   /** The next target to try, or null when every available target was tried. */
@@ -58,11 +66,11 @@ export class Router {
     return this.pools.get(model);
   }
 
-  /** Models none of whose chain has a healthy target (what /readyz reports). */
+  /** Models none of whose chain has a healthy target (what /readyz reports); rate-limited targets still count as healthy. */
   unservableModels(now: number): string[] {
     const out: string[] = [];
     for (const pool of this.pools.values()) {
-      if (!pool.chain.some((p) => p.healthyCount(now) > 0)) out.push(pool.name);
+      if (!pool.chain.some((p) => p.hasHealthyTarget(now))) out.push(pool.name);
     }
     return out;
   }

@@ -1,7 +1,8 @@
 /**
  * One upstream target's live state: in-flight count, latency EWMA, and its health as seen by
  * active checks (rise/fall, as HAProxy) and passive ejection (consecutive failures → cooldown
- * with exponential backoff; a 429 cools the target down until its Retry-After).
+ * with exponential backoff; a 429 cools the target down until its Retry-After, capped, or until
+ * an active check passes).
  */
 import type { TargetConfig } from "../config/schema";
 
@@ -9,6 +10,8 @@ export interface PassiveHealthPolicy {
   failures: number;
   cooldownMs: number;
   maxCooldownMs: number;
+  /** Longest an upstream's Retry-After may keep a target out: one 429 must not remove it for a day. */
+  maxRetryAfterMs: number;
 }
 
 /** Weight of the newest sample in the latency EWMA. */
@@ -44,13 +47,21 @@ export class TargetState {
     return this.activeUp && now >= this.ejectedUntil && now >= this.coolingUntil;
   }
 
+  /**
+   * Healthy (active checks and passive ejection), whatever its rate limit says: what readiness
+   * looks at, since every replica shares the upstream's limit and leaving the Service helps nobody.
+   */
+  isHealthy(now: number): boolean {
+    return this.activeUp && now >= this.ejectedUntil;
+  }
+
   recordSuccess(latencyMs: number): void {
     this.consecutiveFailures = 0;
     this.ejections = 0;
     this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + EWMA_ALPHA * (latencyMs - this.ewmaMs);
   }
 
-  /** A connect error, timeout, 5xx or garbage answer. Returns true when this ejected the target. */
+  /** A failure that says the target is unhealthy (see countsTowardEjection). Returns true when this ejected the target. */
   recordFailure(now: number): boolean {
     this.consecutiveFailures += 1;
     if (this.consecutiveFailures < this.passive.failures) return false;
@@ -61,13 +72,21 @@ export class TargetState {
     return true;
   }
 
-  /** A 429: stay away until Retry-After (or a default), without counting it as a fault. */
-  recordRateLimited(now: number, retryAfterMs: number | null): void {
-    this.coolingUntil = Math.max(this.coolingUntil, now + (retryAfterMs ?? this.passive.cooldownMs));
+  /**
+   * A 429: stay away until Retry-After (or a default), at most maxRetryAfterMs, without counting
+   * it as a fault. Returns the upstream's wait as capped, or null when it gave none.
+   */
+  recordRateLimited(now: number, retryAfterMs: number | null): number | null {
+    const capped = retryAfterMs === null ? null : Math.min(retryAfterMs, this.passive.maxRetryAfterMs);
+    const coolMs = Math.min(capped ?? this.passive.cooldownMs, this.passive.maxRetryAfterMs);
+    this.coolingUntil = Math.max(this.coolingUntil, now + coolMs);
+    return capped;
   }
 
   /** Applies one active check result with rise/fall thresholds. Returns true when the verdict flipped. */
   recordCheck(passed: boolean, rise: number, fall: number): boolean {
+    // The target answers its checks: a rate-limit cooldown ends here rather than at the upstream's word.
+    if (passed) this.coolingUntil = 0;
     if (passed === this.activeUp) {
       this.activeStreak = 0;
       return false;

@@ -6,32 +6,15 @@
  * only a trailing partial event is held until its end arrives.
  */
 import type { Usage } from "../traffic/types";
+import { tallyDeltas, type DeltaTally } from "./delta-count";
+import { eventEnds, SseEventScanner } from "./sse-events";
 import { usageFromObject } from "./usage";
 
-const LF_LF = Buffer.from("\n\n");
-const LF_CRLF = Buffer.from("\n\r\n");
 const USAGE_KEY = Buffer.from('"usage":');
 /** A line-less stream is not SSE: past this much held data, forward it as it is. */
 const MAX_HELD_BYTES = 1 << 20;
 
 const USAGE_QUOTED = Buffer.from('"usage"');
-
-/** End (exclusive) of the last complete event in `data`, or -1; `\n\r\n` is looked for only once a `\r` was seen. */
-function lastEventEnd(data: Buffer, crSeen: boolean): number {
-  const lf = data.lastIndexOf(LF_LF);
-  const crlf = crSeen ? data.lastIndexOf(LF_CRLF) : -1;
-  return Math.max(lf === -1 ? -1 : lf + 2, crlf === -1 ? -1 : crlf + 3);
-}
-
-/** Start of the next event after `from` (a position just past `\n\n` or `\n\r\n`), or `data.length`. */
-function nextEventStart(data: Buffer, from: number): number {
-  let i = data.indexOf(0x0a, from);
-  while (i !== -1) {
-    if (i >= 1 && (data[i - 1] === 0x0a || (data[i - 1] === 0x0d && i >= 2 && data[i - 2] === 0x0a))) return i + 1;
-    i = data.indexOf(0x0a, i + 1);
-  }
-  return data.length;
-}
 
 /** True when `usage` appears with an object value (not `null`). */
 function hasUsageObject(data: Buffer): boolean {
@@ -48,7 +31,7 @@ function hasUsageObject(data: Buffer): boolean {
 /** The JSON payload of an event's `data:` lines, or null. */
 function eventData(event: string): string | null {
   let data: string | null = null;
-  for (const line of event.split(/\r?\n/)) {
+  for (const line of event.split(/\r\n|\r|\n/)) {
     if (!line.startsWith("data:")) continue;
     const value = line.slice(line[5] === " " ? 6 : 5);
     data = data === null ? value : `${data}\n${value}`;
@@ -58,36 +41,59 @@ function eventData(event: string): string | null {
 
 export class SseUsageFilter {
   usage: Usage | null = null;
-  private held: Buffer | null = null;
-  private crSeen = false;
+  /** Generated text forwarded so far (when counting): what the client got, if usage never comes. */
+  readonly delivered: DeltaTally | null;
+  /** The trailing partial event, as received (joined once, when it completes: linear, not quadratic). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private readonly scanner = new SseEventScanner();
+  /** A dropped event ended on the CR of a CRLF split between chunks: its LF is dropped too. */
+  private dropNextLF = false;
 
-  /** @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them). */
-  constructor(private readonly dropUsageOnlyEvents: boolean) {}
+  /**
+   * @param dropUsageOnlyEvents remove usage events with no choices (the gateway added them).
+   * @param countDeltas tally the generated text of the complete events passed through.
+   */
+  constructor(private readonly dropUsageOnlyEvents: boolean, countDeltas = false) {
+    this.delivered = countDeltas ? { pieces: 0, bytes: 0 } : null;
+  }
 
   /** Returns the bytes to forward now (possibly empty). */
-  push(chunk: Buffer): Buffer {
-    const data = this.held ? Buffer.concat([this.held, chunk]) : chunk;
-    if (!this.crSeen && chunk.indexOf(0x0d) !== -1) this.crSeen = true;
-    const end = lastEventEnd(data, this.crSeen);
+  push(input: Buffer): Buffer {
+    const chunk = this.dropNextLF && input[0] === 0x0a ? input.subarray(1) : input;
+    this.dropNextLF = false;
+    const end = this.scanner.scan(chunk);
     if (end === -1) {
-      if (data.length > MAX_HELD_BYTES) {
-        this.held = null;
-        return data;
-      }
-      this.held = data;
+      if (this.heldBytes + chunk.length > MAX_HELD_BYTES) return this.takeHeld(chunk);
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
       return EMPTY;
     }
-    this.held = end < data.length ? data.subarray(end) : null;
-    const complete = end === data.length ? data : data.subarray(0, end);
+    const complete = this.takeHeld(end === chunk.length ? chunk : chunk.subarray(0, end));
+    if (end < chunk.length) {
+      this.held.push(chunk.subarray(end));
+      this.heldBytes = chunk.length - end;
+    }
+    if (this.delivered) tallyDeltas(complete, 0, complete.length, this.delivered);
     return hasUsageObject(complete) ? this.processEvents(complete) : complete;
   }
 
   /** What is still held when the stream ends (an unterminated last event). */
   flush(): Buffer {
-    const rest = this.held ?? EMPTY;
-    this.held = null;
+    const rest = this.takeHeld(EMPTY);
+    if (rest.length > 0 && this.delivered) tallyDeltas(rest, 0, rest.length, this.delivered);
     if (rest.length > 0 && hasUsageObject(rest)) return this.processEvents(rest);
     return rest;
+  }
+
+  /** The held bytes followed by `tail`, emptying the hold; uncopied when nothing was held. */
+  private takeHeld(tail: Buffer): Buffer {
+    if (this.held.length === 0) return tail;
+    if (tail.length > 0) this.held.push(tail);
+    const out = this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes + tail.length);
+    this.held = [];
+    this.heldBytes = 0;
+    return out;
   }
 
   /** Reads usage from the events that mention it and cuts the dropped ones out by byte offsets. */
@@ -95,21 +101,24 @@ export class SseUsageFilter {
     let kept: Buffer[] | null = null;
     let keptFrom = 0;
     let start = 0;
-    let usageAt = complete.indexOf(USAGE_QUOTED);
-    while (usageAt !== -1 && start < complete.length) {
-      const end = nextEventStart(complete, usageAt);
-      // Events before the one holding `"usage"` are kept as they are.
-      let eventStart = start;
-      for (let next = nextEventStart(complete, start); next <= usageAt && next < end; next = nextEventStart(complete, next)) eventStart = next;
-      if (this.readUsage(complete.toString("utf8", eventStart, end))) {
-        kept ??= [];
-        if (eventStart > keptFrom) kept.push(complete.subarray(keptFrom, eventStart));
-        keptFrom = end;
+    let at = complete.indexOf(USAGE_QUOTED);
+    const ends = eventEnds(complete);
+    // An unterminated last event (at the end of the stream) counts as one too.
+    if ((ends[ends.length - 1] ?? 0) < complete.length) ends.push(complete.length);
+    for (const end of ends) {
+      if (at === -1) break;
+      if (at < end) {
+        if (this.readUsage(complete.toString("utf8", start, end))) {
+          kept ??= [];
+          if (start > keptFrom) kept.push(complete.subarray(keptFrom, start));
+          keptFrom = end;
+        }
+        at = complete.indexOf(USAGE_QUOTED, end);
       }
       start = end;
-      usageAt = end < complete.length ? complete.indexOf(USAGE_QUOTED, end) : -1;
     }
     if (kept === null) return complete;
+    if (keptFrom === complete.length && complete[complete.length - 1] === 0x0d) this.dropNextLF = true;
     if (keptFrom < complete.length) kept.push(complete.subarray(keptFrom));
     return kept.length === 1 ? kept[0] : Buffer.concat(kept);
   }

@@ -1,15 +1,30 @@
-/** Reads OpenAI `usage` blocks (chat, completions, embeddings) into the gateway's Usage. */
+/**
+ * Reads OpenAI `usage` blocks (chat, completions, embeddings) into the gateway's Usage.
+ * An upstream's numbers are validated: a count must be a finite non-negative number (strings,
+ * negatives and NaN make the block unusable, and the gateway charges its own estimate instead);
+ * fractions are rounded and counts are capped, so one bad reply cannot bill an absurd amount.
+ */
 import type { Usage } from "../traffic/types";
 
-function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+/** More tokens than any model reads or writes in one request. */
+export const MAX_USAGE_TOKENS = 10_000_000;
+
+/** A valid count, rounded and capped; null when the value is not a count at all. */
+function count(value: unknown): number | null {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return null;
+  return Math.min(Math.round(value), MAX_USAGE_TOKENS);
 }
 
 export function usageFromObject(usage: unknown): Usage | null {
   if (usage === null || typeof usage !== "object") return null;
   const u = usage as Record<string, unknown>;
   if (u.prompt_tokens === undefined && u.completion_tokens === undefined && u.total_tokens === undefined) return null;
-  const prompt = count(u.prompt_tokens);
-  const completion = u.completion_tokens !== undefined ? count(u.completion_tokens) : Math.max(0, count(u.total_tokens) - prompt);
+  const prompt = u.prompt_tokens === undefined ? 0 : count(u.prompt_tokens);
+  const completion = u.completion_tokens !== undefined ? count(u.completion_tokens) : u.total_tokens !== undefined ? subtract(count(u.total_tokens), prompt) : 0;
+  if (prompt === null || completion === null) return null;
   return { promptTokens: prompt, completionTokens: completion };
+}
+
+function subtract(total: number | null, prompt: number | null): number | null {
+  return total === null || prompt === null ? null : Math.max(0, total - prompt);
 }

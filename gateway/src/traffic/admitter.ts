@@ -1,8 +1,10 @@
 /**
- * Admission for one authenticated key: builds the store checks (budgets, requests and tokens
- * per minute, concurrency) for one atomic call, turns a refusal into the OpenAI-shaped error,
- * and returns the settle() that releases the slot, corrects the token reservation with the
- * real usage and adds the spend.
+ * Admission for one authenticated key: builds the store checks (budgets with their worst-case
+ * reservation, requests and tokens per minute, concurrency) for one atomic call, turns a refusal
+ * into the OpenAI-shaped error, and returns the settle() that releases the slot and the budget
+ * reservation, corrects the token reservation with the real usage and adds the spend.
+ * Without usable usage from the upstream, the spend is the gateway's own count (prompt estimate
+ * plus what was delivered), marked estimated.
  */
 import { REJECTION_REASONS } from "../metrics/names";
 import { randomBytes } from "node:crypto";
@@ -10,20 +12,22 @@ import type { ResolvedKey } from "../auth/key-record";
 import type { PriceTable } from "../budget/pricing";
 import { crossedThresholds, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
 import { usdToNano } from "../budget/pricing";
+import { worstCaseNano } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { formatDuration, rateLimitHeaders, retryAfterHeaders, type LimitSnapshot } from "../limits/headers";
-import type { AdmitResult, BudgetCheck, LimitStore, RateCheck, SettleInput } from "../limits/store";
+import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
+import { LocalGate } from "./local-gate";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
-import type { Admission, AdmissionRequest, Usage } from "./types";
+import { refusal, type BudgetKind } from "./refusal";
+import type { Admission, AdmissionRequest, Charged, SettleDetails, Usage } from "./types";
 
 const MINUTE_MS = 60_000;
 
 const ZERO_USAGE: Usage = Object.freeze({ promptTokens: 0, completionTokens: 0 });
+const NOT_CHARGED: Charged = Object.freeze({ usage: null, estimated: false });
 
-export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle() {} });
-
-type BudgetKind = "key" | "team";
+export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle: () => NOT_CHARGED });
 
 export interface AdmitterOptions {
   store: LimitStore;
@@ -38,6 +42,7 @@ export class Admitter {
   private readonly replicaId = randomBytes(6).toString("hex");
   private leaseCounter = 0;
   private readonly now: () => number;
+  private readonly gate = new LocalGate();
   /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
   private readonly cacheHits = new WeakSet<AdmissionRequest>();
 
@@ -50,77 +55,137 @@ export class Admitter {
     this.cacheHits.add(request);
   }
 
+  /** Refuses, without counting or a store call, what this replica knows cannot pass (see LocalGate). */
+  precheck(key: ResolvedKey): void {
+    const { limits, identity } = key;
+    if (limits.requestsPerMinute !== undefined) {
+      const wait = this.gate.rpmWait(identity.keyName, this.now());
+      if (wait) {
+        this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.requests });
+        const headers = [...rateLimitHeaders({ limit: limits.requestsPerMinute, remaining: 0, resetMs: wait.resetMs }, null), ...retryAfterHeaders(wait.waitMs)];
+        throw new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limits.requestsPerMinute}, requested 1. Please try again in ${formatDuration(wait.waitMs)}.`, headers);
+      }
+    }
+    if (limits.concurrent !== undefined && this.gate.held(identity.keyName) >= limits.concurrent) {
+      this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
+      throw new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limits.concurrent}). Please retry shortly.`, retryAfterHeaders(1000));
+    }
+  }
+
   async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {
+    this.precheck(key);
     const { limits, identity } = key;
     const name = identity.keyName;
     const month = monthOf(this.now());
-    const budgets: BudgetCheck[] = [];
+    const leaseId = `${this.replicaId}:${++this.leaseCounter}`;
     const budgetKinds: BudgetKind[] = [];
+    const budgetLimits: { key: string; limitNano: number }[] = [];
     if (limits.monthlyBudgetUsd !== undefined) {
-      budgets.push({ key: keySpendKey(name, month), limitNano: usdToNano(limits.monthlyBudgetUsd) });
+      budgetLimits.push({ key: keySpendKey(name, month), limitNano: usdToNano(limits.monthlyBudgetUsd) });
       budgetKinds.push("key");
     }
     if (key.teamBudgetUsd !== undefined) {
-      budgets.push({ key: teamSpendKey(identity.team, month), limitNano: usdToNano(key.teamBudgetUsd) });
+      budgetLimits.push({ key: teamSpendKey(identity.team, month), limitNano: usdToNano(key.teamBudgetUsd) });
       budgetKinds.push("team");
     }
     const rates: RateCheck[] = [];
     let rpmIndex = -1;
     let tpmIndex = -1;
     if (limits.requestsPerMinute !== undefined) {
-      rpmIndex = rates.push({ key: `rl:${name}:rpm`, limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1 }) - 1;
+      rpmIndex = rates.push({ key: `rl:${name}:rpm`, limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }) - 1;
     }
-    let reserved = 0;
+    // Token counting is the expensive part: only for keys whose limits need it.
+    const estimate = limits.tokensPerMinute !== undefined || budgetLimits.length > 0 ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : { prompt: 0, completion: 0 };
+    const reserved = estimate.prompt + estimate.completion;
     if (limits.tokensPerMinute !== undefined) {
-      const estimate = estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens);
-      reserved = estimate.prompt + estimate.completion;
       tpmIndex = rates.push({ key: `rl:${name}:tpm`, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
     }
-    const concurrency = limits.concurrent !== undefined ? { key: `conc:${name}`, limit: limits.concurrent, leaseId: `${this.replicaId}:${++this.leaseCounter}` } : null;
+    let servable: Set<string> | undefined;
+    let reserveNano = 0;
+    if (budgetLimits.length > 0) {
+      const candidates = request.candidates ?? [{ name: request.model, upstreamModels: [] }];
+      const worst = worstCaseNano(this.options.prices, estimate.prompt, estimate.completion, candidates);
+      if (worst.unpriced.length > 0) servable = this.dropUnpriced(request, key, candidates, worst.unpriced);
+      reserveNano = worst.nano;
+    }
+    const budgets: BudgetCheck[] = budgetLimits.map((b) => ({ ...b, reserveNano }));
+    const concurrency = limits.concurrent !== undefined ? { key: `conc:${name}`, limit: limits.concurrent, leaseId } : null;
 
-    const result = await this.options.store.admit({ budgets, rates, concurrency });
+    const result = await this.options.store.admit({ budgets, rates, concurrency, leaseId });
     this.reportSpend(key, budgets, budgetKinds, result.spentNano);
+    if (rpmIndex >= 0) this.gate.learnRpm(name, rates[rpmIndex].limit, MINUTE_MS, result.rates[rpmIndex], this.now());
 
     const snapshot = (index: number): LimitSnapshot | null => (index < 0 ? null : { limit: rates[index].limit, ...result.rates[index] });
     const headers = rateLimitHeaders(snapshot(rpmIndex), snapshot(tpmIndex));
-    if (!result.allowed) throw this.refusal(result, key, budgetKinds, rates, rpmIndex, headers);
+    if (!result.allowed) throw refusal({ result, key, kinds: budgetKinds, budgets, rates, rpmIndex, headers, metrics: this.options.metrics });
 
+    const reservations: Reservation[] = reserveNano > 0 ? budgets.map((b) => ({ key: b.key, leaseId, reserveNano })) : [];
+    this.gate.acquire(name);
     let settled = false;
-    const settle = (reported: Usage | null, upstreamModel: string): void => {
-      if (settled) return;
+    const settle = (reported: Usage | null, upstreamModel: string, details: SettleDetails = {}): Charged => {
+      if (settled) return NOT_CHARGED;
       settled = true;
-      const usage = this.cacheHits.has(request) ? ZERO_USAGE : reported;
-      const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId: concurrency.leaseId }, spends: [] };
-      // Unknown usage (null): the reservation stands, as the tokens may have been spent.
+      this.gate.release(name);
+      const hit = this.cacheHits.has(request);
+      let usage = hit ? ZERO_USAGE : reported;
+      let estimated = false;
+      if (usage === null && details.deliveredTokens !== undefined && details.deliveredTokens !== null) {
+        usage = { promptTokens: estimate.prompt, completionTokens: details.deliveredTokens };
+        estimated = true;
+      }
+      // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
+      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { promptTokens: usage.promptTokens, completionTokens: estimate.completion };
+      const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId }, spends: [], reservations };
+      // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
       if (usage && tpmIndex >= 0) {
         const delta = usage.promptTokens + usage.completionTokens - reserved;
         if (delta !== 0) input.rates = [{ ...rates[tpmIndex], delta }];
       }
       let addNano = 0;
       if (usage && budgets.length > 0) {
-        addNano = this.options.prices.costNano(usage.promptTokens, usage.completionTokens, upstreamModel, request.model);
+        // The served model's price (a fallback's, when one answered), then the requested model's.
+        addNano = this.options.prices.costNano(usage.promptTokens, usage.completionTokens, upstreamModel, details.servedModel ?? request.model, request.model);
         if (addNano > 0) {
           const settleMonth = monthOf(this.now());
           input.spends = budgetKinds.map((kind) => ({ key: kind === "key" ? keySpendKey(name, settleMonth) : teamSpendKey(identity.team, settleMonth), addNano, ttlMs: SPEND_TTL_MS }));
         }
       }
-      if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0) return;
+      const charged: Charged = { usage: hit ? null : usage, estimated };
+      if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
       result.store.settle(input).then(
         (settledResult) => {
           if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
         },
         (err: unknown) => this.options.logger.warn({ keyName: name, err: err instanceof Error ? err.message : String(err) }, "settlement failed"),
       );
+      return charged;
     };
-    return { headers, settle };
+    return servable ? { headers, settle, servable } : { headers, settle };
+  }
+
+  /**
+   * A budget cannot bound a model with no price: the requested model is refused, unpriced
+   * fallbacks are dropped from the chain (the returned set is what may serve).
+   */
+  private dropUnpriced(request: AdmissionRequest, key: ResolvedKey, candidates: readonly { name: string }[], unpriced: string[]): Set<string> {
+    if (unpriced.includes(request.model)) {
+      this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.unpriced });
+      throw new GatewayError(
+        "GW_ERR_MODEL_UNPRICED",
+        `The model '${request.model}' has no price configured, so this ${key.limits.monthlyBudgetUsd !== undefined ? "key's" : "team's"} budget cannot be enforced on it. Ask the gateway operator to set pricing for it (or pricing.default).`,
+        [],
+        "model",
+      );
+    }
+    return new Set(candidates.map((c) => c.name).filter((name) => !unpriced.includes(name)));
   }
 
   /** Sets the used-ratio gauges; after a settlement, logs each threshold crossed. */
-  private reportSpend(key: ResolvedKey, budgets: BudgetCheck[], kinds: BudgetKind[], spent: number[], added = 0): void {
+  private reportSpend(key: ResolvedKey, budgets: readonly BudgetCheck[], kinds: BudgetKind[], spent: number[], added = 0): void {
     const { keyName, team } = key.identity;
     budgets.forEach((budget, i) => {
       const total = spent[i];
-      if (!Number.isFinite(total)) return;
+      if (!Number.isFinite(total) || total < 0) return;
       const ratio = total / budget.limitNano;
       if (kinds[i] === "key") this.options.metrics.budgetUsedRatio.set({ key: keyName, team }, ratio);
       else this.options.metrics.teamBudgetUsedRatio.set({ team }, ratio);
@@ -132,35 +197,5 @@ export class Admitter {
         );
       }
     });
-  }
-
-  private refusal(result: AdmitResult, key: ResolvedKey, kinds: BudgetKind[], rates: RateCheck[], rpmIndex: number, headers: [string, string][]): GatewayError {
-    const failed = result.failed;
-    const metrics = this.options.metrics;
-    if (failed?.kind === "budget") {
-      const team = kinds[failed.index] === "team";
-      metrics.rejections.inc({ reason: team ? REJECTION_REASONS.teamBudget : REJECTION_REASONS.budget });
-      const message = team
-        ? `Team "${key.identity.team}" has used its monthly budget. Requests resume next month or when the budget is raised.`
-        : "This key has used its monthly budget. Requests resume next month or when the budget is raised.";
-      return new GatewayError("GW_ERR_BUDGET_EXCEEDED", message, [...headers, ["x-should-retry", "false"]]);
-    }
-    if (failed?.kind === "concurrency") {
-      metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
-      return new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${key.limits.concurrent}). Please retry shortly.`, [...headers, ...retryAfterHeaders(result.retryAfterMs)]);
-    }
-    const index = failed?.index ?? 0;
-    const isRequests = index === rpmIndex;
-    const rate = rates[index];
-    metrics.rejections.inc({ reason: isRequests ? REJECTION_REASONS.requests : REJECTION_REASONS.tokens });
-    if (result.retryAfterMs < 0) {
-      return new GatewayError("GW_ERR_RATE_LIMITED", `Request too large: it may use ${rate.cost} tokens, more than this key's limit of ${rate.limit} tokens per minute. Reduce the prompt or max_tokens.`, [...headers, ["x-should-retry", "false"]]);
-    }
-    const what = isRequests ? "requests" : "tokens";
-    return new GatewayError(
-      "GW_ERR_RATE_LIMITED",
-      `Rate limit reached for ${what} per minute: limit ${rate.limit}, requested ${rate.cost}. Please try again in ${formatDuration(result.retryAfterMs)}.`,
-      [...headers, ...retryAfterHeaders(result.retryAfterMs)],
-    );
   }
 }

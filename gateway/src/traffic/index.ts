@@ -8,6 +8,7 @@ import { createAdminHandler } from "../admin/admin-api";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
 import { PriceTable } from "../budget/pricing";
+import { budgetedKeysReachingUnpriced } from "../budget/unpriced-check";
 import type { ResponseCacheStore } from "../cache/cache-store";
 import { MemoryCache } from "../cache/memory-cache";
 import { RedisCache } from "../cache/redis-cache";
@@ -82,7 +83,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   let limitStore: LimitStore = memory;
   if (client && config.redis && stores.limits === "redis") {
     const redis = client;
-    limitStore = new FailoverStore(new RedisStore(redis, { prefix }), memory, {
+    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs }), memory, {
       failOpen: config.redis.failOpen,
       probe: () => redis.ping(),
       probeIntervalMs: deps.redisProbeIntervalMs ?? 1_000,
@@ -122,7 +123,10 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   }
 
   const perIp = config.auth.perIp ? { store: limitStore, requests: config.auth.perIp.requests, windowMs: config.auth.perIp.windowMs } : null;
-  const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: its spend counts as $0 (set pricing in config)"));
+  const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: keys without a budget spend $0 on it, budgeted keys are refused (set pricing in config, or pricing.default)"));
+  for (const { key, models } of budgetedKeysReachingUnpriced(config, prices)) {
+    logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
+  }
   if (usesTokenLimits(config)) loadTokenizer();
   const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
   const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger }) : null;

@@ -95,6 +95,11 @@ export class GatewayTrafficControl implements TrafficControl {
     );
   }
 
+  precheck(identity: ClientIdentity): void {
+    const key = this.parts.registry.forIdentity(identity);
+    if (key && !key.unlimited) this.parts.admitter.precheck(key);
+  }
+
   async admit(request: AdmissionRequest): Promise<Admission> {
     if (this.starting) await this.starting;
     const identity = request.identity;

@@ -4,6 +4,9 @@
  * order; every refusal is thrown as a GatewayError (see ../errors.ts) that the pipeline answers.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { ServableModel } from "../budget/worst-case";
+
+export type { ServableModel } from "../budget/worst-case";
 
 /** Who is calling, once authenticated. Never carries the clear key. */
 export interface ClientIdentity {
@@ -25,6 +28,11 @@ export interface AdmissionRequest {
   /** The parsed request body (read-only). */
   body: Record<string, unknown>;
   stream: boolean;
+  /**
+   * The models that may answer, in fallback order (the requested one first), already limited to
+   * the ones this key may use. Budgets reserve for the most expensive. Default: just `model`.
+   */
+  candidates?: readonly ServableModel[];
 }
 
 export interface Usage {
@@ -32,19 +40,37 @@ export interface Usage {
   completionTokens: number;
 }
 
+/** What the pipeline knows at the end of a request, beyond the upstream's usage. */
+export interface SettleDetails {
+  /** The model pool that answered (a fallback's price is the one charged). */
+  servedModel?: string;
+  /** Completion tokens the gateway counted in what it delivered; null when nothing was. */
+  deliveredTokens?: number | null;
+}
+
+/** The usage a settlement charged, and whether the gateway estimated it. */
+export interface Charged {
+  usage: Usage | null;
+  estimated: boolean;
+}
+
 /** A request that was let in: headers to send, and what to do when it ends. */
 export interface Admission {
   /** `x-ratelimit-*` response headers, already formatted (may be empty). */
   readonly headers: readonly [string, string][];
+  /** The candidates that may serve this request (unpriced fallbacks of a budgeted key dropped); undefined: all. */
+  readonly servable?: ReadonlySet<string>;
   /**
    * Called exactly once when the request ends, successfully or not: releases concurrency,
    * settles the token reservation with the real usage (null when unknown or failed), adds spend.
    * `upstreamModel` is the name the target billed, for the price table.
    * After a cache hit (same AdmissionRequest object passed to cacheLookup) the usage passed is
    * ignored and counts as zero: the request counted, its token reservation is refunded and it
-   * spends nothing. Otherwise `null` keeps the token reservation (the tokens may have been spent).
+   * spends nothing. Without usage, what was delivered (`details.deliveredTokens`) is charged on
+   * top of the prompt estimate and marked estimated; with neither, the token reservation stands.
+   * The budget reservation is always released.
    */
-  settle(usage: Usage | null, upstreamModel: string): void;
+  settle(usage: Usage | null, upstreamModel: string, details?: SettleDetails): Charged | void;
 }
 
 /** A cached answer, as sent to the client. */
@@ -66,6 +92,11 @@ export interface TrafficControl {
   readonly passthrough: boolean;
   /** Per-IP limit, then the client key. Returns null when keys are not required. */
   authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null>;
+  /**
+   * Cheap checks before the body is read (no token counting, no store call): refuses a key this
+   * replica already knows is over its requests per minute or concurrency. Optional.
+   */
+  precheck?(identity: ClientIdentity): void;
   /** Model permission, budget, requests/tokens per minute, concurrency. */
   admit(request: AdmissionRequest): Promise<Admission>;
   /** Exact-match cache, for non-streaming deterministic requests. */

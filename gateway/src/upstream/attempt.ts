@@ -40,6 +40,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private pendingEnd: { error: Error | null } | null = null;
   /** Why the attempt was aborted before undici started it. */
   private abortedEarly: Error | null = null;
+  /** The per-attempt wait for response headers (see armHeadersTimeout). */
+  private headersTimer: NodeJS.Timeout | null = null;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
   headersAt = 0;
   /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
@@ -63,6 +65,17 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.onResponseError(null, reason);
   }
 
+  /**
+   * Aborts the attempt when no response headers arrived within `ms`. A native timer: undici's own
+   * headersTimeout runs on a 499 ms tick that counts a timer's first partial tick as whole, so it
+   * fires up to half a second early (an 800 ms deadline answered at 583 ms) or late (a 400 ms
+   * timeout at up to 998 ms, leaving no time for a second attempt).
+   */
+  armHeadersTimeout(ms: number): void {
+    if (this.settled || this.headersAt !== 0) return;
+    this.headersTimer = setTimeout(() => this.abort(Object.assign(new Error("no response headers within the attempt timeout"), { code: "GW_ATTEMPT_TIMEOUT" })), ms);
+  }
+
   /** Hands the rest of a settled stream to `sink`. */
   attach(sink: StreamSink): void {
     this.sink = sink;
@@ -81,10 +94,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.headersAt = performance.now();
+    this.clearHeadersTimer();
     this.status = statusCode;
     this.headers = headers;
     const type = headers["content-type"];
-    this.streaming = this.wantStream && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
+    // A compressed stream cannot be read (or redacted) event by event: it is buffered and refused.
+    const encoding = headers["content-encoding"];
+    const plain = encoding === undefined || encoding === "identity";
+    this.streaming = this.wantStream && plain && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
     if (this.streaming) return;
     const declared = Number(headers["content-length"]);
     if (!(declared > 0)) return;
@@ -154,7 +171,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.finish({ kind: "failed", failure });
   }
 
+  private clearHeadersTimer(): void {
+    if (this.headersTimer === null) return;
+    clearTimeout(this.headersTimer);
+    this.headersTimer = null;
+  }
+
   private finish(result: AttemptResult): void {
+    this.clearHeadersTimer();
     if (this.settled) return;
     this.settled = true;
     this.settle(result);

@@ -6,9 +6,11 @@
  * paused upstream) for ever.
  */
 import type { ServerResponse } from "node:http";
+import { tokensOfTally } from "../stream/delta-count";
 import { SseUsageFilter } from "../stream/sse-usage-filter";
 import type { Usage } from "../traffic/types";
 import type { UpstreamAttempt } from "./attempt";
+import { StreamRedactor, type TargetSecret } from "./redact";
 
 const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
 
@@ -62,6 +64,8 @@ export function writeBuffered(res: ServerResponse, status: number, contentType: 
 
 export interface StreamResult {
   usage: Usage | null;
+  /** Completion tokens the gateway counted in what it forwarded (when asked to count). */
+  deliveredTokens: number | null;
   /** The upstream broke off (or ran past its maximum) after the client got bytes. */
   interrupted: boolean;
   clientClosed: boolean;
@@ -79,12 +83,31 @@ export function pipeStream(
   headers: string[],
   options: {
     dropInjectedUsage: boolean;
+    /** Tally the generated text forwarded, for an estimate when usage never comes. */
+    countDeltas: boolean;
     maxStreamMs: number;
     /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
     stallMs: number;
+    /** The target's key and credentials, never passed on even when the upstream echoes them. */
+    secrets: readonly TargetSecret[];
   },
 ): Promise<StreamResult> {
-  const filter = new SseUsageFilter(options.dropInjectedUsage);
+  const usageFilter = new SseUsageFilter(options.dropInjectedUsage, options.countDeltas);
+  const redactor = new StreamRedactor(options.secrets);
+  const filter = {
+    push: (chunk: Buffer) => redactor.push(usageFilter.push(chunk)),
+    flush: () => {
+      const rest = redactor.push(usageFilter.flush());
+      const held = redactor.flush();
+      return held.length === 0 ? rest : Buffer.concat([rest, held]);
+    },
+    get usage() {
+      return usageFilter.usage;
+    },
+    get delivered() {
+      return usageFilter.delivered;
+    },
+  };
   for (const value of STREAM_HEADERS) headers.push(value);
   res.writeHead(200, headers);
   const firstOut = filter.push(first);
@@ -97,7 +120,8 @@ export function pipeStream(
       if (done) return;
       done = true;
       clearTimeout(maxTimer);
-      resolve({ usage: filter.usage, interrupted, clientClosed: res.destroyed && !res.writableFinished });
+      const deliveredTokens = filter.delivered && tokensOfTally(filter.delivered);
+      resolve({ usage: filter.usage, deliveredTokens, interrupted, clientClosed: res.destroyed && !res.writableFinished });
     };
     attempt.attach({
       write(chunk) {

@@ -16,7 +16,7 @@ export interface AttemptFailure {
 }
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT", "GW_ATTEMPT_TIMEOUT"]);
 
 /** Maps a transport error (undici or Node) to a failure. */
 export function classifyError(err: Error): AttemptFailure {
@@ -25,6 +25,25 @@ export function classifyError(err: Error): AttemptFailure {
   if (CONNECT_CODES.has(code)) return { reason: "connect", detail: code };
   if (TIMEOUT_CODES.has(code)) return { reason: "timeout", detail: code };
   return { reason: "network", detail: code || err.name };
+}
+
+/**
+ * Whether a failure says the target itself is unhealthy and may count toward passive ejection:
+ * it refused or dropped connections, or failed with a 5xx / a malformed answer. A timeout is not
+ * proof (one client's long generation hits it), nor is an oversized answer (the client asked for it),
+ * nor a 429 or an answer to a client error: one client must not be able to eject a target.
+ */
+export function countsTowardEjection(failure: AttemptFailure): boolean {
+  switch (failure.reason) {
+    case "connect":
+    case "network":
+    case "status_5xx":
+      return true;
+    case "invalid_response":
+      return failure.detail !== "response too large" && (failure.status === undefined || failure.status < 400 || failure.status >= 500);
+    default:
+      return false;
+  }
 }
 
 /** Statuses that another target may answer better. Everything else passes through unchanged. */

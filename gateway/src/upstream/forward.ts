@@ -11,12 +11,14 @@ import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
 import type { ModelPool } from "../routing/router";
 import { parseRetryAfterMs, type TargetState } from "../routing/target-state";
+import { deliveredCompletionTokens } from "../budget/delivered";
 import { usageFromObject } from "../stream/usage";
 import type { Usage } from "../traffic/types";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
-import { exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
+import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
+import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
 import { spliceIncludeUsage } from "./splice-usage";
 
 export interface ForwardRequest {
@@ -30,6 +32,8 @@ export interface ForwardRequest {
   startedAt: number;
   /** Response headers the pipeline adds (request id, rate limits, cache), flat. */
   headers: string[];
+  /** Count what reaches the client, for a charge when the upstream's usage is missing. */
+  countDelivered?: boolean;
 }
 
 export interface ForwardOutcome {
@@ -40,6 +44,11 @@ export interface ForwardOutcome {
   upstreamModel: string;
   attempts: number;
   usage: Usage | null;
+  /**
+   * Completion tokens the gateway counted in what it delivered (when asked to count); 0 when the
+   * client left before any answer; null when nothing was delivered.
+   */
+  deliveredTokens: number | null;
   ttftMs: number | null;
   /** A non-streaming 2xx answer, for the response cache. */
   cacheable: { body: Buffer; contentType: string } | null;
@@ -114,12 +123,14 @@ export class Forwarder {
               path: target.endpoint.pathPrefix + req.route.upstreamPath,
               headers: [...target.baseHeaders, "x-request-id", req.requestId],
               body: this.bodyFor(req, target, injectUsage, bodies),
-              headersTimeout: Math.min(target.timeoutMs, Math.ceil(remaining)),
+              // Our own timers below decide; undici's coarse one (see armHeadersTimeout) would fire first.
+              headersTimeout: 0,
               bodyTimeout: target.timeoutMs,
             },
             attempt,
           );
-          // undici's header/body timeouts tick at about 1 s: the deadline gets a timer of its own.
+          // The deadline also covers the body of a non-streaming answer, so it has a timer of its own.
+          if (target.timeoutMs < remaining) attempt.armHeadersTimeout(target.timeoutMs);
           const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
           // A buffered answer's bytes stay held until deliver() has written it; every other exit frees them.
           let handedOver = false;
@@ -133,10 +144,10 @@ export class Forwarder {
             if (clientClosed) {
               state.inflight--;
               attempt.abort(new ClientClosedError("client closed the connection"));
-              return this.outcome(499, state, pool, target, attempts, null, null, null, false, true);
+              return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
             }
             if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-            const failure = this.judge(result, state);
+            const failure = this.judge(result, state, target);
             if (failure || result.kind === "failed") {
               state.inflight--;
               const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
@@ -166,34 +177,45 @@ export class Forwarder {
   }
 
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
-  private judge(result: AttemptResult, state: TargetState): AttemptFailure | null {
+  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget): AttemptFailure | null {
     const now = Date.now();
-    if (result.kind === "failed") {
-      if (result.failure.reason !== "deadline") this.recordFailure(state, now, result.failure.reason);
-      return result.failure;
+    const failure = this.failureOf(result, now, target);
+    if (failure === null) return null;
+    if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
+    else if (countsTowardEjection(failure) && state.recordFailure(now)) {
+      this.logger.warn({ model: state.model, target: state.name, reason: failure.reason }, "target ejected after consecutive failures");
     }
-    if (result.status === 429) {
-      const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
-      state.recordRateLimited(now, retryAfterMs);
-      return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
-    }
-    if (isRetryableStatus(result.status)) {
-      this.recordFailure(state, now, "status_5xx");
-      return { reason: "status_5xx", status: result.status, detail: String(result.status) };
-    }
-    if (result.kind === "buffered" && result.status >= 200 && result.status < 300) {
-      result.json = parseJsonObject(result.body, result.headers);
-      if (result.json === null) {
-        this.recordFailure(state, now, "invalid_response");
-        return { reason: "invalid_response", status: result.status, detail: "not a JSON object" };
-      }
-    }
-    return null;
+    return failure;
   }
 
-  /** Counts a failure against the target, logging when it gets ejected. */
-  private recordFailure(state: TargetState, now: number, reason: string): void {
-    if (state.recordFailure(now)) this.logger.warn({ model: state.model, target: state.name, reason }, "target ejected after consecutive failures");
+  private failureOf(result: AttemptResult, now: number, target: PreparedTarget): AttemptFailure | null {
+    if (result.kind === "failed") return result.failure;
+    const status = result.status;
+    if (result.kind === "buffered" && header(result.headers["content-encoding"]) !== undefined) {
+      // Compressed (the gateway never asks for it): decode, so it can be checked and redacted.
+      const decoded = decodeContentEncoding(result.body, header(result.headers["content-encoding"]), this.defaults.maxResponseBytes);
+      if (decoded === null) return { reason: "invalid_response", status, detail: "undecodable content-encoding" };
+      result.body = decoded;
+    }
+    if (status === 429) {
+      const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
+      return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
+    }
+    if (isRetryableStatus(status)) return { reason: "status_5xx", status, detail: String(status) };
+    // A redirect (undici does not follow them) or an error page that is not an API error: never the client's.
+    if (status < 200 || (status >= 300 && status < 400)) return { reason: "invalid_response", status, detail: `status ${status}` };
+    if (status >= 400) {
+      if (result.kind !== "buffered" || !isApiErrorBody(result.headers, result.body)) return { reason: "invalid_response", status, detail: "error page, not JSON" };
+      const redacted = redactErrorBody(result.body, target.secrets);
+      // Still quoting the key under layers of escapes: refuse it rather than risk passing it on.
+      if (redacted === null) return { reason: "invalid_response", status, detail: "error body quotes the key" };
+      result.body = redacted;
+    }
+    if (result.kind === "buffered") {
+      result.json = parseJsonObject(result.body, result.headers);
+      if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
+    }
+    return null;
   }
 
   private async deliver(
@@ -212,26 +234,38 @@ export class Forwarder {
       const contentType = header(result.headers["content-type"]) ?? "application/json";
       const ok = result.status >= 200 && result.status < 300;
       const usage = result.json ? usageFromObject(result.json.usage) : null;
+      // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
+      const body = ok ? redactRaw(result.body, target.secrets) : result.body;
       const hold = attempt.hold;
       if (hold) {
         if (res.destroyed) hold.release();
         else res.once("close", () => hold.release());
       }
-      writeBuffered(res, result.status, contentType, ok ? result.body : redactSecrets(result.body, target.secrets), headers, this.client.writeTimeoutMs);
-      return this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body: result.body, contentType } : null, false, false);
+      writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
+      const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
+      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = deliveredCompletionTokens(req.route.name, result.json);
+      return outcome;
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamed = await pipeStream(res, attempt, result.first, headers, { dropInjectedUsage: injectUsage, maxStreamMs: this.defaults.maxStreamMs, stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs) });
+    const streamed = await pipeStream(res, attempt, result.first, headers, {
+      dropInjectedUsage: injectUsage,
+      countDeltas: req.countDelivered === true,
+      maxStreamMs: this.defaults.maxStreamMs,
+      stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
+      secrets: target.secrets,
+    });
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
     }
-    return this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
+    const outcome = this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
+    outcome.deliveredTokens = streamed.deliveredTokens;
+    return outcome;
   }
 
   private outcome(status: number, state: TargetState, pool: ModelPool, target: PreparedTarget, attempts: number, usage: Usage | null, ttftMs: number | null, cacheable: ForwardOutcome["cacheable"], interrupted: boolean, clientClosed: boolean): ForwardOutcome {
-    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, ttftMs, cacheable, interrupted, clientClosed };
+    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, deliveredTokens: null, ttftMs, cacheable, interrupted, clientClosed };
   }
 
   /** The client's body as is, unless the target renames the model or usage must be asked for. */
@@ -253,16 +287,6 @@ export class Forwarder {
   }
 }
 
-/** A passed-through error body that quotes the target's key (some upstreams echo the request) must not show it. */
-function redactSecrets(body: Buffer, secrets: readonly string[]): Buffer {
-  let text: string | null = null;
-  for (const secret of secrets) {
-    if (body.indexOf(secret) === -1) continue;
-    text = (text ?? body.toString("utf8")).split(secret).join("[redacted]");
-  }
-  return text === null ? body : Buffer.from(text);
-}
-
 function includesUsage(body: Record<string, unknown>): boolean {
   const options = body.stream_options as { include_usage?: unknown } | null | undefined;
   return options?.include_usage === true;
@@ -270,6 +294,19 @@ function includesUsage(body: Record<string, unknown>): boolean {
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** An upstream error answer worth passing through: 4xx with a JSON body (OpenAI's error format), not an HTML page. */
+function isApiErrorBody(headers: Record<string, string | string[] | undefined>, body: Buffer | null): boolean {
+  if (body === null) return false;
+  const type = header(headers["content-type"]);
+  if (type !== undefined) return type.includes("json");
+  // No content type: accept what looks like a JSON object.
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte === 0x7b;
+  }
+  return false;
 }
 
 /** A JSON object body is the only good non-streaming answer; null for anything else. */

@@ -5,6 +5,7 @@
 import type { GatewayConfig } from "../config/schema";
 import type { TargetState } from "../routing/target-state";
 import type { Dispatchers, UpstreamEndpoint } from "./dispatchers";
+import { compileSecret, type TargetSecret } from "./redact";
 
 export interface PreparedTarget {
   state: TargetState;
@@ -16,8 +17,8 @@ export interface PreparedTarget {
   /** The same without content-type, for active health checks. */
   probeHeaders: string[];
   timeoutMs: number;
-  /** The key and credential-like header values, redacted from error bodies passed through. */
-  secrets: string[];
+  /** The key and credential-like header values, redacted from what the upstream answers. */
+  secrets: TargetSecret[];
 }
 
 /** Header names that carry credentials (Azure's `api-key`, `x-api-key`, `x-goog-api-key`, tokens…). */
@@ -39,6 +40,6 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
     baseHeaders: ["content-type", "application/json", ...probeHeaders],
     probeHeaders,
     timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
-    secrets,
+    secrets: secrets.map(compileSecret),
   };
 }

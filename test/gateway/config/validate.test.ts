@@ -23,7 +23,7 @@ describe("validateConfig", () => {
     expect(config.server).toMatchObject({ host: "0.0.0.0", port: 8080, bodyLimitBytes: 10 * 1024 * 1024, shutdownGraceMs: 30_000 });
     expect(config.upstreamDefaults).toMatchObject({ maxAttempts: 3, timeoutMs: 60_000, deadlineMs: 120_000 });
     expect(config.healthCheck).toMatchObject({ enabled: true, path: "/models", rise: 2, fall: 3 });
-    expect(config.passiveHealth).toEqual({ failures: 3, cooldownMs: 5_000, maxCooldownMs: 60_000 });
+    expect(config.passiveHealth).toEqual({ failures: 3, cooldownMs: 5_000, maxCooldownMs: 60_000, maxRetryAfterMs: 60_000 });
     expect(config.models[0]).toMatchObject({ strategy: "round-robin", fallbacks: [] });
     expect(config.models[0].targets[0]).toMatchObject({ weight: 1, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 16 } });
   });

@@ -60,8 +60,12 @@ describe("Router", () => {
     // backup has no fallbacks of its own: it is unservable, main still has `last`.
     r.resolve("backup")!.targets[0].recordCheck(false, 1, 1);
     expect(r.unservableModels(T0)).toEqual(["backup"]);
+    // A rate-limited target is still healthy for readiness: every replica shares its limit.
     r.resolve("last")!.targets[0].recordRateLimited(T0, 5_000);
+    expect(r.unservableModels(T0)).toEqual(["backup"]);
+    expect(r.resolve("last")!.pick(T0, new Set())).toBeNull();
+    r.resolve("last")!.targets[0].recordFailure(T0);
     expect(r.unservableModels(T0)).toEqual(["main", "backup", "last"]);
-    expect(r.unservableModels(T0 + 1_000)).toEqual(["backup", "last"]);
+    expect(r.unservableModels(T0 + 1_000)).toEqual(["backup"]);
   });
 });

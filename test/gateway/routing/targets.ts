@@ -2,7 +2,7 @@
 import type { TargetConfig } from "../../../gateway/src/config/schema";
 import { TargetState, type PassiveHealthPolicy } from "../../../gateway/src/routing/target-state";
 
-export const POLICY: PassiveHealthPolicy = { failures: 3, cooldownMs: 1_000, maxCooldownMs: 8_000 };
+export const POLICY: PassiveHealthPolicy = { failures: 3, cooldownMs: 1_000, maxCooldownMs: 8_000, maxRetryAfterMs: 60_000 };
 
 export function targetConfig(name: string, weight = 1): TargetConfig {
   return { name, baseUrl: `mock://${name}`, weight, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 16 } };

@@ -89,6 +89,54 @@ describe("SseUsageFilter", () => {
     }
   });
 
+  it("follows the SSE spec's CR-only and mixed line endings, split anywhere, forwarding each event at once", () => {
+    for (const ending of ["\r", "\r\n", "\n"]) {
+      const recode = (text: string) => text.replace(/\n/g, ending);
+      const stream = recode(chunk("Hi") + usageEvent + DONE);
+      for (const [a, b] of everySplit(stream)) {
+        const { out, filter } = run([a, b], true);
+        expect(out).toBe(recode(chunk("Hi") + DONE));
+        expect(filter.usage).toEqual({ promptTokens: 7, completionTokens: 4 });
+      }
+      // A complete event is forwarded on arrival, not held for the next one.
+      const filter = new SseUsageFilter(true);
+      expect(filter.push(Buffer.from(recode(chunk("a")))).toString()).toBe(recode(chunk("a")));
+    }
+    const mixed = `data: {"choices":[{"delta":{"content":"x"}}]}\r\n\rdata: ${JSON.stringify({ choices: [], usage: USAGE })}\n\r\ndata: [DONE]\r\r`;
+    const { out, filter } = run([mixed], true);
+    expect(out).toBe(`data: {"choices":[{"delta":{"content":"x"}}]}\r\n\rdata: [DONE]\r\r`);
+    expect(filter.usage).toEqual({ promptTokens: 7, completionTokens: 4 });
+  });
+
+  it("costs linear time on a 1 MB event arriving in 1- to 32-byte pieces", () => {
+    const big = Buffer.from(`data: ${JSON.stringify({ choices: [{ delta: { content: "x".repeat(1 << 20) } }] })}\n\n`);
+    const pieces = (bytes: Buffer, size: (i: number) => number) => {
+      const out: Buffer[] = [];
+      for (let at = 0, i = 0; at < bytes.length; i++) {
+        out.push(bytes.subarray(at, at + size(i)));
+        at += size(i);
+      }
+      return out;
+    };
+    const time = (parts: Buffer[]) => {
+      const filter = new SseUsageFilter(true);
+      const started = performance.now();
+      let forwarded = 0;
+      for (const part of parts) forwarded += filter.push(part).length;
+      forwarded += filter.flush().length;
+      return { ms: performance.now() - started, forwarded };
+    };
+    // The linear reference: as many pushes of as many bytes, each a complete small event.
+    const small = pieces(big, (i) => 1 + (i % 32));
+    const reference = time(small.map((p) => Buffer.concat([Buffer.from("data: "), p.subarray(0, Math.max(0, p.length - 8)), Buffer.from("\n\n")])));
+    const measured = time(small);
+    expect(measured.forwarded).toBe(big.length);
+    // Generous: quadratic copying (each piece re-joined with everything held) took seconds here.
+    expect(measured.ms).toBeLessThan(20 * reference.ms + 200);
+    const bytewise = time(pieces(big.subarray(0, 256 * 1024), () => 1));
+    expect(bytewise.ms).toBeLessThan(20 * reference.ms + 200);
+  });
+
   it("reads multi-line data and `data:` without a space", () => {
     const event = `event: message\ndata:{"choices":[],\ndata: "usage":{"prompt_tokens":2,"completion_tokens":3}}\n\n`;
     const { out, filter } = run([chunk("a"), event, DONE], true);

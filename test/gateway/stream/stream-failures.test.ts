@@ -39,7 +39,8 @@ describe("stream failures", () => {
   });
 
   it("aborts the upstream when the client leaves before the first byte", async () => {
-    const [up] = await setup([{ kind: "ok", latencyMs: 300 }]);
+    // The upstream never answers on its own: the client's leaving is what must end the call, however slow the machine.
+    const [up] = await setup([{ kind: "hang" }]);
     const controller = new AbortController();
     const pending = fetch(`${gw!.url}/v1/chat/completions`, { method: "POST", signal: controller.signal, headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", stream: true, messages: [] }) });
     await eventually(() => up.completions.length === 1);
@@ -53,12 +54,14 @@ describe("stream failures", () => {
     const [up] = await setup([{ kind: "ok", tokens: 20, interTokenMs: 20 }]);
     await gw!.close();
     let admitting = 0;
+    let finishAdmission = () => {};
     const slowAdmission: TrafficControl = {
       passthrough: false,
       authenticate: async () => null,
+      // Admission lasts until the test has seen the client's connection close: no race with a timer.
       admit: async () => {
         admitting++;
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise<void>((resolve) => (finishAdmission = resolve));
         return { headers: [], settle() {} };
       },
       cacheLookup: async () => ({ hit: null, key: null }),
@@ -71,6 +74,9 @@ describe("stream failures", () => {
     await eventually(() => admitting === 1);
     controller.abort();
     await expect(pending).rejects.toThrow();
+    const server = gw.gateway.server;
+    await eventually(() => new Promise<boolean>((resolve) => server.getConnections((_err, count) => resolve(count === 0))), 10_000);
+    finishAdmission();
     await eventually(() => gw!.logs().some((l) => l.msg === "request" && l.reqId === "left-early"));
     expect(gw!.logs().find((l) => l.msg === "request" && l.reqId === "left-early")).toMatchObject({ status: 499, attempts: 0 });
     expect(up.completions).toHaveLength(0);

@@ -11,8 +11,12 @@ describe("usageFromObject", () => {
     expect(usageFromObject({ total_tokens: 5 })).toEqual({ promptTokens: 0, completionTokens: 5 });
   });
 
-  it("treats junk counts as zero and junk blocks as no usage", () => {
-    expect(usageFromObject({ prompt_tokens: -3, completion_tokens: "9" })).toEqual({ promptTokens: 0, completionTokens: 0 });
+  it("treats junk counts as no usage (the gateway charges its own count), rounds fractions and caps huge counts", () => {
+    // Junk used to count as zero: a free request. Now the block is unusable and the gateway estimates.
+    expect(usageFromObject({ prompt_tokens: -3, completion_tokens: 9 })).toBeNull();
+    expect(usageFromObject({ prompt_tokens: 3, completion_tokens: "9" })).toBeNull();
+    expect(usageFromObject({ prompt_tokens: Number.NaN, completion_tokens: 1 })).toBeNull();
+    expect(usageFromObject({ prompt_tokens: 2.6, completion_tokens: 1e30 })).toEqual({ promptTokens: 3, completionTokens: 10_000_000 });
     expect(usageFromObject(null)).toBeNull();
     expect(usageFromObject("usage")).toBeNull();
     expect(usageFromObject({})).toBeNull();

@@ -1,7 +1,8 @@
 /**
  * Budgets and the response cache through the pipeline, with two gateways sharing one Redis (and
  * a second one, the cache's own, for the shared cache):
- * spend is shared, the 80% gauge moves and logs an event, 100% gives 429 insufficient_quota;
+ * spend is shared, the 80% gauge moves and logs an event, a request whose worst case does not
+ * fit what is left gives 429 insufficient_quota;
  * cached answers give x-cache MISS then HIT, expire with the TTL, count as requests and spend
  * nothing.
  */
@@ -32,7 +33,8 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
 
   async function pair(input: Omit<GatewayInput, "redis" | "models">): Promise<TestGateway[]> {
     for (let i = 0; i < 2; i++) {
-      gateways.push(await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], redis: { url: redis.url }, ...input }));
+      // Requests reserve 8 completion tokens (what the mock answers), not the default 1024.
+      gateways.push(await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], redis: { url: redis.url }, limits: { defaultMaxTokens: 8 }, ...input }));
     }
     return gateways;
   }
@@ -54,18 +56,21 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     const events = [...a.logs(), ...b.logs()].filter((l) => l.event === "budget_threshold");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ keyName: "dora", team: "lab", threshold: 0.8, level: 40 });
-    expect((await chat(a.url, { model: "m" }, key)).status).toBe(200); // $1.20: over, detected after
-    await eventually(async () => ((await metricValue(a.url, gauge)) ?? 0) >= 1);
+    // A third $0.40 request would end at $1.20: its worst case does not fit, so it is refused
+    // up front (it used to be admitted and overspend, detected after).
     const refused = await chat(b.url, { model: "m" }, key);
     expect(refused.status).toBe(429);
-    expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ code: "insufficient_quota", type: "insufficient_quota" });
+    const error = ((await refused.json()) as { error: { message: string } }).error;
+    expect(error).toMatchObject({ code: "insufficient_quota", type: "insufficient_quota" });
+    expect(error.message).toContain("may cost up to $0.40");
     expect(await metricValue(b.url, 'aigw_rejections_total{reason="budget"}')).toBe(1);
-    expect(upstream.completions).toHaveLength(3);
+    expect(await metricValue(b.url, gauge)).toBe(0.8);
+    expect(upstream.completions).toHaveLength(2);
   });
 
   it("answers deterministic requests from the shared cache: MISS, HIT on another replica, MISS after the TTL", async () => {
     const [a, b] = await pair({
-      cache: { enabled: true, ttlMs: 3_000, scope: "shared", redis: { url: cacheRedis.url } },
+      cache: { enabled: true, ttlMs: 3_000, scope: "shared", redis: { url: cacheRedis.url } }, // long enough for a loaded machine to read it back three times
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
       keys: [
         { name: "erin", key: "sk-erin-0123456789", limits: { requestsPerMinute: 4, monthlyBudgetUsd: 10 } },

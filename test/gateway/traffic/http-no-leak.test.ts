@@ -31,7 +31,9 @@ describe("secrets stay secret", () => {
       redis: { url: redis.url },
       auth: { adminKey: ADMIN_KEY, perIp: { requests: 100, windowMs: 10_000 } },
       cache: { enabled: true },
-      pricing: { m: { inputPerMTok: 0, outputPerMTok: 100_000 } },
+      // 8 tokens (reserved and answered) at $50 000 per MTok: $0.40; the fourth does not fit $1.
+      limits: { defaultMaxTokens: 8 },
+      pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
       teams: { t: { monthlyBudgetUsd: 5 } },
       keys: [{ name: "cfg", key: CONFIG_KEY, team: "t", limits: { requestsPerMinute: 3, tokensPerMinute: 100_000, concurrent: 2, monthlyBudgetUsd: 1 } }],
     });

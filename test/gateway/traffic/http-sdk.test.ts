@@ -24,6 +24,8 @@ describe("OpenAI SDK errors", () => {
       ],
       // 8 completion tokens at $125 000 per MTok = $1: one request spends the whole budget.
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 125_000 } },
+      // Reserve the 8 tokens the mock answers: the worst case ($1) fits the $1 budget once.
+      limits: { defaultMaxTokens: 8 },
       keys: [
         { name: "ok", key: "sk-ok-0123456789", models: ["m"], limits: { requestsPerMinute: 2 } },
         { name: "poor", key: "sk-poor-0123456789", limits: { monthlyBudgetUsd: 1 } },

@@ -2,7 +2,8 @@
  * Token reservation and settlement through the pipeline, for plain and streaming responses:
  * a request reserves prompt + max_tokens at admission; the real usage (from the JSON body or
  * the stream's usage chunk) replaces the reservation when it ends. A stream cut before its
- * usage chunk keeps its reservation.
+ * usage chunk settles to the gateway's own count (prompt estimate + deltas forwarded), marked
+ * estimated (it used to keep its whole reservation).
  */
 import { countChatTokens } from "../../../gateway/src/limits/tokens";
 import type { TestGateway } from "../../helpers/gateway-harness";
@@ -63,14 +64,19 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     await next.text();
   });
 
-  it("keeps the reservation of a stream cut before its usage chunk", async () => {
+  it("settles a stream cut before its usage chunk to the gateway's own count, marked estimated", async () => {
     upstream.behavior = { kind: "cut-stream", afterEvents: 3 };
     const first = await chat(gw.url, { ...big, stream: true }, KEY);
     expect(first.status).toBe(200);
     await first.text().catch(() => "");
     upstream.behavior = { kind: "ok", tokens: 8 };
     const next = await chat(gw.url, second, KEY);
-    expect(next.status).toBe(429);
-    expect(((await next.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
+    expect(next.status).toBe(200);
+    // The cut stream was charged its prompt and the few deltas it forwarded, not its 520 tokens.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThanOrEqual(LIMIT - 900 - prompt - 10);
+    await next.arrayBuffer();
+    const cut = gw.logs().find((l) => l.msg === "request" && l.usageEstimated === true);
+    expect(cut).toMatchObject({ promptTokens: prompt, status: 200 });
+    expect(cut!.completionTokens as number).toBeGreaterThan(0);
   });
 });

@@ -71,7 +71,8 @@ describe("token estimates", () => {
   it("estimates by route", () => {
     expect(estimateRequestTokens("embeddings", { input: "hello world", max_tokens: 99 }, 1024)).toEqual({ prompt: 2, completion: 0 });
     expect(estimateRequestTokens("completions", { prompt: "hello world", max_tokens: 7 }, 1024)).toEqual({ prompt: 2, completion: 7 });
-    expect(estimateRequestTokens("images.generations", { prompt: "a cat" }, 1024)).toEqual({ prompt: 0, completion: 0 });
+    // An image reserves its output tokens (gpt-image-1, high, 1024²) per image asked for.
+    expect(estimateRequestTokens("images.generations", { prompt: "a cat", n: 2 }, 1024)).toEqual({ prompt: 2, completion: 2 * 4160 });
     expect(estimateRequestTokens("chat.completions", { messages: [{ role: "user", content: "hi" }] }, 100).completion).toBe(100);
   });
 });

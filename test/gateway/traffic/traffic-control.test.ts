@@ -161,14 +161,15 @@ describe("createTrafficControl (memory store)", () => {
     const t = build({ teams: { research: { monthlyBudgetUsd: 1 } }, keys: [{ name: "alice", key: "sk-alice-secret", team: "research", limits: { monthlyBudgetUsd: 0.01 } }] });
     const alice = await t.authenticate({ authorization: "Bearer sk-alice-secret" }, "127.0.0.1");
     const flush = () => new Promise((r) => setImmediate(r));
-    (await t.admit(request(alice))).settle({ promptTokens: 500, completionTokens: 875 }, "gpt-4.1"); // $0.008
+    // Each request reserves its worst case, and completion counts are capped at its max_tokens.
+    (await t.admit(request(alice, { ...chatBody, max_tokens: 1000 }))).settle({ promptTokens: 500, completionTokens: 875 }, "gpt-4.1"); // $0.008
     await flush();
     expect(metrics.budgetUsedRatio.get({ key: "alice", team: "research" })).toBeCloseTo(0.8, 6);
     expect(metrics.teamBudgetUsedRatio.get({ team: "research" })).toBeCloseTo(0.008, 6);
     const events = logger.lines.filter((l) => (l.obj as { event?: string }).event === "budget_threshold");
     expect(events).toHaveLength(1);
     expect(events[0].obj).toMatchObject({ keyName: "alice", threshold: 0.8, scope: "key" });
-    (await t.admit(request(alice))).settle({ promptTokens: 0, completionTokens: 250 }, "gpt-4.1"); // +$0.002
+    (await t.admit(request(alice, { ...chatBody, max_tokens: 1 }))).settle({ promptTokens: 1000, completionTokens: 0 }, "gpt-4.1"); // +$0.002
     await flush();
     const err = await caught(t.admit(request(alice)));
     expect(err.code).toBe("GW_ERR_BUDGET_EXCEEDED");

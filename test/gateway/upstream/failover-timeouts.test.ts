@@ -23,25 +23,30 @@ describe("failover on timeouts and rate limits", () => {
   it("answers 504 within the deadline when every target hangs", async () => {
     const hang = await upstream("hang", { kind: "hang" });
     const targets = ["a", "b", "c"].map((name) => ({ name, baseUrl: hang.baseUrl }));
-    await gateway([{ name: "m", targets }], { upstreamDefaults: { timeoutMs: 400, deadlineMs: 1_000 } });
+    // 600 ms attempts in a 1.5 s deadline: the third is cut by the deadline; two attempts even with 0.9 s of loop lag.
+    await gateway([{ name: "m", targets }], { upstreamDefaults: { timeoutMs: 600, deadlineMs: 1_500 } });
     const started = Date.now();
     const res = await chat(servers.gw.url, { model: "m" }, { "x-request-id": "hang-all" });
     const elapsed = Date.now() - started;
     expect(res.status).toBe(504);
     expect((await json(res)).error).toMatchObject({ type: "server_error", code: "upstream_timeout" });
-    // Generous upper bound: the deadline plus scheduling slack, never 3 full timeouts plus more.
-    expect(elapsed).toBeLessThan(1_000 + 750);
+    // One-sided, generous: the deadline plus scheduling slack, never three 60 s timeouts.
+    expect(elapsed).toBeLessThan(1_500 + 2_000);
     expect(hang.completions.length).toBeGreaterThanOrEqual(2);
-    expect(servers.gw.logs().find((l) => l.msg === "request" && l.reqId === "hang-all")).toMatchObject({ status: 504, attempts: hang.completions.length });
+    const logged = servers.gw.logs().find((l) => l.msg === "request" && l.reqId === "hang-all");
+    expect(logged).toMatchObject({ status: 504, attempts: hang.completions.length });
+    // The gateway's own clock: neither the attempt timeouts nor the deadline fired early.
+    expect(logged?.latencyMs).toBeGreaterThanOrEqual(1_500);
   });
 
   it("bounds a single long per-attempt timeout by the overall deadline", async () => {
     const hang = await upstream("hang", { kind: "hang" });
     await gateway([{ name: "m", targets: [{ name: "a", baseUrl: hang.baseUrl, timeoutMs: 60_000 }] }], { upstreamDefaults: { deadlineMs: 500 } });
     const started = Date.now();
-    const res = await chat(servers.gw.url, { model: "m" });
+    const res = await chat(servers.gw.url, { model: "m" }, { "x-request-id": "deadline-500" });
     expect(res.status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(500 + 750);
+    expect(Date.now() - started).toBeLessThan(500 + 2_000);
+    expect(servers.gw.logs().find((l) => l.msg === "request" && l.reqId === "deadline-500")?.latencyMs).toBeGreaterThanOrEqual(500);
   });
 
   it("cools a 429 target down for its Retry-After and serves from the others", async () => {
