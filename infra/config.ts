@@ -1,7 +1,7 @@
 /**
  * The stack's configuration (Pulumi.<stack>.yaml), read once and validated with zod, because
  * `config.requireObject<T>()` only casts. Unknown keys are errors too: a typo must not silently
- * fall back to a default. Secret values (upstream keys, admin key, external Redis password) are
+ * fall back to a default. Secret values (upstream keys, admin key, external Redis passwords) are
  * wrapped with `pulumi.secret` as soon as they are read.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -81,7 +81,10 @@ const stackConfigSchema = z
     /** Upstream keys from a Secret made outside Pulumi (External Secrets): never in Pulumi config. */
     existingSecret: z.object({ name: z.string().min(1), upstreamKeyRefs: z.array(z.string().min(1)).default([]) }).strict().optional(),
     preStopSeconds: z.number().int().nonnegative().optional(),
+    /** The state Redis: limits, spend, keys. It runs noeviction (its maxmemoryPolicy may only be that). */
     redis: redisSchema.default({ mode: "none" }),
+    /** The response cache's own Redis (allkeys-lru by default); without it each pod caches in memory. */
+    cacheRedis: redisSchema.default({ mode: "none" }),
     /** The Gateway API way in: an HTTPRoute for /v1 on the platform's Gateway. */
     gatewayApi: z
       .object({
@@ -171,6 +174,7 @@ const stackConfigSchema = z
     upstreamKeys: z.record(z.string().min(1)).default({}),
     adminKey: z.string().min(16).optional(),
     redisPassword: z.string().optional(),
+    cacheRedisPassword: z.string().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -180,16 +184,27 @@ const stackConfigSchema = z
     if (c.redisPassword !== undefined && c.redis.mode !== "external") {
       ctx.addIssue({ code: "custom", path: ["redisPassword"], message: 'only for redis.mode "external" (in-cluster Redis generates one)' });
     }
+    if (c.cacheRedisPassword !== undefined && c.cacheRedis.mode !== "external") {
+      ctx.addIssue({ code: "custom", path: ["cacheRedisPassword"], message: 'only for cacheRedis.mode "external" (in-cluster Redis generates one)' });
+    }
+    if (c.redis.mode === "in-cluster" && c.redis.maxmemoryPolicy !== undefined && c.redis.maxmemoryPolicy !== "noeviction") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["redis", "maxmemoryPolicy"],
+        message: "the state Redis must run noeviction (limits, spend and keys must never be evicted); the cache gets its own Redis (cacheRedis)",
+      });
+    }
   });
 
 type ParsedStackConfig = z.output<typeof stackConfigSchema>;
 
-export type StackConfig = Omit<ParsedStackConfig, "gateway" | "upstreamKeys" | "adminKey" | "redisPassword"> & {
+export type StackConfig = Omit<ParsedStackConfig, "gateway" | "upstreamKeys" | "adminKey" | "redisPassword" | "cacheRedisPassword"> & {
   gateway: GatewayConfigInput;
   secrets: {
     upstreamKeys: Record<string, pulumi.Output<string>>;
     adminKey?: pulumi.Output<string>;
     redisPassword?: pulumi.Output<string>;
+    cacheRedisPassword?: pulumi.Output<string>;
   };
 };
 
@@ -230,7 +245,7 @@ export function parseStackConfig(project: string, raw: Record<string, string>): 
   for (const [key, value] of Object.entries(raw)) if (key.startsWith(prefix)) mine[key.slice(prefix.length)] = decode(value);
   const parsed = stackConfigSchema.safeParse(mine);
   if (!parsed.success) throw new StackConfigError(parsed.error.issues.map((i) => formatIssue(project, i)));
-  const { upstreamKeys, adminKey, redisPassword, gateway, ...rest } = parsed.data;
+  const { upstreamKeys, adminKey, redisPassword, cacheRedisPassword, gateway, ...rest } = parsed.data;
   return {
     ...rest,
     gateway: gateway as GatewayConfigInput,
@@ -238,6 +253,7 @@ export function parseStackConfig(project: string, raw: Record<string, string>): 
       upstreamKeys: Object.fromEntries(Object.entries(upstreamKeys).map(([k, v]) => [k, pulumi.secret(v)])),
       adminKey: adminKey === undefined ? undefined : pulumi.secret(adminKey),
       redisPassword: redisPassword === undefined ? undefined : pulumi.secret(redisPassword),
+      cacheRedisPassword: cacheRedisPassword === undefined ? undefined : pulumi.secret(cacheRedisPassword),
     },
   };
 }

@@ -20,14 +20,14 @@ export interface StackOutputs {
   adapterRulesYaml: pulumi.Output<string | undefined>;
 }
 
-function redisArgs(c: StackConfig): AiGatewayArgs["redis"] {
-  switch (c.redis.mode) {
+function redisArgs(redis: StackConfig["redis"], password: pulumi.Output<string> | undefined): AiGatewayArgs["redis"] {
+  switch (redis.mode) {
     case "none":
       return undefined;
     case "external":
-      return { externalUrl: pulumi.secret(c.redis.url), externalPassword: c.secrets.redisPassword };
+      return { externalUrl: pulumi.secret(redis.url), externalPassword: password };
     case "in-cluster": {
-      const { mode: _mode, ...inCluster } = c.redis;
+      const { mode: _mode, ...inCluster } = redis;
       return { inCluster };
     }
   }
@@ -66,7 +66,8 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
       serviceAnnotations: c.service?.annotations,
     },
     route: c.gatewayApi,
-    redis: redisArgs(c),
+    redis: redisArgs(c.redis, c.secrets.redisPassword),
+    cacheRedis: redisArgs(c.cacheRedis, c.secrets.cacheRedisPassword),
     monitoring: c.monitoring,
     dashboard: c.dashboard,
     ingress: c.ingress && {

@@ -33,6 +33,8 @@ export const ERROR_KINDS = {
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, type: "server_error", openaiCode: "upstream_timeout" },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, type: "server_error", openaiCode: "store_unavailable" },
   GW_ERR_SHUTTING_DOWN: { status: 503, type: "server_error", openaiCode: "shutting_down" },
+  /** The replica's budget for buffered request and response bodies is full (server.bufferedBytesLimit). */
+  GW_ERR_SERVER_OVERLOADED: { status: 503, type: "server_error", openaiCode: "server_overloaded" },
   GW_ERR_INTERNAL: { status: 500, type: "server_error", openaiCode: "internal_error" },
 } as const satisfies Record<string, ErrorKind>;
 

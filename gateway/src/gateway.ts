@@ -7,6 +7,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
+import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
@@ -45,22 +46,27 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const prepared = new Map<TargetState, PreparedTarget>();
   for (const state of router.allTargets) prepared.set(state, prepareTarget(state, dispatchers, config.upstreamDefaults));
   const healthChecker = new HealthChecker([...prepared.values()], config.healthCheck, logger);
+  const buffers = new BufferBudget(
+    config.server.bufferedBytesLimit ?? defaultBufferedBytesLimit(Math.max(config.server.bodyLimitBytes, config.upstreamDefaults.maxResponseBytes)),
+  );
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
   const runtime: GatewayRuntime = {
     config,
     router,
-    forwarder: new Forwarder(prepared, config.upstreamDefaults, metrics, logger),
+    forwarder: new Forwarder(prepared, config.upstreamDefaults, metrics, logger, { buffers, writeTimeoutMs: config.server.writeTimeoutMs }),
     metrics,
     logger,
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
+    buffers,
     admin: traffic.handleAdmin ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     draining: false,
   };
   metrics.onScrape(() => {
     const now = Date.now();
+    metrics.bufferedBytes.set(buffers.usedBytes);
     for (const state of router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
     for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
   });

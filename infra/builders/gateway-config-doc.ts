@@ -15,6 +15,8 @@ import { deriveShutdownGraceMs } from "./shutdown";
 export const SECRET_ENV = {
   redisUrl: "REDIS_URL",
   redisPassword: "REDIS_PASSWORD",
+  cacheRedisUrl: "CACHE_REDIS_URL",
+  cacheRedisPassword: "CACHE_REDIS_PASSWORD",
   adminKey: "GATEWAY_ADMIN_KEY",
 } as const;
 
@@ -23,6 +25,8 @@ export interface GatewayConfigDocumentOptions {
   upstreamKeyRefs?: readonly string[];
   /** The Secret holds REDIS_URL (and REDIS_PASSWORD when `password` is true). */
   redis?: { password: boolean };
+  /** The Secret holds CACHE_REDIS_URL (and CACHE_REDIS_PASSWORD): the cache's own Redis. */
+  cacheRedis?: { password: boolean };
   /** The Secret holds GATEWAY_ADMIN_KEY. */
   adminKey?: boolean;
   /** Further variables the Secret holds, for `${VAR}` placeholders the config writes itself. */
@@ -70,7 +74,7 @@ function isLiteralSecret(value: unknown): boolean {
 /** Stand-in values shaped like the real ones, for the preview-time load. */
 function standInEnv(names: readonly string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of names) env[name] = name === SECRET_ENV.redisUrl ? "redis://redis.invalid:6379" : `stand-in-${"x".repeat(32)}`;
+  for (const name of names) env[name] = name === SECRET_ENV.redisUrl || name === SECRET_ENV.cacheRedisUrl ? "redis://redis.invalid:6379" : `stand-in-${"x".repeat(32)}`;
   return env;
 }
 
@@ -137,6 +141,22 @@ export function buildGatewayConfigDocument(
     }
   } else if (isLiteralSecret(config.redis?.password)) {
     problems.push("redis.password: a literal password would be stored in a ConfigMap; pass the Redis connection to the component");
+  }
+
+  // The cache's own Redis, likewise from the Secret; without it the cache stays in pod memory.
+  if (options.cacheRedis) {
+    if (config.cache?.enabled !== true) problems.push("cacheRedis: the gateway config does not enable the cache (cache.enabled: true)");
+    if (config.cache?.redis !== undefined) {
+      problems.push("cache.redis: set by the deployment from its cache Redis; leave it out of the gateway config");
+    }
+    config.cache = { ...config.cache, redis: { url: `\${${SECRET_ENV.cacheRedisUrl}}` } };
+    secretEnvNames.push(SECRET_ENV.cacheRedisUrl);
+    if (options.cacheRedis.password) {
+      config.cache.redis!.password = `\${${SECRET_ENV.cacheRedisPassword}}`;
+      secretEnvNames.push(SECRET_ENV.cacheRedisPassword);
+    }
+  } else if (isLiteralSecret(config.cache?.redis?.password)) {
+    problems.push("cache.redis.password: a literal password would be stored in a ConfigMap; pass the cache Redis to the component");
   }
 
   if (isLiteralSecret(config.auth?.adminKey)) {

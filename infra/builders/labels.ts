@@ -4,8 +4,8 @@
  */
 export const APP_NAME = "ai-gateway";
 
-/** The part of the stack a workload belongs to: the gateway itself or its Redis. */
-export type AppComponent = "gateway" | "redis";
+/** The part of the stack a workload belongs to: the gateway itself, its state Redis or its cache Redis. */
+export type AppComponent = "gateway" | "redis" | "cache-redis";
 
 /** Labels a selector may match on: name, instance (the component's name) and part. */
 export function selectorLabels(instance: string, component: AppComponent): Record<string, string> {

@@ -45,21 +45,27 @@ export interface AiGatewayArgs {
     GatewayDeploymentArgs,
     "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
   >;
-  /** Shared state for the replicas; without it the gateway keeps limits in memory per pod. */
-  redis?: Wired<RedisArgs, "namespace">;
+  /** Shared state for the replicas (noeviction); without it the gateway keeps limits in memory per pod. */
+  redis?: Wired<RedisArgs, "namespace" | "purpose">;
+  /**
+   * The response cache's own Redis (allkeys-lru, its own maxmemory), shared by the replicas; needs
+   * `cache.enabled`. Without it each pod caches in memory: the cache never uses the state Redis.
+   */
+  cacheRedis?: Wired<RedisArgs, "namespace" | "purpose">;
   monitoring?: Wired<AlertRulesArgs, "namespace" | "serviceName" | "serviceSelector">;
   /** Opt-in Grafana dashboard ConfigMap; in the gateway's namespace unless one is given. */
   dashboard?: Wired<GatewayDashboardArgs, "namespace"> & { namespace?: pulumi.Input<string> };
   ingress?: Wired<IngressTuningArgs, "namespace" | "serviceName" | "servicePort">;
   /** The Gateway API way in: an HTTPRoute for `/v1` attached to the platform's Gateway. */
   route?: Wired<GatewayRouteArgs, "namespace" | "serviceName" | "servicePort" | "timeoutSeconds"> & { timeoutSeconds?: pulumi.Input<number> };
-  networkPolicy?: Wired<GatewayNetworkPolicyArgs, "namespace" | "gatewaySelector" | "gatewayPort" | "redis">;
+  networkPolicy?: Wired<GatewayNetworkPolicyArgs, "namespace" | "gatewaySelector" | "gatewayPort" | "redis" | "cacheRedis">;
 }
 
 export class AiGateway extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   public readonly image: GatewayImage;
   public readonly redis: Redis | undefined;
+  public readonly cacheRedis: Redis | undefined;
   public readonly config: GatewayConfig;
   public readonly gateway: GatewayDeployment;
   public readonly autoscaler: GatewayAutoscaler | undefined;
@@ -83,6 +89,7 @@ export class AiGateway extends pulumi.ComponentResource {
     }
     checkGatewayImageArgs(args.image);
     if (args.redis) checkRedisArgs(args.redis);
+    if (args.cacheRedis) checkRedisArgs({ ...args.cacheRedis, purpose: "cache" });
     if (args.autoscaling) checkAutoscalerArgs(args.autoscaling);
     if (args.ingress) checkIngressTuningArgs(args.ingress);
     if (args.route) checkGatewayRouteArgs(args.route);
@@ -91,9 +98,11 @@ export class AiGateway extends pulumi.ComponentResource {
         { ...args.config, server: { ...args.config.server, trustProxy: args.config.server?.trustProxy ?? true } }
       : args.config;
     const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
+    const cacheRedisPassword = args.cacheRedis !== undefined && (args.cacheRedis.externalUrl === undefined || args.cacheRedis.externalPassword !== undefined);
     const effective = buildGatewayConfigDocument(config, {
       upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.existingSecret?.upstreamKeyRefs ?? [])])],
       redis: args.redis ? { password: redisPassword } : undefined,
+      cacheRedis: args.cacheRedis ? { password: cacheRedisPassword } : undefined,
       adminKey: args.adminKey !== undefined,
       extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
     }).effective;
@@ -132,7 +141,8 @@ export class AiGateway extends pulumi.ComponentResource {
 
     this.image = new GatewayImage(`${name}-image`, args.image, child);
 
-    this.redis = args.redis ? new Redis(`${name}-redis`, { ...args.redis, namespace, instance: name }, child) : undefined;
+    this.redis = args.redis ? new Redis(`${name}-redis`, { ...args.redis, namespace, instance: name, purpose: "state" }, child) : undefined;
+    this.cacheRedis = args.cacheRedis ? new Redis(`${name}-cache-redis`, { ...args.cacheRedis, namespace, instance: name, purpose: "cache" }, child) : undefined;
 
     this.config = new GatewayConfig(
       `${name}-config`,
@@ -144,6 +154,7 @@ export class AiGateway extends pulumi.ComponentResource {
         extraSecretEnv: args.extraSecretEnv,
         externalUpstreamKeyRefs: args.existingSecret?.upstreamKeyRefs,
         redis: this.redis ? { url: this.redis.url, password: this.redis.password } : undefined,
+        cacheRedis: this.cacheRedis ? { url: this.cacheRedis.url, password: this.cacheRedis.password } : undefined,
         instance: name,
       },
       child,
@@ -228,6 +239,7 @@ export class AiGateway extends pulumi.ComponentResource {
             gatewaySelector: this.gateway.selector,
             gatewayPort: effective.server.port,
             redis: this.redis?.selector ? { selector: this.redis.selector, port: this.redis.port } : undefined,
+            cacheRedis: this.cacheRedis?.selector ? { selector: this.cacheRedis.selector, port: this.cacheRedis.port } : undefined,
             instance: name,
           },
           child,

@@ -23,8 +23,10 @@ export interface GatewayConfigArgs {
   upstreamKeys?: Record<string, pulumi.Input<string>>;
   /** The admin API key (>= 16 characters); the admin API is off without it. */
   adminKey?: pulumi.Input<string>;
-  /** The Redis the gateway shares state through. */
+  /** The Redis the gateway shares state through (limits, spend, keys). */
   redis?: { url: pulumi.Input<string>; password?: pulumi.Input<string> };
+  /** The response cache's own Redis (needs `cache.enabled`); without it the cache stays in pod memory. */
+  cacheRedis?: { url: pulumi.Input<string>; password?: pulumi.Input<string> };
   /** Further secret env vars, for `${VAR}` placeholders written in the config itself. */
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
   /**
@@ -56,6 +58,7 @@ export class GatewayConfig extends pulumi.ComponentResource {
     this.document = buildGatewayConfigDocument(args.config, {
       upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.externalUpstreamKeyRefs ?? [])])],
       redis: args.redis ? { password: args.redis.password !== undefined } : undefined,
+      cacheRedis: args.cacheRedis ? { password: args.cacheRedis.password !== undefined } : undefined,
       adminKey: args.adminKey !== undefined,
       extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
     });
@@ -80,6 +83,10 @@ export class GatewayConfig extends pulumi.ComponentResource {
     if (args.redis) {
       secretData[SECRET_ENV.redisUrl] = args.redis.url;
       if (args.redis.password !== undefined) secretData[SECRET_ENV.redisPassword] = args.redis.password;
+    }
+    if (args.cacheRedis) {
+      secretData[SECRET_ENV.cacheRedisUrl] = args.cacheRedis.url;
+      if (args.cacheRedis.password !== undefined) secretData[SECRET_ENV.cacheRedisPassword] = args.cacheRedis.password;
     }
     if (args.adminKey !== undefined) secretData[SECRET_ENV.adminKey] = args.adminKey;
     Object.assign(secretData, args.extraSecretEnv);

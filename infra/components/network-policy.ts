@@ -29,6 +29,8 @@ export interface GatewayNetworkPolicyArgs {
   clientNamespaces?: pulumi.Input<string>[];
   /** The in-cluster Redis to fence: only gateway pods may reach it. */
   redis?: { selector: pulumi.Input<Record<string, pulumi.Input<string>>>; port: pulumi.Input<number> };
+  /** The in-cluster cache Redis, fenced the same way. */
+  cacheRedis?: { selector: pulumi.Input<Record<string, pulumi.Input<string>>>; port: pulumi.Input<number> };
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -48,6 +50,7 @@ function peer(p: PeerPodsArgs): Peer {
 export class GatewayNetworkPolicy extends pulumi.ComponentResource {
   public readonly gatewayPolicy: k8s.networking.v1.NetworkPolicy;
   public readonly redisPolicy: k8s.networking.v1.NetworkPolicy | undefined;
+  public readonly cacheRedisPolicy: k8s.networking.v1.NetworkPolicy | undefined;
 
   constructor(name: string, args: GatewayNetworkPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:kubernetes:GatewayNetworkPolicy", name, {}, opts);
@@ -71,21 +74,22 @@ export class GatewayNetworkPolicy extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.redisPolicy = args.redis
-      ? new k8s.networking.v1.NetworkPolicy(
-          `${name}-redis`,
-          {
-            metadata: { name: `${name}-redis`, namespace: args.namespace, labels },
-            spec: {
-              podSelector: { matchLabels: args.redis.selector },
-              policyTypes: ["Ingress"],
-              // A podSelector alone means: pods of this namespace with these labels.
-              ingress: [{ from: [{ podSelector: { matchLabels: args.gatewaySelector } }], ports: [{ protocol: "TCP", port: args.redis.port }] }],
-            },
+    const fence = (suffix: string, redis: NonNullable<GatewayNetworkPolicyArgs["redis"]>) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-${suffix}`,
+        {
+          metadata: { name: `${name}-${suffix}`, namespace: args.namespace, labels },
+          spec: {
+            podSelector: { matchLabels: redis.selector },
+            policyTypes: ["Ingress"],
+            // A podSelector alone means: pods of this namespace with these labels.
+            ingress: [{ from: [{ podSelector: { matchLabels: args.gatewaySelector } }], ports: [{ protocol: "TCP", port: redis.port }] }],
           },
-          { parent: this },
-        )
-      : undefined;
+        },
+        { parent: this },
+      );
+    this.redisPolicy = args.redis ? fence("redis", args.redis) : undefined;
+    this.cacheRedisPolicy = args.cacheRedis ? fence("cache-redis", args.cacheRedis) : undefined;
 
     this.registerOutputs({ gatewayPolicyName: this.gatewayPolicy.metadata.name });
   }

@@ -1,12 +1,15 @@
 /**
- * The Redis the gateway replicas share (rate limits, budgets, keys, cache): a single-replica
- * StatefulSet in the cluster with a generated password, or an external Redis by URL. Either way
- * the component exposes `url` and `password`, which GatewayConfig puts in the gateway's Secret.
+ * A Redis the gateway replicas share: a single-replica StatefulSet in the cluster with a generated
+ * password, or an external Redis by URL. Either way the component exposes `url` and `password`,
+ * which GatewayConfig puts in the gateway's Secret. Two purposes, two instances:
  *
- * maxmemory defaults to the source article's 256mb, but not its allkeys-lru: that may evict
- * runtime client keys (no TTL) and monthly spend under memory pressure. `volatile-ttl` evicts only
- * keys with a TTL, shortest-lived first (cache entries, limiter state) and keeps spend (40-day
- * TTL) longest; runtime keys are never evicted. Writes fail only when nothing is evictable.
+ * - `state` (the default): rate limits, spend and runtime keys. It runs `noeviction`: losing any
+ *   of it is wrong (a 5-per-minute key got 10 a minute when `volatile-ttl` evicted the limiter's
+ *   short-lived keys under cache pressure), so past maxmemory writes fail instead, the gateway
+ *   falls back to local limits (or 503 with failOpen false) and an alert fires. No cache here.
+ * - `cache`: the response cache, and nothing else: `allkeys-lru` within its own maxmemory, so a
+ *   flood of large answers only evicts other cache entries.
+ *
  * The memory limit leaves room above maxmemory for fragmentation and the AOF rewrite fork.
  */
 import * as k8s from "@pulumi/kubernetes";
@@ -37,14 +40,21 @@ export interface RedisArgs {
   externalPassword?: pulumi.Input<string>;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
+  /** `state` (limits, spend, keys: noeviction) or `cache` (the response cache: allkeys-lru); default `state`. */
+  purpose?: RedisPurpose;
 }
+
+export type RedisPurpose = "state" | "cache";
 
 export const REDIS_DEFAULTS = {
   image: "redis:7.4-alpine",
   maxmemory: "256mb",
-  maxmemoryPolicy: "volatile-ttl",
+  maxmemoryPolicy: "noeviction",
   resources: { requests: { cpu: "100m", memory: "320Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
 };
+
+/** The cache's Redis: evicts least recently used entries within its own memory. */
+export const CACHE_REDIS_DEFAULTS = { ...REDIS_DEFAULTS, maxmemoryPolicy: "allkeys-lru" };
 
 /** The argument checks, callable before anything is created (AiGateway runs them all first). */
 export function checkRedisArgs(args: Omit<RedisArgs, "namespace">): void {
@@ -53,6 +63,10 @@ export function checkRedisArgs(args: Omit<RedisArgs, "namespace">): void {
   }
   if (args.externalUrl === undefined && args.externalPassword !== undefined) {
     throw new Error("Redis: externalPassword needs externalUrl (the in-cluster Redis generates its own)");
+  }
+  const policy = args.inCluster?.maxmemoryPolicy;
+  if ((args.purpose ?? "state") === "state" && typeof policy === "string" && policy !== "noeviction") {
+    throw new Error(`Redis: the state Redis must run noeviction, not ${policy} (limits, spend and keys must never be evicted; the cache gets its own Redis)`);
   }
 }
 
@@ -88,8 +102,12 @@ export class Redis extends pulumi.ComponentResource {
 
     const o = args.inCluster ?? {};
     const instance = args.instance ?? name;
-    const labels = componentLabels(instance, "redis");
-    this.selector = selectorLabels(instance, "redis");
+    const cache = args.purpose === "cache";
+    const defaults = cache ? CACHE_REDIS_DEFAULTS : REDIS_DEFAULTS;
+    // Distinct component labels: the state and cache StatefulSets must not select each other's pods.
+    const component = cache ? "cache-redis" : "redis";
+    const labels = componentLabels(instance, component);
+    this.selector = selectorLabels(instance, component);
     const metadata = { name, namespace: args.namespace, labels };
 
     const generated = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
@@ -140,14 +158,14 @@ export class Redis extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "redis",
-                  image: o.image ?? REDIS_DEFAULTS.image,
+                  image: o.image ?? defaults.image,
                   // Straight to redis-server: the image's entrypoint only matters when run as root.
                   command: ["redis-server"],
                   args: [
                     "--port", String(REDIS_PORT),
                     "--requirepass", "$(REDIS_PASSWORD)",
-                    "--maxmemory", o.maxmemory ?? REDIS_DEFAULTS.maxmemory,
-                    "--maxmemory-policy", o.maxmemoryPolicy ?? REDIS_DEFAULTS.maxmemoryPolicy,
+                    "--maxmemory", o.maxmemory ?? defaults.maxmemory,
+                    "--maxmemory-policy", o.maxmemoryPolicy ?? defaults.maxmemoryPolicy,
                     "--appendonly", persistent ? "yes" : "no",
                     "--save", "",
                     "--dir", "/data",
@@ -155,7 +173,7 @@ export class Redis extends pulumi.ComponentResource {
                   // REDISCLI_AUTH lets the probes' redis-cli authenticate without the password in argv.
                   env: [passwordEnv("REDIS_PASSWORD"), passwordEnv("REDISCLI_AUTH")],
                   ports: [{ name: "redis", containerPort: REDIS_PORT, protocol: "TCP" }],
-                  resources: o.resources ?? REDIS_DEFAULTS.resources,
+                  resources: o.resources ?? defaults.resources,
                   readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3 },
                   livenessProbe: { ...ping, initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5 },
                   securityContext: {

@@ -61,12 +61,12 @@ export interface SpawnedGateway {
 
 const MAIN = resolve(__dirname, "../../dist/gateway/src/main.js");
 
-/** Runs the compiled gateway (built by the jest global setup) with a YAML config. */
-export async function spawnGateway(input: GatewayConfigInput, env: NodeJS.ProcessEnv = {}): Promise<SpawnedGateway> {
+/** Runs the compiled gateway (built by the jest global setup, or another build's `main`) with a YAML config. */
+export async function spawnGateway(input: GatewayConfigInput, env: NodeJS.ProcessEnv = {}, main: string = MAIN): Promise<SpawnedGateway> {
   const dir = mkdtempSync(join(tmpdir(), "aigw-"));
   const file = join(dir, "config.yaml");
   writeFileSync(file, stringify(input));
-  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, MAIN, "--config", file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, main, "--config", file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -28,8 +28,29 @@ export type Behavior =
   | { kind: "garbage"; body: string; contentType: string }
   /** Stream this many events, then destroy the socket (or hang when `hang`). */
   | { kind: "cut-stream"; afterEvents: number; hang?: boolean }
-  /** A 200 body that never ends. */
-  | { kind: "endless" };
+  /** A 200 body that never ends (`sse`: as a text/event-stream of content deltas). */
+  | { kind: "endless"; sse?: boolean }
+  /** A 200 chat completion of about `bytes` bytes, with content-length; its body waits for `gate` when given. */
+  | { kind: "large"; bytes: number; gate?: Promise<unknown> };
+
+/** Large answers by size, built once (tests send the same one many times). */
+const largeBodies = new Map<number, Buffer>();
+
+/** A chat completion JSON whose content pads it to `bytes` bytes. */
+export function largeCompletion(bytes: number): Buffer {
+  let body = largeBodies.get(bytes);
+  if (body === undefined) {
+    const head = '{"id":"chatcmpl-large","object":"chat.completion","created":0,"model":"large","choices":[{"index":0,"message":{"role":"assistant","content":"';
+    const tail = '"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+    body = Buffer.alloc(Math.max(bytes, head.length + tail.length), 0x61);
+    body.write(head, 0);
+    body.write(tail, body.length - tail.length);
+    largeBodies.set(bytes, body);
+  }
+  return body;
+}
+
+const SSE_DELTA = 'data: {"id":"chatcmpl-endless","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"finish_reason":null}]}\n\n';
 
 export interface RecordedRequest {
   method: string;
@@ -134,13 +155,23 @@ export class MockUpstream {
         res.end(behavior.body);
         return;
       case "endless": {
-        res.writeHead(200, { "content-type": "application/json" });
+        res.writeHead(200, { "content-type": behavior.sse ? "text/event-stream" : "application/json" });
+        const chunk = behavior.sse ? Buffer.from(SSE_DELTA.repeat(Math.ceil((64 * 1024) / SSE_DELTA.length))) : Buffer.alloc(64 * 1024, 0x61);
         const pump = () => {
           if (res.destroyed) return;
-          while (res.write(Buffer.alloc(64 * 1024, 0x61)));
+          while (res.write(chunk));
           res.once("drain", pump);
         };
         pump();
+        return;
+      }
+      case "large": {
+        const body = largeCompletion(behavior.bytes);
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });
+        res.flushHeaders();
+        void Promise.resolve(behavior.gate).then(() => {
+          if (!res.destroyed) res.end(body);
+        });
         return;
       }
       case "cut-stream":

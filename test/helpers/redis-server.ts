@@ -48,13 +48,14 @@ function answersAs(port: number, pid: number, password?: string): Promise<boolea
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
+export async function startRedis(options: { password?: string; /** Extra server arguments, e.g. `["--maxmemory", "4mb"]`. */ args?: string[] } = {}): Promise<TestRedis> {
   let port = await freePort();
   let child: ChildProcess | null = null;
 
   async function launch(): Promise<boolean> {
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
     if (options.password) args.push("--requirepass", options.password);
+    if (options.args) args.push(...options.args);
     const proc = spawn(REDIS_BIN, args, { stdio: "ignore" });
     let exited = false;
     proc.on("exit", () => {

@@ -101,6 +101,30 @@ test("an external Redis: its URL and password reach the Secret, and no Redis pol
   expect(secret.stringData).toMatchObject({ REDIS_URL: "rediss://cache.example.com:6380", REDIS_PASSWORD: "pw" });
 });
 
+test("a cache Redis: its own instance and policy, its URL and password in the Secret, cache.redis in the config", async () => {
+  const gw = new AiGateway("cached", { ...full, config: { ...config, cache: { enabled: true } }, cacheRedis: { inCluster: { maxmemory: "64mb" } } });
+  expect(childrenOf(gw.cacheRedis!)).toEqual([
+    "kubernetes:apps/v1:StatefulSet cached-cache-redis-statefulset",
+    "kubernetes:core/v1:Secret cached-cache-redis-auth",
+    "kubernetes:core/v1:Service cached-cache-redis-headless",
+    "kubernetes:core/v1:Service cached-cache-redis-service",
+    "random:index/randomPassword:RandomPassword cached-cache-redis-password",
+  ]);
+  expect(childrenOf(gw.networkPolicy!)).toEqual([
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy cached-netpol-cache-redis",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy cached-netpol-gateway",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy cached-netpol-redis",
+  ]);
+  const sts = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "cached-cache-redis-statefulset");
+  expect(sts.spec.template.spec.containers[0].args.join(" ")).toContain("--maxmemory 64mb --maxmemory-policy allkeys-lru");
+  const state = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "cached-redis-statefulset");
+  expect(state.spec.template.spec.containers[0].args.join(" ")).toContain("--maxmemory-policy noeviction");
+  const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "cached-config-secret");
+  expect(secret.stringData.CACHE_REDIS_URL).toBe("redis://cached-cache-redis.team-ai.svc.cluster.local:6379");
+  expect(secret.stringData.CACHE_REDIS_PASSWORD).toBe(await valueOf(gw.cacheRedis!.password));
+  expect(gw.config.effectiveConfig.cache).toMatchObject({ enabled: true, redis: { url: "redis://redis.invalid:6379" } });
+});
+
 test("wrong combinations fail before any resource is created", () => {
   const cases: [string, AiGatewayArgs, RegExp][] = [
     ["bad-replicas", { ...full, replicas: 3 }, /set replicas or autoscaling, not both/],
@@ -109,6 +133,8 @@ test("wrong combinations fail before any resource is created", () => {
     ["bad-hpa", { ...full, autoscaling: { minReplicas: 4, maxReplicas: 3 } }, /maxReplicas \(3\)/],
     ["bad-tls", { ...full, ingress: { host: "h", tls: {} } }, /tls needs a secretName/],
     ["bad-config", { ...full, config: { ...config, limits: { store: "redis" } }, redis: undefined }, /limits.store: "redis" needs a redis section/],
+    ["bad-state-policy", { ...full, redis: { inCluster: { maxmemoryPolicy: "volatile-ttl" } } }, /the state Redis must run noeviction/],
+    ["bad-cache-redis", { ...full, cacheRedis: {} }, /cacheRedis: the gateway config does not enable the cache/],
     [
       "bad-keepalive",
       { ...full, ingress: { host: "h", controllerTuning: { namespace: "n", configMapName: "c", upstreamKeepaliveTimeoutSeconds: 70 } } },

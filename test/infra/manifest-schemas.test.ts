@@ -43,13 +43,13 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
   });
 
   test("every manifest is valid against its schema", () => {
-    expect(manifests).toHaveLength(stack === "prod" ? 18 : 12);
+    expect(manifests).toHaveLength(stack === "prod" ? 23 : 12);
     expect(manifests.flatMap(validateManifest)).toEqual([]);
   });
 
   test("every pod template meets the restricted Pod Security profile", () => {
     const workloads = manifests.filter((m) => m.kind === "Deployment" || m.kind === "StatefulSet");
-    expect(workloads.map((m) => m.kind).sort()).toEqual(["Deployment", "StatefulSet"]);
+    expect(workloads.map((m) => m.kind).sort()).toEqual(stack === "prod" ? ["Deployment", "StatefulSet", "StatefulSet"] : ["Deployment", "StatefulSet"]);
     expect(workloads.flatMap(restrictedProblems)).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { childrenOf, installMocks, stateOf, valueOf } from "../helpers/pulumi-mo
 const mocks = installMocks();
 
 describe("Redis", () => {
-  test("in the cluster: generated password, auth Secret, Services and a StatefulSet with the article's memory policy", async () => {
+  test("in the cluster: generated password, auth Secret, Services and a StatefulSet that never evicts state", async () => {
     const redis = new Redis("rd", { namespace: "ns" });
     expect(childrenOf(redis)).toEqual([
       "kubernetes:apps/v1:StatefulSet rd-statefulset",
@@ -29,7 +29,7 @@ describe("Redis", () => {
     const [container] = pod.containers;
     expect(container.command).toEqual(["redis-server"]);
     expect(container.args).toEqual([
-      "--port", "6379", "--requirepass", "$(REDIS_PASSWORD)", "--maxmemory", "256mb", "--maxmemory-policy", "volatile-ttl",
+      "--port", "6379", "--requirepass", "$(REDIS_PASSWORD)", "--maxmemory", "256mb", "--maxmemory-policy", "noeviction",
       "--appendonly", "no", "--save", "", "--dir", "/data",
     ]);
     expect(container.env[0]).toEqual({ name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: expect.stringMatching(/^rd-auth-/), key: "password" } } });
@@ -47,12 +47,35 @@ describe("Redis", () => {
   });
 
   test("with storage: a PVC per replica and AOF persistence; tuning from the args", async () => {
-    new Redis("rd-pvc", { namespace: "ns", inCluster: { storageSize: "2Gi", storageClassName: "fast", maxmemory: "64mb", maxmemoryPolicy: "volatile-lru" } });
+    new Redis("rd-pvc", { namespace: "ns", inCluster: { storageSize: "2Gi", storageClassName: "fast", maxmemory: "64mb", maxmemoryPolicy: "noeviction" } });
     const sts = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "rd-pvc-statefulset");
-    expect(sts.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(["64mb", "volatile-lru"]));
+    expect(sts.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(["64mb", "noeviction"]));
     expect(sts.spec.template.spec.containers[0].args.join(" ")).toContain("--appendonly yes");
     expect(sts.spec.template.spec.volumes).toBeUndefined();
     expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "fast", resources: { requests: { storage: "2Gi" } } });
+  });
+
+  test("for the cache: the same children, allkeys-lru in its own memory, labels that do not select the state Redis", async () => {
+    const state = new Redis("rd-state", { namespace: "ns", instance: "gw" });
+    const cache = new Redis("rd-cache", { namespace: "ns", instance: "gw", purpose: "cache", inCluster: { maxmemory: "128mb" } });
+    expect(childrenOf(cache)).toEqual([
+      "kubernetes:apps/v1:StatefulSet rd-cache-statefulset",
+      "kubernetes:core/v1:Secret rd-cache-auth",
+      "kubernetes:core/v1:Service rd-cache-headless",
+      "kubernetes:core/v1:Service rd-cache-service",
+      "random:index/randomPassword:RandomPassword rd-cache-password",
+    ]);
+    const sts = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "rd-cache-statefulset");
+    expect(sts.spec.template.spec.containers[0].args).toEqual([
+      "--port", "6379", "--requirepass", "$(REDIS_PASSWORD)", "--maxmemory", "128mb", "--maxmemory-policy", "allkeys-lru",
+      "--appendonly", "no", "--save", "", "--dir", "/data",
+    ]);
+    expect(cache.selector).toEqual({ "app.kubernetes.io/name": "ai-gateway", "app.kubernetes.io/instance": "gw", "app.kubernetes.io/component": "cache-redis" });
+    const stateSts = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "rd-state-statefulset");
+    expect(stateSts.spec.template.metadata.labels).not.toMatchObject(sts.spec.selector.matchLabels);
+    expect(sts.spec.template.metadata.labels).not.toMatchObject(stateSts.spec.selector.matchLabels);
+    expect(await valueOf(cache.url)).toBe("redis://rd-cache.ns.svc.cluster.local:6379");
+    expect(state.selector!["app.kubernetes.io/component"]).toBe("redis");
   });
 
   test("external: nothing created, URL and password passed through as secrets", async () => {
@@ -66,6 +89,13 @@ describe("Redis", () => {
   test("refuses in-cluster and external together, and a password without a URL", () => {
     expect(() => new Redis("rd-both", { namespace: "ns", externalUrl: "redis://x", inCluster: {} })).toThrow("set externalUrl or inCluster, not both");
     expect(() => new Redis("rd-pw", { namespace: "ns", externalPassword: "pw" })).toThrow(/externalPassword needs externalUrl/);
+  });
+
+  test("refuses an evicting policy on the state Redis: limits, spend and keys must never be evicted", () => {
+    expect(() => new Redis("rd-ttl", { namespace: "ns", inCluster: { maxmemoryPolicy: "volatile-ttl" } })).toThrow(
+      "Redis: the state Redis must run noeviction, not volatile-ttl (limits, spend and keys must never be evicted; the cache gets its own Redis)",
+    );
+    expect(() => new Redis("rd-cache-lfu", { namespace: "ns", purpose: "cache", inCluster: { maxmemoryPolicy: "allkeys-lfu" } })).not.toThrow();
   });
 });
 

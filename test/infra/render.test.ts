@@ -58,13 +58,15 @@ test("prod renders every object in install order, secrets redacted", async () =>
     const yaml = await render("prod", dir).finally(() => warn.mockRestore());
     expect(yaml.startsWith('# Kubernetes manifests of stack "prod"')).toBe(true);
     expect(kindsOf(yaml)).toEqual([
-      "Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "ConfigMap", "ConfigMap",
-      "Service", "Service", "Service", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute",
+      "Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "Secret", "ConfigMap", "ConfigMap",
+      "Service", "Service", "Service", "Service", "Service", "StatefulSet", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute",
       "ServiceMonitor", "PrometheusRule",
     ]);
     const docs = parseAllDocuments(yaml).map((d) => d.toJS() as { kind: string; metadata: { name: string }; stringData?: Record<string, string>; data?: Record<string, string> });
     const gatewaySecret = docs.find((d) => d.kind === "Secret" && d.metadata.name.startsWith("ai-gateway-config-secret"))!;
     expect(gatewaySecret.stringData).toEqual({
+      CACHE_REDIS_PASSWORD: "<secret>",
+      CACHE_REDIS_URL: "<secret>",
       GATEWAY_ADMIN_KEY: "<secret>",
       REDIS_PASSWORD: "<secret>",
       REDIS_URL: "<secret>",
@@ -121,7 +123,7 @@ function runCli(cli: string): void {
   expect(ok.stderr.trim().split("\n").every((line) => line.startsWith("warning: "))).toBe(true);
   expect(ok.stderr).toContain('upstream target gpt-4o/openai has no API key; if it needs one, set upstreamKeys["gpt-4o/openai"] as a secret');
   expect(ok.status).toBe(0);
-  expect(kindsOf(ok.stdout)).toHaveLength(18);
+  expect(kindsOf(ok.stdout)).toHaveLength(23);
   const bad = spawnSync(process.execPath, [cli, "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
   expect(bad.status).toBe(1);
   expect(bad.stderr).toMatch(/^render: no stack file .*Pulumi\.nope\.yaml/);

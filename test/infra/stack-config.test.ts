@@ -38,6 +38,12 @@ test("each problem names its key and says what is wrong", () => {
   expect(problems({ "ai-gateway:redis": { mode: "cluster" } })[0]).toMatch(/^ai-gateway:redis\.mode: Invalid discriminator value/);
   expect(problems({ "ai-gateway:adminKey": "short" })).toEqual(["ai-gateway:adminKey: String must contain at least 16 character(s)"]);
   expect(problems({ "ai-gateway:redisPassword": "pw" })).toEqual(['ai-gateway:redisPassword: only for redis.mode "external" (in-cluster Redis generates one)']);
+  expect(problems({ "ai-gateway:cacheRedisPassword": "pw" })).toEqual(['ai-gateway:cacheRedisPassword: only for cacheRedis.mode "external" (in-cluster Redis generates one)']);
+  // Cache pressure must never evict limits, spend or keys: the state Redis may not evict at all.
+  expect(problems({ "ai-gateway:redis": { mode: "in-cluster", maxmemoryPolicy: "volatile-ttl" } })).toEqual([
+    "ai-gateway:redis.maxmemoryPolicy: the state Redis must run noeviction (limits, spend and keys must never be evicted); the cache gets its own Redis (cacheRedis)",
+  ]);
+  expect(problems({ "ai-gateway:cacheRedis": { mode: "in-cluster", maxmemoryPolicy: "lru" } })[0]).toMatch(/^ai-gateway:cacheRedis\.maxmemoryPolicy: Invalid enum value/);
   expect(problems({ "ai-gateway:gateway": { models: [] } })).toEqual(["ai-gateway:gateway.models: at least one model"]);
 });
 

@@ -53,13 +53,17 @@ test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, das
   expect(customResources(mocks.resources)).toEqual([
     "docker:index/image:Image ai-gateway-image-build",
     "kubernetes:apps/v1:Deployment ai-gateway-deployment",
+    "kubernetes:apps/v1:StatefulSet ai-gateway-cache-redis-statefulset",
     "kubernetes:apps/v1:StatefulSet ai-gateway-redis-statefulset",
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler ai-gateway-autoscaler-hpa",
     "kubernetes:core/v1:ConfigMap ai-gateway-config-configmap",
     "kubernetes:core/v1:ConfigMap ai-gateway-grafana-dashboard",
     "kubernetes:core/v1:Namespace ai-gateway-namespace",
+    "kubernetes:core/v1:Secret ai-gateway-cache-redis-auth",
     "kubernetes:core/v1:Secret ai-gateway-config-secret",
     "kubernetes:core/v1:Secret ai-gateway-redis-auth",
+    "kubernetes:core/v1:Service ai-gateway-cache-redis-headless",
+    "kubernetes:core/v1:Service ai-gateway-cache-redis-service",
     "kubernetes:core/v1:Service ai-gateway-redis-headless",
     "kubernetes:core/v1:Service ai-gateway-redis-service",
     "kubernetes:core/v1:Service ai-gateway-service",
@@ -67,9 +71,11 @@ test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, das
     "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ai-gateway-route-httproute",
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule ai-gateway-alerts-prometheusrule",
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor ai-gateway-alerts-servicemonitor",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy ai-gateway-netpol-cache-redis",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy ai-gateway-netpol-gateway",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy ai-gateway-netpol-redis",
     "kubernetes:policy/v1:PodDisruptionBudget ai-gateway-pdb",
+    "random:index/randomPassword:RandomPassword ai-gateway-cache-redis-password",
     "random:index/randomPassword:RandomPassword ai-gateway-redis-password",
   ]);
   const deployment = await stateOf(mocks, "kubernetes:apps/v1:Deployment", "ai-gateway-deployment");
@@ -80,6 +86,11 @@ test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, das
   expect([hpa.spec.minReplicas, hpa.spec.maxReplicas, hpa.spec.scaleTargetRef.name]).toEqual([3, 20, deployment.metadata.name]);
   const redis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-redis-statefulset");
   expect(redis.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("2Gi");
+  // State never evicts; the cache evicts only its own entries, in its own memory.
+  expect(redis.spec.template.spec.containers[0].args.join(" ")).toContain("--maxmemory 256mb --maxmemory-policy noeviction");
+  const cacheRedis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-cache-redis-statefulset");
+  expect(cacheRedis.spec.template.spec.containers[0].args.join(" ")).toContain("--maxmemory 256mb --maxmemory-policy allkeys-lru");
+  expect(cacheRedis.spec.volumeClaimTemplates).toBeUndefined();
   const route = await stateOf(mocks, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "ai-gateway-route-httproute");
   expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateway-system", sectionName: "https" }]);
   expect(route.spec.hostnames).toEqual(["ai.example.com"]);
@@ -131,7 +142,10 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
     "${UPSTREAM_KEY_GPT_4O_MINI_OPENAI}",
     "${UPSTREAM_KEY_DEEPSEEK_CHAT_DEEPSEEK}",
   ]);
+  expect(config.cache).toEqual({ enabled: true, redis: { url: "${CACHE_REDIS_URL}", password: "${CACHE_REDIS_PASSWORD}" } });
   expect(Object.keys(secret.stringData).sort()).toEqual([
+    "CACHE_REDIS_PASSWORD",
+    "CACHE_REDIS_URL",
     "GATEWAY_ADMIN_KEY",
     "REDIS_PASSWORD",
     "REDIS_URL",
@@ -141,6 +155,8 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   ]);
   expect(secret.stringData.REDIS_URL).toBe("redis://ai-gateway-redis.ai-gateway.svc.cluster.local:6379");
   expect(secret.stringData.REDIS_PASSWORD).toBe(await valueOf(gateway.redis!.password));
+  expect(secret.stringData.CACHE_REDIS_URL).toBe("redis://ai-gateway-cache-redis.ai-gateway.svc.cluster.local:6379");
+  expect(secret.stringData.CACHE_REDIS_PASSWORD).toBe(await valueOf(gateway.cacheRedis!.password));
 
   // The ServiceMonitor finds the Service; the policies select the pods they mean to.
   const monitor = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "ai-gateway-alerts-servicemonitor");
@@ -154,6 +170,13 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(pod.metadata.labels).toMatchObject(redisPolicy.spec.ingress[0].from[0].podSelector.matchLabels);
   // The gateway's selector does not also pick the Redis pods.
   expect(redis.spec.template.metadata.labels).not.toMatchObject(deployment.spec.selector.matchLabels);
+  // The cache Redis is fenced the same way, and neither Redis's policy selects the other's pods.
+  const cachePolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-cache-redis");
+  const cacheRedis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-cache-redis-statefulset");
+  expect(cacheRedis.spec.template.metadata.labels).toMatchObject(cachePolicy.spec.podSelector.matchLabels);
+  expect(pod.metadata.labels).toMatchObject(cachePolicy.spec.ingress[0].from[0].podSelector.matchLabels);
+  expect(redis.spec.template.metadata.labels).not.toMatchObject(cachePolicy.spec.podSelector.matchLabels);
+  expect(cacheRedis.spec.template.metadata.labels).not.toMatchObject(redisPolicy.spec.podSelector.matchLabels);
 });
 
 test("prod without secrets still previews, warning about the keyless upstreams", async () => {
@@ -163,5 +186,5 @@ test("prod without secrets still previews, warning about the keyless upstreams",
     gateway.config.keylessTargets.map((ref) => `warning: [runtime] upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`),
   );
   const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "ai-gateway-config-secret");
-  expect(Object.keys(secret.stringData).sort()).toEqual(["REDIS_PASSWORD", "REDIS_URL"]);
+  expect(Object.keys(secret.stringData).sort()).toEqual(["CACHE_REDIS_PASSWORD", "CACHE_REDIS_URL", "REDIS_PASSWORD", "REDIS_URL"]);
 });

@@ -93,6 +93,15 @@ const portNumber = z
   .union([z.number(), z.string().regex(/^\d{1,5}$/).transform(Number)], { errorMap: () => ({ message: "must be a port number" }) })
   .pipe(z.number().int().min(0).max(65535));
 
+const redisConnectionShape = {
+  url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+  password: z.string().optional(),
+  keyPrefix: z.string().default("aigw:"),
+  commandTimeoutMs: positiveInt.default(500),
+};
+
+const cacheRedisSchema = z.object(redisConnectionShape).strict();
+
 export const gatewayConfigSchema = z
   .object({
     server: z
@@ -125,6 +134,13 @@ export const gatewayConfigSchema = z
             if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
           }))])
           .optional(),
+        /**
+         * The most request and non-streaming response body bytes the process holds at once;
+         * past it requests get 503 server_overloaded. Default: see http/buffer-budget.ts.
+         */
+        bufferedBytesLimit: positiveInt.optional(),
+        /** A client that leaves a write unread this long is cut (buffered answers and streams). */
+        writeTimeoutMs: positiveInt.default(60_000),
       })
       .strict()
       .default({}),
@@ -178,12 +194,9 @@ export const gatewayConfigSchema = z
     /** Shared state for limits, budgets, keys and cache across replicas. */
     redis: z
       .object({
-        url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
-        password: z.string().optional(),
-        keyPrefix: z.string().default("aigw:"),
+        ...redisConnectionShape,
         /** Keep serving on local limits when Redis is down (false: reject with 503). */
         failOpen: z.boolean().default(true),
-        commandTimeoutMs: positiveInt.default(500),
       })
       .strict()
       .optional(),
@@ -228,10 +241,18 @@ export const gatewayConfigSchema = z
     cache: z
       .object({
         enabled: z.boolean().default(false),
-        /** Default: `redis` when a redis section is configured, else `memory`. */
+        /** Default: `redis` when `cache.redis` is configured, else `memory`. */
         store: z.enum(["memory", "redis"]).optional(),
         ttlMs: positiveInt.default(300_000),
         maxBytes: positiveInt.default(64 * 1024 * 1024),
+        /** Larger answers are not cached (they would crowd out everything else and stall writes). */
+        maxEntryBytes: positiveInt.default(1024 * 1024),
+        /**
+         * A Redis of the cache's own (configure it allkeys-lru with its own maxmemory): the cache
+         * never shares the state Redis, so cache pressure cannot evict limits, spend or keys.
+         * Without it the cache lives in process memory.
+         */
+        redis: cacheRedisSchema.optional(),
         /** `key`: entries are private to a client key; `shared`: across keys. */
         scope: z.enum(["key", "shared"]).default("key"),
       })

@@ -67,7 +67,14 @@ function crossFieldProblems(config: GatewayConfig): string[] {
     problems.push("auth.adminKey: without a redis section there are no runtime keys, so client authentication would stay off and anonymous requests would be served; add a redis section, or set auth.required (true: only config keys get in; false: anonymous requests are meant)");
   }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
-  if (config.cache.store === "redis" && !config.redis) problems.push("cache.store: \"redis\" needs a redis section");
+  if (config.cache.store === "redis" && !config.cache.redis) {
+    problems.push("cache.store: \"redis\" needs cache.redis, a Redis of the cache's own (sharing the state Redis would let cache entries evict limits and spend)");
+  }
+  const buffered = config.server.bufferedBytesLimit;
+  const largest = Math.max(config.server.bodyLimitBytes, config.upstreamDefaults.maxResponseBytes);
+  if (buffered !== undefined && buffered < largest) {
+    problems.push(`server.bufferedBytesLimit: must hold at least one largest body (server.bodyLimitBytes and upstreamDefaults.maxResponseBytes: ${largest})`);
+  }
   return problems;
 }
 

@@ -64,6 +64,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null };
   let admission: Admission | null = null;
   let upstreamModel = "";
+  /** This request's body in the buffer budget, released when the request is over. */
+  const bodyHold = rt.buffers.hold();
   let servedModel = "";
   let deliveredTokens: number | null = null;
   rt.metrics.inflight.inc();
@@ -76,7 +78,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       // Before the body is read: a key known to be over its rate costs no parsing or counting.
       if (record.identity) traffic.precheck?.(record.identity);
     }
-    const received = await readBody(req, rt.config.server.bodyLimitBytes);
+    const received = await readBody(req, rt.config.server.bodyLimitBytes, bodyHold);
     const { body, forward: rawBody } = parseBody(received);
     const model = body.model;
     if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
@@ -103,7 +105,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
           record.cache = "HIT";
           record.status = lookup.hit.status;
           headers.push("x-cache", "HIT");
-          writeBuffered(res, lookup.hit.status, lookup.hit.contentType, lookup.hit.body, headers);
+          writeBuffered(res, lookup.hit.status, lookup.hit.contentType, lookup.hit.body, headers, rt.config.server.writeTimeoutMs);
           return;
         }
         if (cacheKey !== null) {
@@ -133,6 +135,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();
+    bodyHold.release();
     const charged = admission?.settle(record.usage, upstreamModel || record.model, { servedModel: servedModel || record.model, deliveredTokens });
     if (charged && charged.estimated && charged.usage) {
       record.usage = charged.usage;

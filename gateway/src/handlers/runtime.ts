@@ -1,6 +1,7 @@
 /** Everything a handler needs, built once at start (see ../gateway.ts). */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
+import type { BufferBudget } from "../http/buffer-budget";
 import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
@@ -16,6 +17,8 @@ export interface GatewayRuntime {
   /** One line per proxied request; null when `logging.accessLog` is off. */
   readonly accessLog: AccessLog | null;
   readonly traffic: TrafficControl;
+  /** The process's budget for buffered bodies (request bodies read here, answers in the forwarder). */
+  readonly buffers: BufferBudget;
   /** Handles `/admin/…` when the admin API is configured. */
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */

@@ -1,12 +1,18 @@
-/** Reads a request body into one Buffer, refusing it (413) as soon as it passes the limit. */
+/**
+ * Reads a request body into one Buffer, refusing it (413) as soon as it passes the limit, and
+ * (503) when the process's buffer budget cannot hold it: the declared length is reserved up front,
+ * chunked bodies as they arrive. The caller releases `hold` when the request is over.
+ */
 import type { IncomingMessage } from "node:http";
 import { GatewayError } from "../errors";
+import { overloadedError, type BufferHold } from "./buffer-budget";
 
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, hold: BufferHold | null = null): Promise<Buffer> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.reject(new GatewayError("GW_ERR_BODY_TOO_LARGE", `Request body is larger than ${limit} bytes.`));
   }
+  if (hold && declared !== undefined && !hold.growTo(Number(declared) || 0)) return Promise.reject(overloadedError("this request body"));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -15,6 +21,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup();
         reject(new GatewayError("GW_ERR_BODY_TOO_LARGE", `Request body is larger than ${limit} bytes.`));
+        return;
+      }
+      if (hold && !hold.growTo(size)) {
+        cleanup();
+        reject(overloadedError("this request body"));
         return;
       }
       chunks.push(chunk);

@@ -19,6 +19,7 @@ export const METRICS = {
   teamBudgetUsedRatio: { name: "aigw_team_budget_used_ratio", help: "Share of the monthly budget spent, per team", labels: ["team"] },
   cacheRequests: { name: "aigw_cache_requests_total", help: "Response cache look-ups, by result (hit or miss)", labels: ["result"] },
   storeErrors: { name: "aigw_store_errors_total", help: "Errors talking to the shared store, by store", labels: ["store"] },
+  bufferedBytes: { name: "aigw_buffered_bytes", help: "Request and non-streaming response body bytes held in memory now (bounded by server.bufferedBytesLimit)", labels: [] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
 } as const;
 

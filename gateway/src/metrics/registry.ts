@@ -49,6 +49,7 @@ export class GatewayMetrics {
   readonly cacheRequests = new Counter({ ...opts(METRICS.cacheRequests), registers: [this.registry] });
   readonly storeErrors = new Counter({ ...opts(METRICS.storeErrors), registers: [this.registry] });
   readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), registers: [this.registry] });
+  readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor = childCache(this.requestDuration);

@@ -1,5 +1,6 @@
 /**
- * The one ioredis connection traffic control shares (limits, keys, cache). Tuned to fail fast:
+ * ioredis connections: the one limits, spend and keys share on the state Redis, and the cache's
+ * own (a separate instance, so large cache writes never queue behind limit scripts). Tuned to fail fast:
  * no offline queue and no per-command retries, so while Redis is down a command fails at once
  * and the caller falls back instead of waiting; ioredis keeps reconnecting in the background.
  */
@@ -8,14 +9,25 @@ import type { GatewayConfig } from "../config/schema";
 import type { LoggerPort, TrafficMetrics } from "../traffic/metrics-port";
 
 export type RedisConfig = NonNullable<GatewayConfig["redis"]>;
+/** What a connection needs: the state Redis's section, or `cache.redis`. */
+export type RedisConnectionConfig = Pick<RedisConfig, "url" | "password" | "commandTimeoutMs"> & Partial<RedisConfig>;
 
-/** Where the password comes from: config (usually `${REDIS_PASSWORD}`), then REDIS_PASSWORD, then the URL. */
-export function redisPassword(config: RedisConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return config.password ?? (env.REDIS_PASSWORD || undefined);
+/**
+ * Where the password comes from: config (usually `${REDIS_PASSWORD}`), then the environment
+ * variable (REDIS_PASSWORD for the state Redis, CACHE_REDIS_PASSWORD for the cache's), then the URL.
+ */
+export function redisPassword(config: RedisConnectionConfig, env: NodeJS.ProcessEnv = process.env, envName = "REDIS_PASSWORD"): string | undefined {
+  return config.password ?? (env[envName] || undefined);
 }
 
-export function createRedisClient(config: RedisConfig, deps: { logger: LoggerPort; metrics: TrafficMetrics }, env: NodeJS.ProcessEnv = process.env): Redis {
-  const password = redisPassword(config, env);
+export function createRedisClient(
+  config: RedisConnectionConfig,
+  deps: { logger: LoggerPort; metrics: TrafficMetrics },
+  env: NodeJS.ProcessEnv = process.env,
+  /** The name in log lines and the password's environment variable. */
+  role: { store: string; passwordEnv: string } = { store: "redis", passwordEnv: "REDIS_PASSWORD" },
+): Redis {
+  const password = redisPassword(config, env, role.passwordEnv);
   const client = new Redis(config.url, {
     ...(password !== undefined ? { password } : {}),
     enableOfflineQueue: false,
@@ -31,10 +43,10 @@ export function createRedisClient(config: RedisConfig, deps: { logger: LoggerPor
   client.on("error", (err: Error) => {
     if (down) return;
     down = true;
-    deps.logger.warn({ store: "redis", err: err.message }, "redis connection error");
+    deps.logger.warn({ store: role.store, err: err.message }, "redis connection error");
   });
   client.on("ready", () => {
-    if (down) deps.logger.info({ store: "redis" }, "redis connection ready");
+    if (down) deps.logger.info({ store: role.store }, "redis connection ready");
     down = false;
   });
   return client;

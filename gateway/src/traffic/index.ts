@@ -43,10 +43,13 @@ export interface TrafficDeps {
   now?: () => number;
 }
 
-/** Where limits and the cache live: as configured, else Redis whenever there is a redis section. */
+/**
+ * Where limits and the cache live: limits in the state Redis whenever there is a redis section;
+ * the cache in its own Redis (`cache.redis`) or else in process memory, never in the state Redis,
+ * whose memory belongs to limits, spend and keys.
+ */
 export function storesOf(config: GatewayConfig): { limits: "memory" | "redis"; cache: "memory" | "redis" } {
-  const fallback = config.redis ? "redis" : "memory";
-  return { limits: config.limits.store ?? fallback, cache: config.cache.store ?? fallback };
+  return { limits: config.limits.store ?? (config.redis ? "redis" : "memory"), cache: config.cache.store ?? (config.cache.redis ? "redis" : "memory") };
 }
 
 function usesTokenLimits(config: GatewayConfig): boolean {
@@ -64,7 +67,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   const closers: TrafficParts["closers"] = [];
   const runtimeKeys = !!config.redis && !!config.auth.adminKey;
   const stores = storesOf(config);
-  const needsRedis = !!config.redis && (stores.limits === "redis" || (config.cache.enabled && stores.cache === "redis") || runtimeKeys);
+  const needsRedis = !!config.redis && (stores.limits === "redis" || runtimeKeys);
 
   // Before the Redis wait starts: loading the vocabulary blocks the event loop (seconds on a
   // loaded machine), which would otherwise use up the startup wait before the connection is read.
@@ -106,8 +109,20 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   let cache: TrafficParts["cache"] = null;
   if (config.cache.enabled) {
-    const store: ResponseCacheStore = client && stores.cache === "redis" ? new RedisCache(client, prefix) : new MemoryCache(config.cache.maxBytes, deps.now);
-    cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: store instanceof RedisCache ? "redis" : "memory" };
+    let store: ResponseCacheStore = new MemoryCache(config.cache.maxBytes, deps.now);
+    if (config.cache.redis && stores.cache === "redis") {
+      // Its own connection to its own instance: a large write never delays a limit script.
+      const cacheClient = createRedisClient(config.cache.redis, { logger, metrics }, deps.env, { store: "cache", passwordEnv: "CACHE_REDIS_PASSWORD" });
+      store = new RedisCache(cacheClient, config.cache.redis.keyPrefix);
+      const cacheReady = waitForReady(cacheClient, deps.redisReadyTimeoutMs ?? 2_000).then((ready) => {
+        if (!ready) logger.warn({ store: "cache" }, "cache redis not reachable at startup; starting anyway (cache misses)");
+      });
+      connected = Promise.all([connected, cacheReady]);
+      closers.push(async () => {
+        await cacheClient.quit().catch(() => cacheClient.disconnect());
+      });
+    }
+    cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: store instanceof RedisCache ? "redis" : "memory", maxEntryBytes: config.cache.maxEntryBytes };
     closers.push(() => store.close());
   }
 
@@ -131,6 +146,6 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     { passthrough, authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!perIp },
     "traffic control ready",
   );
-  const startup = client ? connected.then(() => undefined) : null;
+  const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
   return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, metrics, logger, startup, closers });
 }

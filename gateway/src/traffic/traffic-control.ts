@@ -24,7 +24,7 @@ export interface TrafficParts {
   registry: KeyRegistry;
   admitter: Admitter;
   perIp: { store: LimitStore; requests: number; windowMs: number } | null;
-  cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis" } | null;
+  cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
   metrics: TrafficMetrics;
   logger: LoggerPort;
@@ -132,11 +132,13 @@ export class GatewayTrafficControl implements TrafficControl {
 
   cacheStore(key: string, response: CachedResponse): void {
     const cache = this.parts.cache;
-    if (!cache || response.status !== 200) return;
+    // A large answer would crowd out many small ones and hold the cache connection for its write.
+    if (!cache || response.status !== 200 || response.body.length > cache.maxEntryBytes) return;
     cache.store.set(key, response, cache.ttlMs).catch((err: unknown) => this.storeError(cache.kind, err, "cache store failed"));
   }
 
-  private storeError(store: string, err: unknown, message: string): void {
+  private storeError(kind: string, err: unknown, message: string): void {
+    const store = kind === "redis" ? "cache" : kind;
     this.parts.metrics.storeErrors.inc({ store });
     this.parts.logger.warn({ store, err: err instanceof Error ? err.message : String(err) }, message);
   }

@@ -2,9 +2,12 @@
  * One upstream attempt, as an undici dispatch handler. It settles once, at the point where the
  * gateway can still choose another target: with the whole body for a non-streaming answer
  * (or any error status), or with the first chunk of a successful stream, paused. A settled
- * stream is then attached to a sink that receives the rest with backpressure.
+ * stream is then attached to a sink that receives the rest with backpressure. A buffered answer
+ * holds its bytes in the process's buffer budget (its declared length up front, else as it
+ * arrives); when they do not fit the attempt ends with `overloaded` set.
  */
 import type { Dispatcher } from "undici";
+import type { BufferHold } from "../http/buffer-budget";
 import { classifyError, type AttemptFailure } from "./failure";
 
 /** Where a committed stream's chunks go (the client response). */
@@ -29,6 +32,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private chunks: Buffer[] = [];
+  /** The whole answer when its length was declared: chunks are copied in, no concat copy at the end. */
+  private body: Buffer | null = null;
   private bytes = 0;
   private sink: StreamSink | null = null;
   /** What happened to a settled stream before it was attached. */
@@ -39,11 +44,15 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private headersTimer: NodeJS.Timeout | null = null;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
   headersAt = 0;
+  /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
+  overloaded = false;
   readonly result: Promise<AttemptResult>;
 
   constructor(
     private readonly wantStream: boolean,
     private readonly maxBufferedBytes: number,
+    /** The buffered answer's share of the budget; the forwarder releases it once the answer is written. */
+    readonly hold: BufferHold | null = null,
   ) {
     this.result = new Promise((resolve) => (this.settle = resolve));
   }
@@ -93,6 +102,12 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     const encoding = headers["content-encoding"];
     const plain = encoding === undefined || encoding === "identity";
     this.streaming = this.wantStream && plain && statusCode >= 200 && statusCode < 300 && typeof type === "string" && type.startsWith("text/event-stream");
+    if (this.streaming) return;
+    const declared = Number(headers["content-length"]);
+    if (!(declared > 0)) return;
+    if (declared > this.maxBufferedBytes) controller.abort(tooLarge());
+    else if (this.hold && !this.hold.growTo(declared)) controller.abort(overloaded());
+    else if (declared > PREALLOCATE_FROM) this.body = Buffer.allocUnsafe(declared);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -112,10 +127,16 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     this.bytes += chunk.length;
     if (this.bytes > this.maxBufferedBytes) {
-      controller.abort(Object.assign(new Error("upstream response too large"), { code: "GW_RESPONSE_TOO_LARGE" }));
+      controller.abort(tooLarge());
       return;
     }
-    this.chunks.push(chunk);
+    if (this.hold && !this.hold.growTo(this.bytes)) {
+      controller.abort(overloaded());
+      return;
+    }
+    if (this.body === null) this.chunks.push(chunk);
+    else if (this.bytes <= this.body.length) chunk.copy(this.body, this.bytes - chunk.length);
+    else controller.abort(Object.assign(new Error("upstream sent more than its content-length"), { code: "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" }));
   }
 
   onResponseEnd(): void {
@@ -128,8 +149,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       else this.finish({ kind: "failed", failure: { reason: "invalid_response", detail: "empty stream" } });
       return;
     }
-    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+    // undici ends a response only once it got its declared length, so a preallocated body is full.
+    const body = this.body !== null ? this.body.subarray(0, this.bytes) : this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
     this.chunks = [];
+    this.body = null;
     this.finish({ kind: "buffered", status: this.status, headers: this.headers, body });
   }
 
@@ -140,6 +163,9 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (error as { code?: string }).code;
+    this.chunks = [];
+    this.body = null;
+    if (code === "GW_OVERLOADED") this.overloaded = true;
     const failure = code === "GW_RESPONSE_TOO_LARGE" ? { reason: "invalid_response" as const, detail: "response too large" } : classifyError(error);
     if (code === "GW_DEADLINE") failure.reason = "deadline";
     this.finish({ kind: "failed", failure });
@@ -157,4 +183,15 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.settle(result);
   }
+}
+
+/** Small answers (most of them) keep the chunk list: one chunk needs no copy at all. */
+const PREALLOCATE_FROM = 64 * 1024;
+
+function tooLarge(): Error {
+  return Object.assign(new Error("upstream response too large"), { code: "GW_RESPONSE_TOO_LARGE" });
+}
+
+function overloaded(): Error {
+  return Object.assign(new Error("the buffer budget is full"), { code: "GW_OVERLOADED" });
 }

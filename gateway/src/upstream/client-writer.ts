@@ -1,7 +1,9 @@
 /**
- * Writes what an upstream answered to the client: a buffered answer in one go, or a stream
+ * Writes what an upstream answered to the client: a buffered answer in slices, or a stream
  * event by event through the usage filter, with backpressure, a maximum duration, and a clear
- * SSE error event when the upstream breaks off after the first byte.
+ * SSE error event when the upstream breaks off after the first byte. Either way a client that
+ * leaves a write unread for the write timeout is cut, so it cannot hold the answer's memory (or a
+ * paused upstream) for ever.
  */
 import type { ServerResponse } from "node:http";
 import { tokensOfTally } from "../stream/delta-count";
@@ -12,11 +14,52 @@ import { StreamRedactor, type TargetSecret } from "./redact";
 
 const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
 
-export function writeBuffered(res: ServerResponse, status: number, contentType: string, body: Buffer, headers: string[]): void {
+/** Slices of a large answer handed to the socket at a time (views of the body, not copies). */
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * Calls `resume` once the client drained what it was sent, or destroys the response after
+ * `timeoutMs` without a drain (then `onStall`, e.g. to abort a paused upstream).
+ */
+export function awaitDrain(res: ServerResponse, timeoutMs: number, resume: () => void, onStall: () => void = () => {}): void {
+  const timer = setTimeout(() => {
+    res.off("drain", onDrain).off("close", onClose);
+    res.destroy();
+    onStall();
+  }, timeoutMs);
+  timer.unref();
+  const onClose = () => {
+    clearTimeout(timer);
+    res.off("drain", onDrain);
+  };
+  const onDrain = () => {
+    clearTimeout(timer);
+    res.off("close", onClose);
+    resume();
+  };
+  res.once("drain", onDrain).once("close", onClose);
+}
+
+export function writeBuffered(res: ServerResponse, status: number, contentType: string, body: Buffer, headers: string[], writeTimeoutMs: number): void {
   if (res.destroyed) return;
   headers.push("content-type", contentType, "content-length", String(body.length));
   res.writeHead(status, headers);
-  res.end(body);
+  if (body.length <= SLICE_BYTES) {
+    res.end(body);
+    return;
+  }
+  let offset = 0;
+  const pump = () => {
+    while (offset < body.length) {
+      if (res.destroyed) return;
+      const end = Math.min(offset + SLICE_BYTES, body.length);
+      const drained = res.write(body.subarray(offset, end));
+      offset = end;
+      if (!drained) return awaitDrain(res, writeTimeoutMs, pump);
+    }
+    res.end();
+  };
+  pump();
 }
 
 export interface StreamResult {
@@ -73,12 +116,10 @@ export function pipeStream(
     let done = false;
     const maxTimer = setTimeout(() => attempt.abort(Object.assign(new Error("stream exceeded its maximum duration"), { code: "GW_MAX_STREAM" })), options.maxStreamMs);
     maxTimer.unref();
-    let stallTimer: NodeJS.Timeout | null = null;
     const finish = (interrupted: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(maxTimer);
-      if (stallTimer) clearTimeout(stallTimer);
       const deliveredTokens = filter.delivered && tokensOfTally(filter.delivered);
       resolve({ usage: filter.usage, deliveredTokens, interrupted, clientClosed: res.destroyed && !res.writableFinished });
     };
@@ -90,16 +131,7 @@ export function pipeStream(
       onDrain(resume) {
         // undici's body timeout does not run while the upstream is paused: without this, a client
         // that stops reading would hold the upstream connection until maxStreamMs.
-        stallTimer = setTimeout(() => {
-          res.destroy();
-          attempt.abort(Object.assign(new Error("client stopped reading the stream"), { code: "GW_CLIENT_STALLED" }));
-        }, options.stallMs);
-        stallTimer.unref();
-        res.once("drain", () => {
-          if (stallTimer) clearTimeout(stallTimer);
-          stallTimer = null;
-          resume();
-        });
+        awaitDrain(res, options.stallMs, resume, () => attempt.abort(Object.assign(new Error("client stopped reading the stream"), { code: "GW_CLIENT_STALLED" })));
       },
       end() {
         const rest = filter.flush();

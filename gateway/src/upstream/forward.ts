@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
+import { overloadedError, type BufferBudget } from "../http/buffer-budget";
 import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
@@ -69,6 +70,12 @@ export class Forwarder {
     private readonly defaults: GatewayConfig["upstreamDefaults"],
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
+    private readonly client: {
+      /** Non-streaming answers hold their bytes here until they are written to the client. */
+      buffers: BufferBudget | null;
+      /** How long a write may stay unread by the client before it is cut. */
+      writeTimeoutMs: number;
+    },
   ) {}
 
   /** Answers the client, or throws the GatewayError to answer with when nothing worked. */
@@ -106,7 +113,7 @@ export class Forwarder {
           const target = this.targets.get(state)!;
           if (pending) this.metrics.retriesFor(pending.pool, pending.target, pending.reason).inc();
           attempts++;
-          const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes);
+          const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes, this.client.buffers?.hold() ?? null);
           current = attempt;
           state.inflight++;
           const sentAt = performance.now();
@@ -125,29 +132,40 @@ export class Forwarder {
           // The deadline also covers the body of a non-streaming answer, so it has a timer of its own.
           if (target.timeoutMs < remaining) attempt.armHeadersTimeout(target.timeoutMs);
           const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
-          const result = await attempt.result;
-          clearTimeout(deadlineTimer);
-          if (clientClosed) {
-            state.inflight--;
-            attempt.abort(new ClientClosedError("client closed the connection"));
-            return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
-          }
-          if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-          const failure = this.judge(result, state, target);
-          if (failure || result.kind === "failed") {
-            state.inflight--;
-            const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
-            last = why;
-            pending = { pool: pool.name, target: state.name, reason: why.reason };
-            this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail }, "upstream attempt failed");
-            if (why.reason === "deadline") break;
-            continue;
-          }
-          state.recordSuccess(attempt.headersAt - sentAt);
+          // A buffered answer's bytes stay held until deliver() has written it; every other exit frees them.
+          let handedOver = false;
           try {
-            return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+            const result = await attempt.result;
+            clearTimeout(deadlineTimer);
+            if (attempt.overloaded) {
+              state.inflight--;
+              throw Object.assign(overloadedError("this answer"), { attempts });
+            }
+            if (clientClosed) {
+              state.inflight--;
+              attempt.abort(new ClientClosedError("client closed the connection"));
+              return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
+            }
+            if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
+            const failure = this.judge(result, state, target);
+            if (failure || result.kind === "failed") {
+              state.inflight--;
+              const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
+              last = why;
+              pending = { pool: pool.name, target: state.name, reason: why.reason };
+              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail }, "upstream attempt failed");
+              if (why.reason === "deadline") break;
+              continue;
+            }
+            state.recordSuccess(attempt.headersAt - sentAt);
+            handedOver = result.kind === "buffered";
+            try {
+              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+            } finally {
+              state.inflight--;
+            }
           } finally {
-            state.inflight--;
+            if (!handedOver) attempt.hold?.release();
           }
         }
         if (last?.reason === "deadline") break;
@@ -218,7 +236,12 @@ export class Forwarder {
       const usage = result.json ? usageFromObject(result.json.usage) : null;
       // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
       const body = ok ? redactRaw(result.body, target.secrets) : result.body;
-      writeBuffered(res, result.status, contentType, body, headers);
+      const hold = attempt.hold;
+      if (hold) {
+        if (res.destroyed) hold.release();
+        else res.once("close", () => hold.release());
+      }
+      writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
       const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
       if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = deliveredCompletionTokens(req.route.name, result.json);
       return outcome;
@@ -229,7 +252,7 @@ export class Forwarder {
       dropInjectedUsage: injectUsage,
       countDeltas: req.countDelivered === true,
       maxStreamMs: this.defaults.maxStreamMs,
-      stallMs: target.timeoutMs,
+      stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
       secrets: target.secrets,
     });
     if (streamed.interrupted && !streamed.clientClosed) {

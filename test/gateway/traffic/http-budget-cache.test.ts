@@ -1,5 +1,6 @@
 /**
- * Budgets and the response cache through the pipeline, with two gateways sharing one Redis:
+ * Budgets and the response cache through the pipeline, with two gateways sharing one Redis (and
+ * a second one, the cache's own, for the shared cache):
  * spend is shared, the 80% gauge moves and logs an event, a request whose worst case does not
  * fit what is left gives 429 insufficient_quota;
  * cached answers give x-cache MISS then HIT, expire with the TTL, count as requests and spend
@@ -13,11 +14,13 @@ import { chat, metricValue, startTrafficGateway, type GatewayInput } from "./htt
 
 describe("budgets and cache over HTTP, shared through Redis", () => {
   let redis: TestRedis;
+  let cacheRedis: TestRedis;
   let upstream: MockUpstream;
   let gateways: TestGateway[] = [];
 
   beforeEach(async () => {
     redis = await startRedis();
+    cacheRedis = await startRedis();
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
   });
   afterEach(async () => {
@@ -25,6 +28,7 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     gateways = [];
     await upstream.stop();
     await redis.stop();
+    await cacheRedis.stop();
   });
 
   async function pair(input: Omit<GatewayInput, "redis" | "models">): Promise<TestGateway[]> {
@@ -66,7 +70,7 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
 
   it("answers deterministic requests from the shared cache: MISS, HIT on another replica, MISS after the TTL", async () => {
     const [a, b] = await pair({
-      cache: { enabled: true, ttlMs: 2_000, scope: "shared" }, // long enough for a loaded machine to read it back three times
+      cache: { enabled: true, ttlMs: 3_000, scope: "shared", redis: { url: cacheRedis.url } }, // long enough for a loaded machine to read it back three times
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
       keys: [
         { name: "erin", key: "sk-erin-0123456789", limits: { requestsPerMinute: 4, monthlyBudgetUsd: 10 } },
