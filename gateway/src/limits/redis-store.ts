@@ -3,10 +3,12 @@
  * The admissions of one event-loop turn go to Redis together as one script call (and the
  * settlements likewise; ./script-batcher.ts), evaluated in arrival order, each with the result
  * it would have had alone. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (after a
- * Redis restart). Concurrency slots are leases that this replica renews while they are held.
+ * Redis restart). Concurrency slots are leases that this replica renews while they are held,
+ * for at most `leaseMaxMs`: a release that never comes then frees the slot one TTL later.
  */
 import type { Redis } from "ioredis";
 import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from "./lua";
+import { DEFAULT_LEASE_MAX_MS } from "./memory-store";
 import { ScriptBatcher } from "./script-batcher";
 import type { AdmitInput, AdmitResult, FailedCheck, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
@@ -24,6 +26,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** A slot held by a replica that stopped renewing it is freed after this long. */
   leaseTtlMs?: number;
+  /** Leases are renewed for this long at most after admission (no request legitimately runs longer). */
+  leaseMaxMs?: number;
   /** Most requests in one script call (default 256); more in one turn make several calls. */
   maxBatch?: number;
 }
@@ -56,8 +60,9 @@ export class RedisStore implements LimitStore {
   private readonly scripts: ScriptedRedis;
   private readonly prefix: string;
   private readonly leaseTtlMs: number;
-  /** Leases this replica holds: lease id → prefixed concurrency key. */
-  private readonly leases = new Map<string, string>();
+  private readonly leaseMaxMs: number;
+  /** Leases this replica holds: lease id → prefixed concurrency key, and when renewals stop (ms). */
+  private readonly leases = new Map<string, { key: string; renewUntil: number }>();
   private readonly renewer: NodeJS.Timeout;
   private readonly admissions: ScriptBatcher<AdmitInput, AdmitResult>;
   private readonly settlements: ScriptBatcher<SettleInput, SettleResult>;
@@ -66,6 +71,7 @@ export class RedisStore implements LimitStore {
     this.scripts = withScripts(client);
     this.prefix = options.prefix;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.leaseMaxMs = options.leaseMaxMs ?? DEFAULT_LEASE_MAX_MS;
     this.admissions = new ScriptBatcher((batch) => this.admitBatch(batch), options.maxBatch);
     this.settlements = new ScriptBatcher((batch) => this.settleBatch(batch), options.maxBatch);
     this.renewer = setInterval(() => void this.renewLeases().catch(() => undefined), Math.max(100, Math.floor(this.leaseTtlMs / 3)));
@@ -119,7 +125,7 @@ export class RedisStore implements LimitStore {
       return status;
     });
     const conc = input.concurrency;
-    if (allowed && conc) this.leases.set(conc.leaseId, this.prefix + conc.key);
+    if (allowed && conc) this.leases.set(conc.leaseId, { key: this.prefix + conc.key, renewUntil: Date.now() + this.leaseMaxMs });
     return { allowed, failed, retryAfterMs: allowed ? 0 : Number(reply[3]), rates, spentNano, store: this };
   }
 
@@ -147,15 +153,20 @@ export class RedisStore implements LimitStore {
     return all.map((totals) => ({ spentNano: totals.map(Number) }));
   }
 
-  /** Renews every lease held here, in one script call. */
+  /** Renews every lease held here, in one script call; past its max age a lease is let expire. */
   async renewLeases(): Promise<void> {
-    if (this.leases.size === 0) return;
+    const now = Date.now();
     const keys: string[] = [];
     const ids: string[] = [];
-    for (const [id, key] of this.leases) {
-      keys.push(key);
+    for (const [id, lease] of this.leases) {
+      if (lease.renewUntil <= now) {
+        this.leases.delete(id);
+        continue;
+      }
+      keys.push(lease.key);
       ids.push(id);
     }
+    if (keys.length === 0) return;
     await this.scripts.aigwRenew(keys.length, ...keys, this.leaseTtlMs, ...ids);
   }
 
