@@ -8,6 +8,7 @@ import { countChatTokens } from "../../../gateway/src/limits/tokens";
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore } from "../../helpers/redis-store-check";
 import { chat, startTrafficGateway } from "./http-helpers";
 
 const KEY = { authorization: "Bearer sk-tok-0123456789" };
@@ -28,6 +29,11 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
       keys: [{ name: "tok", key: "sk-tok-0123456789", limits: { tokensPerMinute: LIMIT } }],
     });
   });
+  /** The redis variant must run on Redis, not on the memory fallback. */
+  const expectStore = async () => {
+    if (redis) await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:tok:tpm"]);
+  };
+
   afterEach(async () => {
     await gw.close();
     await upstream.stop();
@@ -49,6 +55,7 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     expect(next.status).toBe(200);
     expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThanOrEqual(LIMIT - usage - 900);
     await next.arrayBuffer();
+    await expectStore();
   });
 
   it("settles a streaming response with the usage chunk the gateway asked for", async () => {
@@ -61,6 +68,7 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     const next = await chat(gw.url, { ...second, stream: true }, KEY);
     expect(next.status).toBe(200);
     await next.text();
+    await expectStore();
   });
 
   it("keeps the reservation of a stream cut before its usage chunk", async () => {
@@ -72,5 +80,6 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     const next = await chat(gw.url, second, KEY);
     expect(next.status).toBe(429);
     expect(((await next.json()) as { error: { code: string } }).error.code).toBe("rate_limit_exceeded");
+    await expectStore();
   });
 });
