@@ -56,13 +56,53 @@ const stackConfigSchema = z
         maxReplicas: positiveInt.optional(),
         targetCpuUtilization: z.number().int().min(1).max(100).optional(),
         requestsPerSecondPerPod: z.number().positive().optional(),
-        adapterConfigMap: z.object({ namespace: dnsLabel, name: z.string().optional() }).strict().optional(),
+        keda: z.object({ prometheusServerAddress: z.string().url() }).strict().optional(),
       })
       .strict()
       .optional(),
     resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).strict().optional(),
+    /** The knobs every chart has (checked in depth by the Kubernetes schemas at render and by the API server). */
+    pod: z
+      .object({
+        imagePullSecrets: z.array(z.string().min(1)).optional(),
+        nodeSelector: labels.optional(),
+        tolerations: z.array(z.record(z.unknown())).optional(),
+        affinity: z.record(z.unknown()).optional(),
+        priorityClassName: z.string().min(1).optional(),
+        annotations: labels.optional(),
+        labels: labels.optional(),
+        env: z.record(z.string()).optional(),
+        envFrom: z.array(z.record(z.unknown())).optional(),
+        extraVolumes: z.array(z.object({ name: z.string().min(1) }).passthrough()).optional(),
+        extraVolumeMounts: z.array(z.object({ name: z.string().min(1), mountPath: z.string().min(1) }).passthrough()).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Upstream keys from a Secret made outside Pulumi (External Secrets): never in Pulumi config. */
+    existingSecret: z.object({ name: z.string().min(1), upstreamKeyRefs: z.array(z.string().min(1)).default([]) }).strict().optional(),
     preStopSeconds: z.number().int().nonnegative().optional(),
     redis: redisSchema.default({ mode: "none" }),
+    /** The Gateway API way in: an HTTPRoute for /v1 on the platform's Gateway. */
+    gatewayApi: z
+      .object({
+        parentRefs: z
+          .array(z.object({ name: z.string().min(1), namespace: dnsLabel.optional(), sectionName: z.string().min(1).optional() }).strict())
+          .min(1, "at least one Gateway"),
+        hostnames: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "a host name")).optional(),
+        scheme: z.enum(["http", "https"]).optional(),
+        timeoutSeconds: positiveInt.optional(),
+      })
+      .strict()
+      .optional(),
+    /** The gateway Service: type, load balancer class and annotations (ClusterIP by default). */
+    service: z
+      .object({
+        type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).optional(),
+        loadBalancerClass: z.string().min(1).optional(),
+        annotations: labels.optional(),
+      })
+      .strict()
+      .optional(),
     ingress: z
       .object({
         host: z.string().regex(/^[a-z0-9.-]+$/, "a host name"),
@@ -92,7 +132,8 @@ const stackConfigSchema = z
         runbookBaseUrl: z.string().url().optional(),
         thresholds: z
           .object({
-            latencyP95Seconds: z.number().positive(),
+            ttftP95Seconds: z.number().positive(),
+            upstreamLatencyP95Seconds: z.number().positive(),
             errorRatio: z.number().gt(0).lt(1),
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),
@@ -104,9 +145,21 @@ const stackConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Opt-in: a Grafana dashboard ConfigMap for the dashboard sidecar. */
+    dashboard: z
+      .object({
+        namespace: dnsLabel.optional(),
+        folder: z.string().min(1).optional(),
+        sidecarLabels: labels.optional(),
+        uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/, "letters, digits, - and _ (at most 40)").optional(),
+      })
+      .strict()
+      .optional(),
     networkPolicy: z
       .object({
         ingressControllerNamespace: dnsLabel.optional(),
+        /** Labels of the proxy pods in that namespace (default: ingress-nginx's). */
+        ingressControllerPodLabels: labels.optional(),
         prometheusNamespace: dnsLabel.optional(),
         clientNamespaces: z.array(dnsLabel).optional(),
       })

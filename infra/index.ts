@@ -9,10 +9,12 @@ export { GatewayDeployment, type GatewayDeploymentArgs } from "./components/gate
 export { GatewayAutoscaler, type GatewayAutoscalerArgs } from "./components/gateway-autoscaler";
 export { Redis, type RedisArgs, type RedisInClusterArgs } from "./components/redis";
 export { AlertRules, type AlertRulesArgs } from "./components/alert-rules";
+export { GatewayDashboard, type GatewayDashboardArgs, DASHBOARD_SIDECAR_LABELS } from "./components/grafana-dashboard";
 export { IngressTuning, type IngressTuningArgs, type IngressTlsArgs, type ControllerTuningArgs } from "./components/ingress-tuning";
 export { GatewayNetworkPolicy, type GatewayNetworkPolicyArgs, type PeerPodsArgs } from "./components/network-policy";
 
 export { buildAlertRuleGroups, DEFAULT_ALERT_THRESHOLDS, EXTERNAL_METRICS, type AlertRule, type RuleGroup, type AlertThresholds } from "./builders/alert-rules";
+export { buildGatewayDashboard, type Dashboard, type DashboardPanel } from "./builders/grafana-dashboard";
 export { buildAdapterRules, buildHpaBehavior, buildHpaMetrics, PODS_METRIC_NAME } from "./builders/autoscaling";
 export { buildGatewayConfigDocument, upstreamKeyEnvName, SECRET_ENV, type GatewayConfigDocument } from "./builders/gateway-config-doc";
 export { buildIngressAnnotations, buildControllerTuningData, proxyReadTimeoutFor } from "./builders/ingress";

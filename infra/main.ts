@@ -13,3 +13,4 @@ export const serviceUrl = outputs.serviceUrl;
 export const ingressHost = outputs.ingressHost;
 export const ingressUrl = outputs.ingressUrl;
 export const imageReference = outputs.imageReference;
+export const adapterRulesYaml = outputs.adapterRulesYaml;

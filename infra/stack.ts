@@ -16,6 +16,8 @@ export interface StackOutputs {
   ingressHost: pulumi.Output<string | undefined>;
   ingressUrl: pulumi.Output<string | undefined>;
   imageReference: pulumi.Output<string>;
+  /** The prometheus-adapter rule for the platform's adapter values, when the HPA uses the requests metric. */
+  adapterRulesYaml: pulumi.Output<string | undefined>;
 }
 
 function redisArgs(c: StackConfig): AiGatewayArgs["redis"] {
@@ -42,9 +44,31 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
     adminKey: c.secrets.adminKey,
     replicas: c.replicas,
     autoscaling: c.autoscaling,
-    deployment: { resources: c.resources, preStopSeconds: c.preStopSeconds },
+    existingSecret: c.existingSecret,
+    deployment: {
+      resources: c.resources,
+      preStopSeconds: c.preStopSeconds,
+      env: c.pod?.env,
+      scheduling: c.pod && {
+        imagePullSecrets: c.pod.imagePullSecrets,
+        nodeSelector: c.pod.nodeSelector,
+        tolerations: c.pod.tolerations,
+        affinity: c.pod.affinity,
+        priorityClassName: c.pod.priorityClassName,
+        podAnnotations: c.pod.annotations,
+        podLabels: c.pod.labels,
+        envFrom: c.pod.envFrom,
+        extraVolumes: c.pod.extraVolumes,
+        extraVolumeMounts: c.pod.extraVolumeMounts,
+      },
+      serviceType: c.service?.type,
+      loadBalancerClass: c.service?.loadBalancerClass,
+      serviceAnnotations: c.service?.annotations,
+    },
+    route: c.gatewayApi,
     redis: redisArgs(c),
     monitoring: c.monitoring,
+    dashboard: c.dashboard,
     ingress: c.ingress && {
       host: c.ingress.host,
       ingressClassName: c.ingress.className,
@@ -53,9 +77,13 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
       controllerTuning: c.ingress.controllerTuning,
     },
     networkPolicy: np && {
-      ingressController: np.ingressControllerNamespace
-        ? { ...NETWORK_POLICY_DEFAULTS.ingressController, namespace: np.ingressControllerNamespace }
-        : undefined,
+      ingressController:
+        np.ingressControllerNamespace || np.ingressControllerPodLabels
+          ? {
+              namespace: np.ingressControllerNamespace ?? NETWORK_POLICY_DEFAULTS.ingressController.namespace,
+              podLabels: np.ingressControllerPodLabels ?? NETWORK_POLICY_DEFAULTS.ingressController.podLabels,
+            }
+          : undefined,
       prometheus: np.prometheusNamespace ? { ...NETWORK_POLICY_DEFAULTS.prometheus, namespace: np.prometheusNamespace } : undefined,
       clientNamespaces: np.clientNamespaces,
     },
@@ -83,6 +111,7 @@ export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway
       ingressHost: gateway.ingressHost,
       ingressUrl: gateway.ingressUrl,
       imageReference: gateway.imageReference,
+      adapterRulesYaml: gateway.autoscaler?.podsMetricName !== undefined ? gateway.autoscaler.adapterRulesYaml : pulumi.output(undefined),
     },
   };
 }

@@ -20,8 +20,13 @@ export interface RuleGroup {
 }
 
 export interface AlertThresholds {
-  /** p95 of the whole request duration, per model (the source article: 1s). */
-  latencyP95Seconds: number;
+  /**
+   * p95 time to first token of streams, per model. Whole-request time is not paged on: a long
+   * completion is slow by design, while a slow first token is what users feel.
+   */
+  ttftP95Seconds: number;
+  /** p95 of one upstream attempt to its response headers, per model (non-streamed answers send headers when done). */
+  upstreamLatencyP95Seconds: number;
   /** Share of requests answered with a 5xx. */
   errorRatio: number;
   /** Working set over the container's memory limit. */
@@ -33,7 +38,8 @@ export interface AlertThresholds {
 }
 
 export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
-  latencyP95Seconds: 1,
+  ttftP95Seconds: 3,
+  upstreamLatencyP95Seconds: 30,
   errorRatio: 0.01,
   memoryLimitRatio: 0.9,
   rateLimitRejectionRatio: 0.05,
@@ -75,6 +81,8 @@ const pct = (ratio: number) => String(Number((ratio * 100).toFixed(4)));
 export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
   const t = { ...DEFAULT_ALERT_THRESHOLDS, ...o.thresholds };
   const sel = `namespace="${o.namespace}",job="${o.job}"`;
+  // Every alert keeps namespace and job, so Alertmanager routes scoped to a namespace see them.
+  const by = (...labels: string[]) => `by (${["namespace", "job", ...labels].join(", ")})`;
   const pod = `namespace="${o.namespace}",container="${o.container ?? "gateway"}"`;
   const reasons = (o.rateLimitReasons ?? RATE_LIMIT_REASONS).join("|");
   const m = METRICS;
@@ -100,17 +108,25 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
 
   const traffic: AlertRule[] = [
     rule(
-      "AiGatewayHighLatencyP95",
+      "AiGatewaySlowFirstToken",
       "warning",
-      `histogram_quantile(0.95, sum by (le, model) (rate(${histogram(m.requestDuration.name)}{${sel}}[5m]))) > ${t.latencyP95Seconds}`,
-      "5m",
-      `p95 latency of model {{ $labels.model }} is above ${t.latencyP95Seconds}s`,
-      "p95 request duration over 5m is {{ $value | humanizeDuration }}.",
+      `histogram_quantile(0.95, sum ${by("le", "model")} (rate(${histogram(m.timeToFirstToken.name)}{${sel}}[5m]))) > ${t.ttftP95Seconds}`,
+      "10m",
+      `p95 time to first token of model {{ $labels.model }} is above ${t.ttftP95Seconds}s`,
+      "p95 time to first token over 5m is {{ $value | humanizeDuration }}.",
+    ),
+    rule(
+      "AiGatewaySlowUpstream",
+      "warning",
+      `histogram_quantile(0.95, sum ${by("le", "model")} (rate(${histogram(m.upstreamDuration.name)}{${sel}}[5m]))) > ${t.upstreamLatencyP95Seconds}`,
+      "10m",
+      `p95 upstream response time of model {{ $labels.model }} is above ${t.upstreamLatencyP95Seconds}s`,
+      "p95 time to the upstream's response headers over 5m is {{ $value | humanizeDuration }}.",
     ),
     rule(
       "AiGatewayHighErrorRate",
       "critical",
-      `sum(rate(${m.requests.name}{${sel},status=~"5.."}[5m])) / sum(rate(${m.requests.name}{${sel}}[5m])) > ${t.errorRatio}`,
+      `sum ${by()} (rate(${m.requests.name}{${sel},status=~"5.."}[5m])) / sum ${by()} (rate(${m.requests.name}{${sel}}[5m])) > ${t.errorRatio}`,
       "2m",
       `More than ${pct(t.errorRatio)}% of gateway requests fail`,
       "{{ $value | humanizePercentage }} of requests were answered with a 5xx over 5m.",
@@ -118,7 +134,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayRateLimitPressure",
       "warning",
-      `sum by (reason) (rate(${m.rejections.name}{${sel},reason=~"${reasons}"}[5m])) / ignoring (reason) group_left sum(rate(${m.requests.name}{${sel}}[5m])) > ${t.rateLimitRejectionRatio}`,
+      `sum ${by("reason")} (rate(${m.rejections.name}{${sel},reason=~"${reasons}"}[5m])) / ignoring (reason) group_left sum ${by()} (rate(${m.requests.name}{${sel}}[5m])) > ${t.rateLimitRejectionRatio}`,
       "10m",
       "Rate limiting ({{ $labels.reason }}) is refusing a rising share of requests",
       "Rejections by {{ $labels.reason }} are {{ $value | humanizePercentage }} of answered requests over 5m.",
@@ -126,7 +142,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayKeyBudgetHigh",
       "warning",
-      `max by (key, team) (${m.budgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
+      `max ${by("key", "team")} (${m.budgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
       "5m",
       `Key {{ $labels.key }} has spent over ${pct(t.budgetUsedRatio)}% of its monthly budget`,
       "Key {{ $labels.key }} (team {{ $labels.team }}) has spent {{ $value | humanizePercentage }} of its budget.",
@@ -134,7 +150,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayTeamBudgetHigh",
       "warning",
-      `max by (team) (${m.teamBudgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
+      `max ${by("team")} (${m.teamBudgetUsedRatio.name}{${sel}}) > ${t.budgetUsedRatio}`,
       "5m",
       `Team {{ $labels.team }} has spent over ${pct(t.budgetUsedRatio)}% of its monthly budget`,
       "Team {{ $labels.team }} has spent {{ $value | humanizePercentage }} of its budget.",
@@ -146,7 +162,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
       "AiGatewayTargetDown",
       "warning",
       // Each pod checks targets itself: a target is down when no pod sees it healthy.
-      `max by (model, target) (${m.targetUp.name}{${sel}}) == 0`,
+      `max ${by("model", "target")} (${m.targetUp.name}{${sel}}) == 0`,
       "5m",
       "Upstream target {{ $labels.target }} of model {{ $labels.model }} is down",
       "No gateway pod has seen target {{ $labels.target }} healthy for 5m; traffic goes to the model's other targets.",
@@ -154,7 +170,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayModelUnavailable",
       "critical",
-      `max by (model) (${m.modelHealthyTargets.name}{${sel}}) == 0`,
+      `max ${by("model")} (${m.modelHealthyTargets.name}{${sel}}) == 0`,
       "1m",
       "Model {{ $labels.model }} has no healthy target",
       "Requests for {{ $labels.model }} fail or go to its fallbacks; its pods report not ready.",
@@ -162,7 +178,8 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayPodMemoryHigh",
       "warning",
-      `max by (namespace, pod, container) (container_memory_working_set_bytes{${pod}}) / max by (namespace, pod, container) (kube_pod_container_resource_limits{${pod},resource="memory"}) > ${t.memoryLimitRatio}`,
+      // cAdvisor and kube-state-metrics series carry their own job: the gateway's is set on the result.
+      `label_replace(max by (namespace, pod, container) (container_memory_working_set_bytes{${pod}}) / max by (namespace, pod, container) (kube_pod_container_resource_limits{${pod},resource="memory"}), "job", "${o.job}", "", "") > ${t.memoryLimitRatio}`,
       "5m",
       `Gateway pod {{ $labels.pod }} uses over ${pct(t.memoryLimitRatio)}% of its memory limit`,
       "{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit; it will be OOM-killed at 100%.",
@@ -176,9 +193,18 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
       "The /metrics endpoint of {{ $labels.pod }} has been unreachable for 5m.",
     ),
     rule(
+      "AiGatewayMetricsAbsent",
+      "critical",
+      // `up` == 0 needs a target; when scraping stops altogether (no pod, a broken ServiceMonitor) there is none.
+      `absent(up{${sel}})`,
+      "10m",
+      `Prometheus scrapes no gateway pod in namespace ${o.namespace}`,
+      "No scrape target with job {{ $labels.job }} exists: every other gateway alert is blind until it does.",
+    ),
+    rule(
       "AiGatewaySharedStoreFallback",
       "warning",
-      `max(${m.storeFallback.name}{${sel}}) > 0`,
+      `max ${by()} (${m.storeFallback.name}{${sel}}) > 0`,
       "2m",
       "Gateway pods run on local limits: the shared store is unreachable",
       "Rate limits, budgets and cache are per pod until Redis is reachable again.",

@@ -1,8 +1,9 @@
 /**
  * The HPA's metrics and behaviour (values from the source article: CPU 70%, 100 requests/s per
- * pod, scale up by up to 100% a minute after 60s, scale down by 10% a minute after 300s) and the
+ * pod, scale up by up to 100% a minute after 60s, scale down by 10% a minute after 300s), the
  * prometheus-adapter rule that turns the gateway's request counter into the per-pod rate the
- * HPA's Pods metric reads through the custom metrics API.
+ * HPA's Pods metric reads through the custom metrics API, and the same scaling as a KEDA
+ * ScaledObject for clusters that run KEDA instead of an adapter.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
@@ -21,13 +22,20 @@ export const AUTOSCALING_DEFAULTS = {
   requestsPerSecondPerPod: 100,
 };
 
+/**
+ * CPU always; the Pods metric only when a requests-per-second target is given. The HPA stops
+ * scaling down while any of its metrics is unavailable, so a Pods metric without an adapter
+ * serving it would ratchet the replica count up: it is opt-in.
+ */
 export function buildHpaMetrics(
   targetCpuUtilization: pulumi.Input<number>,
-  requestsPerSecondPerPod: pulumi.Input<number>,
+  requestsPerSecondPerPod: pulumi.Input<number> | undefined,
   podsMetricName: string = PODS_METRIC_NAME,
 ): MetricSpec[] {
+  const cpu: MetricSpec = { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: targetCpuUtilization } } };
+  if (requestsPerSecondPerPod === undefined) return [cpu];
   return [
-    { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: targetCpuUtilization } } },
+    cpu,
     {
       type: "Pods",
       pods: {
@@ -56,18 +64,57 @@ export interface AdapterRule {
 
 /**
  * A prometheus-adapter `rules` entry: per-pod requests per second from `aigw_requests_total`.
- * The series carry `namespace` and `pod` labels because the ServiceMonitor adds them.
+ * The series carry `namespace` and `pod` labels because the ServiceMonitor adds them; matching
+ * on `job` (the ServiceMonitor's, the Service's name) keeps a second scraper's copy of the same
+ * series (pod annotations, another Prometheus job) from doubling the rate. The rule goes into the
+ * platform's own adapter configuration: the component never rewrites a shared adapter's config.
  */
-export function buildAdapterRules(podsMetricName: string = PODS_METRIC_NAME): { rules: AdapterRule[] } {
+export function buildAdapterRules(job: string, podsMetricName: string = PODS_METRIC_NAME): { rules: AdapterRule[] } {
   const counter = METRICS.requests.name;
   return {
     rules: [
       {
-        seriesQuery: `${counter}{namespace!="",pod!=""}`,
+        seriesQuery: `${counter}{namespace!="",pod!="",job="${job}"}`,
         resources: { overrides: { namespace: { resource: "namespace" }, pod: { resource: "pod" } } },
         name: { matches: `^${counter}$`, as: podsMetricName },
         metricsQuery: "sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)",
       },
     ],
+  };
+}
+
+/** The PromQL KEDA's prometheus trigger reads: the Deployment's total requests per second. */
+export function kedaRequestsQuery(namespace: string, job: string): string {
+  return `sum(rate(${METRICS.requests.name}{namespace="${namespace}",job="${job}"}[1m]))`;
+}
+
+export interface ScaledObjectSpecOptions {
+  deploymentName: pulumi.Input<string>;
+  minReplicas: pulumi.Input<number>;
+  maxReplicas: pulumi.Input<number>;
+  targetCpuUtilization: pulumi.Input<number>;
+  /** With the prometheus trigger: KEDA divides the query's value by this to get replicas. */
+  requests?: { perPod: pulumi.Input<number>; serverAddress: pulumi.Input<string>; query: pulumi.Input<string> };
+}
+
+/** A keda.sh/v1alpha1 ScaledObject spec: KEDA owns the HPA it creates, with the same behaviour. */
+export function buildScaledObjectSpec(o: ScaledObjectSpecOptions): Record<string, unknown> {
+  const triggers: Record<string, unknown>[] = [
+    { type: "cpu", metricType: "Utilization", metadata: { value: pulumi.output(o.targetCpuUtilization).apply(String) } },
+  ];
+  if (o.requests) {
+    triggers.push({
+      type: "prometheus",
+      // AverageValue: the query's total divided by the replica count, as the HPA's Pods metric.
+      metricType: "AverageValue",
+      metadata: { serverAddress: o.requests.serverAddress, query: o.requests.query, threshold: pulumi.output(o.requests.perPod).apply(String) },
+    });
+  }
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: o.deploymentName },
+    minReplicaCount: o.minReplicas,
+    maxReplicaCount: o.maxReplicas,
+    advanced: { horizontalPodAutoscalerConfig: { behavior: buildHpaBehavior() } },
+    triggers,
   };
 }

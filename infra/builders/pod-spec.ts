@@ -36,12 +36,35 @@ export interface GatewayPodOptions {
   /** sha256 of the config YAML: changing it changes the template, which rolls the pods. */
   configChecksum: pulumi.Input<string>;
   preStopSeconds: pulumi.Input<number>;
+  /**
+   * Add `prometheus.io/*` annotations for a Prometheus that discovers pods by annotation. Off by
+   * default: with the ServiceMonitor as well, every series would be scraped twice.
+   */
+  scrapeAnnotations?: boolean;
   terminationGracePeriodSeconds: pulumi.Input<number>;
   resources?: pulumi.Input<ResourceRequirements>;
   /** Plain (non-secret) env vars, e.g. NODE_OPTIONS. */
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule` for the spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** The knobs every chart has; each is left out of the manifest when unset. */
+  scheduling?: PodSchedulingOptions;
+}
+
+/** Placement, pull secrets, extra env sources and volumes (a CA bundle), pod metadata. */
+export interface PodSchedulingOptions {
+  imagePullSecrets?: pulumi.Input<string>[];
+  nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  tolerations?: pulumi.Input<pulumi.Input<k8s.types.input.core.v1.Toleration>[]>;
+  affinity?: pulumi.Input<k8s.types.input.core.v1.Affinity>;
+  priorityClassName?: pulumi.Input<string>;
+  podAnnotations?: Record<string, pulumi.Input<string>>;
+  /** Added to the pods' labels; the selector labels always win. */
+  podLabels?: Record<string, string>;
+  /** More env sources after the gateway's own Secret (later sources win): an existing Secret, a ConfigMap. */
+  envFrom?: pulumi.Input<k8s.types.input.core.v1.EnvFromSource>[];
+  extraVolumes?: pulumi.Input<k8s.types.input.core.v1.Volume>[];
+  extraVolumeMounts?: pulumi.Input<k8s.types.input.core.v1.VolumeMount>[];
 }
 
 /** Annotations that make a Prometheus using pod annotations (not the ServiceMonitor) scrape it. */
@@ -88,7 +111,7 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
           { name: "NODE_ENV", value: "production" },
           ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })),
         ],
-        envFrom: [{ secretRef: { name: o.secretName } }],
+        envFrom: [{ secretRef: { name: o.secretName } }, ...(o.scheduling?.envFrom ?? [])],
         resources: o.resources ?? DEFAULT_GATEWAY_RESOURCES,
         livenessProbe: {
           httpGet: { path: "/healthz", port: PORT_NAME },
@@ -121,6 +144,7 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
         volumeMounts: [
           { name: "config", mountPath: CONFIG_DIR, readOnly: true },
           { name: "tmp", mountPath: "/tmp" },
+          ...(o.scheduling?.extraVolumeMounts ?? []),
         ],
       },
     ],
@@ -128,15 +152,29 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
       { name: "config", configMap: { name: o.configMapName, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
       // The only writable place on a read-only root filesystem.
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      ...(o.scheduling?.extraVolumes ?? []),
     ],
+    ...placement(o.scheduling),
+  };
+}
+
+/** Only the fields that are set, so an unset knob leaves no empty field in the manifest. */
+function placement(s: PodSchedulingOptions | undefined): Partial<PodSpec> {
+  if (s === undefined) return {};
+  return {
+    ...(s.imagePullSecrets !== undefined ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) } : {}),
+    ...(s.nodeSelector !== undefined ? { nodeSelector: s.nodeSelector } : {}),
+    ...(s.tolerations !== undefined ? { tolerations: s.tolerations } : {}),
+    ...(s.affinity !== undefined ? { affinity: s.affinity } : {}),
+    ...(s.priorityClassName !== undefined ? { priorityClassName: s.priorityClassName } : {}),
   };
 }
 
 export function buildGatewayPodTemplate(o: GatewayPodOptions): PodTemplateSpec {
   return {
     metadata: {
-      labels: o.labels,
-      annotations: { ...scrapeAnnotations(o.port), "checksum/config": o.configChecksum },
+      labels: { ...o.scheduling?.podLabels, ...o.labels },
+      annotations: { ...o.scheduling?.podAnnotations, ...(o.scrapeAnnotations ? scrapeAnnotations(o.port) : {}), "checksum/config": o.configChecksum },
     },
     spec: buildGatewayPodSpec(o),
   };

@@ -13,8 +13,11 @@ import { AlertRules, type AlertRulesArgs } from "./alert-rules";
 import { checkAutoscalerArgs, GatewayAutoscaler, type GatewayAutoscalerArgs } from "./gateway-autoscaler";
 import { GatewayConfig } from "./gateway-config";
 import { GatewayDeployment, type GatewayDeploymentArgs } from "./gateway-deployment";
+import { GatewayDashboard, type GatewayDashboardArgs } from "./grafana-dashboard";
 import { checkGatewayImageArgs, GatewayImage, type GatewayImageArgs } from "./gateway-image";
 import { checkIngressTuningArgs, IngressTuning, type IngressTuningArgs } from "./ingress-tuning";
+import { checkGatewayRouteArgs, GatewayRoute, type GatewayRouteArgs } from "./gateway-route";
+import { routeTimeoutSecondsFor } from "../builders/http-route";
 import { GatewayNetworkPolicy, type GatewayNetworkPolicyArgs } from "./network-policy";
 import { checkRedisArgs, Redis, type RedisArgs } from "./redis";
 
@@ -30,17 +33,26 @@ export interface AiGatewayArgs {
   upstreamKeys?: Record<string, pulumi.Input<string>>;
   adminKey?: pulumi.Input<string>;
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * A Secret made outside Pulumi (External Secrets, sealed secrets) holding the upstream keys of
+   * `upstreamKeyRefs` as `UPSTREAM_KEY_<MODEL>_<TARGET>`; added to the pods' envFrom.
+   */
+  existingSecret?: { name: pulumi.Input<string>; upstreamKeyRefs: string[] };
   /** A fixed replica count (exclusive with autoscaling). */
   replicas?: pulumi.Input<number>;
-  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName">;
+  autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
   >;
   /** Shared state for the replicas; without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace">;
   monitoring?: Wired<AlertRulesArgs, "namespace" | "serviceName" | "serviceSelector">;
+  /** Opt-in Grafana dashboard ConfigMap; in the gateway's namespace unless one is given. */
+  dashboard?: Wired<GatewayDashboardArgs, "namespace"> & { namespace?: pulumi.Input<string> };
   ingress?: Wired<IngressTuningArgs, "namespace" | "serviceName" | "servicePort">;
+  /** The Gateway API way in: an HTTPRoute for `/v1` attached to the platform's Gateway. */
+  route?: Wired<GatewayRouteArgs, "namespace" | "serviceName" | "servicePort" | "timeoutSeconds"> & { timeoutSeconds?: pulumi.Input<number> };
   networkPolicy?: Wired<GatewayNetworkPolicyArgs, "namespace" | "gatewaySelector" | "gatewayPort" | "redis">;
 }
 
@@ -52,7 +64,9 @@ export class AiGateway extends pulumi.ComponentResource {
   public readonly gateway: GatewayDeployment;
   public readonly autoscaler: GatewayAutoscaler | undefined;
   public readonly alerts: AlertRules | undefined;
+  public readonly dashboard: GatewayDashboard | undefined;
   public readonly ingress: IngressTuning | undefined;
+  public readonly route: GatewayRoute | undefined;
   public readonly networkPolicy: GatewayNetworkPolicy | undefined;
   public readonly imageReference: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
@@ -71,13 +85,14 @@ export class AiGateway extends pulumi.ComponentResource {
     if (args.redis) checkRedisArgs(args.redis);
     if (args.autoscaling) checkAutoscalerArgs(args.autoscaling);
     if (args.ingress) checkIngressTuningArgs(args.ingress);
-    const config: GatewayConfigInput = args.ingress
-      ? // Behind the ingress the client address is in X-Forwarded-For (per-IP limits need it).
+    if (args.route) checkGatewayRouteArgs(args.route);
+    const config: GatewayConfigInput = args.ingress || args.route
+      ? // Behind the ingress or Gateway the client address is in X-Forwarded-For (per-IP limits need it).
         { ...args.config, server: { ...args.config.server, trustProxy: args.config.server?.trustProxy ?? true } }
       : args.config;
     const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
     const effective = buildGatewayConfigDocument(config, {
-      upstreamKeyRefs: Object.keys(args.upstreamKeys ?? {}),
+      upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.existingSecret?.upstreamKeyRefs ?? [])])],
       redis: args.redis ? { password: redisPassword } : undefined,
       adminKey: args.adminKey !== undefined,
       extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
@@ -127,6 +142,7 @@ export class AiGateway extends pulumi.ComponentResource {
         upstreamKeys: args.upstreamKeys,
         adminKey: args.adminKey,
         extraSecretEnv: args.extraSecretEnv,
+        externalUpstreamKeyRefs: args.existingSecret?.upstreamKeyRefs,
         redis: this.redis ? { url: this.redis.url, password: this.redis.password } : undefined,
         instance: name,
       },
@@ -137,6 +153,9 @@ export class AiGateway extends pulumi.ComponentResource {
       name,
       {
         ...args.deployment,
+        scheduling: args.existingSecret
+          ? { ...args.deployment?.scheduling, envFrom: [...(args.deployment?.scheduling?.envFrom ?? []), { secretRef: { name: args.existingSecret.name } }] }
+          : args.deployment?.scheduling,
         namespace,
         image: this.image.imageReference,
         configMapName: this.config.configMapName,
@@ -153,7 +172,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.autoscaler = args.autoscaling
       ? new GatewayAutoscaler(
           `${name}-autoscaler`,
-          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, instance: name },
+          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, job: this.gateway.serviceName, instance: name },
           child,
         )
       : undefined;
@@ -166,12 +185,31 @@ export class AiGateway extends pulumi.ComponentResource {
         )
       : undefined;
 
+    this.dashboard = args.dashboard
+      ? new GatewayDashboard(`${name}-grafana`, { ...args.dashboard, namespace: args.dashboard.namespace ?? namespace, instance: name }, child)
+      : undefined;
+
     this.ingress = args.ingress
       ? new IngressTuning(
           `${name}-ingress`,
           {
             ...args.ingress,
             readTimeoutSeconds: args.ingress.readTimeoutSeconds ?? proxyReadTimeoutFor(effective),
+            namespace,
+            serviceName: this.gateway.serviceName,
+            servicePort: this.gateway.servicePort,
+            instance: name,
+          },
+          child,
+        )
+      : undefined;
+
+    this.route = args.route
+      ? new GatewayRoute(
+          `${name}-route`,
+          {
+            ...args.route,
+            timeoutSeconds: args.route.timeoutSeconds ?? routeTimeoutSecondsFor(effective),
             namespace,
             serviceName: this.gateway.serviceName,
             servicePort: this.gateway.servicePort,
@@ -199,8 +237,9 @@ export class AiGateway extends pulumi.ComponentResource {
     this.imageReference = this.image.imageReference;
     this.serviceName = this.gateway.serviceName;
     this.serviceUrl = this.gateway.serviceUrl;
-    this.ingressHost = this.ingress ? this.ingress.host : pulumi.output(undefined);
-    this.ingressUrl = this.ingress ? this.ingress.url : pulumi.output(undefined);
+    // The public host: the Ingress's, else the route's first host name.
+    this.ingressHost = this.ingress ? this.ingress.host : this.route ? this.route.host : pulumi.output(undefined);
+    this.ingressUrl = this.ingress ? this.ingress.url : this.route ? this.route.url : pulumi.output(undefined);
     this.registerOutputs({
       namespace: this.namespace,
       imageReference: this.imageReference,

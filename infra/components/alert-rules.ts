@@ -47,7 +47,8 @@ export class AlertRules extends pulumi.ComponentResource {
         args.alertLabels ?? {},
         args.runbookBaseUrl,
         pulumi.all({
-          latencyP95Seconds: t.latencyP95Seconds,
+          ttftP95Seconds: t.ttftP95Seconds,
+          upstreamLatencyP95Seconds: t.upstreamLatencyP95Seconds,
           errorRatio: t.errorRatio,
           memoryLimitRatio: t.memoryLimitRatio,
           rateLimitRejectionRatio: t.rateLimitRejectionRatio,

@@ -1,12 +1,13 @@
 /**
- * An autoscaling/v2 HPA for the gateway: CPU utilisation and requests per second per pod.
+ * Autoscaling for the gateway: CPU utilisation always, and requests per second per pod when asked
+ * for, either as an autoscaling/v2 HPA or as a KEDA ScaledObject.
  *
- * The Pods metric comes from the custom metrics API, which Kubernetes does not serve by itself:
- * it needs prometheus-adapter with a rule that turns `aigw_requests_total` into
- * `aigw_http_requests_per_second` (builders/autoscaling.ts). Without it the HPA still scales on
- * CPU and reports the Pods metric as unavailable. `adapterRulesYaml` holds the rule for the
- * adapter's Helm values (`rules.custom`); `adapterConfigMap` also writes it as a ConfigMap
- * holding a complete adapter `config.yaml` (for the chart's `rules.existing`).
+ * With the HPA the requests metric is a Pods metric from the custom metrics API, which Kubernetes
+ * does not serve by itself: it needs prometheus-adapter with the rule in `adapterRulesYaml`
+ * (builders/autoscaling.ts), added to the platform's own adapter configuration. An HPA whose
+ * metric is missing never scales down, so the metric is opt-in (`requestsPerSecondPerPod`).
+ * With KEDA (`keda.prometheusServerAddress`) the ScaledObject queries Prometheus itself and no
+ * adapter is involved.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +17,8 @@ import {
   buildAdapterRules,
   buildHpaBehavior,
   buildHpaMetrics,
+  buildScaledObjectSpec,
+  kedaRequestsQuery,
   PODS_METRIC_NAME,
   type AdapterRule,
 } from "../builders/autoscaling";
@@ -25,14 +28,16 @@ export interface GatewayAutoscalerArgs {
   namespace: pulumi.Input<string>;
   /** The Deployment to scale (GatewayDeployment's deploymentName). */
   deploymentName: pulumi.Input<string>;
+  /** The `job` label of the gateway's series (the ServiceMonitor's: the Service's name); default deploymentName. */
+  job?: pulumi.Input<string>;
   minReplicas?: pulumi.Input<number>;
   maxReplicas?: pulumi.Input<number>;
   /** Average CPU utilisation target, percent of requests. */
   targetCpuUtilization?: pulumi.Input<number>;
-  /** Average requests per second per pod. */
+  /** Average requests per second per pod; unset, the scaling is on CPU alone. */
   requestsPerSecondPerPod?: pulumi.Input<number>;
-  /** Write the adapter rule as a ConfigMap in the adapter's namespace. */
-  adapterConfigMap?: { namespace: pulumi.Input<string>; name?: pulumi.Input<string> };
+  /** Scale with KEDA instead of a plain HPA; KEDA's prometheus trigger reads this Prometheus. */
+  keda?: { prometheusServerAddress: pulumi.Input<string> };
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -50,12 +55,14 @@ function checkBounds(min: number, max: number): void {
 }
 
 export class GatewayAutoscaler extends pulumi.ComponentResource {
-  public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
-  public readonly adapterConfigMap: k8s.core.v1.ConfigMap | undefined;
-  public readonly adapterRules: AdapterRule[];
-  /** The adapter rule as YAML, to paste under the prometheus-adapter chart's `rules.custom`. */
-  public readonly adapterRulesYaml: string;
-  public readonly podsMetricName: string;
+  /** The HPA, unless KEDA scales the Deployment (KEDA then owns an HPA of its own). */
+  public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler | undefined;
+  public readonly scaledObject: k8s.apiextensions.CustomResource | undefined;
+  public readonly adapterRules: pulumi.Output<AdapterRule[]>;
+  /** The adapter rule as YAML, for the platform's prometheus-adapter values (`rules.custom`). */
+  public readonly adapterRulesYaml: pulumi.Output<string>;
+  /** The HPA's Pods metric, when one is used. */
+  public readonly podsMetricName: string | undefined;
 
   constructor(name: string, args: GatewayAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:kubernetes:GatewayAutoscaler", name, {}, opts);
@@ -64,46 +71,62 @@ export class GatewayAutoscaler extends pulumi.ComponentResource {
     // Known now: fail before creating anything; otherwise once the values resolve.
     checkAutoscalerArgs(args);
     const bounds = pulumi.all([min, max]).apply(([lo, hi]) => (checkBounds(lo, hi), { lo, hi }));
+    const cpu = args.targetCpuUtilization ?? AUTOSCALING_DEFAULTS.targetCpuUtilization;
+    const job = pulumi.output(args.job ?? args.deploymentName);
 
-    this.podsMetricName = PODS_METRIC_NAME;
-    this.adapterRules = buildAdapterRules(this.podsMetricName).rules;
-    this.adapterRulesYaml = stringify(this.adapterRules);
+    this.adapterRules = job.apply((j) => buildAdapterRules(j).rules);
+    this.adapterRulesYaml = this.adapterRules.apply((rules) => stringify(rules));
+    this.podsMetricName = args.keda === undefined && args.requestsPerSecondPerPod !== undefined ? PODS_METRIC_NAME : undefined;
     const labels = componentLabels(args.instance ?? name, "gateway");
+    const metadata = { name: args.deploymentName, namespace: args.namespace, labels };
 
-    this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-      `${name}-hpa`,
-      {
-        metadata: { name: args.deploymentName, namespace: args.namespace, labels },
-        spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: args.deploymentName },
-          minReplicas: bounds.lo,
-          maxReplicas: bounds.hi,
-          metrics: buildHpaMetrics(
-            args.targetCpuUtilization ?? AUTOSCALING_DEFAULTS.targetCpuUtilization,
-            args.requestsPerSecondPerPod ?? AUTOSCALING_DEFAULTS.requestsPerSecondPerPod,
-            this.podsMetricName,
-          ),
-          behavior: buildHpaBehavior(),
-        },
-      },
-      { parent: this },
-    );
-
-    this.adapterConfigMap = args.adapterConfigMap
-      ? new k8s.core.v1.ConfigMap(
-          `${name}-adapter-rules`,
-          {
-            metadata: {
-              name: args.adapterConfigMap.name ?? `${name}-adapter-rules`,
-              namespace: args.adapterConfigMap.namespace,
-              labels,
+    this.hpa =
+      args.keda === undefined
+        ? new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            `${name}-hpa`,
+            {
+              metadata,
+              spec: {
+                scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: args.deploymentName },
+                minReplicas: bounds.lo,
+                maxReplicas: bounds.hi,
+                metrics: buildHpaMetrics(cpu, args.requestsPerSecondPerPod),
+                behavior: buildHpaBehavior(),
+              },
             },
-            data: { "config.yaml": stringify({ rules: this.adapterRules }) },
-          },
-          { parent: this },
-        )
-      : undefined;
+            { parent: this },
+          )
+        : undefined;
 
-    this.registerOutputs({ hpaName: this.hpa.metadata.name, podsMetricName: this.podsMetricName });
+    const keda = args.keda;
+    const perPod = args.requestsPerSecondPerPod;
+    this.scaledObject =
+      keda !== undefined
+        ? new k8s.apiextensions.CustomResource(
+            `${name}-scaledobject`,
+            {
+              apiVersion: "keda.sh/v1alpha1",
+              kind: "ScaledObject",
+              metadata,
+              spec: buildScaledObjectSpec({
+                deploymentName: args.deploymentName,
+                minReplicas: bounds.lo,
+                maxReplicas: bounds.hi,
+                targetCpuUtilization: cpu,
+                requests:
+                  perPod === undefined
+                    ? undefined
+                    : {
+                        perPod,
+                        serverAddress: keda.prometheusServerAddress,
+                        query: pulumi.all([args.namespace, job]).apply(([ns, j]) => kedaRequestsQuery(ns, j)),
+                      },
+              }),
+            },
+            { parent: this },
+          )
+        : undefined;
+
+    this.registerOutputs({ hpaName: this.hpa?.metadata.name, podsMetricName: this.podsMetricName });
   }
 }

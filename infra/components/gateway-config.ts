@@ -27,6 +27,12 @@ export interface GatewayConfigArgs {
   redis?: { url: pulumi.Input<string>; password?: pulumi.Input<string> };
   /** Further secret env vars, for `${VAR}` placeholders written in the config itself. */
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
+  /**
+   * `model/target` refs whose key comes from a Secret made outside Pulumi (External Secrets):
+   * their apiKey becomes the same `${UPSTREAM_KEY_<MODEL>_<TARGET>}` placeholder, and that Secret,
+   * added to the pod's envFrom, must hold the variable. Pulumi never sees the value.
+   */
+  externalUpstreamKeyRefs?: string[];
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -48,7 +54,7 @@ export class GatewayConfig extends pulumi.ComponentResource {
     super("ai-gateway:kubernetes:GatewayConfig", name, {}, opts);
     // Throws the gateway's ConfigError, listing every problem, before any resource exists.
     this.document = buildGatewayConfigDocument(args.config, {
-      upstreamKeyRefs: Object.keys(args.upstreamKeys ?? {}),
+      upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.externalUpstreamKeyRefs ?? [])])],
       redis: args.redis ? { password: args.redis.password !== undefined } : undefined,
       adminKey: args.adminKey !== undefined,
       extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
@@ -70,7 +76,7 @@ export class GatewayConfig extends pulumi.ComponentResource {
     );
 
     const secretData: Record<string, pulumi.Input<string>> = {};
-    for (const [ref, env] of Object.entries(this.document.upstreamKeyEnv)) secretData[env] = args.upstreamKeys![ref];
+    for (const [ref, env] of Object.entries(this.document.upstreamKeyEnv)) if (args.upstreamKeys?.[ref] !== undefined) secretData[env] = args.upstreamKeys[ref];
     if (args.redis) {
       secretData[SECRET_ENV.redisUrl] = args.redis.url;
       if (args.redis.password !== undefined) secretData[SECRET_ENV.redisPassword] = args.redis.password;

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { componentLabels, selectorLabels } from "../builders/labels";
-import { buildGatewayPodTemplate, PORT_NAME } from "../builders/pod-spec";
+import { buildGatewayPodTemplate, PORT_NAME, type PodSchedulingOptions } from "../builders/pod-spec";
 import { DEFAULT_PRESTOP_SECONDS, terminationGracePeriodFor } from "../builders/shutdown";
 
 export interface GatewayDeploymentArgs {
@@ -27,11 +27,20 @@ export interface GatewayDeploymentArgs {
   /** Pods a voluntary disruption (drain, upgrade) may take down at once. */
   maxUnavailable?: pulumi.Input<number>;
   servicePort?: pulumi.Input<number>;
+  /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
+  serviceType?: pulumi.Input<string>;
+  loadBalancerClass?: pulumi.Input<string>;
+  /** Annotations on the Service (cloud load balancer settings). */
+  serviceAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   serviceAccountAnnotations?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Plain env vars for the container (secrets go through GatewayConfig's Secret). */
   env?: Record<string, pulumi.Input<string>>;
   /** `ScheduleAnyway` (default) or `DoNotSchedule`: how strictly pods spread across nodes. */
   spreadWhenUnsatisfiable?: pulumi.Input<string>;
+  /** Image pull secrets, node placement, priority, pod metadata, extra env sources and volumes. */
+  scheduling?: PodSchedulingOptions;
+  /** `prometheus.io/*` pod annotations, for a Prometheus without the ServiceMonitor (default off). */
+  scrapeAnnotations?: boolean;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -90,6 +99,8 @@ export class GatewayDeployment extends pulumi.ComponentResource {
             selector: this.selector,
             configChecksum: args.configChecksum,
             preStopSeconds,
+            scrapeAnnotations: args.scrapeAnnotations ?? false,
+            scheduling: args.scheduling,
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             resources: args.resources,
             env: args.env,
@@ -104,9 +115,10 @@ export class GatewayDeployment extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata,
+        metadata: args.serviceAnnotations !== undefined ? { ...metadata, annotations: args.serviceAnnotations } : metadata,
         spec: {
-          type: "ClusterIP",
+          type: args.serviceType ?? "ClusterIP",
+          ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
           selector: this.selector,
           ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }],
         },

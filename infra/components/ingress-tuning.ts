@@ -8,6 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildControllerTuningData, buildIngressAnnotations, type ControllerTuningOptions } from "../builders/ingress";
+import { PUBLIC_PATH_PREFIX } from "../builders/http-route";
 import { componentLabels } from "../builders/labels";
 
 export interface IngressTlsArgs {
@@ -88,7 +89,8 @@ export class IngressTuning extends pulumi.ComponentResource {
               http: {
                 paths: [
                   {
-                    path: "/",
+                    // Only the API is public: /healthz, /readyz, /metrics and /admin stay in the cluster.
+                    path: PUBLIC_PATH_PREFIX,
                     pathType: "Prefix",
                     backend: { service: { name: args.serviceName, port: { number: args.servicePort } } },
                   },

@@ -20,7 +20,7 @@ export interface RenderedManifest {
 /** Install order, as Helm does it: what others refer to comes first. */
 const KIND_ORDER = [
   "Namespace", "NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
-  "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "ServiceMonitor", "PrometheusRule",
+  "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "ScaledObject", "PodDisruptionBudget", "Ingress", "HTTPRoute", "ServiceMonitor", "PrometheusRule",
 ];
 
 const sig = pulumi.runtime.specialSigKey;

@@ -1,6 +1,6 @@
 /**
- * Validates Kubernetes manifests against the API's JSON schemas (kubernetes-models, and
- * @kubernetes-models/prometheus-operator for the monitoring.coreos.com CRDs). A kind without a
+ * Validates Kubernetes manifests against the API's JSON schemas (kubernetes-models, and the
+ * @kubernetes-models packages for the Prometheus Operator, Gateway API and KEDA CRDs). A kind without a
  * known schema is an error, never a silent pass. Names are checked too: the schemas do not.
  */
 const MODULES: Record<string, string> = {
@@ -10,6 +10,8 @@ const MODULES: Record<string, string> = {
   "autoscaling/v2": "kubernetes-models/autoscaling/v2",
   "networking.k8s.io/v1": "kubernetes-models/networking.k8s.io/v1",
   "monitoring.coreos.com/v1": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1",
+  "gateway.networking.k8s.io/v1": "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1",
+  "keda.sh/v1alpha1": "@kubernetes-models/keda/keda.sh/v1alpha1",
 };
 
 const CLUSTER_SCOPED = new Set(["Namespace"]);

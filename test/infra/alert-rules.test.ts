@@ -15,16 +15,18 @@ const mocks = installMocks();
 const groups: RuleGroup[] = buildAlertRuleGroups({ namespace: NS, job: JOB, extraLabels: EXTRA_LABELS });
 const alertNames = groups.flatMap((g) => g.rules.map((r) => r.alert));
 
-test("the alert set: the issue's seven alerts plus scrape and shared-store alerts", () => {
+test("the alert set: latency on first token and upstream, errors, limits, budgets, health, memory, scraping", () => {
   expect(alertNames.sort()).toEqual([
     "AiGatewayHighErrorRate",
-    "AiGatewayHighLatencyP95",
     "AiGatewayInstanceDown",
     "AiGatewayKeyBudgetHigh",
+    "AiGatewayMetricsAbsent",
     "AiGatewayModelUnavailable",
     "AiGatewayPodMemoryHigh",
     "AiGatewayRateLimitPressure",
     "AiGatewaySharedStoreFallback",
+    "AiGatewaySlowFirstToken",
+    "AiGatewaySlowUpstream",
     "AiGatewayTargetDown",
     "AiGatewayTeamBudgetHigh",
   ]);
@@ -41,9 +43,15 @@ test("every alert has a firing and a quiet scenario", () => {
   }
 });
 
+test("every alert carries namespace and job when it fires (promtool compares the exact labels)", () => {
+  for (const s of SCENARIOS) {
+    for (const expected of s.expected) expect({ alert: s.alert, ns: expected.exp_labels.namespace, job: expected.exp_labels.job }).toEqual({ alert: s.alert, ns: NS, job: JOB });
+  }
+});
+
 test("promtool check rules accepts the groups", () => {
   const result = checkRules(groups);
-  expect(result.output).toMatch(/SUCCESS: 10 rules found/);
+  expect(result.output).toMatch(/SUCCESS: 12 rules found/);
   expect(result.status).toBe(0);
 });
 
@@ -62,13 +70,13 @@ test("a wrong expectation makes promtool fail (the harness compares labels and a
 });
 
 test("thresholds are configurable and reach the expressions", () => {
-  const custom = buildAlertRuleGroups({ namespace: NS, job: JOB, thresholds: { latencyP95Seconds: 2.5, errorRatio: 0.05 } });
+  const custom = buildAlertRuleGroups({ namespace: NS, job: JOB, thresholds: { ttftP95Seconds: 5, errorRatio: 0.05 } });
   const rules = Object.fromEntries(custom.flatMap((g) => g.rules).map((r) => [r.alert, r]));
-  expect(rules.AiGatewayHighLatencyP95.expr).toMatch(/\) > 2\.5$/);
+  expect(rules.AiGatewaySlowFirstToken.expr).toMatch(/\) > 5$/);
   expect(rules.AiGatewayHighErrorRate.expr).toMatch(/> 0\.05$/);
   expect(rules.AiGatewayHighErrorRate.annotations.summary).toBe("More than 5% of gateway requests fail");
-  // With a 2.5s threshold the 2.425s scenario no longer fires.
-  const latencyOnly = SCENARIOS.filter((s) => s.alert === "AiGatewayHighLatencyP95").map((s) => ({ ...s, expected: [] }));
+  // With a 5s threshold the 4.875s scenario no longer fires.
+  const latencyOnly = SCENARIOS.filter((s) => s.alert === "AiGatewaySlowFirstToken").map((s) => ({ ...s, expected: [] }));
   const result = testRules(custom, {
     evaluation_interval: "1m",
     tests: latencyOnly.map((s) => ({ name: s.name, interval: "1m", input_series: s.series, alert_rule_test: [{ eval_time: "20m", alertname: s.alert, exp_alerts: [] }] })),
@@ -92,6 +100,6 @@ test("the PrometheusRule holds exactly the builder's groups, with the Prometheus
 
 test("a wrong annotation makes promtool fail too", () => {
   const tests = promtoolTests(alertNames) as { tests: { alert_rule_test: { exp_alerts: { exp_annotations: Record<string, string> }[] }[] }[] };
-  tests.tests[0].alert_rule_test[0].exp_alerts[0].exp_annotations.description = "p95 request duration over 5m is 9s.";
+  tests.tests[0].alert_rule_test[0].exp_alerts[0].exp_annotations.description = "p95 time to first token over 5m is 9s.";
   expect(testRules(groups, tests).status).not.toBe(0);
 });

@@ -34,17 +34,24 @@ const gw = (labels: Labels = {}, namespace = NS): Labels => ({ namespace, job: J
 const req = (status: string, perMinute: number, namespace = NS) =>
   counter("aigw_requests_total", gw({ route: "chat.completions", model: "gpt-4o", target: "openai", status }, namespace), perMinute);
 
-/** A request-duration histogram whose observations all land in the bucket ending at `le`. */
-function latency(le: string, perMinute: number): Series[] {
-  return ["0.5", "1", "2.5", "+Inf"].map((bound) =>
-    counter("aigw_request_duration_seconds_bucket", gw({ route: "chat.completions", model: "gpt-4o", le: bound }), bound === "+Inf" || Number(bound) >= Number(le) ? perMinute : 0),
+/** A latency histogram of `metric` whose observations all land in the bucket ending at `le`. */
+function histogram(metric: string, le: string, perMinute: number): Series[] {
+  return ["0.5", "1", "2.5", "5", "30", "60", "+Inf"].map((bound) =>
+    counter(`${metric}_bucket`, gw({ model: "gpt-4o", le: bound }), bound === "+Inf" || Number(bound) >= Number(le) ? perMinute : 0),
   );
 }
+const ttft = (le: string, perMinute: number) => histogram("aigw_time_to_first_token_seconds", le, perMinute);
+const upstream = (le: string, perMinute: number) => histogram("aigw_upstream_duration_seconds", le, perMinute);
+/** Whole-request durations: slow completions that must page nobody. */
+const requestDuration = (le: string, perMinute: number) => histogram("aigw_request_duration_seconds", le, perMinute);
 
 const memory = (usedBytes: number): Series[] => [
   gauge("container_memory_working_set_bytes", { namespace: NS, pod: "gw-0", container: "gateway", job: "kubelet" }, usedBytes),
   gauge("kube_pod_container_resource_limits", { namespace: NS, pod: "gw-0", container: "gateway", resource: "memory", unit: "byte", job: "kube-state-metrics" }, 1e9),
 ];
+
+/** The labels every aggregated alert keeps: its namespace and job. */
+const scope = (labels: Labels = {}): Labels => ({ namespace: NS, job: JOB, ...labels });
 
 const alert = (labels: Labels, annotations: Labels, severity = "warning"): ExpectedAlert => ({
   exp_labels: { ...EXTRA_LABELS, severity, ...labels },
@@ -53,17 +60,32 @@ const alert = (labels: Labels, annotations: Labels, severity = "warning"): Expec
 
 export const SCENARIOS: Scenario[] = [
   {
-    name: "p95 at 2.425s fires",
-    alert: "AiGatewayHighLatencyP95",
-    series: latency("2.5", 10),
-    expected: [alert({ model: "gpt-4o" }, { summary: "p95 latency of model gpt-4o is above 1s", description: "p95 request duration over 5m is 2.425s." })],
+    name: "first-token p95 at 4.875s fires",
+    alert: "AiGatewaySlowFirstToken",
+    series: ttft("5", 10),
+    expected: [alert(scope({ model: "gpt-4o" }), { summary: "p95 time to first token of model gpt-4o is above 3s", description: "p95 time to first token over 5m is 4.875s." })],
   },
-  { name: "p95 at 0.975s does not fire", alert: "AiGatewayHighLatencyP95", series: latency("1", 10), expected: [] },
+  { name: "first-token p95 at 2.425s does not fire", alert: "AiGatewaySlowFirstToken", series: ttft("2.5", 10), expected: [] },
+  {
+    name: "upstream p95 at 58.5s fires",
+    alert: "AiGatewaySlowUpstream",
+    series: upstream("60", 10),
+    expected: [
+      alert(scope({ model: "gpt-4o" }), { summary: "p95 upstream response time of model gpt-4o is above 30s", description: "p95 time to the upstream's response headers over 5m is 58.5s." }),
+    ],
+  },
+  { name: "upstream p95 at 4.875s does not fire", alert: "AiGatewaySlowUpstream", series: upstream("5", 10), expected: [] },
+  {
+    name: "completions of 30-60 s with a fast first token page nobody",
+    alert: "AiGatewaySlowFirstToken",
+    series: [...requestDuration("60", 10), ...ttft("0.5", 10), req("200", 10)],
+    expected: [],
+  },
   {
     name: "3% of requests failing fires",
     alert: "AiGatewayHighErrorRate",
     series: [req("200", 97), req("502", 3)],
-    expected: [alert({}, { summary: "More than 1% of gateway requests fail", description: "3% of requests were answered with a 5xx over 5m." }, "critical")],
+    expected: [alert(scope(), { summary: "More than 1% of gateway requests fail", description: "3% of requests were answered with a 5xx over 5m." }, "critical")],
   },
   { name: "0.5% of requests failing does not fire", alert: "AiGatewayHighErrorRate", series: [req("200", 199), req("502", 1)], expected: [] },
   {
@@ -72,7 +94,7 @@ export const SCENARIOS: Scenario[] = [
     series: [req("200", 100), counter("aigw_rejections_total", gw({ reason: "requests" }), 10)],
     expected: [
       alert(
-        { reason: "requests" },
+        scope({ reason: "requests" }),
         {
           summary: "Rate limiting (requests) is refusing a rising share of requests",
           description: "Rejections by requests are 10% of answered requests over 5m.",
@@ -91,7 +113,7 @@ export const SCENARIOS: Scenario[] = [
     alert: "AiGatewayKeyBudgetHigh",
     series: [gauge("aigw_budget_used_ratio", gw({ key: "app-a", team: "research" }), 0.85), gauge("aigw_budget_used_ratio", gw({ key: "app-a", team: "research", pod: "gw-1" }), 0.85)],
     expected: [
-      alert({ key: "app-a", team: "research" }, { summary: "Key app-a has spent over 80% of its monthly budget", description: "Key app-a (team research) has spent 85% of its budget." }),
+      alert(scope({ key: "app-a", team: "research" }), { summary: "Key app-a has spent over 80% of its monthly budget", description: "Key app-a (team research) has spent 85% of its budget." }),
     ],
   },
   { name: "a key at 79% does not fire", alert: "AiGatewayKeyBudgetHigh", series: [gauge("aigw_budget_used_ratio", gw({ key: "app-a", team: "platform" }), 0.79)], expected: [] },
@@ -99,7 +121,7 @@ export const SCENARIOS: Scenario[] = [
     name: "a team at 90% of its budget fires",
     alert: "AiGatewayTeamBudgetHigh",
     series: [gauge("aigw_team_budget_used_ratio", gw({ team: "platform" }), 0.9)],
-    expected: [alert({ team: "platform" }, { summary: "Team platform has spent over 80% of its monthly budget", description: "Team platform has spent 90% of its budget." })],
+    expected: [alert(scope({ team: "platform" }), { summary: "Team platform has spent over 80% of its monthly budget", description: "Team platform has spent 90% of its budget." })],
   },
   { name: "a team at 50% does not fire", alert: "AiGatewayTeamBudgetHigh", series: [gauge("aigw_team_budget_used_ratio", gw({ team: "platform" }), 0.5)], expected: [] },
   {
@@ -108,7 +130,7 @@ export const SCENARIOS: Scenario[] = [
     series: [gauge("aigw_target_up", gw({ model: "gpt-4o", target: "openai" }), 0), gauge("aigw_target_up", gw({ model: "gpt-4o", target: "openai", pod: "gw-1" }), 0)],
     expected: [
       alert(
-        { model: "gpt-4o", target: "openai" },
+        scope({ model: "gpt-4o", target: "openai" }),
         {
           summary: "Upstream target openai of model gpt-4o is down",
           description: "No gateway pod has seen target openai healthy for 5m; traffic goes to the model's other targets.",
@@ -128,7 +150,7 @@ export const SCENARIOS: Scenario[] = [
     series: [gauge("aigw_model_healthy_targets", gw({ model: "gpt-4o" }), 0)],
     expected: [
       alert(
-        { model: "gpt-4o" },
+        scope({ model: "gpt-4o" }),
         { summary: "Model gpt-4o has no healthy target", description: "Requests for gpt-4o fail or go to its fallbacks; its pods report not ready." },
         "critical",
       ),
@@ -141,7 +163,7 @@ export const SCENARIOS: Scenario[] = [
     series: memory(950_000_000),
     expected: [
       alert(
-        { namespace: NS, pod: "gw-0", container: "gateway" },
+        scope({ pod: "gw-0", container: "gateway" }),
         {
           summary: "Gateway pod gw-0 uses over 90% of its memory limit",
           description: "gw-0 uses 95% of its memory limit; it will be OOM-killed at 100%.",
@@ -167,17 +189,31 @@ export const SCENARIOS: Scenario[] = [
     alert: "AiGatewaySharedStoreFallback",
     series: [gauge("aigw_store_fallback", gw(), 1), gauge("aigw_store_fallback", gw({ pod: "gw-1" }), 0)],
     expected: [
-      alert({}, { summary: "Gateway pods run on local limits: the shared store is unreachable", description: "Rate limits, budgets and cache are per pod until Redis is reachable again." }),
+      alert(scope(), { summary: "Gateway pods run on local limits: the shared store is unreachable", description: "Rate limits, budgets and cache are per pod until Redis is reachable again." }),
     ],
   },
   { name: "pods on the shared store do not fire", alert: "AiGatewaySharedStoreFallback", series: [gauge("aigw_store_fallback", gw(), 0)], expected: [] },
+  {
+    name: "no gateway scrape target at all fires, even with a neighbour's up",
+    alert: "AiGatewayMetricsAbsent",
+    series: [gauge("up", gw({ instance: "10.0.0.9:8080" }, "other-team"), 1)],
+    expected: [
+      alert(scope(), {
+        summary: `Prometheus scrapes no gateway pod in namespace ${NS}`,
+        description: `No scrape target with job ${JOB} exists: every other gateway alert is blind until it does.`,
+      }, "critical"),
+    ],
+  },
+  { name: "a scrape target that is down is not absent", alert: "AiGatewayMetricsAbsent", series: [gauge("up", gw({ instance: "10.0.0.7:8080" }), 0)], expected: [] },
 ];
 
 /** Everything nominal here; a neighbour namespace failing everything must not page this one. */
 export const HEALTHY_SERIES: Series[] = [
   req("200", 300),
   req("502", 300, "other-team"),
-  ...latency("0.5", 300),
+  ...ttft("0.5", 300),
+  ...upstream("1", 300),
+  ...requestDuration("60", 300),
   gauge("aigw_target_up", gw({ model: "gpt-4o", target: "openai" }), 1),
   gauge("aigw_target_up", gw({ model: "gpt-4o", target: "openai" }, "other-team"), 0),
   gauge("aigw_model_healthy_targets", gw({ model: "gpt-4o" }), 1),

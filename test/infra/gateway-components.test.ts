@@ -11,6 +11,7 @@ import { GatewayAutoscaler } from "../../infra/components/gateway-autoscaler";
 import { GatewayConfig } from "../../infra/components/gateway-config";
 import { GatewayDeployment } from "../../infra/components/gateway-deployment";
 import { GatewayImage } from "../../infra/components/gateway-image";
+import { validateManifest } from "../helpers/manifest-validator";
 import { childrenOf, installMocks, stateOf, valueOf } from "../helpers/pulumi-mocks";
 import { settled } from "../../infra/render/mocks";
 
@@ -115,12 +116,8 @@ describe("GatewayDeployment", () => {
     expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } });
 
     const template = deployment.spec.template;
-    expect(template.metadata.annotations).toEqual({
-      "prometheus.io/scrape": "true",
-      "prometheus.io/port": "8080",
-      "prometheus.io/path": "/metrics",
-      "checksum/config": "c0ffee",
-    });
+    // No prometheus.io annotations by default: the ServiceMonitor scrapes, and both would double every series.
+    expect(template.metadata.annotations).toEqual({ "checksum/config": "c0ffee" });
     const pod = template.spec;
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
     // 10s preStop + 300s drain + 10s margin.
@@ -160,46 +157,75 @@ describe("GatewayDeployment", () => {
     expect(await valueOf(gw.serviceUrl)).toBe("http://gw.ns.svc.cluster.local:80");
   });
 
-  test("a fixed replica count when no HPA owns it; a custom port reaches probes and scrape annotations", async () => {
-    new GatewayDeployment("gw-fixed", { ...args, replicas: 2, port: 9000 });
+  test("a fixed replica count when no HPA owns it; a custom port reaches probes and the opt-in scrape annotations", async () => {
+    new GatewayDeployment("gw-fixed", { ...args, replicas: 2, port: 9000, scrapeAnnotations: true });
     const deployment = await stateOf(mocks, "kubernetes:apps/v1:Deployment", "gw-fixed-deployment");
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.containers[0].ports).toEqual([{ name: "http", containerPort: 9000, protocol: "TCP" }]);
-    expect(deployment.spec.template.metadata.annotations["prometheus.io/port"]).toBe("9000");
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9000",
+      "prometheus.io/path": "/metrics",
+      "checksum/config": "c0ffee",
+    });
   });
 });
 
 describe("GatewayAutoscaler", () => {
-  test("an autoscaling/v2 HPA on CPU and requests per second, with the article's behaviour", async () => {
+  const behavior = {
+    scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: "Percent", value: 100, periodSeconds: 60 }] },
+    scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+  };
+  const cpu = { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } };
+
+  test("by default an autoscaling/v2 HPA on CPU alone (a Pods metric nobody serves would stop scale-down)", async () => {
     const hpa = new GatewayAutoscaler("as", { namespace: "ns", deploymentName: "gw" });
     expect(childrenOf(hpa)).toEqual(["kubernetes:autoscaling/v2:HorizontalPodAutoscaler as-hpa"]);
+    expect(hpa.podsMetricName).toBeUndefined();
     const state = await stateOf(mocks, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "as-hpa");
     expect(state.apiVersion).toBe("autoscaling/v2");
-    expect(state.spec).toEqual({
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "gw" },
-      minReplicas: 3,
-      maxReplicas: 20,
-      metrics: [
-        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
-        { type: "Pods", pods: { metric: { name: "aigw_http_requests_per_second" }, target: { type: "AverageValue", averageValue: "100" } } },
-      ],
-      behavior: {
-        scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: "Percent", value: 100, periodSeconds: 60 }] },
-        scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
-      },
-    });
+    expect(state.spec).toEqual({ scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "gw" }, minReplicas: 3, maxReplicas: 20, metrics: [cpu], behavior });
   });
 
-  test("optionally writes the prometheus-adapter rule as a ConfigMap", async () => {
-    const hpa = new GatewayAutoscaler("as-adapter", { namespace: "ns", deploymentName: "gw", adapterConfigMap: { namespace: "monitoring" } });
-    expect(childrenOf(hpa)).toEqual([
-      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler as-adapter-hpa",
-      "kubernetes:core/v1:ConfigMap as-adapter-adapter-rules",
-    ]);
-    const cm = await stateOf(mocks, "kubernetes:core/v1:ConfigMap", "as-adapter-adapter-rules");
-    expect(cm.metadata).toMatchObject({ name: "as-adapter-adapter-rules", namespace: "monitoring" });
-    expect(parse(cm.data["config.yaml"])).toEqual({ rules: hpa.adapterRules });
-    expect(parse(hpa.adapterRulesYaml)).toEqual(hpa.adapterRules);
+  test("with requestsPerSecondPerPod, the Pods metric too, and the adapter rule scoped to the gateway's job", async () => {
+    const hpa = new GatewayAutoscaler("as-rps", { namespace: "ns", deploymentName: "gw", job: "gw-svc", requestsPerSecondPerPod: 100 });
+    expect(childrenOf(hpa)).toEqual(["kubernetes:autoscaling/v2:HorizontalPodAutoscaler as-rps-hpa"]);
+    const state = await stateOf(mocks, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "as-rps-hpa");
+    expect(state.spec.metrics).toEqual([cpu, { type: "Pods", pods: { metric: { name: "aigw_http_requests_per_second" }, target: { type: "AverageValue", averageValue: "100" } } }]);
+    const rules = await valueOf(hpa.adapterRules);
+    expect(rules[0].seriesQuery).toBe('aigw_requests_total{namespace!="",pod!="",job="gw-svc"}');
+    expect(parse(await valueOf(hpa.adapterRulesYaml))).toEqual(rules);
+  });
+
+  test("with keda, a ScaledObject (CPU and a Prometheus requests trigger) and no HPA of its own", async () => {
+    const as = new GatewayAutoscaler("as-keda", {
+      namespace: "ns",
+      deploymentName: "gw",
+      job: "gw-svc",
+      minReplicas: 2,
+      maxReplicas: 6,
+      requestsPerSecondPerPod: 50,
+      keda: { prometheusServerAddress: "http://prometheus-operated.monitoring:9090" },
+    });
+    expect(childrenOf(as)).toEqual(["kubernetes:keda.sh/v1alpha1:ScaledObject as-keda-scaledobject"]);
+    expect(as.hpa).toBeUndefined();
+    const so = await stateOf(mocks, "kubernetes:keda.sh/v1alpha1:ScaledObject", "as-keda-scaledobject");
+    expect(so.metadata).toMatchObject({ name: "gw", namespace: "ns" });
+    expect(so.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "gw" },
+      minReplicaCount: 2,
+      maxReplicaCount: 6,
+      advanced: { horizontalPodAutoscalerConfig: { behavior } },
+      triggers: [
+        { type: "cpu", metricType: "Utilization", metadata: { value: "70" } },
+        {
+          type: "prometheus",
+          metricType: "AverageValue",
+          metadata: { serverAddress: "http://prometheus-operated.monitoring:9090", query: 'sum(rate(aigw_requests_total{namespace="ns",job="gw-svc"}[1m]))', threshold: "50" },
+        },
+      ],
+    });
+    expect(validateManifest({ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: so.metadata, spec: so.spec })).toEqual([]);
   });
 
   test("refuses impossible bounds before creating anything", async () => {

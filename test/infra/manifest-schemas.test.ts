@@ -43,7 +43,7 @@ describe.each(["dev", "prod"])("stack %s", (stack) => {
   });
 
   test("every manifest is valid against its schema", () => {
-    expect(manifests).toHaveLength(stack === "prod" ? 19 : 12);
+    expect(manifests).toHaveLength(stack === "prod" ? 18 : 12);
     expect(manifests.flatMap(validateManifest)).toEqual([]);
   });
 

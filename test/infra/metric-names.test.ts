@@ -4,7 +4,7 @@
  * process metrics) or one listed as external (cAdvisor, kube-state-metrics, Prometheus' `up`).
  * Label names the rules group or filter by must exist on those metrics too.
  */
-import { installMocks, stateOf } from "../helpers/pulumi-mocks";
+import { installMocks, stateOf, valueOf } from "../helpers/pulumi-mocks";
 import { labelNames, metricNames } from "../helpers/promql";
 import { GATEWAY_METRIC_NAMES, METRICS, PROCESS_METRIC_NAMES } from "../../gateway/src/metrics/names";
 import { GatewayMetrics } from "../../gateway/src/metrics/registry";
@@ -15,7 +15,7 @@ import { GatewayAutoscaler } from "../../infra/components/gateway-autoscaler";
 const mocks = installMocks();
 
 const rules = buildAlertRuleGroups({ namespace: "ns", job: "gw" }).flatMap((g) => g.rules);
-const adapter = buildAdapterRules().rules;
+const adapter = buildAdapterRules("gw").rules;
 
 /** Metric types as the gateway's own registry declares them. */
 async function registeredTypes(): Promise<Map<string, string>> {
@@ -87,12 +87,12 @@ test("the adapter rule reads the gateway's request counter and exposes the HPA's
   expect(adapter[0].name.as).toBe(PODS_METRIC_NAME);
   // A per-second rate of a counter, per pod (the adapter fills in the grouping).
   expect(adapter[0].metricsQuery).toBe("sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)");
-  expect(labelNames(adapter[0].seriesQuery).sort()).toEqual(["namespace", "pod"]);
+  expect(labelNames(adapter[0].seriesQuery).sort()).toEqual(["job", "namespace", "pod"]);
 });
 
 test("the HPA asks for the metric the adapter rule serves", async () => {
-  const hpa = new GatewayAutoscaler("names-hpa", { namespace: "ns", deploymentName: "gw" });
-  expect(hpa.adapterRules).toEqual(adapter);
+  const hpa = new GatewayAutoscaler("names-hpa", { namespace: "ns", deploymentName: "gw", requestsPerSecondPerPod: 100 });
+  expect(await valueOf(hpa.adapterRules)).toEqual(adapter);
   const spec = (await stateOf(mocks, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "names-hpa-hpa")).spec;
   const pods = spec.metrics.find((m: { type: string }) => m.type === "Pods");
   expect(pods.pods.metric.name).toBe(adapter[0].name.as);

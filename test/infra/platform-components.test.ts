@@ -117,7 +117,7 @@ describe("IngressTuning", () => {
       ingressClassName: "nginx",
       tls: [{ hosts: ["ai.example.com"], secretName: "in-tls" }],
       rules: [
-        { host: "ai.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "gw", port: { number: 80 } } } }] } },
+        { host: "ai.example.com", http: { paths: [{ path: "/v1", pathType: "Prefix", backend: { service: { name: "gw", port: { number: 80 } } } }] } },
       ],
     });
     const patch = await stateOf(mocks, "kubernetes:core/v1:ConfigMapPatch", "in-controller-tuning");

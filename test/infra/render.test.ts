@@ -58,8 +58,8 @@ test("prod renders every object in install order, secrets redacted", async () =>
     const yaml = await render("prod", dir).finally(() => warn.mockRestore());
     expect(yaml.startsWith('# Kubernetes manifests of stack "prod"')).toBe(true);
     expect(kindsOf(yaml)).toEqual([
-      "Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "ConfigMap", "ConfigMap", "ConfigMap",
-      "Service", "Service", "Service", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress",
+      "Namespace", "NetworkPolicy", "NetworkPolicy", "ServiceAccount", "Secret", "Secret", "ConfigMap", "ConfigMap",
+      "Service", "Service", "Service", "StatefulSet", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "HTTPRoute",
       "ServiceMonitor", "PrometheusRule",
     ]);
     const docs = parseAllDocuments(yaml).map((d) => d.toJS() as { kind: string; metadata: { name: string }; stringData?: Record<string, string>; data?: Record<string, string> });
@@ -76,6 +76,25 @@ test("prod renders every object in install order, secrets redacted", async () =>
     // The gateway config stays readable: a block of YAML with placeholders.
     const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("ai-gateway-config-configmap"))!;
     expect(parse(configMap.data!["config.yaml"]).models[0].targets[0].apiKey).toBe("${UPSTREAM_KEY_GPT_4O_OPENAI}");
+    expect(yaml).toMatch(/timeouts:\n\s+backendRequest: 430s\n\s+request: 430s/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an ingress-nginx Ingress with controller tuning renders its patch and keeps YAML 1.1 booleans as strings", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "aigw-render-"));
+  try {
+    copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+    // Prod during a migration: the Gateway API route plus the old Ingress with the article's controller tuning.
+    const prod = readFileSync(join(ROOT, "Pulumi.prod.yaml"), "utf8");
+    writeFileSync(
+      join(dir, "Pulumi.mig.yaml"),
+      `${prod}  ai-gateway:ingress:\n    host: ai.example.com\n    tls:\n      clusterIssuer: letsencrypt-prod\n    controllerTuning:\n      namespace: ingress-nginx\n      configMapName: ingress-nginx-controller\n`,
+    );
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const yaml = await render("mig", dir).finally(() => warn.mockRestore());
+    expect(kindsOf(yaml).filter((k) => k === "Ingress" || k === "HTTPRoute").sort()).toEqual(["HTTPRoute", "Ingress"]);
     // Values YAML 1.1 tools would read as booleans stay strings.
     expect(yaml).toContain('nginx.ingress.kubernetes.io/proxy-buffering: "off"');
     expect(yaml).toContain('# kubernetes:core/v1:ConfigMapPatch "ai-gateway-ingress-controller-tuning" (patch: only these fields are applied to the existing object)');
@@ -102,7 +121,7 @@ function runCli(cli: string): void {
   expect(ok.stderr.trim().split("\n").every((line) => line.startsWith("warning: "))).toBe(true);
   expect(ok.stderr).toContain('upstream target gpt-4o/openai has no API key; if it needs one, set upstreamKeys["gpt-4o/openai"] as a secret');
   expect(ok.status).toBe(0);
-  expect(kindsOf(ok.stdout)).toHaveLength(19);
+  expect(kindsOf(ok.stdout)).toHaveLength(18);
   const bad = spawnSync(process.execPath, [cli, "--stack", "nope"], { cwd: ROOT, encoding: "utf8" });
   expect(bad.status).toBe(1);
   expect(bad.stderr).toMatch(/^render: no stack file .*Pulumi\.nope\.yaml/);

@@ -46,7 +46,7 @@ test("dev: one small replica, in-cluster Redis, plain-HTTP ingress, nothing else
   expect(await valueOf(outputs.imageReference)).toMatch(/^localhost:5001\/ai-gateway@sha256:[0-9a-f]{64}$/);
 });
 
-test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controller tuning", async () => {
+test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, dashboard, network policies, no controller patch", async () => {
   const { mocks, gateway, outputs, warnings } = await runStack("prod", SECRETS);
   expect(gateway.config.keylessTargets).toEqual([]);
   expect(warnings).toEqual([]);
@@ -55,9 +55,8 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
     "kubernetes:apps/v1:Deployment ai-gateway-deployment",
     "kubernetes:apps/v1:StatefulSet ai-gateway-redis-statefulset",
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler ai-gateway-autoscaler-hpa",
-    "kubernetes:core/v1:ConfigMap ai-gateway-autoscaler-adapter-rules",
     "kubernetes:core/v1:ConfigMap ai-gateway-config-configmap",
-    "kubernetes:core/v1:ConfigMapPatch ai-gateway-ingress-controller-tuning",
+    "kubernetes:core/v1:ConfigMap ai-gateway-grafana-dashboard",
     "kubernetes:core/v1:Namespace ai-gateway-namespace",
     "kubernetes:core/v1:Secret ai-gateway-config-secret",
     "kubernetes:core/v1:Secret ai-gateway-redis-auth",
@@ -65,9 +64,9 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
     "kubernetes:core/v1:Service ai-gateway-redis-service",
     "kubernetes:core/v1:Service ai-gateway-service",
     "kubernetes:core/v1:ServiceAccount ai-gateway-sa",
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute ai-gateway-route-httproute",
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule ai-gateway-alerts-prometheusrule",
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor ai-gateway-alerts-servicemonitor",
-    "kubernetes:networking.k8s.io/v1:Ingress ai-gateway-ingress-ingress",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy ai-gateway-netpol-gateway",
     "kubernetes:networking.k8s.io/v1:NetworkPolicy ai-gateway-netpol-redis",
     "kubernetes:policy/v1:PodDisruptionBudget ai-gateway-pdb",
@@ -81,18 +80,35 @@ test("prod: HPA 3-20, persistent Redis, TLS, alerts, network policies, controlle
   expect([hpa.spec.minReplicas, hpa.spec.maxReplicas, hpa.spec.scaleTargetRef.name]).toEqual([3, 20, deployment.metadata.name]);
   const redis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-redis-statefulset");
   expect(redis.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("2Gi");
-  const ingress = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:Ingress", "ai-gateway-ingress-ingress");
-  expect(ingress.spec.tls).toEqual([{ hosts: ["ai.example.com"], secretName: "ai-gateway-ingress-tls" }]);
-  expect(ingress.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe("letsencrypt-prod");
-  expect(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]).toBe("130");
+  const route = await stateOf(mocks, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "ai-gateway-route-httproute");
+  expect(route.spec.parentRefs).toEqual([{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateway-system", sectionName: "https" }]);
+  expect(route.spec.hostnames).toEqual(["ai.example.com"]);
+  // Only the API; 120 s deadline + 300 s longest stream + 10 s margin.
+  expect(route.spec.rules).toEqual([
+    {
+      matches: [{ path: { type: "PathPrefix", value: "/v1" } }],
+      backendRefs: [{ group: "", kind: "Service", name: "ai-gateway", port: 80, weight: 1 }],
+      timeouts: { request: "430s", backendRequest: "430s" },
+    },
+  ]);
+  const gwPolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-gateway");
+  expect(gwPolicy.spec.ingress[0].from[0]).toEqual({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway-system" } },
+    podSelector: { matchLabels: { "gateway.envoyproxy.io/owning-gateway-name": "public" } },
+  });
   const rule = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "ai-gateway-alerts-prometheusrule");
   expect(rule.metadata.labels.release).toBe("kube-prometheus-stack");
-  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(10);
+  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(12);
   expect(rule.spec.groups[0].rules[0].labels).toEqual({ owner: "platform", severity: "warning" });
+  const dashboard = await stateOf(mocks, "kubernetes:core/v1:ConfigMap", "ai-gateway-grafana-dashboard");
+  expect([dashboard.metadata.namespace, dashboard.metadata.labels.grafana_dashboard, dashboard.metadata.annotations.grafana_folder]).toEqual(["monitoring", "1", "AI gateway"]);
+  expect(JSON.parse(dashboard.data["ai-gateway.json"]).uid).toBe("ai-gateway");
 
   expect(await valueOf(outputs.ingressUrl)).toBe("https://ai.example.com");
   expect(await valueOf(outputs.serviceName)).toBe("ai-gateway");
   expect(gateway.autoscaler?.podsMetricName).toBe("aigw_http_requests_per_second");
+  // The adapter rule is published for the platform's own adapter config, matched on the gateway's job.
+  expect(await valueOf(outputs.adapterRulesYaml)).toContain('aigw_requests_total{namespace!="",pod!="",job="ai-gateway"}');
 });
 
 test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL, selectors", async () => {
