@@ -1,11 +1,12 @@
 /**
  * Structured JSON logging (pino). The destination is asynchronous and batched (written in 8 KiB
  * blocks, and at least every 250 ms), so logging costs the hot path one string build per line
- * and no syscall. Two loggers share it: the general one redacts secret-looking fields as a
- * second line of defence; the access log writes only fields the pipeline chose, so it skips
+ * and no syscall. Two loggers share it: the general one redacts secret-named fields at any
+ * depth as a second line of defence; the access log writes only fields the pipeline chose, so it skips
  * redaction (measured at ~4 µs a line).
  */
 import pino, { type DestinationStream, type Logger } from "pino";
+import { redactSecrets } from "./log-redact";
 
 export type { Logger };
 
@@ -58,9 +59,20 @@ export function createLoggers(level: string, destination?: DestinationStream): L
   const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: 250 });
   const base = { level, base: undefined, messageKey: "msg", timestamp: pino.stdTimeFunctions.isoTime };
   return {
-    logger: pino({ ...base, redact: { paths: ["apiKey", "*.apiKey", "authorization", "*.authorization", "key", "adminKey"], censor: "[redacted]" } }, dest),
+    // err is serialized inside redactFields, before the walk (formatters run before serializers).
+    logger: pino({ ...base, formatters: { log: redactFields }, serializers: { err: (err: unknown) => err } }, dest),
     accessLog: new AccessLog(level, dest),
   };
+}
+
+/**
+ * Secret-named fields at any depth (./log-redact.ts); not on the hot path (the access log skips
+ * it). Covers what is passed to a log call; child() bindings are not redacted (none are used).
+ */
+function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const err = fields.err;
+  const input = err instanceof Error ? { ...fields, err: pino.stdSerializers.err(err) } : fields;
+  return redactSecrets(input) as Record<string, unknown>;
 }
 
 /** The general logger alone (tools and tests). */

@@ -14,6 +14,12 @@ import { chatBody, postJson, streamChat } from "./support/http";
 const STREAMS = 200;
 const SLOW_REQUESTS = 40;
 const TOKENS = 40;
+/**
+ * Jest's bound on each test, above the sum of its inner waits (start 15 s, streams under way
+ * 20 s, refusal 5 s, drain 20 s, exit 10 s), so a slow machine fails on the inner wait that
+ * names what was slow, never on an anonymous jest timeout.
+ */
+const DRAIN_TEST_MS = 120_000;
 
 /** An upstream that holds every request until release(): requests surely in flight at SIGTERM. */
 async function parkedUpstream(): Promise<{ url: string; parked(): number; release(): void; close(): Promise<void> }> {
@@ -100,7 +106,7 @@ describe("SIGTERM drain", () => {
     expect(gw.child.exitCode).toBeNull();
     parked.release();
 
-    const [streamed, answered] = await Promise.all([Promise.all(streams), Promise.all(slow)]);
+    const [streamed, answered] = await withinMs(Promise.all([Promise.all(streams), Promise.all(slow)]), 25_000, "the drain of every request under way");
     const code = await withinMs(gw.exited, 10_000, "exit after the drain");
     expect(code).toBe(0);
 
@@ -113,7 +119,7 @@ describe("SIGTERM drain", () => {
     expect(answered.every((a) => a.headers.connection === "close")).toBe(true);
     expect(gw.output()).toContain('"msg":"draining"');
     expect(gw.output()).toContain('"msg":"stopped"');
-  });
+  }, DRAIN_TEST_MS);
 
   it("bounds the drain by shutdownGraceMs: streams that outlive it are cut and the process still exits", async () => {
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 10_000, interTokenMs: 20 });
@@ -128,5 +134,5 @@ describe("SIGTERM drain", () => {
     const cut = await withinMs(Promise.all(streams), 5_000, "clients seeing the cut");
     // Cut, not hung: every client learns at once that its stream did not finish.
     expect(cut.every((s) => !s.done && (s.transportError !== null || s.error !== null))).toBe(true);
-  });
+  }, DRAIN_TEST_MS);
 });

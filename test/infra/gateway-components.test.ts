@@ -13,6 +13,7 @@ import { GatewayDeployment } from "../../infra/components/gateway-deployment";
 import { GatewayImage } from "../../infra/components/gateway-image";
 import { validateManifest } from "../helpers/manifest-validator";
 import { childrenOf, installMocks, stateOf, valueOf } from "../helpers/pulumi-mocks";
+import { settled } from "../../infra/render/mocks";
 
 const mocks = installMocks();
 const DIGEST = `ghcr.io/acme/ai-gateway@sha256:${"a".repeat(64)}`;
@@ -79,12 +80,13 @@ describe("GatewayConfig", () => {
     expect(await valueOf(cfg.configMapName)).toBe(configMap.metadata.name);
   });
 
-  test("a wrong config fails at preview, before any resource exists", () => {
+  test("a wrong config fails at preview, before any resource exists", async () => {
     const bad = { models: [{ name: "m", fallbacks: ["missing"], targets: [{ name: "t", baseUrl: "mock://t" }] }] };
     expect(() => new GatewayConfig("cfg-bad", { namespace: "ns", config: bad })).toThrow('models[0].fallbacks[0]: unknown model "missing"');
     expect(() => new GatewayConfig("cfg-bad2", { namespace: "ns", config: CONFIG, upstreamKeys: { "gpt-4o/azure": "k" } })).toThrow(
       /no model "gpt-4o" with a target "azure"/,
     );
+    await settled(); // registrations are recorded once the runtime settles
     expect(createdNamed("cfg-bad").filter((r) => r.custom)).toEqual([]);
   });
 });
@@ -226,11 +228,12 @@ describe("GatewayAutoscaler", () => {
     expect(validateManifest({ apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: so.metadata, spec: so.spec })).toEqual([]);
   });
 
-  test("refuses impossible bounds before creating anything", () => {
+  test("refuses impossible bounds before creating anything", async () => {
     expect(() => new GatewayAutoscaler("as-bad", { namespace: "ns", deploymentName: "gw", minReplicas: 5, maxReplicas: 2 })).toThrow(
       "maxReplicas (2) must be a whole number >= minReplicas (5)",
     );
     expect(() => new GatewayAutoscaler("as-bad0", { namespace: "ns", deploymentName: "gw", minReplicas: 0 })).toThrow(/minReplicas must be/);
+    await settled(); // registrations are recorded once the runtime settles
     expect(createdNamed("as-bad").filter((r) => r.custom)).toEqual([]);
   });
 });

@@ -69,8 +69,11 @@ export class FailoverStore implements LimitStore {
     try {
       return await this.shared.settle(input);
     } catch (err) {
-      // The reservation stays until its keys expire; the lease expires on its own.
+      // The reservation stays until its keys expire; the lease expires on its own. The spend
+      // is kept on the local store, which serves this replica's admissions during the outage
+      // (dropped, it would be free money). Totals stay unknown: the shared ones are not local.
       this.fail(err);
+      if (input.spends.length > 0) await this.local.settle({ rates: [], concurrency: null, spends: input.spends });
       return { spentNano: input.spends.map(() => Number.NaN) };
     }
   }

@@ -1,22 +1,34 @@
 /**
  * The in-process limit store: one replica, or the local fallback while Redis is unreachable.
  * Plain Maps and the pure GCRA functions; a periodic sweep drops state that has expired.
+ * A concurrency slot is a lease that expires `leaseMaxMs` after admission, so a release that
+ * never comes (a bug on some exit path) costs the key one slot for a bounded time, not forever.
  */
 import { gcraAdjust, gcraAdmit, gcraStatus } from "./gcra";
 import type { AdmitInput, AdmitResult, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
 const SWEEP_INTERVAL_MS = 30_000;
 
+/** Longest a slot is held without a release (the traffic control derives it from the upstream deadline and maxStreamMs). */
+export const DEFAULT_LEASE_MAX_MS = 15 * 60_000;
+
+export interface MemoryStoreOptions {
+  leaseMaxMs?: number;
+}
+
 export class MemoryStore implements LimitStore {
   readonly kind = "memory" as const;
   private readonly tats = new Map<string, number>();
-  private readonly slots = new Map<string, number>();
+  /** Concurrency key → lease id → expiry (ms). */
+  private readonly slots = new Map<string, Map<string, number>>();
   private readonly spends = new Map<string, { nano: number; expiresAt: number }>();
   /** Outstanding budget reservations: budget key → lease id → nano-USD (released by settle). */
   private readonly reservations = new Map<string, Map<string, number>>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly leaseMaxMs: number;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(private readonly now: () => number = Date.now, options: MemoryStoreOptions = {}) {
+    this.leaseMaxMs = options.leaseMaxMs ?? DEFAULT_LEASE_MAX_MS;
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
   }
@@ -52,14 +64,18 @@ export class MemoryStore implements LimitStore {
       return decision;
     });
     const conc = input.concurrency;
-    if (conc && !failed && (this.slots.get(conc.key) ?? 0) >= conc.limit) {
+    if (conc && !failed && this.heldSlots(conc.key, now) >= conc.limit) {
       failed = { kind: "concurrency", index: 0 };
       retryAfterMs = 1000;
     }
     const allowed = failed === null;
     if (allowed) {
       input.rates.forEach((rate, i) => this.tats.set(rate.key, decisions[i].tat));
-      if (conc) this.slots.set(conc.key, (this.slots.get(conc.key) ?? 0) + 1);
+      if (conc) {
+        let leases = this.slots.get(conc.key);
+        if (!leases) this.slots.set(conc.key, (leases = new Map()));
+        leases.set(conc.leaseId, now + this.leaseMaxMs);
+      }
       for (const budget of input.budgets) if ((budget.reserveNano ?? 0) > 0) this.reserve(budget.key, input.leaseId ?? "", budget.reserveNano ?? 0);
     } else {
       // A refused request still spends its request slot (sticky rates), so refusals are not free.
@@ -86,9 +102,9 @@ export class MemoryStore implements LimitStore {
       else this.tats.set(rate.key, tat);
     }
     if (input.concurrency) {
-      const held = (this.slots.get(input.concurrency.key) ?? 0) - 1;
-      if (held > 0) this.slots.set(input.concurrency.key, held);
-      else this.slots.delete(input.concurrency.key);
+      const leases = this.slots.get(input.concurrency.key);
+      leases?.delete(input.concurrency.leaseId);
+      if (leases?.size === 0) this.slots.delete(input.concurrency.key);
     }
     for (const r of input.reservations ?? []) this.release(r.key, r.leaseId);
     const spentNano = input.spends.map((spend) => {
@@ -122,6 +138,15 @@ export class MemoryStore implements LimitStore {
     if (held.size === 0) this.reservations.delete(key);
   }
 
+  /** Live leases on `key`; expired ones are dropped as they are found. */
+  private heldSlots(key: string, now: number): number {
+    const leases = this.slots.get(key);
+    if (!leases) return 0;
+    for (const [id, expiresAt] of leases) if (expiresAt <= now) leases.delete(id);
+    if (leases.size === 0) this.slots.delete(key);
+    return leases.size;
+  }
+
   private spent(key: string, now: number): number {
     const entry = this.spends.get(key);
     return entry && entry.expiresAt > now ? entry.nano : 0;
@@ -132,6 +157,7 @@ export class MemoryStore implements LimitStore {
     const now = this.now();
     for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
     for (const [key, entry] of this.spends) if (entry.expiresAt <= now) this.spends.delete(key);
+    for (const key of this.slots.keys()) this.heldSlots(key, now);
   }
 
   /** Number of entries held (tests check the sweep). */

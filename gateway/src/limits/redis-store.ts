@@ -3,10 +3,12 @@
  * The admissions of one event-loop turn go to Redis together as one script call (and the
  * settlements likewise; ./script-batcher.ts), evaluated in arrival order, each with the result
  * it would have had alone. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (after a
- * Redis restart). Concurrency slots are leases that this replica renews while they are held.
+ * Redis restart). Concurrency slots are leases that this replica renews while they are held,
+ * for at most `leaseMaxMs`: a release that never comes then frees the slot one TTL later.
  */
 import type { Redis } from "ioredis";
 import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from "./lua";
+import { DEFAULT_LEASE_MAX_MS } from "./memory-store";
 import { ScriptBatcher } from "./script-batcher";
 import type { AdmitInput, AdmitResult, FailedCheck, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
@@ -29,6 +31,8 @@ export interface RedisStoreOptions {
   prefix: string;
   /** A slot held by a replica that stopped renewing it is freed after this long. */
   leaseTtlMs?: number;
+  /** Leases are renewed for this long at most after admission (no request legitimately runs longer). */
+  leaseMaxMs?: number;
   /** Most requests in one script call (default 256); more in one turn make several calls. */
   maxBatch?: number;
 }
@@ -61,8 +65,12 @@ export class RedisStore implements LimitStore {
   private readonly scripts: ScriptedRedis;
   private readonly prefix: string;
   private readonly leaseTtlMs: number;
-  /** Leases this replica holds (concurrency slots and budget reservations): lease id → [sorted-set key, member]. */
-  private readonly leases = new Map<string, [string, string][]>();
+  private readonly leaseMaxMs: number;
+  /**
+   * Leases this replica holds (concurrency slots and budget reservations): lease id → its
+   * [sorted-set key, member] pairs, and when renewals stop (ms).
+   */
+  private readonly leases = new Map<string, { members: [string, string][]; renewUntil: number }>();
   private readonly renewer: NodeJS.Timeout;
   private readonly admissions: ScriptBatcher<AdmitInput, AdmitResult>;
   private readonly settlements: ScriptBatcher<SettleInput, SettleResult>;
@@ -71,6 +79,7 @@ export class RedisStore implements LimitStore {
     this.scripts = withScripts(client);
     this.prefix = options.prefix;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.leaseMaxMs = options.leaseMaxMs ?? DEFAULT_LEASE_MAX_MS;
     this.admissions = new ScriptBatcher((batch) => this.admitBatch(batch), options.maxBatch);
     this.settlements = new ScriptBatcher((batch) => this.settleBatch(batch), options.maxBatch);
     this.renewer = setInterval(() => void this.renewLeases().catch(() => undefined), Math.max(100, Math.floor(this.leaseTtlMs / 3)));
@@ -133,12 +142,13 @@ export class RedisStore implements LimitStore {
   /** Remembers an admission's concurrency lease and reservations, to renew them while it runs. */
   private holdLeases(input: AdmitInput): void {
     const conc = input.concurrency;
-    if (conc) this.leases.set(conc.leaseId, [[this.prefix + conc.key, conc.leaseId]]);
+    const renewUntil = Date.now() + this.leaseMaxMs;
+    if (conc) this.leases.set(conc.leaseId, { members: [[this.prefix + conc.key, conc.leaseId]], renewUntil });
     if (!input.leaseId) return;
     for (const budget of input.budgets) {
       if (!((budget.reserveNano ?? 0) > 0)) continue;
-      const held = this.leases.get(input.leaseId) ?? [];
-      held.push([reservationSet(this.prefix + budget.key), reservationMember(input.leaseId, budget.reserveNano ?? 0)]);
+      const held = this.leases.get(input.leaseId) ?? { members: [], renewUntil };
+      held.members.push([reservationSet(this.prefix + budget.key), reservationMember(input.leaseId, budget.reserveNano ?? 0)]);
       this.leases.set(input.leaseId, held);
     }
   }
@@ -174,17 +184,22 @@ export class RedisStore implements LimitStore {
     return all.map((totals) => ({ spentNano: totals.map((t) => (Number(t) < 0 ? Number.NaN : Number(t))) }));
   }
 
-  /** Renews every lease held here, in one script call. */
+  /** Renews every lease held here, in one script call; past its max age a lease is let expire. */
   async renewLeases(): Promise<void> {
-    if (this.leases.size === 0) return;
+    const now = Date.now();
     const keys: string[] = [];
     const ids: string[] = [];
-    for (const held of this.leases.values()) {
-      for (const [key, member] of held) {
+    for (const [id, lease] of this.leases) {
+      if (lease.renewUntil <= now) {
+        this.leases.delete(id);
+        continue;
+      }
+      for (const [key, member] of lease.members) {
         keys.push(key);
         ids.push(member);
       }
     }
+    if (keys.length === 0) return;
     await this.scripts.aigwRenew(keys.length, ...keys, this.leaseTtlMs, ...ids);
   }
 

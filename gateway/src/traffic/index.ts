@@ -52,6 +52,14 @@ export function storesOf(config: GatewayConfig): { limits: "memory" | "redis"; c
   return { limits: config.limits.store ?? (config.redis ? "redis" : "memory"), cache: config.cache.store ?? (config.cache.redis ? "redis" : "memory") };
 }
 
+/**
+ * How long a concurrency slot can be held without a release: admission comes after the body is
+ * read, then the deadline before the first byte and the longest stream, plus a minute of margin.
+ */
+export function leaseMaxMsOf(config: GatewayConfig): number {
+  return config.upstreamDefaults.deadlineMs + config.upstreamDefaults.maxStreamMs + 60_000;
+}
+
 function usesTokenLimits(config: GatewayConfig): boolean {
   return config.keys.some((k) => k.limits.tokensPerMinute !== undefined) || Object.values(config.plans).some((p) => p.tokensPerMinute !== undefined) || (!!config.redis && !!config.auth.adminKey);
 }
@@ -83,11 +91,12 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   }
   const prefix = config.redis?.keyPrefix ?? "aigw:";
 
-  const memory = new MemoryStore(deps.now);
+  const leaseMaxMs = leaseMaxMsOf(config);
+  const memory = new MemoryStore(deps.now, { leaseMaxMs });
   let limitStore: LimitStore = memory;
   if (client && config.redis && stores.limits === "redis") {
     const redis = client;
-    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs }), memory, {
+    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs, leaseMaxMs }), memory, {
       failOpen: config.redis.failOpen,
       probe: () => redis.ping(),
       probeIntervalMs: deps.redisProbeIntervalMs ?? 1_000,

@@ -4,6 +4,7 @@ import { defaultConfig } from "../../../gateway/src/config/default-config";
 import { validateConfig } from "../../../gateway/src/config/validate";
 import { startGateway } from "../../../gateway/src/gateway";
 import { Writable } from "node:stream";
+import { MockUpstream } from "../../helpers/mock-upstream";
 
 const MOCK_MODELS = ["mock-gpt", "mock-mini", "mock-embedding"];
 
@@ -46,6 +47,38 @@ describe("defaultConfig", () => {
       expect(JSON.stringify(body)).not.toContain("sk-test-openai");
     } finally {
       await gateway.shutdown(0);
+    }
+  });
+
+  it("never exposes the provider key it injects: not in answers (an upstream error quoting it, a 5xx), not in logs", async () => {
+    const KEY = "sk-test-openai-injected-7f3a";
+    // The provider's target, pointed at a local upstream that quotes the key it receives.
+    const upstream = await MockUpstream.start("openai", (request) =>
+      request.json?.model === "gpt-4o-mini"
+        ? { kind: "status", status: 500 }
+        : { kind: "status", status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${String(request.headers.authorization).slice(7)}`, type: "invalid_request_error", code: "invalid_api_key" } }) },
+    );
+    const input = defaultConfig({ OPENAI_API_KEY: KEY });
+    for (const model of input.models) for (const target of model.targets) if (target.name === "openai") target.baseUrl = upstream.baseUrl;
+    const lines: string[] = [];
+    const config = validateConfig({ ...input, server: { host: "127.0.0.1", port: 0 }, healthCheck: { enabled: false }, logging: { level: "debug" } });
+    const gateway = await startGateway(config, { logDestination: new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString("utf8")), done()) }) });
+    try {
+      const answers: string[] = [];
+      for (const model of ["gpt-4o", "gpt-4o-mini", "text-embedding-3-small"]) {
+        const path = model.startsWith("text-") ? "/v1/embeddings" : "/v1/chat/completions";
+        const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, input: "x", messages: [{ role: "user", content: "hi" }] }) });
+        answers.push(`${res.status} ${[...res.headers].join(" ")} ${await res.text()}`);
+      }
+      expect(answers.map((a) => Number(a.slice(0, 3)))).toEqual([401, 502, 401]);
+      // The key was in play: the upstream received it.
+      expect(upstream.completions.every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+      expect(upstream.completions.length).toBeGreaterThanOrEqual(3);
+      await gateway.shutdown(0);
+      expect({ inAnswers: answers.some((a) => a.includes(KEY)), inLogs: lines.join("").includes(KEY) }).toEqual({ inAnswers: false, inLogs: false });
+    } finally {
+      await gateway.shutdown(0).catch(() => undefined);
+      await upstream.stop();
     }
   });
 });

@@ -106,12 +106,63 @@ describe("request ids and access log", () => {
     expect(accessLines("o-gone")[0]).toMatchObject({ status: 499, model: "slow", target: "slow" });
   });
 
-  it("never logs prompt text, client keys or upstream keys", () => {
+  it("never logs prompt text, client keys or upstream keys (no key checks here: see the next block)", () => {
     const raw = gw.rawLogs();
     expect(raw).toContain("log-plain");
     expect(raw).not.toContain(PROMPT);
     expect(raw).not.toContain(CLIENT_KEY);
     expect(raw).not.toContain(UPSTREAM_KEY);
     for (const line of raw.split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
+
+/**
+ * The same leak check on a gateway where the keys are in play: client keys are checked (right,
+ * wrong, over budget, over the request limit), spend is settled, upstream keys are injected
+ * into requests that fail (5xx failover, an error body that quotes the key) and into streams.
+ */
+describe("access and general logs with keys in play", () => {
+  let good: MockUpstream;
+  let quoting: MockUpstream;
+  let gw: TestGateway;
+  const WRONG_KEY = "sk-wrong-key-should-not-appear";
+  beforeAll(async () => {
+    good = await MockUpstream.start("good", { kind: "ok", tokens: 8 });
+    quoting = await MockUpstream.start("quoting", { kind: "status", status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}`, type: "invalid_request_error", code: "invalid_api_key" } }) });
+    gw = await startTestGateway({
+      models: [
+        { name: "m", targets: [{ name: "down", baseUrl: "http://127.0.0.1:1/v1", apiKey: UPSTREAM_KEY }, { name: "good", baseUrl: good.baseUrl, apiKey: UPSTREAM_KEY }] },
+        { name: "rejected", targets: [{ name: "quoting", baseUrl: quoting.baseUrl, apiKey: UPSTREAM_KEY }] },
+      ],
+      pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
+      keys: [{ name: "client", key: CLIENT_KEY, limits: { requestsPerMinute: 5, monthlyBudgetUsd: 1 } }],
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([good.stop(), quoting.stop()]);
+  });
+
+  it("authenticates, settles and fails without a key in any log line or answer", async () => {
+    const auth = { authorization: `Bearer ${CLIENT_KEY}` };
+    const answers: string[] = [];
+    const send = async (body: Record<string, unknown>, headers: Record<string, string>) => {
+      const res = await chat(gw.url, { messages: [{ role: "user", content: PROMPT }], ...body }, headers);
+      answers.push(`${res.status} ${[...res.headers].join(" ")} ${await res.text()}`);
+      return res.status;
+    };
+    expect(await send({ model: "m" }, auth)).toBe(200); // after a failed attempt on "down"
+    expect(await send({ model: "m", stream: true }, auth)).toBe(200);
+    expect(await send({ model: "rejected" }, auth)).toBe(401); // the upstream quotes its key
+    expect(await send({ model: "m" }, { authorization: `Bearer ${WRONG_KEY}` })).toBe(401);
+    expect(await send({ model: "m" }, { "x-api-key": CLIENT_KEY })).toBe(200); // $1.20 spent
+    await eventually(() => gw.logs().some((l) => l.event === "budget_threshold"));
+    expect(await send({ model: "m" }, auth)).toBe(429); // over budget
+    const access = gw.logs().filter((l) => l.msg === "request" && l.keyName === "client");
+    expect(access.length).toBeGreaterThanOrEqual(5);
+    const raw = gw.rawLogs();
+    for (const secret of [CLIENT_KEY, WRONG_KEY, UPSTREAM_KEY, PROMPT]) {
+      expect({ secret, inLogs: raw.includes(secret), inAnswers: answers.some((a) => a.includes(secret)) }).toEqual({ secret, inLogs: false, inAnswers: false });
+    }
   });
 });

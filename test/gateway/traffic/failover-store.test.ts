@@ -76,8 +76,13 @@ describe("FailoverStore", () => {
     const admitted = await a.store.admit(conc);
     await redis.stop();
     // Settling on the dead Redis is counted, not thrown; the lease would expire on its own.
-    await expect(admitted.store.settle({ rates: [], concurrency: { key: "conc:k", leaseId: "x" }, spends: [] })).resolves.toEqual({ spentNano: [] });
+    // Its spend is not dropped: it lands on the local store that now serves admissions.
+    const spends = [{ key: "spend:k:2025-06", addNano: 7_000, ttlMs: 60_000 }];
+    await expect(admitted.store.settle({ rates: [], concurrency: { key: "conc:k", leaseId: "x" }, spends })).resolves.toEqual({ spentNano: [Number.NaN] });
     expect(a.store.degraded).toBe(true);
+    expect(a.metrics.storeErrors.get({ store: "redis" })).toBeGreaterThanOrEqual(1);
+    const budget = await a.store.admit({ budgets: [{ key: "spend:k:2025-06", limitNano: 7_000 }], rates: [], concurrency: null });
+    expect(budget).toMatchObject({ allowed: false, failed: { kind: "budget", index: 0 }, spentNano: [7_000] });
     const local = await a.store.admit(conc);
     expect(local.allowed).toBe(true);
     await local.store.settle({ rates: [], concurrency: { key: "conc:k", leaseId: "x" }, spends: [] });

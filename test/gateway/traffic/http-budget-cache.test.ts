@@ -9,6 +9,8 @@
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore, redisKeys } from "../../helpers/redis-store-check";
+import { Redis } from "ioredis";
 import { eventually } from "./fakes";
 import { chat, metricValue, startTrafficGateway, type GatewayInput } from "./http-helpers";
 
@@ -66,11 +68,16 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     expect(await metricValue(b.url, 'aigw_rejections_total{reason="budget"}')).toBe(1);
     expect(await metricValue(b.url, gauge)).toBe(0.8);
     expect(upstream.completions).toHaveLength(2);
+    // Spend is kept under the key's id, not its name.
+    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:spend:*", "aigw:teamspend:lab:*"]);
   });
 
   it("answers deterministic requests from the shared cache: MISS, HIT on another replica, MISS after the TTL", async () => {
+    // A TTL far longer than the test, so a slow machine cannot expire the entry between the
+    // MISS and the HITs; the expiry is then checked on the entry's own PTTL and by ending it.
+    const ttlMs = 120_000;
     const [a, b] = await pair({
-      cache: { enabled: true, ttlMs: 3_000, scope: "shared", redis: { url: cacheRedis.url } }, // long enough for a loaded machine to read it back three times
+      cache: { enabled: true, ttlMs, scope: "shared", redis: { url: cacheRedis.url } },
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
       keys: [
         { name: "erin", key: "sk-erin-0123456789", limits: { requestsPerMinute: 4, monthlyBudgetUsd: 10 } },
@@ -83,31 +90,50 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     expect(miss.headers.get("x-cache")).toBe("MISS");
     const missBody = await miss.text();
     await eventually(async () => (await metricValue(a.url, 'aigw_budget_used_ratio{key="erin",team="default"}')) === 0.04);
+    // The entry is written after the response: wait for it rather than assume it.
+    await eventually(async () => (await redisKeys(cacheRedis.url, "aigw:cache:*")).length === 1);
     const hit = await chat(b.url, body, erin);
     expect(hit.headers.get("x-cache")).toBe("HIT");
     expect(await hit.text()).toBe(missBody);
     // Shared scope: another key gets the same answer; sampling requests are not cached.
-    expect((await chat(a.url, body, { authorization: "Bearer sk-fred-0123456789" })).headers.get("x-cache")).toBe("HIT");
+    const fredHit = await chat(a.url, body, { authorization: "Bearer sk-fred-0123456789" });
+    expect(fredHit.headers.get("x-cache")).toBe("HIT");
+    await fredHit.arrayBuffer();
     const sampled = await chat(a.url, { ...body, temperature: 1 }, { authorization: "Bearer sk-fred-0123456789" });
     expect(sampled.headers.get("x-cache")).toBeNull();
     await sampled.arrayBuffer();
     expect(upstream.completions).toHaveLength(2);
+    expect(await metricValue(a.url, 'aigw_cache_requests_total{result="hit"}')).toBe(1);
     expect(await metricValue(b.url, 'aigw_cache_requests_total{result="hit"}')).toBe(1);
     // The hit counted as a request (2 of 4 used) but spent nothing.
     const third = await chat(b.url, body, erin);
+    expect(third.headers.get("x-cache")).toBe("HIT");
     expect(third.headers.get("x-ratelimit-remaining-requests")).toBe("1");
     await third.arrayBuffer();
     expect(await metricValue(b.url, 'aigw_budget_used_ratio{key="erin",team="default"}')).toBe(0.04);
-    // After the TTL the entry is gone.
+    // The entry carries the configured TTL; once it runs out the next request is a MISS.
+    const [entry] = await redisKeys(cacheRedis.url, "aigw:cache:*");
+    const client = new Redis(cacheRedis.url);
+    try {
+      const pttl = await client.pttl(entry);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(ttlMs);
+      await client.pexpire(entry, 1); // the TTL running out, without waiting two minutes
+    } finally {
+      client.disconnect();
+    }
     await eventually(async () => {
       const r = await chat(a.url, body, { authorization: "Bearer sk-fred-0123456789" });
       await r.arrayBuffer();
       return r.headers.get("x-cache") === "MISS";
     });
+    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:rl:*:rpm", "aigw:spend:*"]);
+    // The cache lives in its own Redis, never beside the limits.
+    expect(await redisKeys(redis.url, "aigw:cache:*")).toEqual([]);
   });
 
   it("keeps per-key cache entries private and lets clients bypass the cache", async () => {
-    const [a] = await pair({ cache: { enabled: true, scope: "key" }, keys: [{ name: "gus", key: "sk-gus-0123456789" }, { name: "hal", key: "sk-hal-0123456789" }] });
+    const [a] = await pair({ cache: { enabled: true, scope: "key", redis: { url: cacheRedis.url } }, keys: [{ name: "gus", key: "sk-gus-0123456789" }, { name: "hal", key: "sk-hal-0123456789" }] });
     const body = { model: "m", temperature: 0 };
     await (await chat(a.url, body, { authorization: "Bearer sk-gus-0123456789" })).arrayBuffer();
     const own = await chat(a.url, body, { authorization: "Bearer sk-gus-0123456789" });
@@ -119,5 +145,6 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     const optIn = await chat(a.url, { model: "m", temperature: 0.9 }, { authorization: "Bearer sk-gus-0123456789", "x-gateway-cache": "on" });
     expect(optIn.headers.get("x-cache")).toBe("MISS");
     await Promise.all([own, other, bypass, optIn].map((r) => r.arrayBuffer()));
+    await expectRedisIsTheStore(a.url, cacheRedis.url, ["aigw:cache:*"]);
   });
 });

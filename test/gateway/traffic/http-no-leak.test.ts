@@ -9,8 +9,9 @@ import { startGateway } from "../../../gateway/src/gateway";
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore } from "../../helpers/redis-store-check";
 import { eventually } from "./fakes";
-import { chat, startTrafficGateway } from "./http-helpers";
+import { chat, metricValue, startTrafficGateway } from "./http-helpers";
 import { dumpRedis } from "./redis-dump";
 import { Writable } from "node:stream";
 
@@ -35,7 +36,7 @@ describe("secrets stay secret", () => {
       limits: { defaultMaxTokens: 8 },
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
       teams: { t: { monthlyBudgetUsd: 5 } },
-      keys: [{ name: "cfg", key: CONFIG_KEY, team: "t", limits: { requestsPerMinute: 3, tokensPerMinute: 100_000, concurrent: 2, monthlyBudgetUsd: 1 } }],
+      keys: [{ name: "cfg", key: CONFIG_KEY, team: "t", limits: { requestsPerMinute: 10, tokensPerMinute: 100_000, concurrent: 2, monthlyBudgetUsd: 1 } }],
     });
   });
   afterAll(async () => {
@@ -49,18 +50,24 @@ describe("secrets stay secret", () => {
     const created = await fetch(`${gw.url}/admin/keys`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ name: "rt", limits: { requestsPerMinute: 1 } }) });
     expect(created.status).toBe(201);
     const runtimeKey = ((await created.json()) as { key: string }).key;
-    for (const [key, body] of [
-      [CONFIG_KEY, { model: "m", temperature: 0 }],
-      [CONFIG_KEY, { model: "m", temperature: 0 }],
-      [CONFIG_KEY, { model: "m", stream: true }],
-      [CONFIG_KEY, { model: "m" }], // over the budget
-      [runtimeKey, { model: "m" }],
-      [runtimeKey, { model: "m" }], // over the request limit
-      [WRONG_KEY, { model: "m" }],
-      [ADMIN_KEY, { model: "m" }],
-    ] as const) {
+    // [key, body, expected status, expected error code]
+    const steps: [string, Record<string, unknown>, number, string | null][] = [
+      [CONFIG_KEY, { model: "m", temperature: 0 }, 200, null], // $0.40
+      [CONFIG_KEY, { model: "m", temperature: 0 }, 200, null], // cache hit: $0
+      [CONFIG_KEY, { model: "m", stream: true }, 200, null], // $0.80 in all
+      [CONFIG_KEY, { model: "m" }, 429, "insufficient_quota"], // $0.40 more does not fit $1 (4 of 10 requests used)
+      [runtimeKey, { model: "m" }, 200, null],
+      [runtimeKey, { model: "m" }, 429, "rate_limit_exceeded"], // over its request limit
+      [WRONG_KEY, { model: "m" }, 401, "invalid_api_key"],
+      [ADMIN_KEY, { model: "m" }, 401, "invalid_api_key"],
+    ];
+    for (const [key, body, status, code] of steps) {
+      // The budget refusal must come from the settled spend of the stream before it.
+      if (code === "insufficient_quota") await eventually(async () => ((await metricValue(gw.url, 'aigw_budget_used_ratio{key="cfg",team="t"}')) ?? 0) >= 0.8 - 1e-9);
       const res = await chat(gw.url, body, { authorization: `Bearer ${key}` });
-      bodies.push(`${res.status} ${[...res.headers].join(" ")} ${await res.text()}`);
+      const text = await res.text();
+      bodies.push(`${res.status} ${[...res.headers].join(" ")} ${text}`);
+      expect({ status: res.status, code: code && ((JSON.parse(text) as { error?: { code?: string } }).error?.code ?? null) }).toEqual({ status, code });
     }
     bodies.push(await (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${WRONG_KEY}` } })).text());
     bodies.push(await (await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).text());
@@ -76,6 +83,7 @@ describe("secrets stay secret", () => {
       responses: bodies.join("\n"),
     };
     expect(places.redis).toMatch(/rl:k-[0-9a-f]{24}:rpm/); // the dump is not empty (state is under key ids)
+    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*", "aigw:teamspend:t:*", "aigw:rl:k-*:rpm"]);
     expect(places.logs).toContain("budget_threshold");
     for (const [where, text] of Object.entries(places)) {
       for (const secret of [CONFIG_KEY, WRONG_KEY, ADMIN_KEY, runtimeKey]) {

@@ -7,6 +7,7 @@
 import { countChatTokens } from "../../../gateway/src/limits/tokens";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore } from "../../helpers/redis-store-check";
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { eventually } from "./fakes";
 import { chat, metricValue, ParkedUpstream, startTrafficGateway, type GatewayInput } from "./http-helpers";
@@ -40,11 +41,16 @@ describe("three gateways sharing one Redis", () => {
       models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }],
       keys: [{ name: "alice", key: "sk-alice-0123456789", limits: { requestsPerMinute: 20 } }],
     });
+    const startedAt = Date.now();
     const responses = await Promise.all(Array.from({ length: 90 }, (_, i) => chat(gws[i % 3].url, { model: "m" }, { authorization: "Bearer sk-alice-0123456789" })));
+    // A busy machine can stretch the burst past 3 s: each full 3 s refills one more request.
+    const refills = Math.floor((Date.now() - startedAt) / 3_000);
     const statuses = responses.map((r) => r.status);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(20);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(70);
-    expect(upstream.completions).toHaveLength(20);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(20);
+    expect(admitted).toBeLessThanOrEqual(20 + refills);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(90 - admitted);
+    expect(upstream.completions).toHaveLength(admitted);
     const refused = responses.find((r) => r.status === 429)!;
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(refused.headers.get("x-ratelimit-limit-requests")).toBe("20");
@@ -54,6 +60,7 @@ describe("three gateways sharing one Redis", () => {
     expect(ok.headers.get("x-ratelimit-limit-requests")).toBe("20");
     expect(ok.headers.get("x-ratelimit-reset-requests")).toMatch(/^(\d+m)?[\d.]+s$/);
     await Promise.all(responses.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
+    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:k-*:rpm"]);
   });
 
   it("admit exactly the token limit under concurrent load (reservations held until release)", async () => {
@@ -77,6 +84,7 @@ describe("three gateways sharing one Redis", () => {
     const responses = await Promise.all(pending);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(7);
     await Promise.all(responses.map((r) => r.arrayBuffer()));
+    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:k-*:tpm"]);
   });
 
   it("keep serving when Redis is killed mid-test, and share limits again after it restarts", async () => {
@@ -107,5 +115,6 @@ describe("three gateways sharing one Redis", () => {
     // Shared again: the restarted (empty) Redis grants 10 in total across both replicas.
     const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => send(i % 2 ? a : b)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:rl:k-*:rpm"]);
   });
 });

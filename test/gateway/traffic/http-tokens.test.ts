@@ -9,6 +9,7 @@ import { countChatTokens } from "../../../gateway/src/limits/tokens";
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore } from "../../helpers/redis-store-check";
 import { chat, startTrafficGateway } from "./http-helpers";
 
 const KEY = { authorization: "Bearer sk-tok-0123456789" };
@@ -29,6 +30,11 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
       keys: [{ name: "tok", key: "sk-tok-0123456789", limits: { tokensPerMinute: LIMIT } }],
     });
   });
+  /** The redis variant must run on Redis, not on the memory fallback. */
+  const expectStore = async () => {
+    if (redis) await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:k-*:tpm"]);
+  };
+
   afterEach(async () => {
     await gw.close();
     await upstream.stop();
@@ -50,6 +56,7 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     expect(next.status).toBe(200);
     expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeGreaterThanOrEqual(LIMIT - usage - 900);
     await next.arrayBuffer();
+    await expectStore();
   });
 
   it("settles a streaming response with the usage chunk the gateway asked for", async () => {
@@ -62,6 +69,7 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     const next = await chat(gw.url, { ...second, stream: true }, KEY);
     expect(next.status).toBe(200);
     await next.text();
+    await expectStore();
   });
 
   it("settles a stream cut before its usage chunk to the gateway's own count, marked estimated", async () => {
@@ -78,5 +86,6 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
     const cut = gw.logs().find((l) => l.msg === "request" && l.usageEstimated === true);
     expect(cut).toMatchObject({ promptTokens: prompt, status: 200 });
     expect(cut!.completionTokens as number).toBeGreaterThan(0);
+    await expectStore();
   });
 });

@@ -58,6 +58,23 @@ describe("MemoryStore", () => {
     expect((await store.admit(conc("d"))).allowed).toBe(true);
   });
 
+  it("expires a slot whose release never comes after leaseMaxMs, and a release frees only its own lease", async () => {
+    const leased = new MemoryStore(() => now, { leaseMaxMs: 60_000 });
+    const conc = (id: string) => ({ budgets: [], rates: [], concurrency: { key: "c", limit: 1, leaseId: id } });
+    expect((await leased.admit(conc("lost"))).allowed).toBe(true);
+    now += 59_999;
+    expect((await leased.admit(conc("x"))).allowed).toBe(false);
+    now += 1;
+    expect((await leased.admit(conc("y"))).allowed).toBe(true);
+    // A late (or repeated) release of the expired lease does not free y's slot.
+    await leased.settle({ rates: [], concurrency: { key: "c", leaseId: "lost" }, spends: [] });
+    expect((await leased.admit(conc("z"))).allowed).toBe(false);
+    await leased.settle({ rates: [], concurrency: { key: "c", leaseId: "y" }, spends: [] });
+    leased.sweep();
+    expect(leased.size).toBe(0);
+    await leased.close();
+  });
+
   it("refuses once spend reaches the budget, and spend expires with its TTL", async () => {
     const budget = { budgets: [{ key: "s", limitNano: 1_000 }], rates: [], concurrency: null };
     expect(await store.admit(budget)).toMatchObject({ allowed: true, spentNano: [0] });

@@ -6,6 +6,7 @@
 import { spawnGateway, type SpawnedGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
+import { expectRedisIsTheStore } from "../../helpers/redis-store-check";
 import { chat } from "./http-helpers";
 import { dumpRedis } from "./redis-dump";
 
@@ -41,15 +42,21 @@ describe("three gateway processes sharing one Redis", () => {
 
   it("admit exactly the per-key requests-per-minute limit in total", async () => {
     // 15 per minute: a slot refills every 4 s, far longer than this burst takes.
+    const startedAt = Date.now();
     const responses = await Promise.all(Array.from({ length: 90 }, (_, i) => chat(gateways[i % 3].url, { model: "m" }, { authorization: `Bearer ${ALICE_KEY}` })));
+    // A busy machine can stretch the burst past 4 s: each full 4 s refills one more request.
+    const refills = Math.floor((Date.now() - startedAt) / 4_000);
     const statuses = responses.map((r) => r.status);
     await Promise.all(responses.map((r) => r.arrayBuffer()));
+    const admitted = statuses.filter((s) => s === 200).length;
     // Per-process limits would admit 45.
-    if (statuses.filter((s) => s === 200).length !== 15) process.stderr.write(gateways.map((g) => g.output()).join("\n----\n"));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(15);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(75);
-    expect(upstream.completions).toHaveLength(15);
+    if (admitted < 15 || admitted > 15 + refills) process.stderr.write(gateways.map((g) => g.output()).join("\n----\n"));
+    expect(admitted).toBeGreaterThanOrEqual(15);
+    expect(admitted).toBeLessThanOrEqual(15 + refills);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(90 - admitted);
+    expect(upstream.completions).toHaveLength(admitted);
     expect(await dumpRedis(redis.url)).not.toContain(ALICE_KEY);
     for (const g of gateways) expect(g.output()).not.toContain(ALICE_KEY);
+    await expectRedisIsTheStore(gateways.map((g) => g.url), redis.url, ["aigw:rl:k-*:rpm"]);
   });
 });

@@ -24,8 +24,8 @@ describe("RedisStore", () => {
     clients.push(c);
     return c;
   };
-  const store = (leaseTtlMs?: number) => {
-    const s = new RedisStore(client(), { prefix, leaseTtlMs });
+  const store = (leaseTtlMs?: number, leaseMaxMs?: number) => {
+    const s = new RedisStore(client(), { prefix, leaseTtlMs, leaseMaxMs });
     stores.push(s);
     return s;
   };
@@ -97,24 +97,39 @@ describe("RedisStore", () => {
   });
 
   it("frees the slots of a replica that stops renewing (crash), and keeps renewed ones", async () => {
+    // The crashed lease lives 1 s; the live one 20 s, renewed every ~6.7 s: a stalled machine
+    // cannot expire it during the test, and its renewal is seen as its expiry moving on.
     const crashed = store(1_000);
-    const live = store(1_000);
+    const live = store(20_000);
     const conc = (id: string) => ({ budgets: [], rates: [], concurrency: { key: "conc:k", limit: 2, leaseId: id } });
     expect((await crashed.admit(conc("dead"))).allowed).toBe(true);
     expect((await live.admit(conc("alive"))).allowed).toBe(true);
+    const firstExpiry = Number(await clients[0].zscore(`${prefix}conc:k`, "alive"));
     await crashed.close(); // stops renewing, as a dead process would
     const probe = store(1_000);
-    // The crashed lease expires; the live one, renewed every 333 ms, stays.
     let attempt = 0;
     await eventually(async () => {
       const id = `probe${++attempt}`;
       const r = await probe.admit(conc(id));
       if (r.allowed) await probe.settle({ rates: [], concurrency: { key: "conc:k", leaseId: id }, spends: [] });
       return r.allowed;
-    });
+    }, 15_000);
+    await live.renewLeases();
+    expect(Number(await clients[0].zscore(`${prefix}conc:k`, "alive"))).toBeGreaterThan(firstExpiry);
     const members = await clients[0].zrange(`${prefix}conc:k`, 0, -1);
     expect(members).toContain("alive");
     expect(members).not.toContain("dead");
+  });
+
+  it("stops renewing a lease past leaseMaxMs, so a release that never comes frees the slot", async () => {
+    const s = store(1_000, 1_500);
+    const conc = (id: string) => ({ budgets: [], rates: [], concurrency: { key: "conc:k", limit: 1, leaseId: id } });
+    expect((await s.admit(conc("lost"))).allowed).toBe(true);
+    expect(s.heldLeases).toBe(1);
+    // Never settled; renewed (every 333 ms) until 1.5 s after admission, then let expire.
+    await eventually(async () => (await s.admit(conc(`p${Date.now()}`))).allowed, 15_000, 100);
+    expect(s.heldLeases).toBe(1); // the probe that got in; "lost" is forgotten
+    expect(await clients[0].zscore(`${prefix}conc:k`, "lost")).toBeNull();
   });
 
   it("counts spend atomically with a TTL and refuses at the budget", async () => {

@@ -10,6 +10,8 @@ import type { GatewayTrafficControl } from "../../../gateway/src/traffic/traffic
 import type { AdmissionRequest, ClientIdentity } from "../../../gateway/src/traffic/types";
 import { countChatTokens } from "../../../gateway/src/limits/tokens";
 import { recordingLogger, recordingMetrics } from "./fakes";
+import { createLogger } from "../../../gateway/src/log";
+import { Writable } from "node:stream";
 
 const models = [
   { name: "gpt-4.1", targets: [{ name: "t", baseUrl: "mock://t" }] },
@@ -230,5 +232,27 @@ describe("createTrafficControl (memory store)", () => {
     await caught(t.authenticate({ authorization: "Bearer sk-leaked-maybe" }, "127.0.0.1"));
     const everything = logger.text() + JSON.stringify([...Object.values(metrics)].map((m) => [...m.values.keys()]));
     for (const secret of ["sk-alice-secret", "sk-leaked-maybe", "admin-secret-0123456789"]) expect(everything).not.toContain(secret);
+  });
+
+  it("never puts a clear key in the real logger's output while keys are checked, spend settles past a threshold and requests fail", async () => {
+    const chunks: string[] = [];
+    const real = createLogger("debug", new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c.toString("utf8")), done()) }));
+    tc = createTrafficControl(
+      validateConfig({ models, auth: { adminKey: "admin-secret-0123456789" }, pricing: { "gpt-4.1": { inputPerMTok: 0, outputPerMTok: 1 } }, keys: [{ name: "alice", key: "sk-alice-secret", models: ["gpt-4.1"], limits: { monthlyBudgetUsd: 1, requestsPerMinute: 10 } }] }),
+      { metrics: recordingMetrics(), logger: real, now: () => now },
+    );
+    const t = tc;
+    const alice = await t.authenticate({ "x-api-key": "sk-alice-secret" }, "127.0.0.1");
+    (await t.admit(request(alice))).settle({ promptTokens: 0, completionTokens: 900_000 }, "gpt-4.1"); // $0.90: past 80%
+    await new Promise((r) => setImmediate(r));
+    expect((await caught(t.admit(request(alice, { ...chatBody, model: "other" })))).code).toBe("GW_ERR_MODEL_NOT_ALLOWED");
+    (await t.admit(request(alice))).settle({ promptTokens: 0, completionTokens: 200_000 }, "gpt-4.1");
+    await new Promise((r) => setImmediate(r));
+    expect((await caught(t.admit(request(alice)))).code).toBe("GW_ERR_BUDGET_EXCEEDED");
+    expect((await caught(t.authenticate({ authorization: "Bearer sk-leaked-maybe" }, "127.0.0.1"))).code).toBe("GW_ERR_INVALID_API_KEY");
+    real.flush();
+    const output = chunks.join("");
+    expect(output).toContain("budget_threshold"); // the logger saw the spend
+    for (const secret of ["sk-alice-secret", "sk-leaked-maybe", "admin-secret-0123456789"]) expect(output).not.toContain(secret);
   });
 });
