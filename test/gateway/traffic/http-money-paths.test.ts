@@ -3,7 +3,9 @@
  * insufficient_quota): streamed answers spend like plain ones; a team budget binds every key
  * of the team; during a Redis outage spend is counted on the local store and the local budget
  * refuses; a settlement that fails on a dying Redis keeps its spend locally.
- * Price: 8 completion tokens at $50 000 per MTok = $0.40 a request.
+ * Price: 8 completion tokens at $50 000 per MTok = $0.40 a request, and each request reserves
+ * that worst case at admission (limits.defaultMaxTokens 8): a request whose $0.40 does not fit
+ * what is left is refused up front.
  */
 import type { TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
@@ -43,7 +45,7 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
   });
 
   const start = async (input: Omit<GatewayInput, "models" | "redis">) => {
-    gw = await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], pricing: PRICING, ...(redis ? { redis: { url: redis.url } } : {}), ...input });
+    gw = await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], pricing: PRICING, limits: { defaultMaxTokens: 8 }, ...(redis ? { redis: { url: redis.url } } : {}), ...input });
     return gw;
   };
 
@@ -58,12 +60,11 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
     await eventually(async () => (await metricValue(url, gauge)) === 0.4);
     expect(await send(url, A, stream)).toBe(200);
     await eventually(async () => (await metricValue(url, gauge)) === 0.8);
-    expect(await send(url, A, stream)).toBe(200); // admitted at $0.80, $1.20 after
-    await eventually(async () => ((await metricValue(url, gauge)) ?? 0) >= 1.2 - 1e-9);
+    // $0.80 spent: another $0.40 would end at $1.20, so it is refused before it starts.
     const refused = await chat(url, stream, bearer(A));
     expect(refused.status).toBe(429);
     expect(await errorCode(refused)).toMatchObject({ code: "insufficient_quota" });
-    expect(upstream.completions).toHaveLength(3);
+    expect(upstream.completions).toHaveLength(2);
     if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:spend:k-*"]);
   });
 
@@ -81,12 +82,11 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
     await eventually(async () => (await metricValue(url, teamGauge)) === 0.4);
     expect(await send(url, B)).toBe(200);
     await eventually(async () => (await metricValue(url, teamGauge)) === 0.8);
-    expect(await send(url, A)).toBe(200); // $1.20 for the team
-    await eventually(async () => ((await metricValue(url, teamGauge)) ?? 0) >= 1.2 - 1e-9);
+    // $0.80 of the team's $1 spent: neither key's next $0.40 fits.
     for (const key of [A, B]) {
       const refused = await chat(url, { model: "m" }, bearer(key));
       expect(refused.status).toBe(429);
-      expect(await errorCode(refused)).toMatchObject({ code: "insufficient_quota", message: expect.stringContaining('Team "lab"') });
+      expect(await errorCode(refused)).toMatchObject({ code: "insufficient_quota", message: expect.stringContaining('team "lab"') });
     }
     expect(await metricValue(url, 'aigw_rejections_total{reason="team_budget"}')).toBe(2);
     expect(await send(url, C)).toBe(200); // another team is untouched
@@ -112,29 +112,30 @@ describe("spend while Redis is down", () => {
   it("is counted on the local store during the outage: the local budget refuses with insufficient_quota", async () => {
     const upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
     stops.push(() => upstream.stop());
-    gw = await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], pricing: PRICING, redis: { url: redis.url }, keys: [{ name: "a", key: A, limits: { monthlyBudgetUsd: 1 } }] });
+    gw = await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], pricing: PRICING, limits: { defaultMaxTokens: 8 }, redis: { url: redis.url }, keys: [{ name: "a", key: A, limits: { monthlyBudgetUsd: 1 } }] });
     expect(await send(gw.url, A)).toBe(200);
     await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*"]);
     await redis.stop();
-    // The local store starts at $0: $0.40, $0.80, $1.20, then refused.
+    // The local store starts at $0: $0.40, $0.80, then the next $0.40 does not fit $1.
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       statuses.push(await send(gw.url, A));
       await eventually(async () => (await metricValue(gw!.url, "aigw_store_fallback")) === 1);
     }
-    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(statuses).toEqual([200, 200, 429]);
     expect(await metricValue(gw.url, 'aigw_rejections_total{reason="budget"}')).toBe(1);
   });
 
   it("keeps the spend of a settlement that fails on a dying Redis, on the local store", async () => {
     const parked = await ParkedUpstream.start();
     stops.push(() => parked.stop());
-    // $0.40 a request (4 completion tokens at $100 000 per MTok), budget $0.50.
+    // $0.40 a request (4 completion tokens at $100 000 per MTok, reserved at admission), budget $0.90.
     gw = await startTrafficGateway({
       models: [{ name: "m", targets: [{ name: "up", baseUrl: parked.baseUrl }] }],
       pricing: { m: { inputPerMTok: 0, outputPerMTok: 100_000 } },
+      limits: { defaultMaxTokens: 4 },
       redis: { url: redis.url },
-      keys: [{ name: "a", key: A, limits: { monthlyBudgetUsd: 0.5 } }],
+      keys: [{ name: "a", key: A, limits: { monthlyBudgetUsd: 0.9 } }],
     });
     // Admitted on Redis, then Redis dies while the answer is on its way: the settlement fails.
     const inFlight = chat(gw.url, { model: "m" }, bearer(A));
@@ -145,7 +146,7 @@ describe("spend while Redis is down", () => {
     expect(answered.status).toBe(200); // the client is not punished for the store
     await answered.arrayBuffer();
     await eventually(async () => ((await metricValue(gw!.url, 'aigw_store_errors_total{store="redis"}')) ?? 0) >= 1);
-    // That $0.40 counts locally: one more request fits ($0.40 < $0.50), the next is refused.
+    // That $0.40 counts locally: one more request fits ($0.80 of $0.90), the next is refused.
     // (Dropped, the local store would start at $0 and admit two.)
     const during: number[] = [];
     for (let i = 0; i < 2; i++) {

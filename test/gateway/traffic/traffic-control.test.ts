@@ -238,17 +238,18 @@ describe("createTrafficControl (memory store)", () => {
     const chunks: string[] = [];
     const real = createLogger("debug", new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c.toString("utf8")), done()) }));
     tc = createTrafficControl(
-      validateConfig({ models, auth: { adminKey: "admin-secret-0123456789" }, pricing: { "gpt-4.1": { inputPerMTok: 0, outputPerMTok: 1 } }, keys: [{ name: "alice", key: "sk-alice-secret", models: ["gpt-4.1"], limits: { monthlyBudgetUsd: 1, requestsPerMinute: 10 } }] }),
+      // $1 per 1000 completion tokens; each request reserves its 900-token worst case (max_tokens).
+      validateConfig({ models, auth: { adminKey: "admin-secret-0123456789" }, pricing: { "gpt-4.1": { inputPerMTok: 0, outputPerMTok: 1_000 } }, keys: [{ name: "alice", key: "sk-alice-secret", models: ["gpt-4.1"], limits: { monthlyBudgetUsd: 1, requestsPerMinute: 10 } }] }),
       { metrics: recordingMetrics(), logger: real, now: () => now },
     );
     const t = tc;
     const alice = await t.authenticate({ "x-api-key": "sk-alice-secret" }, "127.0.0.1");
-    (await t.admit(request(alice))).settle({ promptTokens: 0, completionTokens: 900_000 }, "gpt-4.1"); // $0.90: past 80%
+    const big = { ...chatBody, max_tokens: 900 };
+    (await t.admit(request(alice, big))).settle({ promptTokens: 0, completionTokens: 900 }, "gpt-4.1"); // $0.90: past 80%
     await new Promise((r) => setImmediate(r));
     expect((await caught(t.admit(request(alice, { ...chatBody, model: "other" })))).code).toBe("GW_ERR_MODEL_NOT_ALLOWED");
-    (await t.admit(request(alice))).settle({ promptTokens: 0, completionTokens: 200_000 }, "gpt-4.1");
-    await new Promise((r) => setImmediate(r));
-    expect((await caught(t.admit(request(alice)))).code).toBe("GW_ERR_BUDGET_EXCEEDED");
+    // $0.90 spent: the next request's $0.90 worst case does not fit.
+    expect((await caught(t.admit(request(alice, big)))).code).toBe("GW_ERR_BUDGET_EXCEEDED");
     expect((await caught(t.authenticate({ authorization: "Bearer sk-leaked-maybe" }, "127.0.0.1"))).code).toBe("GW_ERR_INVALID_API_KEY");
     real.flush();
     const output = chunks.join("");
