@@ -134,8 +134,10 @@ describe("access and general logs with keys in play", () => {
         { name: "m", targets: [{ name: "down", baseUrl: "http://127.0.0.1:1/v1", apiKey: UPSTREAM_KEY }, { name: "good", baseUrl: good.baseUrl, apiKey: UPSTREAM_KEY }] },
         { name: "rejected", targets: [{ name: "quoting", baseUrl: quoting.baseUrl, apiKey: UPSTREAM_KEY }] },
       ],
-      pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 } },
-      keys: [{ name: "client", key: CLIENT_KEY, limits: { requestsPerMinute: 5, monthlyBudgetUsd: 1 } }],
+      // $0.40 a request, reserved at admission (8 tokens); the rejecting upstream is priced at $0.
+      limits: { defaultMaxTokens: 8 },
+      pricing: { m: { inputPerMTok: 0, outputPerMTok: 50_000 }, rejected: { inputPerMTok: 0, outputPerMTok: 0 } },
+      keys: [{ name: "client", key: CLIENT_KEY, limits: { requestsPerMinute: 5, monthlyBudgetUsd: 1.5 } }],
     });
   });
   afterAll(async () => {
@@ -157,7 +159,7 @@ describe("access and general logs with keys in play", () => {
     expect(await send({ model: "m" }, { authorization: `Bearer ${WRONG_KEY}` })).toBe(401);
     expect(await send({ model: "m" }, { "x-api-key": CLIENT_KEY })).toBe(200); // $1.20 spent
     await eventually(() => gw.logs().some((l) => l.event === "budget_threshold"));
-    expect(await send({ model: "m" }, auth)).toBe(429); // over budget
+    expect(await send({ model: "m" }, auth)).toBe(429); // $0.40 more does not fit $1.50
     const access = gw.logs().filter((l) => l.msg === "request" && l.keyName === "client");
     expect(access.length).toBeGreaterThanOrEqual(5);
     const raw = gw.rawLogs();
