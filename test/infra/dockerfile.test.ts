@@ -31,7 +31,7 @@ function stages(): Stage[] {
 
 test("multi-stage: build, production dependencies, runtime", () => {
   expect(stages().map((s) => s.name)).toEqual(["build", "deps", "runtime"]);
-  expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
 });
 
 test("the runtime image gets compiled JS and production-only node_modules", () => {
