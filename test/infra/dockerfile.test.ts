@@ -44,6 +44,8 @@ test("the runtime image gets compiled JS and production-only node_modules", () =
   // Nothing from the build stage's full node_modules (TypeScript, Pulumi, jest).
   expect(runtime.lines.filter((l) => l.startsWith("COPY --from=build")).join("\n")).not.toMatch(/node_modules/);
   expect(runtime.lines).toContain("ENV NODE_ENV=production");
+  // `docker run` without a config file must be reachable through the port mapping.
+  expect(runtime.lines).toContain("ENV HOST=0.0.0.0");
 });
 
 test("runs as a numeric non-root user, with tini passing SIGTERM to node itself", () => {

@@ -129,6 +129,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     }
     if (cacheKey !== null && outcome.cacheable) rt.traffic.cacheStore(cacheKey, { status: outcome.status, contentType: outcome.cacheable.contentType, body: outcome.cacheable.body });
   } catch (err) {
+    // Refused before its body was read (wrong key, over its rate): close rather than receive and
+    // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
+    if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
     record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
