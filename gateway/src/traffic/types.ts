@@ -38,8 +38,16 @@ export interface AdmissionRequest {
 }
 
 export interface Usage {
+  /** Every input token, cached ones and cache writes included (OpenAI's `prompt_tokens`). */
   promptTokens: number;
+  /** Every output token, reasoning included (OpenAI's `completion_tokens`). */
   completionTokens: number;
+  /** Of `promptTokens`, those read from the provider's prompt cache (priced apart where providers do). */
+  cachedPromptTokens?: number;
+  /** Of `promptTokens`, those written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`). */
+  cacheWriteTokens?: number;
+  /** Of `completionTokens`, the reasoning tokens. */
+  reasoningTokens?: number;
 }
 
 /** What the pipeline knows at the end of a request, beyond the upstream's usage. */
