@@ -135,7 +135,7 @@ export class Admitter {
         estimated = true;
       }
       // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
-      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { promptTokens: usage.promptTokens, completionTokens: estimate.completion };
+      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { ...usage, completionTokens: estimate.completion };
       const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId }, spends: [], reservations };
       // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
       if (usage && tpmIndex >= 0) {
@@ -143,15 +143,16 @@ export class Admitter {
         if (delta !== 0) input.rates = [{ ...rates[tpmIndex], delta }];
       }
       let addNano = 0;
+      // The served model's price (a fallback's, when one answered): the billed name, then the pool's.
+      const costNano = usage && !hit ? this.options.prices.usageCostNano(usage, upstreamModel, details.servedModel ?? request.model) : 0;
       if (usage && budgets.length > 0) {
-        // The served model's price (a fallback's, when one answered), then the requested model's.
-        addNano = this.options.prices.costNano(usage.promptTokens, usage.completionTokens, upstreamModel, details.servedModel ?? request.model, request.model);
+        addNano = costNano;
         if (addNano > 0) {
           const settleMonth = monthOf(this.now());
           input.spends = budgetKinds.map((kind) => ({ key: kind === "key" ? keySpendKey(name, settleMonth) : teamSpendKey(identity.team, settleMonth), addNano, ttlMs: SPEND_TTL_MS }));
         }
       }
-      const charged: Charged = { usage: hit ? null : usage, estimated };
+      const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
       result.store.settle(input).then(
         (settledResult) => {

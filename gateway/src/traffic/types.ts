@@ -62,6 +62,8 @@ export interface SettleDetails {
 export interface Charged {
   usage: Usage | null;
   estimated: boolean;
+  /** What the usage cost (integer nano-USD, the amount added to budgets); absent when not computed. */
+  costNano?: number;
 }
 
 /** A request that was let in: headers to send, and what to do when it ends. */
