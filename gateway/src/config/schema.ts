@@ -202,6 +202,8 @@ export const gatewayConfigSchema = z
       .object({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
         accessLog: z.boolean().default(true),
+        /** Access-log lines for /healthz, /readyz and /metrics too (probes and scrapes: off by default). */
+        accessLogProbes: z.boolean().default(false),
       })
       .strict()
       .default({}),
@@ -252,6 +254,18 @@ export const gatewayConfigSchema = z
     plans: z.record(limitsSchema).default({}),
     keys: z.array(keySchema).default([]),
     teams: z.record(z.object({ monthlyBudgetUsd: z.number().positive() }).strict()).default({}),
+    /** Spend reporting: daily rollups for the admin API, and the key dimension of metrics. */
+    spend: z
+      .object({
+        /** Daily rollups are kept this many months (31 days each) in Redis. */
+        retentionMonths: positiveInt.max(120).default(13),
+        /** How often a replica adds its rollups to Redis (one pipelined round trip per flush). */
+        flushIntervalMs: positiveInt.min(50).max(60_000).default(1_000),
+        /** Runtime keys (and their teams) with metric series of their own; past it they share `key="other"`. Config keys always have theirs. */
+        maxKeySeries: nonNegativeInt.default(1_000),
+      })
+      .strict()
+      .default({}),
     /** USD per million tokens, by model (client-facing or upstream name); merged over the defaults. */
     pricing: z.record(priceSchema).default({}),
     cache: z

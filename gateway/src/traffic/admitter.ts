@@ -18,6 +18,7 @@ import { formatDuration, rateLimitHeaders, retryAfterHeaders, type LimitSnapshot
 import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
 import { LocalGate } from "./local-gate";
+import { refused } from "./refusal-reason";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import { refusal, type BudgetKind } from "./refusal";
 import type { Admission, AdmissionRequest, Charged, SettleDetails, Usage } from "./types";
@@ -63,12 +64,12 @@ export class Admitter {
       if (wait) {
         this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.requests });
         const headers = [...rateLimitHeaders({ limit: limits.requestsPerMinute, remaining: 0, resetMs: wait.resetMs }, null), ...retryAfterHeaders(wait.waitMs)];
-        throw new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limits.requestsPerMinute}, requested 1. Please try again in ${formatDuration(wait.waitMs)}.`, headers);
+        throw refused(new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limits.requestsPerMinute}, requested 1. Please try again in ${formatDuration(wait.waitMs)}.`, headers), REJECTION_REASONS.requests);
       }
     }
     if (limits.concurrent !== undefined && this.gate.held(identity.keyId) >= limits.concurrent) {
       this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
-      throw new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limits.concurrent}). Please retry shortly.`, retryAfterHeaders(1000));
+      throw refused(new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limits.concurrent}). Please retry shortly.`, retryAfterHeaders(1000)), REJECTION_REASONS.concurrency);
     }
   }
 
@@ -172,12 +173,12 @@ export class Admitter {
   private dropUnpriced(request: AdmissionRequest, key: ResolvedKey, candidates: readonly { name: string }[], unpriced: string[]): Set<string> {
     if (unpriced.includes(request.model)) {
       this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.unpriced });
-      throw new GatewayError(
+      throw refused(new GatewayError(
         "GW_ERR_MODEL_UNPRICED",
         `The model '${request.model}' has no price configured, so this ${key.limits.monthlyBudgetUsd !== undefined ? "key's" : "team's"} budget cannot be enforced on it. Ask the gateway operator to set pricing for it (or pricing.default).`,
         [],
         "model",
-      );
+      ), REJECTION_REASONS.unpriced);
     }
     return new Set(candidates.map((c) => c.name).filter((name) => !unpriced.includes(name)));
   }
