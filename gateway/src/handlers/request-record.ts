@@ -59,9 +59,11 @@ export function applyCharge(rt: GatewayRuntime, record: RequestRecord, charged: 
     record.usage = charged.usage;
     record.usageEstimated = true;
   } else if (charged && charged.usage) record.usage = charged.usage;
-  if (record.cache === "HIT" || record.usage === null) return;
-  if (charged && charged.costNano !== undefined && charged.usage) record.costNano = charged.costNano;
-  else if (rt.spend) record.costNano = rt.spend.prices.usageCostNano(record.usage, record.upstreamModel || record.servedModel || record.model, record.servedModel || record.model);
+  if (record.cache === "HIT" || record.usage === null || !rt.spend) return;
+  const names = [record.upstreamModel || record.servedModel || record.model, record.servedModel || record.model];
+  // An unpriced model has no cost to report (not $0): the log leaves costUsd out.
+  if (!rt.spend.prices.isPriced(...names)) return;
+  record.costNano = charged && charged.costNano !== undefined && charged.usage ? charged.costNano : rt.spend.prices.usageCostNano(record.usage, ...names);
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
