@@ -141,6 +141,13 @@ export const gatewayConfigSchema = z
         bufferedBytesLimit: positiveInt.optional(),
         /** A client that leaves a write unread this long is cut (buffered answers and streams). */
         writeTimeoutMs: positiveInt.default(60_000),
+        /**
+         * Worker processes sharing the port (node:cluster), for VMs and bare metal; `auto`: one per
+         * core. `--workers N` and WORKERS override it. Kubernetes runs one process per pod (1).
+         */
+        workers: z
+          .union([positiveInt, z.literal("auto"), z.string().regex(/^\d{1,4}$/).transform(Number).pipe(positiveInt)], { errorMap: () => ({ message: 'must be a positive integer or "auto"' }) })
+          .default(1),
       })
       .strict()
       .default({}),
