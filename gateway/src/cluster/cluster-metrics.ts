@@ -14,6 +14,7 @@ export class ClusterMetrics {
   private readonly own = new Registry();
   readonly workersAlive = new Gauge({ name: CLUSTER_METRICS.workers.name, help: CLUSTER_METRICS.workers.help, registers: [this.own] });
   readonly restarts = new Counter({ name: CLUSTER_METRICS.restarts.name, help: CLUSTER_METRICS.restarts.help, registers: [this.own] });
+  private readonly scraped = new Gauge({ name: CLUSTER_METRICS.scraped.name, help: CLUSTER_METRICS.scraped.help, registers: [this.own] });
   private nextId = 1;
   private readonly pending = new Map<number, (metrics: MetricsJson) => void>();
 
@@ -49,6 +50,7 @@ export class ClusterMetrics {
   async render(workers: readonly Worker[]): Promise<{ contentType: string; body: string; answered: number }> {
     this.workersAlive.set(workers.length);
     const answers = (await Promise.all(workers.map((w) => this.ask(w)))).filter((m): m is MetricsJson => m !== null);
+    this.scraped.set(answers.length);
     const own = (await this.own.getMetricsAsJSON()) as MetricsJson;
     const registry = AggregatorRegistry.aggregate([...answers, own]);
     return { contentType: registry.contentType, body: await registry.metrics(), answered: answers.length };

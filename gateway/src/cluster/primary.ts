@@ -1,6 +1,6 @@
 /**
  * Multi-process mode, the primary: forks N workers that share the listening port (node:cluster;
- * the primary accepts and hands connections out round-robin), restarts a worker that dies with
+ * each worker accepts from the shared socket), restarts a worker that dies with
  * a growing delay (./restart-backoff.ts), answers the workers' `/metrics` with every worker's
  * figures aggregated (./cluster-metrics.ts), and on SIGTERM/SIGINT has every worker drain (each
  * finishes its in-flight requests and streams within server.shutdownGraceMs) and exits once all
@@ -29,6 +29,12 @@ const KILL_MARGIN_MS = 10_000;
 
 export function runPrimary(options: PrimaryOptions): void {
   const { logger } = options;
+  // The workers accept from the shared socket themselves (unless NODE_CLUSTER_SCHED_POLICY says
+  // otherwise): with Node's default round-robin the primary accepts and hands each connection
+  // over, and one handed to a worker at the instant it dies is never answered (measured: the
+  // client hangs). Accepting in the workers, a dying worker's queue stays with its siblings, and
+  // the primary stays out of the data path (no accept or IPC per connection).
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   const metrics = new ClusterMetrics();
   const backoff = new RestartBackoff(options.backoff);
   const startedAt = new Map<Worker, number>();
@@ -79,7 +85,8 @@ export function runPrimary(options: PrimaryOptions): void {
     slotOf.delete(worker);
     listening.delete(slot);
     if (stopping || failedStart) {
-      if (code !== 0) unclean++;
+      // A worker still starting when the signal came dies by it before its drain handler exists: not a failure.
+      if (code !== 0 && signal !== "SIGTERM") unclean++;
       if (live().length === 0) finish();
       return;
     }

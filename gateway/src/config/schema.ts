@@ -93,6 +93,8 @@ const portNumber = z
   .union([z.number(), z.string().regex(/^\d{1,5}$/).transform(Number)], { errorMap: () => ({ message: "must be a port number" }) })
   .pipe(z.number().int().min(0).max(65535));
 
+const WORKERS_MESSAGE = 'must be a positive integer or "auto"';
+
 const redisConnectionShape = {
   url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
   password: z.string().optional(),
@@ -146,7 +148,14 @@ export const gatewayConfigSchema = z
          * core. `--workers N` and WORKERS override it. Kubernetes runs one process per pod (1).
          */
         workers: z
-          .union([positiveInt, z.literal("auto"), z.string().regex(/^\d{1,4}$/).transform(Number).pipe(positiveInt)], { errorMap: () => ({ message: 'must be a positive integer or "auto"' }) })
+          .union([z.number(), z.string()], { errorMap: () => ({ message: WORKERS_MESSAGE }) })
+          .transform((value, ctx): number | "auto" => {
+            if (value === "auto") return value;
+            const n = typeof value === "number" ? value : /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+            if (Number.isInteger(n) && n >= 1) return n;
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: WORKERS_MESSAGE });
+            return z.NEVER;
+          })
           .default(1),
       })
       .strict()
