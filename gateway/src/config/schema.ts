@@ -95,8 +95,16 @@ const portNumber = z
 
 const WORKERS_MESSAGE = 'must be a positive integer or "auto"';
 
+const redisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL");
+
 const redisConnectionShape = {
-  url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+  /** One Redis (or a proxy in front of several); exactly one of `url` and `cluster`. */
+  url: redisUrl.optional(),
+  /**
+   * A Redis Cluster: some of its nodes (`redis://host:port`, the rest are discovered). Keys are
+   * hash-tagged so every script touches one slot (gateway/src/store/redis-keys.ts).
+   */
+  cluster: z.array(redisUrl).min(1).optional(),
   password: z.string().optional(),
   keyPrefix: z.string().default("aigw:"),
   commandTimeoutMs: positiveInt.default(500),

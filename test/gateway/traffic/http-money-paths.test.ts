@@ -90,7 +90,7 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
     }
     expect(await metricValue(url, 'aigw_rejections_total{reason="team_budget"}')).toBe(2);
     expect(await send(url, C)).toBe(200); // another team is untouched
-    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:teamspend:lab:*", "aigw:teamspend:ops:*"]);
+    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:teamspend:{t:lab}:*", "aigw:teamspend:ops:*"]);
   });
 });
 

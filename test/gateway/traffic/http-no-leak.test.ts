@@ -83,7 +83,7 @@ describe("secrets stay secret", () => {
       responses: bodies.join("\n"),
     };
     expect(places.redis).toMatch(/rl:k-[0-9a-f]{24}:rpm/); // the dump is not empty (state is under key ids)
-    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*", "aigw:teamspend:t:*", "aigw:rl:k-*:rpm"]);
+    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*", "aigw:teamspend:t:*", "aigw:rl:{k:k-*}:rpm"]);
     expect(places.logs).toContain("budget_threshold");
     for (const [where, text] of Object.entries(places)) {
       for (const secret of [CONFIG_KEY, WRONG_KEY, ADMIN_KEY, runtimeKey]) {
