@@ -95,7 +95,7 @@ export function isGateway(name: TargetName): boolean {
 export async function startTarget(name: TargetName, paths: BenchPaths, tools: Tools, mockPorts: number[], options: TargetOptions, readyBody: string, readyHeaders: Record<string, string>): Promise<RunningTarget> {
   const logFile = join(paths.work, `${name}.log`);
   const ready = (url: string, proc: Managed) =>
-    waitUntil(`${name} to answer`, () => httpOk(url + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json", ...readyHeaders }, body: readyBody }), 20_000, proc);
+    waitUntil(`${name} to answer`, () => httpOk(url + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json", ...readyHeaders }, body: readyBody }), 60_000, proc);
 
   if (name === "direct") throw new Error("direct has no process of its own");
 
