@@ -6,6 +6,7 @@
  */
 import { Redis } from "ioredis";
 import { hashKey, keyIdFromDigest } from "../../gateway/src/auth/key-hash";
+import { redisKeys } from "../../gateway/src/store/redis-keys";
 import { Agent } from "undici";
 import { MockUpstream } from "../helpers/mock-upstream";
 import { eventually, startTestGateway, type TestGateway } from "../helpers/gateway-harness";
@@ -114,7 +115,7 @@ describe("Redis dies and comes back under load", () => {
     try {
       await check.connect();
       // The tight key's state lives in the restarted Redis: the limits are shared there again.
-      const tightRpm = `aigw:rl:${keyIdFromDigest(hashKey(TIGHT_KEY))}:rpm`;
+      const tightRpm = "aigw:" + redisKeys.requestsPerMinute(keyIdFromDigest(hashKey(TIGHT_KEY)));
       expect(await check.keys(tightRpm)).toEqual([tightRpm]);
     } finally {
       check.disconnect();
