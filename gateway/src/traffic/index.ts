@@ -4,7 +4,8 @@
  * With none of them configured it is `passthrough` and costs the pipeline nothing.
  */
 import type { Redis } from "ioredis";
-import { createAdminHandler } from "../admin/admin-api";
+import { keysApi } from "../admin/api/keys";
+import { createAdminRouter, type AdminModule } from "../admin/router";
 import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
@@ -142,7 +143,9 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   }
   const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
   const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
-  const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
+  // The admin API's resources: each module is one line here.
+  const adminModules: AdminModule[] = [keysApi({ config, registry, runtime, logger })];
+  const admin = config.auth.adminKey ? createAdminRouter({ adminKey: config.auth.adminKey, throttle, logger, modules: adminModules }) : null;
 
   if (client) {
     const redis = client;

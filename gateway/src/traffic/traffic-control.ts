@@ -4,7 +4,7 @@
  */
 import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
-import type { AdminHandler } from "../admin/admin-api";
+import type { AdminHandler } from "../admin/router";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
 import type { ResolvedKey } from "../auth/key-record";
