@@ -35,6 +35,7 @@ export const PROCESS_METRIC_NAMES = ["process_resident_memory_bytes", "process_c
 export const REJECTION_REASONS = {
   missingKey: "missing_key",
   invalidKey: "invalid_key",
+  expiredKey: "expired_key",
   perIp: "per_ip",
   modelNotAllowed: "model_not_allowed",
   requests: "requests",

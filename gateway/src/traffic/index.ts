@@ -4,6 +4,7 @@
  * With none of them configured it is `passthrough` and costs the pipeline nothing.
  */
 import type { Redis } from "ioredis";
+import { auditApi } from "../admin/api/audit";
 import { keysApi } from "../admin/api/keys";
 import { createAdminRouter, type AdminModule } from "../admin/router";
 import { AdminAuthThrottle } from "../admin/auth-throttle";
@@ -38,7 +39,7 @@ export interface TrafficDeps {
   redisReadyTimeoutMs?: number;
   /** How often a degraded replica pings Redis to go back to shared limits (default 1 s). */
   redisProbeIntervalMs?: number;
-  /** How often runtime keys are re-read from Redis (default 5 s): a disable reaches every replica within it. */
+  /** How often replicas check Redis for key changes (default 1 s): a change reaches every replica within it. */
   keyRefreshMs?: number;
   /** The clock of the in-process stores (tests); Redis uses its own TIME. */
   now?: () => number;
@@ -109,7 +110,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   let runtime: RuntimeKeyStore | null = null;
   if (client && runtimeKeys) {
-    const store = new RuntimeKeyStore(client, prefix, deps.keyRefreshMs ?? 5_000, () => metrics.storeErrors.inc({ store: "redis" }));
+    const store = new RuntimeKeyStore(client, prefix, { pollMs: deps.keyRefreshMs ?? 1_000, auditMaxEvents: config.auth.auditMaxEvents, onError: () => metrics.storeErrors.inc({ store: "redis" }) });
     runtime = store;
     connected = connected.then(() => store.start());
     closers.push(() => store.close());
@@ -144,7 +145,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
   const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
   // The admin API's resources: each module is one line here.
-  const adminModules: AdminModule[] = [keysApi({ config, registry, runtime, logger })];
+  const adminModules: AdminModule[] = [keysApi({ config, registry, runtime, logger }), auditApi(runtime)];
   const admin = config.auth.adminKey ? createAdminRouter({ adminKey: config.auth.adminKey, throttle, logger, modules: adminModules }) : null;
 
   if (client) {

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { AdminHandler } from "../admin/router";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
-import type { ResolvedKey } from "../auth/key-record";
+import { isExpired, type ResolvedKey } from "../auth/key-record";
 import { cacheKey } from "../cache/cache-key";
 import { cacheDecision } from "../cache/cacheable";
 import type { ResponseCacheStore } from "../cache/cache-store";
@@ -77,6 +77,10 @@ export class GatewayTrafficControl implements TrafficControl {
       metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
       this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
       throw new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]);
+    }
+    if (resolved && isExpired(resolved, Date.now())) {
+      metrics.rejections.inc({ reason: REJECTION_REASONS.expiredKey });
+      throw new GatewayError("GW_ERR_INVALID_API_KEY", `This API key expired at ${new Date(resolved.expiresAtMs as number).toISOString()}. Ask your gateway administrator for a new key or a later expiry date.`);
     }
     if (resolved) return resolved.identity;
     if (!authRequired) return null;
