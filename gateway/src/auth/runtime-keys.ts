@@ -272,6 +272,11 @@ export class RuntimeKeyStore {
     return reply === 1 ? "done" : reply === 0 ? "not_found" : "conflict";
   }
 
+  /** The records of the last snapshot (no Redis call). */
+  snapshotRecords(): KeyRecord[] {
+    return [...this.snapshot.values()].map((e) => e.record);
+  }
+
   async list(): Promise<KeyRecord[]> {
     await this.refresh();
     return [...this.snapshot.values()].map((e) => e.record).sort((a, b) => a.name.localeCompare(b.name));

@@ -21,10 +21,11 @@ import { MemoryStore } from "../limits/memory-store";
 import { RedisStore } from "../limits/redis-store";
 import type { LimitStore } from "../limits/store";
 import { loadTokenizer } from "../limits/tokens";
+import { ownEntry } from "../config/reserved-names";
 import { createRedisClient, waitForReady } from "../store/redis-client";
 import { Admitter } from "./admitter";
 import { noopLogger, noopMetrics, type LoggerPort, type TrafficMetrics } from "./metrics-port";
-import { GatewayTrafficControl, type TrafficParts } from "./traffic-control";
+import { GatewayTrafficControl, type LiveParts, type TrafficParts } from "./traffic-control";
 
 export type { LoggerPort, TrafficMetrics, CounterPort, GaugePort } from "./metrics-port";
 export { noopLogger, noopMetrics } from "./metrics-port";
@@ -116,9 +117,9 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     closers.push(() => store.close());
   }
   const registry = new KeyRegistry(config, runtime);
-  const authRequired = config.auth.required ?? registry.hasKeys;
 
   let cache: TrafficParts["cache"] = null;
+  let cacheStore: ResponseCacheStore | null = null;
   if (config.cache.enabled) {
     let store: ResponseCacheStore = new MemoryCache(config.cache.maxBytes, deps.now);
     if (config.cache.redis && stores.cache === "redis") {
@@ -134,19 +135,37 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
       });
     }
     cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: store instanceof RedisCache ? "redis" : "memory", maxEntryBytes: config.cache.maxEntryBytes };
+    cacheStore = store;
     closers.push(() => store.close());
   }
 
-  const perIp = config.auth.perIp ? { store: limitStore, requests: config.auth.perIp.requests, windowMs: config.auth.perIp.windowMs } : null;
-  const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: keys without a budget spend $0 on it, budgeted keys are refused (set pricing in config, or pricing.default)"));
-  for (const { key, models } of budgetedKeysReachingUnpriced(config, prices)) {
-    logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
-  }
-  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
-  const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
-  // The admin API's resources: each module is one line here.
-  const adminModules: AdminModule[] = [keysApi({ config, registry, runtime, logger }), auditApi(runtime)];
-  const admin = config.auth.adminKey ? createAdminRouter({ adminKey: config.auth.adminKey, throttle, logger, modules: adminModules }) : null;
+  const admitter = new Admitter({ store: limitStore, prices: new PriceTable(config.pricing), metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
+
+  /** What a config reload can change: built here at start, and again for each reload. */
+  const configure = (cfg: GatewayConfig): LiveParts => {
+    if (usesTokenLimits(cfg)) loadTokenizer();
+    registry.reconfigure(cfg);
+    const prices = new PriceTable(cfg.pricing, (model) => logger.warn({ model }, "no price for this model: keys without a budget spend $0 on it, budgeted keys are refused (set pricing in config, or pricing.default)"));
+    for (const { key, models } of budgetedKeysReachingUnpriced(cfg, prices)) {
+      logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
+    }
+    admitter.reconfigure({ prices, defaultMaxTokens: cfg.limits.defaultMaxTokens });
+    const perIp = cfg.auth.perIp ? { store: limitStore, requests: cfg.auth.perIp.requests, windowMs: cfg.auth.perIp.windowMs } : null;
+    const throttle = new AdminAuthThrottle(limitStore, cfg.auth.adminThrottle, logger);
+    // The admin API's resources: each module is one line here.
+    const adminModules: AdminModule[] = [keysApi({ config: cfg, registry, runtime, logger }), auditApi(runtime)];
+    const admin = cfg.auth.adminKey ? createAdminRouter({ adminKey: cfg.auth.adminKey, throttle, logger, modules: adminModules }) : null;
+    const liveCache = cache && cacheStore ? { ...cache, ttlMs: cfg.cache.ttlMs, scope: cfg.cache.scope, maxEntryBytes: cfg.cache.maxEntryBytes } : null;
+    const authRequired = cfg.auth.required ?? registry.hasKeys;
+    const passthrough = !authRequired && !registry.hasKeys && !perIp && !liveCache && !admin;
+    return { passthrough, authRequired, perIp, cache: liveCache, admin };
+  };
+  /** Runtime keys on a plan the new config drops would silently lose their limits: refuse such a reload. */
+  const reloadProblems = (cfg: GatewayConfig): string[] =>
+    (runtime?.snapshotRecords() ?? [])
+      .filter((r) => r.plan !== "default" && ownEntry(cfg.plans, r.plan) === undefined)
+      .map((r) => `plans: runtime key "${r.name}" is on plan "${r.plan}", which this config no longer defines (the key would lose its limits); move the key to another plan first (PATCH /admin/keys/${r.name})`);
+  const live = configure(config);
 
   if (client) {
     const redis = client;
@@ -154,11 +173,10 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
       await redis.quit().catch(() => redis.disconnect());
     });
   }
-  const passthrough = !authRequired && !registry.hasKeys && !perIp && !cache && !admin;
   logger.info(
-    { passthrough, authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!perIp },
+    { passthrough: live.passthrough, authRequired: live.authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!live.perIp },
     "traffic control ready",
   );
   const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
-  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, metrics, logger, startup, closers });
+  return new GatewayTrafficControl({ ...live, registry, admitter, metrics, logger, startup, closers, configure, reloadProblems });
 }

@@ -5,6 +5,7 @@
 import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AdminHandler } from "../admin/router";
+import type { GatewayConfig } from "../config/schema";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
 import { isExpired, type ResolvedKey } from "../auth/key-record";
@@ -18,14 +19,21 @@ import { NOOP_ADMISSION, type Admitter } from "./admitter";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import type { Admission, AdmissionRequest, CachedResponse, CacheLookup, ClientIdentity, TrafficControl } from "./types";
 
-export interface TrafficParts {
+/** The parts a config reload replaces. */
+export interface LiveParts {
   passthrough: boolean;
   authRequired: boolean;
-  registry: KeyRegistry;
-  admitter: Admitter;
   perIp: { store: LimitStore; requests: number; windowMs: number } | null;
   cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
+}
+
+export interface TrafficParts extends LiveParts {
+  registry: KeyRegistry;
+  admitter: Admitter;
+  /** Builds the live parts for a reloaded config (and applies it to the registry and admitter). */
+  configure?: (config: GatewayConfig) => LiveParts;
+  reloadProblems?: (config: GatewayConfig) => string[];
   metrics: TrafficMetrics;
   logger: LoggerPort;
   /** Settles once Redis is ready (or startup gave up waiting) and runtime keys are loaded. */
@@ -37,7 +45,7 @@ export interface TrafficParts {
 const NO_LOOKUP: CacheLookup = Object.freeze({ hit: null, key: null });
 
 export class GatewayTrafficControl implements TrafficControl {
-  readonly passthrough: boolean;
+  passthrough: boolean;
   readonly handleAdmin: AdminHandler | null;
   /** Non-null until startup is over: the first requests wait for it instead of racing Redis. */
   private starting: Promise<void> | null;
@@ -46,11 +54,22 @@ export class GatewayTrafficControl implements TrafficControl {
     this.passthrough = parts.passthrough;
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
-    const admin = parts.admin;
-    this.handleAdmin = admin && (async (req, res, clientIp) => {
+    // Looked up per request: a reload replaces the admin router (whether there is one needs a restart).
+    this.handleAdmin = parts.admin && (async (req, res, clientIp) => {
       if (this.starting) await this.starting;
-      return admin(req, res, clientIp);
+      const admin = this.parts.admin;
+      if (admin) return admin(req, res, clientIp);
     });
+  }
+
+  reloadProblems(config: GatewayConfig): string[] {
+    return this.parts.reloadProblems?.(config) ?? [];
+  }
+
+  reconfigure(config: GatewayConfig): void {
+    if (!this.parts.configure) return;
+    Object.assign(this.parts, this.parts.configure(config));
+    this.passthrough = this.parts.passthrough;
   }
 
   /** Resolves once the stores are connected (or startup stopped waiting for Redis). */

@@ -117,7 +117,7 @@ describe("key lifecycle over HTTP", () => {
     const shown = await adminClient(a.url)("GET", "/admin/keys/temp");
     expect(shown.json).toMatchObject({ expired: true, expires_at: expiresAt });
     // A config key past its expiresAt too.
-    expect((await ask(a, "sk-old-config-0123456789").catch((e: Error) => e)).message).toContain("expired at 2020-01-01T00:00:00.000Z");
+    expect(((await ask(a, "sk-old-config-0123456789").catch((e: unknown) => e)) as Error).message).toContain("expired at 2020-01-01T00:00:00.000Z");
   });
 
   it("a budget raise lets a refused key through again, on every replica", async () => {
