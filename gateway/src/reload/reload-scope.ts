@@ -41,6 +41,8 @@ export function restartView(config: AnyConfig): Record<string, unknown> {
     "cache.maxBytes": cache.maxBytes,
     "limits.store": limits.store,
     "limits.leaseTtlMs": limits.leaseTtlMs,
+    "limits.refusalDelayMs": limits.refusalDelayMs,
+    "limits.refusalDelayMaxHeld": limits.refusalDelayMaxHeld,
   };
 }
 

@@ -139,7 +139,10 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     closers.push(() => store.close());
   }
 
-  const admitter = new Admitter({ store: limitStore, prices: new PriceTable(config.pricing), metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
+  const admitter = new Admitter({ store: limitStore, prices: new PriceTable(config.pricing), metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens,
+    refusalDelay: { maxDelayMs: config.limits.refusalDelayMs, maxHeldPerKey: config.limits.refusalDelayMaxHeld.perKey, maxHeldTotal: config.limits.refusalDelayMaxHeld.total },
+    now: deps.now,
+  });
 
   /** What a config reload can change: built here at start, and again for each reload. */
   const configure = (cfg: GatewayConfig): LiveParts => {
