@@ -5,7 +5,8 @@
  * through again, config keys read-only, and every change in the audit log without a secret.
  */
 import OpenAI from "openai";
-import type { TestGateway } from "../../helpers/gateway-harness";
+import { validateConfig } from "../../../gateway/src/config/validate";
+import { testConfig, type TestGateway } from "../../helpers/gateway-harness";
 import { MockUpstream } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
 import { eventually } from "../traffic/fakes";
@@ -247,5 +248,17 @@ describe("key lifecycle over HTTP", () => {
     expect(secrets.length).toBeGreaterThan(5);
     for (const secret of secrets) expect(everything).not.toContain(secret);
     expect(everything).not.toContain(ADMIN_KEY);
+  });
+
+  it("refuses a config reload that drops a plan runtime keys are on, and applies it once they moved", async () => {
+    await createKey({ name: "on-free", plan: "free" });
+    const reload = (plans: Record<string, { requestsPerMinute?: number }>) =>
+      a.gateway.reload(() => validateConfig(testConfig({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], redis: { url: redis.url, keyPrefix: "life:", commandTimeoutMs: 5_000 }, auth: { adminKey: ADMIN_KEY }, plans, pricing: { m: { inputPerMTok: 0, outputPerMTok: 125_000 } }, limits: { defaultMaxTokens: 8 } })));
+    expect(() => reload({})).toThrow(/runtime key "on-free" is on plan "free", which this config no longer defines/);
+    await adminClient(a.url)("PATCH", "/admin/keys/on-free", { plan: "default" });
+    for (const name of ["svc", "meta"]) await adminClient(a.url)("PATCH", `/admin/keys/${name}`, { plan: "default" });
+    expect(reload({}).restartNeeded).toEqual([]);
+    // The plan is gone from this replica's config: the API refuses it now.
+    expect((await adminClient(a.url)("PATCH", "/admin/keys/on-free", { plan: "free" })).status).toBe(400);
   });
 });
