@@ -287,6 +287,11 @@ export class RuntimeKeyStore {
     return this.client.lrange(this.keys.audit, 0, Math.max(0, max - 1));
   }
 
+  /** Names of the keys in the last snapshot (metrics drop the series of the others). */
+  names(): Set<string> {
+    return new Set([...this.snapshot.values()].map((e) => e.record.name));
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

@@ -11,6 +11,7 @@ import { ConfigError } from "../config/validate";
 import type { GatewayRuntime } from "../handlers/runtime";
 import { clientIpResolver } from "../http/client-ip";
 import type { AccessLog, Logger } from "../log";
+import { keyLabelsFor } from "../metrics/key-labels";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { TrafficControl } from "../traffic/types";
 import type { LiveUpstreams } from "../upstream/upstream-set";
@@ -47,6 +48,10 @@ export function applyConfig(ctx: ApplyContext, next: GatewayConfig): ReloadRepor
   const { runtime } = ctx;
   runtime.router = set.router;
   runtime.forwarder = set.forwarder;
+  // Key and team labels: config keys that left lose their series; the labeller learns the new ones.
+  const kept = new Set(next.keys.map((k) => `${k.name}\u0000${k.team}`));
+  for (const key of runtime.config.keys) if (!kept.has(`${key.name}\u0000${key.team}`)) ctx.metrics.forgetKey(key.name, key.team);
+  runtime.keyLabels = keyLabelsFor(next, ctx.metrics);
   runtime.config = next;
   const resolveClientIp = clientIpResolver(trustedProxiesOf(next.server));
   runtime.clientIp = (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]);

@@ -11,6 +11,8 @@ import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
 import { PriceTable } from "../budget/pricing";
+import { RollupStore } from "../budget/rollup-store";
+import { spendApi } from "../admin/api/spend";
 import { budgetedKeysReachingUnpriced } from "../budget/unpriced-check";
 import type { ResponseCacheStore } from "../cache/cache-store";
 import { MemoryCache } from "../cache/memory-cache";
@@ -143,6 +145,16 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     refusalDelay: { maxDelayMs: config.limits.refusalDelayMs, maxHeldPerKey: config.limits.refusalDelayMaxHeld.perKey, maxHeldTotal: config.limits.refusalDelayMaxHeld.total },
     now: deps.now,
   });
+  // Spend rollups go to the state Redis whenever there is one (else they stay in this process).
+  const rollups = new RollupStore(client ?? (config.redis ? (client = createRedisClient(config.redis, { logger, metrics }, deps.env)) : null), prefix, {
+    retentionMonths: config.spend.retentionMonths,
+    flushIntervalMs: config.spend.flushIntervalMs,
+    logger,
+    onStoreError: () => metrics.storeErrors.inc({ store: "redis" }),
+  });
+  closers.push(() => rollups.close());
+  /** Its prices follow config reloads (configure() below). */
+  const spend: { prices: PriceTable; rollups: RollupStore; liveRuntimeKeys: () => ReadonlySet<string> | null } = { prices: new PriceTable(config.pricing), rollups, liveRuntimeKeys: () => runtime?.names() ?? null };
 
   /** What a config reload can change: built here at start, and again for each reload. */
   const configure = (cfg: GatewayConfig): LiveParts => {
@@ -153,10 +165,11 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
       logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
     }
     admitter.reconfigure({ prices, defaultMaxTokens: cfg.limits.defaultMaxTokens });
+    spend.prices = prices;
     const perIp = cfg.auth.perIp ? { store: limitStore, requests: cfg.auth.perIp.requests, windowMs: cfg.auth.perIp.windowMs } : null;
     const throttle = new AdminAuthThrottle(limitStore, cfg.auth.adminThrottle, logger);
     // The admin API's resources: each module is one line here.
-    const adminModules: AdminModule[] = [keysApi({ config: cfg, registry, runtime, logger }), auditApi(runtime)];
+    const adminModules: AdminModule[] = [keysApi({ config: cfg, registry, runtime, logger }), auditApi(runtime), spendApi({ rollups, logger, now: deps.now })];
     const admin = cfg.auth.adminKey ? createAdminRouter({ adminKey: cfg.auth.adminKey, throttle, logger, modules: adminModules }) : null;
     const liveCache = cache && cacheStore ? { ...cache, ttlMs: cfg.cache.ttlMs, scope: cfg.cache.scope, maxEntryBytes: cfg.cache.maxEntryBytes } : null;
     const authRequired = cfg.auth.required ?? registry.hasKeys;
@@ -181,5 +194,5 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     "traffic control ready",
   );
   const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
-  return new GatewayTrafficControl({ ...live, registry, admitter, metrics, logger, startup, closers, configure, reloadProblems });
+  return new GatewayTrafficControl({ ...live, registry, admitter, metrics, logger, startup, closers, configure, reloadProblems, spend });
 }
