@@ -158,7 +158,7 @@ describe("config reload", () => {
     expect(failed).toHaveLength(3);
     expect(String((failed[0].problems as string[])[0])).toMatch(/^YAML: /);
     expect(failed[1].problems).toEqual(['models[0].fallbacks[0]: unknown model "ghost"']);
-    expect(failed[1].level).toBe(50);
+    expect(failed[1].level).toBe("error");
     const res = await chat("m", true);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("data: [DONE]");
