@@ -29,6 +29,8 @@ export const ERROR_KINDS = {
   GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, type: "rate_limit_error", openaiCode: "upstream_rate_limited" },
   GW_ERR_NO_HEALTHY_TARGET: { status: 503, type: "server_error", openaiCode: "no_healthy_upstream" },
   GW_ERR_UPSTREAM_FAILED: { status: 502, type: "server_error", openaiCode: "upstream_error" },
+  /** The upstream refused the gateway's own credentials for the target (401/403): the operator's to fix, not the client's. */
+  GW_ERR_UPSTREAM_AUTH: { status: 502, type: "server_error", openaiCode: "upstream_auth_error" },
   GW_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, type: "server_error", openaiCode: "upstream_invalid_response" },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, type: "server_error", openaiCode: "upstream_timeout" },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, type: "server_error", openaiCode: "store_unavailable" },

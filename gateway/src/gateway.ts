@@ -11,6 +11,8 @@ import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
+import { TargetHealthInfo } from "./metrics/target-health-info";
+import { createTracer } from "./tracing/tracer";
 import { Router } from "./routing/router";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
@@ -51,6 +53,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   );
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
+  const tracer = createTracer(config.tracing, logger, (result, spans) => metrics.tracingSpans.labels(result).inc(spans));
   const runtime: GatewayRuntime = {
     config,
     router,
@@ -63,12 +66,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     admin: traffic.handleAdmin ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     draining: false,
+    tracer,
   };
+  const healthInfo = new TargetHealthInfo(metrics.targetHealthInfo);
   metrics.onScrape(() => {
     const now = Date.now();
     metrics.bufferedBytes.set(buffers.usedBytes);
     for (const state of router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
     for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
+    healthInfo.refresh(router.allTargets, now);
   });
 
   /** Responses not yet closed: the drain waits for them. */
@@ -125,7 +131,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       server.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), dispatchers.destroy()]);
+      await Promise.all([traffic.close(), dispatchers.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs))]);
       flushLogger(logger);
     })();
     return shuttingDown;

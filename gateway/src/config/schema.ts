@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
+import { PROVIDERS, forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -27,6 +28,12 @@ const targetSchema = z
     /** Extra headers sent upstream (e.g. an organisation id). */
     headers: z.record(z.string()).default({}),
     timeoutMs: durationMs.optional(),
+    /** The upstream's API family: its auth headers and default health probe. */
+    provider: z.enum(PROVIDERS).default("openai"),
+    /** This target's active check, over the provider's default probe and the global healthCheck. */
+    healthCheck: targetHealthCheckSchema.optional(),
+    /** Client headers passed to this target (default: the provider's safe list). */
+    forwardHeaders: forwardHeadersSchema.optional(),
     /** Settings of the built-in mock upstream (mock:// targets only). */
     mock: z
       .object({
@@ -190,6 +197,8 @@ export const gatewayConfigSchema = z
       .strict()
       .default({}),
     models: z.array(modelSchema).min(1),
+    /** OpenTelemetry spans over OTLP/HTTP JSON; off by default. */
+    tracing: tracingSchema.default({}),
 
     /** Shared state for limits, budgets, keys and cache across replicas. */
     redis: z

@@ -10,6 +10,7 @@ import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
+import { RequestTrace } from "../tracing/request-trace";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
 import type { ForwardOutcome } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
@@ -27,6 +28,8 @@ interface RequestRecord {
   ttftMs: number | null;
   cache: "HIT" | "MISS" | null;
   identity: ClientIdentity | null;
+  /** The provider's id for the answer (x-upstream-request-id). */
+  upstreamRequestId: string | null;
 }
 
 /**
@@ -61,7 +64,10 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
-  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null };
+  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null, upstreamRequestId: null };
+  const trace = RequestTrace.from(req.headers, rt.tracer ?? null, `POST ${route.name}`);
+  /** Authentication, limits, budget and the cache look-up, as one span when the trace is recorded. */
+  let admissionSpan = rt.traffic.passthrough ? null : trace.child("admission");
   let admission: Admission | null = null;
   let upstreamModel = "";
   /** This request's body in the buffer budget, released when the request is over. */
@@ -114,7 +120,10 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
         }
       }
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null }, res);
+    admissionSpan?.end();
+    admissionSpan = null;
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers }, res);
+    record.upstreamRequestId = outcome.upstreamRequestId;
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;
@@ -135,6 +144,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
+    if (err instanceof GatewayError) record.upstreamRequestId = err.headers.find(([name]) => name === "x-upstream-request-id")?.[1] ?? null;
+    admissionSpan?.fail(err instanceof GatewayError ? err.code : "error").end();
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();
@@ -145,13 +156,21 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       record.usageEstimated = true;
       rt.metrics.usageEstimatedFor(servedModel || record.model).inc();
     }
-    finishRecord(rt, route, requestId, startedAt, record);
+    finishRecord(rt, route, requestId, startedAt, record, trace);
   }
 }
 
-function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord): void {
+function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord, trace: RequestTrace): void {
   const latencyMs = performance.now() - startedAt;
   const model = rt.router.resolve(record.model) ? record.model : "";
+  const span = trace.server;
+  if (span !== null) {
+    span.set("http.request.method", "POST").set("url.path", route.name).set("http.response.status_code", record.status).set("gen_ai.request.model", model || undefined);
+    span.set("aigw.target", record.target).set("aigw.attempts", record.attempts).set("aigw.key", record.identity?.keyName).set("aigw.upstream_request_id", record.upstreamRequestId);
+    span.set("gen_ai.usage.input_tokens", record.usage?.promptTokens).set("gen_ai.usage.output_tokens", record.usage?.completionTokens);
+    if (record.status >= 500) span.fail(`status ${record.status}`);
+    span.end();
+  }
   rt.metrics.requestsFor(route.name, model, record.target ?? "", String(record.status)).inc();
   rt.metrics.requestDurationFor(route.name, model).observe(latencyMs / 1000);
   if (rt.accessLog === null) return;
@@ -170,5 +189,7 @@ function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, 
     completionTokens: record.usage?.completionTokens,
     usageEstimated: record.usageEstimated || undefined,
     cache: record.cache ?? undefined,
+    upstreamRequestId: record.upstreamRequestId ?? undefined,
+    traceId: trace.context.traceId,
   }, "request");
 }

@@ -5,6 +5,7 @@ import type { BufferBudget } from "../http/buffer-budget";
 import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
+import type { Tracer } from "../tracing/tracer";
 import type { TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
 
@@ -25,4 +26,6 @@ export interface GatewayRuntime {
   readonly clientIp: (req: IncomingMessage) => string;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
+  /** OpenTelemetry spans (tracing.enabled); null when off, the default. */
+  readonly tracer?: Tracer | null;
 }

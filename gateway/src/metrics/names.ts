@@ -20,6 +20,9 @@ export const METRICS = {
   cacheRequests: { name: "aigw_cache_requests_total", help: "Response cache look-ups, by result (hit or miss)", labels: ["result"] },
   storeErrors: { name: "aigw_store_errors_total", help: "Errors talking to the shared store, by store", labels: ["store"] },
   bufferedBytes: { name: "aigw_buffered_bytes", help: "Request and non-streaming response body bytes held in memory now (bounded by server.bufferedBytesLimit)", labels: [] },
+  upstreamAuthFailures: { name: "aigw_upstream_auth_failures_total", help: "Upstream 401/403 answers to the gateway's credentials for a target (a misconfigured key, org or project), by status", labels: ["model", "target", "status"] },
+  targetHealthInfo: { name: "aigw_target_health_info", help: "1 for each target's current health state (up, down, ejected, rate_limited, misconfigured) and its bounded reason", labels: ["model", "target", "state", "reason"] },
+  tracingSpans: { name: "aigw_tracing_spans_total", help: "Trace spans by export result: exported, dropped (queue full), failed (collector error or timeout)", labels: ["result"] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
 } as const;
 

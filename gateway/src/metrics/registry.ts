@@ -50,6 +50,9 @@ export class GatewayMetrics {
   readonly storeErrors = new Counter({ ...opts(METRICS.storeErrors), registers: [this.registry] });
   readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
+  readonly upstreamAuthFailures = new Counter({ ...opts(METRICS.upstreamAuthFailures), registers: [this.registry] });
+  readonly targetHealthInfo = new Gauge({ ...opts(METRICS.targetHealthInfo), registers: [this.registry] });
+  readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor = childCache(this.requestDuration);
@@ -58,6 +61,7 @@ export class GatewayMetrics {
   readonly tokensFor = childCache(this.tokens);
   readonly usageEstimatedFor = childCache(this.usageEstimated);
   readonly retriesFor = childCache(this.retries);
+  readonly upstreamAuthFailuresFor = childCache(this.upstreamAuthFailures);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

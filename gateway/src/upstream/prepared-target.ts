@@ -4,7 +4,9 @@
  */
 import type { GatewayConfig } from "../config/schema";
 import type { TargetState } from "../routing/target-state";
+import { clientPassthroughFor, type ClientPassthrough } from "./attempt-headers";
 import type { Dispatchers, UpstreamEndpoint } from "./dispatchers";
+import { PROVIDER_DEFAULTS } from "./provider-defaults";
 import { compileSecret, type TargetSecret } from "./redact";
 
 export interface PreparedTarget {
@@ -19,6 +21,8 @@ export interface PreparedTarget {
   timeoutMs: number;
   /** The key and credential-like header values, redacted from what the upstream answers. */
   secrets: TargetSecret[];
+  /** Client headers this target receives (`forwardHeaders`, User-Agent). */
+  passthrough: ClientPassthrough;
 }
 
 /** Header names that carry credentials (Azure's `api-key`, `x-api-key`, `x-goog-api-key`, tokens…). */
@@ -41,5 +45,6 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
     probeHeaders,
     timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
     secrets: secrets.map(compileSecret),
+    passthrough: clientPassthroughFor(config.headers, config.forwardHeaders ?? PROVIDER_DEFAULTS[config.provider].forwardHeaders),
   };
 }
