@@ -24,7 +24,8 @@ export class OtlpHttpExporter {
   private queue: SpanRecord[] = [];
   private exporting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private lastWarnAt = -Infinity;
+  /** When each kind of warning was last logged (by message). */
+  private readonly lastWarnAt = new Map<string, number>();
   readonly counts: ExportCounts = { exported: 0, dropped: 0, failed: 0 };
 
   constructor(
@@ -90,8 +91,8 @@ export class OtlpHttpExporter {
 
   private warn(fields: Record<string, unknown>, msg: string): void {
     const now = performance.now();
-    if (now - this.lastWarnAt < WARN_EVERY_MS) return;
-    this.lastWarnAt = now;
+    if (now - (this.lastWarnAt.get(msg) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.lastWarnAt.set(msg, now);
     this.logger.warn({ ...fields, endpoint: this.config.endpoint, ...this.counts }, msg);
   }
 

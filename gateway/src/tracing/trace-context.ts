@@ -65,7 +65,7 @@ function randomHex(bytes: number): string {
   const hex = pool.toString("hex", offset, offset + bytes);
   offset += bytes;
   // All zeros is invalid in both ids; 2^-64 odds, but cheap to rule out.
-  return /^0+$/.test(hex) ? randomHex(bytes) : hex;
+  return hex === ZERO_SPAN || hex === ZERO_TRACE ? randomHex(bytes) : hex;
 }
 
 export function newTraceId(): string {
