@@ -7,16 +7,18 @@
  */
 import type { Provider, ProviderName, UpstreamDialect } from "../providers";
 import { anthropicMessagesToAnthropicMessages } from "./anthropic-messages-to-anthropic-messages";
+import { anthropicMessagesToOpenaiChat } from "./anthropic-messages-to-openai-chat";
+import { openaiChatToAnthropicMessages } from "./openai-chat-to-anthropic-messages";
 import { openaiToOpenai } from "./openai-to-openai";
 import type { ClientRequest, Translator, TranslatorPair } from "./translator";
 
 /** Route name → upstream dialect → pair. */
 const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, TranslatorPair>>>> = new Map<string, Partial<Record<UpstreamDialect, TranslatorPair>>>([
-  ["chat.completions", { openai: openaiToOpenai }],
+  ["chat.completions", { openai: openaiToOpenai, anthropic: openaiChatToAnthropicMessages }],
   ["completions", { openai: openaiToOpenai }],
   ["embeddings", { openai: openaiToOpenai }],
   ["images.generations", { openai: openaiToOpenai }],
-  ["messages", { anthropic: anthropicMessagesToAnthropicMessages }],
+  ["messages", { anthropic: anthropicMessagesToAnthropicMessages, openai: anthropicMessagesToOpenaiChat }],
   ["messages.count_tokens", { anthropic: anthropicMessagesToAnthropicMessages }],
 ]);
 
