@@ -1,14 +1,10 @@
 /**
- * Config pieces for talking to upstreams (issue 12, items 7 and 8): which provider a target is,
- * its own health check, which client headers it may receive, and the optional OTLP tracing
- * section. Kept apart from schema.ts so that file only wires them in.
+ * Config pieces for talking to upstreams (issue 12, items 7 and 8): a target's own health
+ * check, which client headers it may receive, and the optional OTLP tracing section. Kept apart from schema.ts so that file only wires them in.
  */
 import { z } from "zod";
 
 const positiveInt = z.number().int().positive();
-
-export const PROVIDERS = ["openai", "anthropic"] as const;
-export type Provider = (typeof PROVIDERS)[number];
 
 /** An expected probe status: a code (`200`) or a class (`"2xx"`). */
 const expectedStatus = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'a status code or a class such as "2xx"')]);

@@ -8,7 +8,7 @@ import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
-import { sendError } from "../http/respond";
+import { sendError, sendJson } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import { RequestTrace } from "../tracing/request-trace";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
@@ -92,6 +92,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
+    route.check?.(body);
     const stream = body.stream === true;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
@@ -122,6 +123,12 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     }
     admissionSpan?.end();
     admissionSpan = null;
+    const local = route.answerLocally?.(body, chain);
+    if (local) {
+      record.status = 200;
+      sendJson(res, 200, local, headers);
+      return;
+    }
     const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers }, res);
     record.upstreamRequestId = outcome.upstreamRequestId;
     record.target = outcome.target;
@@ -141,7 +148,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
     if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
-    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
+    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers, route.dialect);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
     if (err instanceof GatewayError) record.upstreamRequestId = err.headers.find(([name]) => name === "x-upstream-request-id")?.[1] ?? null;

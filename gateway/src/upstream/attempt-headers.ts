@@ -25,9 +25,12 @@ export function attemptHeaders(
   traceparent: string,
   tracestate: string | null,
   client: IncomingHttpHeaders | undefined,
+  /** Headers the translator adds for this attempt (flat; e.g. `anthropic-beta`). */
+  translated: readonly string[] = [],
 ): string[] {
   const headers = [...target.baseHeaders, "x-request-id", requestId, "traceparent", traceparent];
   if (tracestate !== null) headers.push("tracestate", tracestate);
+  for (let i = 0; i < translated.length; i++) headers.push(translated[i]);
   if (client === undefined) return headers;
   const passthrough = target.passthrough;
   if (passthrough.userAgent) {

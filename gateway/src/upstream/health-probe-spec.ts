@@ -1,11 +1,11 @@
 /**
  * Resolves a target's active check from three layers, most specific first: the target's own
- * `healthCheck`, its provider's default probe (path, method, auth headers), and the global
- * `healthCheck` section (enabled, timing, thresholds, and the path of OpenAI-compatible targets).
- * Pure: the checker (health-checker.ts) does the I/O.
+ * `healthCheck`, its provider's default probe (../providers: path, method, auth and probe
+ * headers, passing statuses), and the global `healthCheck` section (enabled, timing, thresholds,
+ * and the path of OpenAI-compatible targets). Pure: the checker (health-checker.ts) does the I/O.
  */
 import type { GatewayConfig, TargetConfig } from "../config/schema";
-import { PROVIDER_DEFAULTS } from "./provider-defaults";
+import { providerFor } from "../providers";
 
 export interface ProbeSpec {
   enabled: boolean;
@@ -25,7 +25,7 @@ export interface ProbeSpec {
   fall: number;
 }
 
-/** Compiles `[200, "2xx"]`-style lists to a predicate over a 600-entry table. */
+/** Compiles `[200, "2xx"]`-style lists to a predicate over a 600-entry table (default: any 2xx). */
 export function expectedStatusMatcher(expected: readonly (number | string)[] | undefined): (status: number) => boolean {
   const table = new Uint8Array(600);
   for (const entry of expected ?? ["2xx"]) {
@@ -35,32 +35,38 @@ export function expectedStatusMatcher(expected: readonly (number | string)[] | u
   return (status) => status >= 0 && status < 600 && table[status] === 1;
 }
 
+/** A provider's passing range as an expected-status list (`200..299` is `"2xx"`). */
+function rangeAsList(min: number, max: number): (number | string)[] {
+  if (min % 100 === 0 && max === min + 99) return [`${min / 100}xx`];
+  return Array.from({ length: Math.max(0, max - min + 1) }, (_, i) => min + i);
+}
+
 export function resolveProbeSpec(target: TargetConfig, global: GatewayConfig["healthCheck"]): ProbeSpec {
   const own = target.healthCheck ?? {};
-  const provider = PROVIDER_DEFAULTS[target.provider];
-  const probe = provider.probe(target.baseUrl);
+  const provider = providerFor(target.provider);
+  const probe = provider.healthProbe;
   const method = own.method ?? probe.method;
   const merged = new Map<string, string>();
   for (const [name, value] of Object.entries(target.headers)) merged.set(name.toLowerCase(), value);
-  for (const [name, value] of Object.entries(probe.headers)) merged.set(name.toLowerCase(), value);
-  if (target.apiKey) {
-    const auth = provider.authHeaders(target.apiKey);
-    for (let i = 0; i < auth.length; i += 2) merged.set(auth[i], auth[i + 1]);
-  }
+  const auth = provider.authHeaders(target.apiKey, new Set(merged.keys()));
+  for (let i = 0; i < auth.length; i += 2) merged.set(auth[i], auth[i + 1]);
+  for (const [name, value] of probe.headers) if (!merged.has(name)) merged.set(name, value);
   // Last, so a probe that needs other credentials than requests can say so.
   for (const [name, value] of Object.entries(own.headers ?? {})) merged.set(name.toLowerCase(), value);
+  const body = method === "POST" && own.body !== undefined ? Buffer.from(own.body) : null;
+  if (body !== null && !merged.has("content-type")) merged.set("content-type", "application/json");
   const headers: string[] = [];
   for (const [name, value] of merged) headers.push(name, value);
-  const body = method === "POST" && own.body !== undefined ? Buffer.from(own.body) : null;
-  if (body !== null && !merged.has("content-type")) headers.push("content-type", "application/json");
+  const expected = own.expectedStatuses ?? rangeAsList(probe.okMin, probe.okMax);
   return {
     enabled: own.enabled ?? global.enabled,
     method,
-    path: own.path ?? probe.path ?? global.path,
+    // The global path is OpenAI-compatible targets' default (backward compatible); others have their own.
+    path: own.path ?? (provider.dialect === "openai" ? global.path : probe.path),
     headers,
     body,
-    expects: expectedStatusMatcher(own.expectedStatuses),
-    expected: (own.expectedStatuses ?? ["2xx"]).join(","),
+    expects: expectedStatusMatcher(expected),
+    expected: expected.join(","),
     intervalMs: own.intervalMs ?? global.intervalMs,
     timeoutMs: own.timeoutMs ?? global.timeoutMs,
     rise: own.rise ?? global.rise,
