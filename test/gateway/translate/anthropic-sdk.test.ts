@@ -145,7 +145,7 @@ describe("@anthropic-ai/sdk through /v1/messages", () => {
     it("raises the SDK's typed errors for Anthropic-shaped 4xx answers", async () => {
       const missing = await client.messages.create({ model: "claude", messages: HELLO } as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(Anthropic.BadRequestError);
-      expect((missing as Anthropic.APIError).error).toEqual({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: Field required" } });
+      expect((missing as InstanceType<typeof Anthropic.APIError>).error).toEqual({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: Field required" } });
       const badRole = await client.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "system" as "user", content: "x" }] }).catch((e: unknown) => e);
       expect(badRole).toBeInstanceOf(Anthropic.BadRequestError);
       expect(String((badRole as Error).message)).toMatch(/messages\.0\.role/);
@@ -156,7 +156,9 @@ describe("@anthropic-ai/sdk through /v1/messages", () => {
 
   describe("to an OpenAI-compatible target (translated)", () => {
     it("creates a message from a chat completion: system, stop sequences, max_tokens and the model translated", async () => {
-      const message = await client.messages.create({ model: "gpt", max_tokens: 77, system: "Be brief.", stop_sequences: ["END"], temperature: 0.5, messages: HELLO });
+      // temperature is not in this SDK version's types; clients of older versions send it.
+      const params = { model: "gpt", max_tokens: 77, system: "Be brief.", stop_sequences: ["END"], temperature: 0.5, messages: HELLO } as Anthropic.MessageCreateParamsNonStreaming;
+      const message = await client.messages.create(params);
       expect(message.content).toEqual([{ type: "text", text: answer(6) }]);
       expect(message.model).toBe("gpt");
       expect(message.stop_reason).toBe("end_turn");
@@ -237,7 +239,7 @@ describe("@anthropic-ai/sdk through /v1/messages", () => {
       try {
         const err = await client.messages.create({ model: "gpt", max_tokens: 50, messages: HELLO }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-        expect((err as Anthropic.APIError).error).toEqual({ type: "error", error: { type: "invalid_request_error", message: "This model's maximum context length is 8192 tokens." } });
+        expect((err as InstanceType<typeof Anthropic.APIError>).error).toEqual({ type: "error", error: { type: "invalid_request_error", message: "This model's maximum context length is 8192 tokens." } });
       } finally {
         compat.behavior = { kind: "ok", tokens: 6 };
       }
