@@ -24,11 +24,10 @@ describe("resolveProbeSpec", () => {
     expect([custom.enabled, custom.path, custom.intervalMs, custom.rise]).toEqual([false, "/health", 500, 1]);
   });
 
-  it("probes Anthropic with GET /v1/models, x-api-key and anthropic-version, whichever way its base URL is written", () => {
+  it("probes Anthropic with GET /v1/models, x-api-key and anthropic-version (its base URL is the API's origin)", () => {
     const bare = specFor({ provider: "anthropic", baseUrl: "https://api.anthropic.com", apiKey: "sk-ant-x" });
     expect([bare.method, bare.path]).toEqual(["GET", "/v1/models"]);
     expect(headersOf(bare.headers)).toEqual({ "x-api-key": "sk-ant-x", "anthropic-version": "2023-06-01" });
-    expect(specFor({ provider: "anthropic", baseUrl: "https://api.anthropic.com/v1", apiKey: "k" }).path).toBe("/models");
     // The global path is for OpenAI-compatible targets; Anthropic's probe is its own.
     expect(specFor({ provider: "anthropic", baseUrl: "https://api.anthropic.com" }, { path: "/health" }).path).toBe("/v1/models");
   });
