@@ -94,10 +94,10 @@ export function exhaustedError(last: AttemptFailure | null, attempts: number): E
 /** The SDKs would retry a 502; a refused key will still be refused in a second. */
 const NO_RETRY: [string, string][] = [["x-should-retry", "false"]];
 
-/** Every target the request could use is held out for refusing its credentials. */
+/** No target of the request's chain is available, and some are held out for refusing the gateway's credentials. */
 export function misconfiguredError(model: string, status: number): ExhaustedError {
   return Object.assign(
-    new GatewayError("GW_ERR_UPSTREAM_AUTH", `Every upstream target of \`${model.slice(0, 200)}\` refused the gateway's credentials (last status ${status}); the gateway's operator must fix its upstream key.`, [["x-gateway-attempts", "0"], ...NO_RETRY]),
+    new GatewayError("GW_ERR_UPSTREAM_AUTH", `No upstream target of \`${model.slice(0, 200)}\` is available: the upstream refused the gateway's credentials (status ${status}); the gateway's operator must fix its upstream key.`, [["x-gateway-attempts", "0"], ...NO_RETRY]),
     { attempts: 0 },
   );
 }
