@@ -12,6 +12,8 @@ import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { keyLabelsFor } from "./metrics/key-labels";
+import { TargetHealthInfo } from "./metrics/target-health-info";
+import { createTracer } from "./tracing/tracer";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
 import { createTrafficControl } from "./traffic";
@@ -51,6 +53,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const upstreams = new LiveUpstreams(config, { metrics, logger, buffers });
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
+  const tracer = createTracer(config.tracing, logger, (result, spans) => metrics.tracingSpans.labels(result).inc(spans));
   const runtime: GatewayRuntime = {
     config,
     router: upstreams.current.router,
@@ -65,7 +68,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     keyLabels,
     spend: traffic.spend ?? null,
     draining: false,
+    tracer,
   };
+  const healthInfo = new TargetHealthInfo(metrics.targetHealthInfo);
   metrics.onScrape(() => {
     const now = Date.now();
     metrics.bufferedBytes.set(buffers.usedBytes);
@@ -74,6 +79,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     // A runtime key deleted (here or on another replica) leaves no series behind.
     const live = traffic.spend?.liveRuntimeKeys();
     if (live) for (const name of runtime.keyLabels.runtimeKeyNames()) if (!live.has(name)) runtime.keyLabels.forget(name);
+    healthInfo.refresh(runtime.router.allTargets, now);
   });
 
   /** Responses not yet closed: the drain waits for them. */
@@ -132,7 +138,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       server.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), upstreams.destroy()]);
+      await Promise.all([traffic.close(), upstreams.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs))]);
       flushLogger(logger);
     })();
     return shuttingDown;

@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 
-const ROUTES: ReadonlySet<string> = new Set(["chat.completions", "completions", "embeddings"]);
+const ROUTES: ReadonlySet<string> = new Set(["chat.completions", "completions", "embeddings", "messages"]);
 
 function header(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];

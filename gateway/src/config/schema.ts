@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
+import { PROVIDER_NAMES } from "../providers/provider";
+import { forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -21,12 +23,21 @@ const targetSchema = z
       .regex(/^(https?|mock):\/\/[^\s]+$/, "must be an http(s):// or mock:// URL")
       .transform((url) => url.replace(/\/+$/, "")),
     apiKey: z.string().optional(),
+    /**
+     * The API the target speaks: `openai` (OpenAI-compatible, base URL ending in /v1) or
+     * `anthropic` (the native Messages API, base URL https://api.anthropic.com).
+     */
+    provider: z.enum(PROVIDER_NAMES).default("openai"),
     /** The model name sent upstream; defaults to the model's own name. */
     model: z.string().min(1).optional(),
     weight: positiveInt.default(1),
     /** Extra headers sent upstream (e.g. an organisation id). */
     headers: z.record(z.string()).default({}),
     timeoutMs: durationMs.optional(),
+    /** This target's active check, over the provider's default probe and the global healthCheck. */
+    healthCheck: targetHealthCheckSchema.optional(),
+    /** Client headers passed to this target (default: the provider's safe list). */
+    forwardHeaders: forwardHeadersSchema.optional(),
     /** Settings of the built-in mock upstream (mock:// targets only). */
     mock: z
       .object({
@@ -248,6 +259,8 @@ export const gatewayConfigSchema = z
       .strict()
       .default({}),
     models: z.array(modelSchema).min(1),
+    /** OpenTelemetry spans over OTLP/HTTP JSON; off by default. */
+    tracing: tracingSchema.default({}),
 
     /** Shared state for limits, budgets, keys and cache across replicas. */
     redis: z

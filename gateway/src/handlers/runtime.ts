@@ -6,6 +6,7 @@ import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
 import type { KeyLabels } from "../metrics/key-labels";
+import type { Tracer } from "../tracing/tracer";
 import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
 
@@ -30,4 +31,6 @@ export interface GatewayRuntime {
   readonly spend: SpendParts | null;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
+  /** OpenTelemetry spans (tracing.enabled); null when off, the default. */
+  readonly tracer?: Tracer | null;
 }
