@@ -67,7 +67,7 @@ describe("traffic control on /v1/messages", () => {
     }
     expect(statuses).toEqual([200, 200, 429]);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await last!.json()).error.type).toBe("rate_limit_error");
+    expect(((await last!.json()) as { error: { type: string } }).error.type).toBe("rate_limit_error");
   });
 
   it("charges a budget from Anthropic's usage, streams included, then refuses with 402 billing_error", async () => {
@@ -90,7 +90,7 @@ describe("traffic control on /v1/messages", () => {
       else refused = next;
     }
     expect(refused!.status).toBe(402);
-    expect((await refused!.json()).error.type).toBe("billing_error");
+    expect(((await refused!.json()) as { error: { type: string } }).error.type).toBe("billing_error");
   });
 
   it("charges the gateway's own count when a translated stream is cut before its usage", async () => {
