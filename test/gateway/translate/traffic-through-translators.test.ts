@@ -29,7 +29,8 @@ describe("traffic control on /v1/messages", () => {
     cut = await MockUpstream.start("cut", { kind: "cut-stream", afterEvents: 6 });
     gw = await startTrafficGateway({
       models: [
-        { name: "claude", targets: [{ name: "anthropic", baseUrl: native.baseUrl, provider: "anthropic" }] },
+        // Two targets on one upstream: a keep-alive connection reset on a loaded machine fails over instead of failing the test.
+        { name: "claude", targets: [{ name: "anthropic", baseUrl: native.baseUrl, provider: "anthropic" }, { name: "anthropic-2", baseUrl: native.baseUrl, provider: "anthropic" }] },
         { name: "gpt-cut", targets: [{ name: "cut", baseUrl: cut.baseUrl }] },
       ],
       keys: [
