@@ -3,23 +3,28 @@
  * target's provider has a translator for some route, and each fallback can serve at least one
  * route its model serves (a fallback that never could would only show up per request).
  */
-import { providerFor } from "../providers";
+import { providerFor, type ProviderName } from "../providers";
 import { routesServedBy } from "../translate/registry";
 import type { GatewayConfig } from "./schema";
 
+/** The routes a provider's targets can serve (the translator table; tests pass another). */
+export type RoutesOf = (provider: ProviderName) => readonly string[];
+
+const fromRegistry: RoutesOf = (provider) => routesServedBy(providerFor(provider));
+
 /** The routes some target of the model can serve. */
-export function routesOfModel(model: GatewayConfig["models"][number]): Set<string> {
+export function routesOfModel(model: GatewayConfig["models"][number], routesOf: RoutesOf = fromRegistry): Set<string> {
   const routes = new Set<string>();
-  for (const target of model.targets) for (const route of routesServedBy(providerFor(target.provider))) routes.add(route);
+  for (const target of model.targets) for (const route of routesOf(target.provider)) routes.add(route);
   return routes;
 }
 
-export function routeProblems(config: GatewayConfig): string[] {
+export function routeProblems(config: GatewayConfig, routesOf: RoutesOf = fromRegistry): string[] {
   const problems: string[] = [];
-  const byName = new Map(config.models.map((model) => [model.name, routesOfModel(model)]));
+  const byName = new Map(config.models.map((model) => [model.name, routesOfModel(model, routesOf)]));
   config.models.forEach((model, i) => {
     model.targets.forEach((target, j) => {
-      if (routesServedBy(providerFor(target.provider)).length === 0) problems.push(`models[${i}].targets[${j}].provider: no route can be translated to "${target.provider}"`);
+      if (routesOf(target.provider).length === 0) problems.push(`models[${i}].targets[${j}].provider: no route can be translated to "${target.provider}"`);
     });
     const own = byName.get(model.name)!;
     model.fallbacks.forEach((fallback, j) => {
