@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   limitHeapGrowth();
   const config = loadConfigOrExit(process.argv.slice(2));
   const gateway = await startGateway(config);
-  gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
+  gateway.runtime.logger.info({ url: gateway.url, adminUrl: gateway.adminUrl, models: config.models.map((m) => m.name) }, "gateway listening");
   if (configFileFrom(process.argv.slice(2)) === null) logEmbeddedProviders(gateway.runtime.logger, config.server.host);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
 }

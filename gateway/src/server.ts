@@ -10,6 +10,7 @@ import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./hand
 import { handleProxy } from "./handlers/proxy-handler";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { PROXY_ROUTES } from "./routes";
+import { surfaceServes, type ListenerSurface } from "./http/listener-surface";
 
 const MODEL_PREFIX = "/v1/models/";
 
@@ -19,11 +20,15 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void) {
+/** `surface`: which endpoints this listener serves (see http/listener-surface.ts); the rest get the unknown-path 404. */
+export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void, surface: ListenerSurface = "all") {
+  const servesApi = surface !== "admin";
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const path = pathOf(req.url);
     const proxyRoute = PROXY_ROUTES.get(path);
-    if (proxyRoute !== undefined) return handleProxy(rt, proxyRoute, req, res);
+    // The hot path: one map look-up and one boolean before the proxy.
+    if (proxyRoute !== undefined && servesApi) return handleProxy(rt, proxyRoute, req, res);
+    if (surface !== "all" && !surfaceServes(surface, path)) return notFound(req, res, path);
     if (path === "/v1/models") return handleModels(rt, req, res, null);
     if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
@@ -32,8 +37,7 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     if (path === "/readyz") return handleReadyz(rt, res);
     if (path === "/metrics") return handleMetrics(rt, res);
     if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) return rt.admin(req, res, rt.clientIp(req));
-    req.resume();
-    sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
+    notFound(req, res, path);
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -44,6 +48,12 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       fail(res, err, onError);
     }
   };
+}
+
+/** The same answer for an unknown path and for an admin path on the public port: nothing tells them apart. */
+function notFound(req: IncomingMessage, res: ServerResponse, path: string): void {
+  req.resume();
+  sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
 }
 
 function fail(res: ServerResponse, err: unknown, onError: (err: unknown) => void): void {
