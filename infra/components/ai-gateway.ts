@@ -43,7 +43,7 @@ export interface AiGatewayArgs {
   autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "adminServicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
   >;
   /** Shared state for the replicas (noeviction); without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace" | "purpose">;
@@ -77,6 +77,8 @@ export class AiGateway extends pulumi.ComponentResource {
   public readonly imageReference: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
   public readonly serviceUrl: pulumi.Output<string>;
+  /** The Service's admin port URL (/metrics, /admin): in the cluster only. */
+  public readonly adminServiceUrl: pulumi.Output<string>;
   public readonly ingressHost: pulumi.Output<string | undefined>;
   public readonly ingressUrl: pulumi.Output<string | undefined>;
 
@@ -173,6 +175,7 @@ export class AiGateway extends pulumi.ComponentResource {
         secretName: this.config.secretName,
         configChecksum: this.config.checksum,
         port: effective.server.port,
+        adminPort: effective.server.adminPort,
         replicas: args.replicas,
         shutdownGraceMs: effective.server.shutdownGraceMs,
         instance: name,
@@ -238,6 +241,7 @@ export class AiGateway extends pulumi.ComponentResource {
             namespace,
             gatewaySelector: this.gateway.selector,
             gatewayPort: effective.server.port,
+            gatewayAdminPort: effective.server.adminPort,
             redis: this.redis?.selector ? { selector: this.redis.selector, port: this.redis.port } : undefined,
             cacheRedis: this.cacheRedis?.selector ? { selector: this.cacheRedis.selector, port: this.cacheRedis.port } : undefined,
             instance: name,
@@ -249,6 +253,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.imageReference = this.image.imageReference;
     this.serviceName = this.gateway.serviceName;
     this.serviceUrl = this.gateway.serviceUrl;
+    this.adminServiceUrl = this.gateway.adminServiceUrl;
     // The public host: the Ingress's, else the route's first host name.
     this.ingressHost = this.ingress ? this.ingress.host : this.route ? this.route.host : pulumi.output(undefined);
     this.ingressUrl = this.ingress ? this.ingress.url : this.route ? this.route.url : pulumi.output(undefined);
@@ -257,6 +262,7 @@ export class AiGateway extends pulumi.ComponentResource {
       imageReference: this.imageReference,
       serviceName: this.serviceName,
       serviceUrl: this.serviceUrl,
+      adminServiceUrl: this.adminServiceUrl,
       ingressHost: this.ingressHost,
       ingressUrl: this.ingressUrl,
     });
