@@ -136,7 +136,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(pod.metadata.annotations["checksum/config"]).toBe(await valueOf(gateway.config.checksum));
 
   const config = parse(configMap.data["config.yaml"]);
-  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", shutdownGraceMs: 300_000, readiness: "any-model" });
+  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", adminHost: "0.0.0.0", adminPort: 8081, shutdownGraceMs: 300_000, readiness: "any-model" });
   expect(config.models.map((m: { targets: { apiKey: string }[] }) => m.targets[0].apiKey)).toEqual([
     "${UPSTREAM_KEY_GPT_4O_OPENAI}",
     "${UPSTREAM_KEY_GPT_4O_MINI_OPENAI}",
@@ -163,7 +163,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
   const gwPolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-gateway");
   expect(pod.metadata.labels).toMatchObject(gwPolicy.spec.podSelector.matchLabels);
-  expect(gwPolicy.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+  expect(gwPolicy.spec.ingress.map((rule: { ports: unknown }) => rule.ports)).toEqual([[{ protocol: "TCP", port: 8080 }], [{ protocol: "TCP", port: 8081 }]]);
   const redisPolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-redis");
   const redis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-redis-statefulset");
   expect(redis.spec.template.metadata.labels).toMatchObject(redisPolicy.spec.podSelector.matchLabels);
