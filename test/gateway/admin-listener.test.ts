@@ -88,7 +88,7 @@ describe("the admin listener (server.adminPort)", () => {
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await metrics.text();
-    expect(text).toMatch(/^aigw_requests_total\{route="chat\.completions",model="m",target="t",status="200"\} 1$/m);
+    expect(text).toMatch(/^aigw_requests_total\{route="chat\.completions",model="m",target="t",status="200",key="made-on-admin-port",team="default"\} 1$/m);
     expect(text).toMatch(/^aigw_budget_used_ratio\{key="made-on-admin-port",team="default"\} /m);
 
     // The API is not on the admin port: a caller there cannot spend through it.
