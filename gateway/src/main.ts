@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   if (mode.kind === "primary") return;
   const gateway = await startGateway(config, mode.gatewayOptions);
   mode.afterStart(gateway);
-  gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
+  gateway.runtime.logger.info({ url: gateway.url, adminUrl: gateway.adminUrl, models: config.models.map((m) => m.name) }, "gateway listening");
   const file = configFileFrom(process.argv.slice(2));
   if (file === null) {
     logEmbeddedProviders(gateway.runtime.logger, config.server.host);

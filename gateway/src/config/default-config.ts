@@ -2,7 +2,8 @@
  * The embedded default config behind `npm start`: mock models that need no keys, plus real
  * upstreams for each provider whose key is set in the environment. It has no client keys, so
  * with a provider key it is an open proxy to a paid account: it only listens on loopback then,
- * unless GATEWAY_ALLOW_OPEN_PROXY=1 says that is meant (see openProxyProblem).
+ * unless GATEWAY_ALLOW_OPEN_PROXY=1 says that is meant (see openProxyProblem). Its /metrics and
+ * /admin are served on a second, loopback listener (see adminListener).
  */
 import type { GatewayConfigInput } from "./schema";
 
@@ -61,8 +62,19 @@ export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
       models.push({ name, targets: [{ name: provider.env.replace(/_API_KEY$/, "").toLowerCase(), baseUrl: provider.baseUrl, apiKey, model: upstream }] });
     }
   }
+  const port = env.PORT ? Number(env.PORT) : 8080;
   return {
-    server: { host: env.HOST ?? "127.0.0.1", port: env.PORT ? Number(env.PORT) : 8080 },
+    server: { host: env.HOST ?? "127.0.0.1", port, ...adminListener(env, port) },
     models,
   };
+}
+
+/**
+ * /metrics and /admin on their own listener, on loopback unless ADMIN_HOST says otherwise (a
+ * container publishes it with ADMIN_HOST=0.0.0.0 and a host-side loopback port mapping). The
+ * port is ADMIN_PORT, else the one beside the public port (8081), else a free one when PORT=0.
+ */
+export function adminListener(env: NodeJS.ProcessEnv, port: number): { adminHost: string; adminPort: number } {
+  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : port === 0 ? 0 : port + 1;
+  return { adminHost: env.ADMIN_HOST ?? "127.0.0.1", adminPort };
 }

@@ -161,6 +161,13 @@ export const gatewayConfigSchema = z
       .object({
         host: z.string().default("0.0.0.0"),
         port: portNumber.default(8080),
+        /**
+         * A second listener for the operator's endpoints (/metrics, /admin/…, the console): set, they
+         * leave the public port (404 there) and only this one serves them; probes answer on both.
+         */
+        adminPort: portNumber.optional(),
+        /** The admin listener's address: loopback unless set (in a pod, 0.0.0.0 so Prometheus reaches it). */
+        adminHost: z.string().default("127.0.0.1"),
         bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
         /** How long in-flight requests and streams may run on after SIGTERM. */
         shutdownGraceMs: durationMs.default(30_000),

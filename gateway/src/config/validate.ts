@@ -59,6 +59,10 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
     problems.push(`server.headersTimeoutMs: must not exceed server.requestTimeoutMs (${config.server.requestTimeoutMs})`);
   }
+  const { port, adminPort } = config.server;
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port) {
+    problems.push(`server.adminPort: must differ from server.port (${port}): the admin listener is a second port`);
+  }
   const { trustProxy, trustedProxies } = config.server;
   if (trustProxy === false && trustedProxies !== undefined && trustedProxies !== 0) {
     problems.push("server.trustedProxies: contradicts server.trustProxy: false (drop one of them)");

@@ -20,6 +20,15 @@ describe("defaultConfig", () => {
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080 });
   });
 
+  it("puts /metrics and /admin on a loopback listener beside the public port, moved by ADMIN_HOST and ADMIN_PORT", () => {
+    expect(validateConfig(defaultConfig({})).server).toMatchObject({ port: 8080, adminHost: "127.0.0.1", adminPort: 8081 });
+    expect(validateConfig(defaultConfig({ HOST: "0.0.0.0", PORT: "9000" })).server).toMatchObject({ host: "0.0.0.0", adminHost: "127.0.0.1", adminPort: 9001 });
+    // PORT=0 (tests, several processes): a free port for the admin listener too, never a fixed one that collides.
+    expect(validateConfig(defaultConfig({ PORT: "0" })).server).toMatchObject({ port: 0, adminPort: 0 });
+    expect(validateConfig(defaultConfig({ ADMIN_HOST: "0.0.0.0", ADMIN_PORT: "9464" })).server).toMatchObject({ adminHost: "0.0.0.0", adminPort: 9464 });
+    expect(() => validateConfig(defaultConfig({ PORT: "9000", ADMIN_PORT: "9000" }))).toThrow(/server\.adminPort: must differ from server\.port/);
+  });
+
   it("takes HOST and PORT from the environment", () => {
     expect(validateConfig(defaultConfig({ HOST: "0.0.0.0", PORT: "0" })).server).toMatchObject({ host: "0.0.0.0", port: 0 });
   });
