@@ -14,6 +14,7 @@ import {
   mockTextStreamEvents,
   type MockRequest,
 } from "./mock-responses";
+import { mockResponse, mockResponseStreamEvents } from "../dialects/openai-responses/mock";
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -78,10 +79,12 @@ export class MockDispatcher {
     if (path.endsWith("/embeddings")) return this.sendJson(handler, controller, 200, mockEmbeddings(request));
     if (path.endsWith("/images/generations")) return this.sendJson(handler, controller, 200, mockImages(request));
     const chat = path.endsWith("/chat/completions");
+    const responses = path.endsWith("/responses");
     if (request.stream !== true) {
+      if (responses) return this.sendJson(handler, controller, 200, mockResponse(request as Record<string, unknown>, mock.tokens));
       return this.sendJson(handler, controller, 200, chat ? mockChatCompletion(request, mock.tokens, from) : mockTextCompletion(request, mock.tokens, from));
     }
-    const events = chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
+    const events = responses ? mockResponseStreamEvents(request as Record<string, unknown>, mock.tokens) : chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
     handler.onResponseStart?.(controller, 200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" }, "OK");
     await sleep(mock.ttftMs);
     for (let i = 0; i < events.length; i++) {
