@@ -33,7 +33,7 @@ const targetSchema = z
      * DeepSeek, vLLM, Gemini's compat endpoint and resellers) sends Chat Completions and keeps
      * the conversation state in the gateway.
      */
-    responsesApi: z.enum(["native", "translate"]).default("translate"),
+    responsesApi: z.enum(["native", "translate"]).optional(),
     /** Settings of the built-in mock upstream (mock:// targets only). */
     mock: z
       .object({
