@@ -1,16 +1,20 @@
-/** The OpenAI endpoints the gateway proxies: exact paths only, so odd paths never match. */
+/** The endpoints the gateway proxies: exact paths only, so odd paths never match. */
+import type { ClientDialect } from "./translate/translator";
+
 export interface ProxyRoute {
-  /** Metric and log label. */
+  /** Metric and log label; also the operation a translator is chosen for (see translate/registry.ts). */
   name: string;
-  /** Appended to the target's base URL. */
-  upstreamPath: string;
+  /** The client's wire format: request and answer bodies, and the shape of every error. */
+  dialect: ClientDialect;
   /** Whether `stream: true` is honoured. */
   streams: boolean;
 }
 
 export const PROXY_ROUTES: ReadonlyMap<string, ProxyRoute> = new Map([
-  ["/v1/chat/completions", { name: "chat.completions", upstreamPath: "/chat/completions", streams: true }],
-  ["/v1/completions", { name: "completions", upstreamPath: "/completions", streams: true }],
-  ["/v1/embeddings", { name: "embeddings", upstreamPath: "/embeddings", streams: false }],
-  ["/v1/images/generations", { name: "images.generations", upstreamPath: "/images/generations", streams: false }],
+  ["/v1/chat/completions", { name: "chat.completions", dialect: "openai", streams: true }],
+  ["/v1/completions", { name: "completions", dialect: "openai", streams: true }],
+  ["/v1/embeddings", { name: "embeddings", dialect: "openai", streams: false }],
+  ["/v1/images/generations", { name: "images.generations", dialect: "openai", streams: false }],
+  ["/v1/messages", { name: "messages", dialect: "anthropic", streams: true }],
+  ["/v1/messages/count_tokens", { name: "messages.count_tokens", dialect: "anthropic", streams: false }],
 ]);

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
+import { PROVIDER_NAMES } from "../providers/provider";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -21,6 +22,11 @@ const targetSchema = z
       .regex(/^(https?|mock):\/\/[^\s]+$/, "must be an http(s):// or mock:// URL")
       .transform((url) => url.replace(/\/+$/, "")),
     apiKey: z.string().optional(),
+    /**
+     * The API the target speaks: `openai` (OpenAI-compatible, base URL ending in /v1) or
+     * `anthropic` (the native Messages API, base URL https://api.anthropic.com).
+     */
+    provider: z.enum(PROVIDER_NAMES).default("openai"),
     /** The model name sent upstream; defaults to the model's own name. */
     model: z.string().min(1).optional(),
     weight: positiveInt.default(1),

@@ -5,6 +5,7 @@
 import type { ZodIssue } from "zod";
 import { ownEntry, reservedNameProblems } from "./reserved-names";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema";
+import { routeProblems } from "./route-check";
 
 export class ConfigError extends Error {
   readonly code = "GW_ERR_CONFIG";
@@ -43,6 +44,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
       else if (!modelNames.has(fallback)) problems.push(`models[${i}].fallbacks[${j}]: unknown model "${fallback}"`);
     }),
   );
+  problems.push(...routeProblems(config));
   const keyNames = new Set<string>();
   config.keys.forEach((key, i) => {
     if (keyNames.has(key.name)) problems.push(`keys[${i}].name: duplicate key name "${key.name}"`);

@@ -114,7 +114,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
         }
       }
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null }, res);
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers }, res);
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;
@@ -132,7 +132,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
     if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
-    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
+    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers, route.dialect);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");

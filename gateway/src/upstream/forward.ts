@@ -3,8 +3,9 @@
  * any byte reaches the client. Connect errors, timeouts, 5xx, 429 and garbage move on to the
  * next target; other statuses pass through unchanged. A 429 cools its target down.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
+import { GatewayError } from "../errors";
 import { overloadedError, type BufferBudget } from "../http/buffer-budget";
 import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
@@ -12,14 +13,14 @@ import type { ProxyRoute } from "../routes";
 import type { ModelPool } from "../routing/router";
 import { parseRetryAfterMs, type TargetState } from "../routing/target-state";
 import { deliveredCompletionTokens } from "../budget/delivered";
-import { usageFromObject } from "../stream/usage";
+import { RequestTranslators } from "../translate/registry";
+import { TranslationError, type Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
 import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
-import { spliceIncludeUsage } from "./splice-usage";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -34,6 +35,8 @@ export interface ForwardRequest {
   headers: string[];
   /** Count what reaches the client, for a charge when the upstream's usage is missing. */
   countDelivered?: boolean;
+  /** The client's request headers, for translators (`anthropic-beta`…); credentials are never forwarded. */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 export interface ForwardOutcome {
@@ -82,9 +85,16 @@ export class Forwarder {
   async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome> {
     const deadline = req.startedAt + this.defaults.deadlineMs;
     const tried = new Set<TargetState>();
-    const injectUsage = req.stream && !includesUsage(req.body);
-    /** Rewritten bodies by upstream model, made only when a target needs one. */
-    const bodies: { map: Map<string, Buffer> | null } = { map: null };
+    const translators = new RequestTranslators({
+      route: req.route.name,
+      body: req.body,
+      rawBody: req.rawBody,
+      stream: req.stream,
+      headers: req.clientHeaders ?? {},
+      countDelivered: req.countDelivered === true,
+    });
+    /** Targets skipped because nothing translates this route to their provider. */
+    let unservable = 0;
     let current: UpstreamAttempt | null = null;
     let clientClosed = false;
     const onClose = () => {
@@ -111,6 +121,15 @@ export class Forwarder {
           if (state === null) break;
           tried.add(state);
           const target = this.targets.get(state)!;
+          const translator = translators.for(target.provider);
+          const upstream = translator?.request(target);
+          const path = upstream && target.provider.paths[upstream.operation];
+          if (translator === null || upstream === undefined || path === undefined) {
+            // Not an attempt: this target cannot serve the route at all (e.g. embeddings on Anthropic).
+            unservable++;
+            n--;
+            continue;
+          }
           if (pending) this.metrics.retriesFor(pending.pool, pending.target, pending.reason).inc();
           attempts++;
           const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes, this.client.buffers?.hold() ?? null);
@@ -120,9 +139,9 @@ export class Forwarder {
           target.endpoint.dispatcher.dispatch(
             {
               method: "POST",
-              path: target.endpoint.pathPrefix + req.route.upstreamPath,
-              headers: [...target.baseHeaders, "x-request-id", req.requestId],
-              body: this.bodyFor(req, target, injectUsage, bodies),
+              path: target.endpoint.pathPrefix + path,
+              headers: upstream.headers.length === 0 ? [...target.baseHeaders, "x-request-id", req.requestId] : [...target.baseHeaders, "x-request-id", req.requestId, ...upstream.headers],
+              body: upstream.body,
               // Our own timers below decide; undici's coarse one (see armHeadersTimeout) would fire first.
               headersTimeout: 0,
               bodyTimeout: target.timeoutMs,
@@ -147,7 +166,7 @@ export class Forwarder {
               return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
             }
             if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-            const failure = this.judge(result, state, target);
+            const failure = this.judge(result, state, target, translator);
             if (failure || result.kind === "failed") {
               state.inflight--;
               const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
@@ -160,7 +179,7 @@ export class Forwarder {
             state.recordSuccess(attempt.headersAt - sentAt);
             handedOver = result.kind === "buffered";
             try {
-              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
             } finally {
               state.inflight--;
             }
@@ -173,13 +192,16 @@ export class Forwarder {
     } finally {
       res.off("close", onClose);
     }
+    if (attempts === 0 && unservable > 0) {
+      throw new GatewayError("GW_ERR_INVALID_REQUEST", `The model \`${String(req.body.model).slice(0, 200)}\` is not served on ${req.route.name} by this gateway: its targets speak another API.`, [], "model");
+    }
     throw exhaustedError(last, attempts);
   }
 
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
-  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget): AttemptFailure | null {
+  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget, translator: Translator): AttemptFailure | null {
     const now = Date.now();
-    const failure = this.failureOf(result, now, target);
+    const failure = this.failureOf(result, now, target, translator);
     if (failure === null) return null;
     if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
     else if (countsTowardEjection(failure) && state.recordFailure(now)) {
@@ -188,7 +210,7 @@ export class Forwarder {
     return failure;
   }
 
-  private failureOf(result: AttemptResult, now: number, target: PreparedTarget): AttemptFailure | null {
+  private failureOf(result: AttemptResult, now: number, target: PreparedTarget, translator: Translator): AttemptFailure | null {
     if (result.kind === "failed") return result.failure;
     const status = result.status;
     if (result.kind === "buffered" && header(result.headers["content-encoding"]) !== undefined) {
@@ -214,6 +236,16 @@ export class Forwarder {
     if (result.kind === "buffered") {
       result.json = parseJsonObject(result.body, result.headers);
       if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
+      if (status >= 400) {
+        result.body = translator.errorBody(status, result.body);
+        return null;
+      }
+      try {
+        result.translated = translator.responseBody(result.body, true, result.json);
+      } catch (err) {
+        if (err instanceof TranslationError) return { reason: "invalid_response", status, detail: `untranslatable answer: ${err.message}` };
+        throw err;
+      }
     }
     return null;
   }
@@ -227,15 +259,16 @@ export class Forwarder {
     pool: ModelPool,
     target: PreparedTarget,
     attempts: number,
-    injectUsage: boolean,
+    translator: Translator,
   ): Promise<ForwardOutcome> {
     const headers = [...req.headers, "x-gateway-attempts", String(attempts), "x-gateway-target", state.name, "x-gateway-model", pool.name];
     if (result.kind === "buffered") {
-      const contentType = header(result.headers["content-type"]) ?? "application/json";
+      const contentType = translator.contentType(header(result.headers["content-type"]));
       const ok = result.status >= 200 && result.status < 300;
-      const usage = result.json ? usageFromObject(result.json.usage) : null;
+      const translated = ok ? result.translated : undefined;
+      const usage = translated ? translated.usage : null;
       // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
-      const body = ok ? redactRaw(result.body, target.secrets) : result.body;
+      const body = translated ? redactRaw(translated.body, target.secrets) : result.body;
       const hold = attempt.hold;
       if (hold) {
         if (res.destroyed) hold.release();
@@ -243,14 +276,13 @@ export class Forwarder {
       }
       writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
       const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
-      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = deliveredCompletionTokens(req.route.name, result.json);
+      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
       return outcome;
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
     const streamed = await pipeStream(res, attempt, result.first, headers, {
-      dropInjectedUsage: injectUsage,
-      countDeltas: req.countDelivered === true,
+      translator,
       maxStreamMs: this.defaults.maxStreamMs,
       stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
       secrets: target.secrets,
@@ -267,29 +299,6 @@ export class Forwarder {
   private outcome(status: number, state: TargetState, pool: ModelPool, target: PreparedTarget, attempts: number, usage: Usage | null, ttftMs: number | null, cacheable: ForwardOutcome["cacheable"], interrupted: boolean, clientClosed: boolean): ForwardOutcome {
     return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, deliveredTokens: null, ttftMs, cacheable, interrupted, clientClosed };
   }
-
-  /** The client's body as is, unless the target renames the model or usage must be asked for. */
-  private bodyFor(req: ForwardRequest, target: PreparedTarget, injectUsage: boolean, bodies: { map: Map<string, Buffer> | null }): Buffer {
-    if (!injectUsage && target.upstreamModel === req.body.model) return req.rawBody;
-    const cache = (bodies.map ??= new Map<string, Buffer>());
-    let body = cache.get(target.upstreamModel);
-    if (body === undefined && injectUsage && target.upstreamModel === req.body.model && !("stream_options" in req.body)) {
-      body = spliceIncludeUsage(req.rawBody) ?? undefined;
-      if (body !== undefined) cache.set(target.upstreamModel, body);
-    }
-    if (body === undefined) {
-      const rewritten: Record<string, unknown> = { ...req.body, model: target.upstreamModel };
-      if (injectUsage) rewritten.stream_options = { ...(req.body.stream_options as object | undefined), include_usage: true };
-      body = Buffer.from(JSON.stringify(rewritten));
-      cache.set(target.upstreamModel, body);
-    }
-    return body;
-  }
-}
-
-function includesUsage(body: Record<string, unknown>): boolean {
-  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
-  return options?.include_usage === true;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -20,7 +20,7 @@ export function probe(target: PreparedTarget, path: string, timeoutMs: number): 
       },
       onResponseData() {},
       onResponseEnd() {
-        resolve(status >= 200 && status < 300);
+        resolve(status >= target.provider.healthProbe.okMin && status <= target.provider.healthProbe.okMax);
       },
       onResponseError() {
         resolve(false);
@@ -32,6 +32,14 @@ export function probe(target: PreparedTarget, path: string, timeoutMs: number): 
       resolve(false);
     }
   });
+}
+
+/**
+ * The path probed: `healthCheck.path` for OpenAI-compatible targets (its default is their
+ * `/models`), the provider's own default probe for the others (Anthropic's `GET /v1/models`).
+ */
+export function probePathOf(target: PreparedTarget, configuredPath: string): string {
+  return target.provider.dialect === "openai" ? configuredPath : target.provider.healthProbe.path;
 }
 
 export class HealthChecker {
@@ -58,7 +66,7 @@ export class HealthChecker {
     try {
       await Promise.all(
         targets.map(async (target) => {
-          const passed = await probe(target, this.config.path, this.config.timeoutMs);
+          const passed = await probe(target, probePathOf(target, this.config.path), this.config.timeoutMs);
           if (target.state.recordCheck(passed, this.config.rise, this.config.fall)) {
             this.logger.warn({ model: target.state.model, target: target.state.name, up: target.state.activeUp }, target.state.activeUp ? "target back up (active check)" : "target down (active check)");
           }
