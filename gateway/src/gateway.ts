@@ -19,6 +19,7 @@ import type { TrafficControl } from "./traffic/types";
 import { Dispatchers } from "./upstream/dispatchers";
 import { Forwarder } from "./upstream/forward";
 import { HealthChecker } from "./upstream/health-checker";
+import { createResponseStore } from "./responses/create-store";
 import { prepareTarget, type PreparedTarget } from "./upstream/prepared-target";
 import type { TargetState } from "./routing/target-state";
 
@@ -60,6 +61,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
+    responses: createResponseStore(config, { logger, metrics }),
     admin: traffic.handleAdmin ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     draining: false,
@@ -125,7 +127,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       server.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), dispatchers.destroy()]);
+      await Promise.all([traffic.close(), dispatchers.destroy(), runtime.responses.close()]);
       flushLogger(logger);
     })();
     return shuttingDown;

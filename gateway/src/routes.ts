@@ -15,6 +15,7 @@ export const PROXY_ROUTES: ReadonlyMap<string, ProxyRoute> = new Map([
   ["/v1/completions", { name: "completions", dialect: "openai", streams: true }],
   ["/v1/embeddings", { name: "embeddings", dialect: "openai", streams: false }],
   ["/v1/images/generations", { name: "images.generations", dialect: "openai", streams: false }],
+  ["/v1/responses", { name: "responses", dialect: "openai", streams: true }],
   ["/v1/messages", { name: "messages", dialect: "anthropic", streams: true }],
   ["/v1/messages/count_tokens", { name: "messages.count_tokens", dialect: "anthropic", streams: false }],
 ]);

@@ -8,6 +8,7 @@ import { requestIdFrom } from "./http/request-id";
 import { sendError } from "./http/respond";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
+import { handleStoredResponse, storedResponsePath } from "./handlers/stored-responses";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { PROXY_ROUTES } from "./routes";
 
@@ -25,6 +26,8 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     const proxyRoute = PROXY_ROUTES.get(path);
     if (proxyRoute !== undefined) return handleProxy(rt, proxyRoute, req, res);
     if (path === "/v1/models") return handleModels(rt, req, res, null);
+    const stored = storedResponsePath(path);
+    if (stored !== null) return handleStoredResponse(rt, req, res, stored);
     if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
     }

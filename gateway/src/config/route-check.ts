@@ -10,7 +10,7 @@ import type { GatewayConfig } from "./schema";
 /** The routes some target of the model can serve. */
 export function routesOfModel(model: GatewayConfig["models"][number]): Set<string> {
   const routes = new Set<string>();
-  for (const target of model.targets) for (const route of routesServedBy(providerFor(target.provider))) routes.add(route);
+  for (const target of model.targets) for (const route of routesServedBy(providerFor(target.provider, target.responsesApi))) routes.add(route);
   return routes;
 }
 
@@ -20,6 +20,7 @@ export function routeProblems(config: GatewayConfig): string[] {
   config.models.forEach((model, i) => {
     model.targets.forEach((target, j) => {
       if (routesServedBy(providerFor(target.provider)).length === 0) problems.push(`models[${i}].targets[${j}].provider: no route can be translated to "${target.provider}"`);
+      if (target.responsesApi === "native" && target.provider !== "openai") problems.push(`models[${i}].targets[${j}].responsesApi: "native" is for OpenAI-compatible targets that serve /responses (provider: openai)`);
     });
     const own = byName.get(model.name)!;
     model.fallbacks.forEach((fallback, j) => {

@@ -69,6 +69,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
     problems.push("auth.adminKey: without a redis section there are no runtime keys, so client authentication would stay off and anonymous requests would be served; add a redis section, or set auth.required (true: only config keys get in; false: anonymous requests are meant)");
   }
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
+  if (config.responses.store === "redis" && !config.responses.redis && !config.redis) problems.push("responses.store: \"redis\" needs responses.redis or a redis section");
   if (config.cache.store === "redis" && !config.cache.redis) {
     problems.push("cache.store: \"redis\" needs cache.redis, a Redis of the cache's own (sharing the state Redis would let cache entries evict limits and spend)");
   }

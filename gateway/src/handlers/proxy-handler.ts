@@ -14,6 +14,7 @@ import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traf
 import type { ForwardOutcome } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
 import type { GatewayRuntime } from "./runtime";
+import { admissionBody, responsesTurnFor } from "./responses-turn";
 
 /** What the access log and metrics need to know about one request. */
 interface RequestRecord {
@@ -86,12 +87,14 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
+    // The conversation a Responses request continues, loaded now so admission counts all of it.
+    const turn = route.name === "responses" ? await responsesTurnFor(rt, body, record.identity, model) : null;
     const stream = body.stream === true;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
     let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
-    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream, candidates: chain };
+    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
       admission = await traffic.admit(admissionRequest);
@@ -114,7 +117,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
         }
       }
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers }, res);
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers, ...(turn ? { responses: turn } : {}) }, res);
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;

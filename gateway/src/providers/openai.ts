@@ -13,9 +13,16 @@ export const openaiProvider: Provider = {
     completions: "/completions",
     embeddings: "/embeddings",
     "images.generations": "/images/generations",
+    responses: "/responses",
   },
   authHeaders(apiKey) {
     return apiKey ? ["authorization", `Bearer ${apiKey}`] : [];
   },
   healthProbe: { method: "GET", path: "/models", headers: [], okMin: 200, okMax: 299 },
 };
+
+/**
+ * The same provider for a target set `responsesApi: native` (OpenAI, Azure OpenAI): it serves
+ * `POST {baseUrl}/responses` itself, so Responses requests pass through instead of being translated.
+ */
+export const openaiNativeResponsesProvider: Provider = { ...openaiProvider, nativeDialects: ["openai-responses"] };

@@ -30,8 +30,11 @@ async function load(store: ResponseStore, id: string, owner: string): Promise<St
   }
 }
 
-/** Each turn's input items then its output items, oldest turn first. */
-export async function history(store: ResponseStore, owner: string, previousId: string, limits: ConversationLimits): Promise<Item[]> {
+/**
+ * Each turn's input items then its output items, oldest turn first. With `partial`, a missing
+ * link behind the first turn gives null instead of a 400 (a native upstream may still hold it).
+ */
+export async function history(store: ResponseStore, owner: string, previousId: string, limits: ConversationLimits, partial = false): Promise<Item[] | null> {
   const turns: StoredResponse[] = [];
   let bytes = 0;
   let next: string | null = previousId;
@@ -39,6 +42,7 @@ export async function history(store: ResponseStore, owner: string, previousId: s
     if (turns.length >= MAX_TURNS) throw invalid(`The conversation is longer than ${MAX_TURNS} turns; start a new one.`, "previous_response_id");
     const record = await load(store, next, owner);
     if (record === null) {
+      if (partial && turns.length > 0) return null;
       // The first id is the client's; a missing link further back has expired or been deleted.
       const what = turns.length === 0 ? `Previous response with id '${previousId.slice(0, 100)}' not found.` : `Previous response with id '${previousId.slice(0, 100)}' continues a response that is no longer stored ('${next.slice(0, 100)}').`;
       throw invalid(what, "previous_response_id");
@@ -56,7 +60,10 @@ export async function history(store: ResponseStore, owner: string, previousId: s
   return items;
 }
 
-/** `input` with each `item_reference` replaced by the (owned) item it names. */
+/**
+ * `input` with each `item_reference` to a gateway-made item replaced by the (owned) item it
+ * names; references to other ids are left for a native upstream (a translating one refuses them).
+ */
 export async function resolveReferences(store: ResponseStore, owner: string, input: Item[]): Promise<Item[]> {
   if (!input.some((item) => item.type === "item_reference")) return input;
   const records = new Map<string, StoredResponse | null>();
@@ -69,13 +76,14 @@ export async function resolveReferences(store: ResponseStore, owner: string, inp
     }
     const id = item.id as string;
     const responseId = responseIdOfItem(id);
-    let found: Item | undefined;
-    if (responseId !== null) {
-      if (!records.has(responseId)) records.set(responseId, await load(store, responseId, owner));
-      const record = records.get(responseId);
-      const candidates = record ? [...record.input, ...((record.response.output as Item[] | undefined) ?? [])] : [];
-      found = candidates.find((candidate) => candidate.id === id);
+    if (responseId === null) {
+      out.push(item);
+      continue;
     }
+    if (!records.has(responseId)) records.set(responseId, await load(store, responseId, owner));
+    const record = records.get(responseId);
+    const candidates = record ? [...record.input, ...((record.response.output as Item[] | undefined) ?? [])] : [];
+    const found = candidates.find((candidate) => candidate.id === id);
     if (found === undefined) throw invalid(`Item with id '${id.slice(0, 100)}' not found.`, `input[${i}].id`);
     out.push(found);
   }

@@ -49,6 +49,11 @@ export class SseDataReader {
     return out;
   }
 
+  /** Bytes of the trailing partial event held (a suffix of what was pushed). */
+  get pendingBytes(): number {
+    return this.heldBytes;
+  }
+
   /** An unterminated last event, when the stream ended without its empty line. */
   flush(): SseMessage[] {
     if (this.held.length === 0) return [];

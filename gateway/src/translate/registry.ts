@@ -8,6 +8,8 @@
 import type { Provider, ProviderName, UpstreamDialect } from "../providers";
 import { anthropicMessagesToAnthropicMessages } from "./anthropic-messages-to-anthropic-messages";
 import { openaiToOpenai } from "./openai-to-openai";
+import { openaiResponsesToOpenaiChat } from "./openai-responses-to-openai-chat";
+import { openaiResponsesToOpenaiResponses } from "./openai-responses-to-openai-responses";
 import type { ClientRequest, Translator, TranslatorPair } from "./translator";
 
 /** Route name → upstream dialect → pair. */
@@ -16,18 +18,22 @@ const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, Transl
   ["completions", { openai: openaiToOpenai }],
   ["embeddings", { openai: openaiToOpenai }],
   ["images.generations", { openai: openaiToOpenai }],
+  ["responses", { "openai-responses": openaiResponsesToOpenaiResponses, openai: openaiResponsesToOpenaiChat }],
   ["messages", { anthropic: anthropicMessagesToAnthropicMessages }],
   ["messages.count_tokens", { anthropic: anthropicMessagesToAnthropicMessages }],
 ]);
 
-/** The pair that serves `route` on a target of `provider`, or undefined when none does. */
+/** The pair that serves `route` on a target of `provider`, or undefined when none does: a native pass-through first. */
 export function pairFor(route: string, provider: Provider): TranslatorPair | undefined {
-  return PAIRS.get(route)?.[provider.dialect];
+  const pairs = PAIRS.get(route);
+  if (pairs === undefined) return undefined;
+  for (const dialect of provider.nativeDialects ?? []) if (pairs[dialect] !== undefined) return pairs[dialect];
+  return pairs[provider.dialect];
 }
 
 /** Every route a target of this provider can serve. */
 export function routesServedBy(provider: Provider): string[] {
-  return [...PAIRS].filter(([, pairs]) => pairs[provider.dialect] !== undefined).map(([route]) => route);
+  return [...PAIRS.keys()].filter((route) => pairFor(route, provider) !== undefined);
 }
 
 /** Every route name with at least one pair. */

@@ -16,6 +16,7 @@ import { deliveredCompletionTokens } from "../budget/delivered";
 import { RequestTranslators } from "../translate/registry";
 import { TranslationError, type Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
+import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { pipeStream, writeBuffered } from "./client-writer";
 import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
@@ -37,6 +38,8 @@ export interface ForwardRequest {
   countDelivered?: boolean;
   /** The client's request headers, for translators (`anthropic-beta`…); credentials are never forwarded. */
   clientHeaders?: IncomingHttpHeaders;
+  /** `POST /v1/responses`: the turn its translators read and record the answer in. */
+  responses?: ResponsesTurn;
 }
 
 export interface ForwardOutcome {
@@ -92,6 +95,7 @@ export class Forwarder {
       stream: req.stream,
       headers: req.clientHeaders ?? {},
       countDelivered: req.countDelivered === true,
+      ...(req.responses ? { responses: req.responses } : {}),
     });
     /** Targets skipped because nothing translates this route to their provider. */
     let unservable = 0;

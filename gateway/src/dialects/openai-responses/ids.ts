@@ -16,11 +16,9 @@ export function newResponseId(): string {
   return `resp_${randomBytes(16).toString("hex")}`;
 }
 
-/** The id of the `index`-th output item of `responseId` (a gateway-made id). */
+/** The id of the `index`-th output item of `responseId` (any `resp_…` id; only the gateway's own parse back). */
 export function itemId(kind: ItemKind, responseId: string, index: number): string {
-  const match = RESPONSE_ID.exec(responseId);
-  if (match === null) throw new Error(`not a gateway response id: ${responseId}`);
-  return `${kind}_${match[1]}_${index}`;
+  return `${kind}_${responseId.startsWith("resp_") ? responseId.slice(5) : responseId}_${index}`;
 }
 
 /** The id given to the `index`-th input item of `responseId` when the client sent none. */

@@ -13,7 +13,8 @@ import type { ResponseContext } from "./response-object";
 
 function contextOf(request: Record<string, unknown>): ResponseContext {
   const digest = createHash("sha1").update(JSON.stringify(request)).digest("hex");
-  return { id: `resp_${digest.slice(0, 32)}`, createdAt: 1_700_000_000, model: String(request.model ?? "mock"), request };
+  // 40 hex digits: not the shape of the gateway's own ids (32), as a real upstream's are not.
+  return { id: `resp_${digest}`, createdAt: 1_700_000_000, model: String(request.model ?? "mock"), request };
 }
 
 function inputTokens(request: Record<string, unknown>): number {
