@@ -80,7 +80,7 @@ class ResponsesToChat implements Translator {
       if (choice?.finish_reason) this.sawEnd = true;
     }
     if (endOfStream) {
-      events.push(...(this.sawEnd ? machine.finish() : machine.fail(INTERRUPTED, "The upstream stream ended before the response was complete.")));
+      events.push(...(this.sawEnd ? machine.finish() : machine.fail(INTERRUPTED, "The upstream stream was interrupted before the response was complete.")));
       if (machine.response && machine.response.status !== "failed") this.turn.complete(machine.response);
     }
     this.usage = machine.usage;

@@ -97,7 +97,7 @@ class ResponsesPassThrough implements Translator {
     const last = reader.flush();
     for (const message of last) this.read(message.event, message.data);
     // Ended without a final event: the client must not take what it got for the whole answer.
-    const tail = this.ended ? this.carry : this.failure("The upstream stream ended before the response was complete.");
+    const tail = this.ended ? this.carry : this.failure("The upstream stream was interrupted before the response was complete.");
     this.carry = EMPTY;
     const head = all.subarray(0, complete);
     return { body: tail.length === 0 ? head : Buffer.concat([head, tail]), usage: this.usage };
