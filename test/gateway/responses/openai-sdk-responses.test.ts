@@ -144,7 +144,7 @@ describe("openai SDK: responses", () => {
 
   it("store: false keeps nothing", async () => {
     const created = await client.responses.create({ model: "chat-model", input: "private", store: false });
-    expect(created.store).toBe(false);
+    expect((created as unknown as { store: boolean }).store).toBe(false);
     await expect(client.responses.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
   });
 

@@ -49,7 +49,7 @@ describe("stored responses belong to their key (Redis store, two replicas)", () 
 
   it("another key's response is a 404 to GET, DELETE and input_items, and the owner keeps it", async () => {
     const [a, b] = replicas;
-    const made = await (await create(a.url, { model: "chat-model", input: SECRET }, ALICE)).json();
+    const made = (await (await create(a.url, { model: "chat-model", input: SECRET }, ALICE)).json()) as { id: string };
     expect(made.id).toMatch(/^resp_[0-9a-f]{32}$/);
     for (const [method, path] of [["GET", `/v1/responses/${made.id}`], ["DELETE", `/v1/responses/${made.id}`], ["GET", `/v1/responses/${made.id}/input_items`]]) {
       for (const gw of replicas) {
@@ -72,7 +72,7 @@ describe("stored responses belong to their key (Redis store, two replicas)", () 
 
   it("another key cannot continue the conversation (previous_response_id) or pull its items (item_reference)", async () => {
     const [a, b] = replicas;
-    const made = await (await create(a.url, { model: "chat-model", input: SECRET }, ALICE)).json();
+    const made = (await (await create(a.url, { model: "chat-model", input: SECRET }, ALICE)).json()) as { id: string };
     const before = chatUp.completions.length;
     const continued = await create(b.url, { model: "chat-model", input: "What did I just tell you?", previous_response_id: made.id }, BOB);
     expect(continued.status).toBe(400);
@@ -92,7 +92,7 @@ describe("stored responses belong to their key (Redis store, two replicas)", () 
 
   it("a native upstream's response id cannot be continued by another key: refused before the upstream", async () => {
     const [a, b] = replicas;
-    const made = await (await create(a.url, { model: "native-model", input: SECRET }, ALICE)).json();
+    const made = (await (await create(a.url, { model: "native-model", input: SECRET }, ALICE)).json()) as { id: string };
     expect(made.id).toMatch(/^resp_[0-9a-f]{40}$/);
     const before = nativeUp.completions.length;
     const stolen = await create(b.url, { model: "native-model", input: "continue", previous_response_id: made.id }, BOB);
@@ -107,7 +107,7 @@ describe("stored responses belong to their key (Redis store, two replicas)", () 
 
   it("a deleted response cannot be continued", async () => {
     const [a] = replicas;
-    const made = await (await create(a.url, { model: "chat-model", input: "hello" }, ALICE)).json();
+    const made = (await (await create(a.url, { model: "chat-model", input: "hello" }, ALICE)).json()) as { id: string };
     const deleted = await fetch(`${a.url}/v1/responses/${made.id}`, { method: "DELETE", headers: ALICE });
     expect(await deleted.json()).toEqual({ id: made.id, object: "response", deleted: true });
     expect((await create(a.url, { model: "chat-model", input: "more", previous_response_id: made.id }, ALICE)).status).toBe(400);

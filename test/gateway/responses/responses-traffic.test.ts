@@ -49,7 +49,7 @@ describe("traffic control on /v1/responses (Redis)", () => {
   it("refuses a model the key may not use, and a missing key, in OpenAI's error shape", async () => {
     const denied = await respond(gw.url, { model: "other", input: "hi" });
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.code).toBe("model_not_allowed");
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe("model_not_allowed");
     const anonymous = await respond(gw.url, { model: "translated", input: "hi" }, {});
     expect(anonymous.status).toBe(401);
   });
@@ -84,7 +84,7 @@ describe("traffic control on /v1/responses (Redis)", () => {
     // 6 000 output tokens at $0.001 = $6 > the $5 budget.
     const refused = await respond(gw.url, { model: "translated", input: "hello", max_output_tokens: 6_000 });
     expect(refused.status).toBe(429);
-    expect((await refused.json()).error.code).toBe("insufficient_quota");
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("insufficient_quota");
     expect(chatUp.completions.length).toBe(before);
     expect((await respond(gw.url, { model: "translated", input: "hello", max_output_tokens: 100 })).status).toBe(200);
   });
@@ -103,7 +103,7 @@ describe("traffic control on /v1/responses (Redis)", () => {
   });
 
   it("counts requests under the responses routes in the metrics", async () => {
-    const made = await (await respond(gw.url, { model: "translated", input: "hi" })).json();
+    const made = (await (await respond(gw.url, { model: "translated", input: "hi" })).json()) as { id: string };
     await (await fetch(`${gw.url}/v1/responses/${made.id}`, { headers: AUTH })).text();
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toMatch(/aigw_requests_total\{route="responses",model="translated",target="chat",status="200"\} \d+/);
