@@ -57,7 +57,7 @@ describe("main.js", () => {
     running.push(run);
     const url = await run.url;
     const models = await json(await fetch(`${url}/v1/models`));
-    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["mock-gpt", "mock-mini", "mock-embedding"]);
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["mock-gpt", "mock-mini", "mock-embedding", "mock-claude"]);
     const plain = await chat(url, { model: "mock-gpt" });
     expect(plain.status).toBe(200);
     expect((await json(plain)).choices[0].message.content).toContain("gateway");
@@ -66,6 +66,13 @@ describe("main.js", () => {
     expect(stream.length).toBeGreaterThan(10);
     expect((await postJson(url, "/v1/completions", { model: "mock-mini", prompt: "x" })).status).toBe(200);
     expect((await json(await postJson(url, "/v1/embeddings", { model: "mock-embedding", input: "x" }))).data).toHaveLength(1);
+    // Anthropic's Messages API on the mock Claude (native) and on an OpenAI mock (translated), streams included.
+    const message = await json(await postJson(url, "/v1/messages", { model: "mock-claude", max_tokens: 50, messages: [{ role: "user", content: "Hello" }] }));
+    expect([message.type, message.content[0].type, message.stop_reason]).toEqual(["message", "text", "end_turn"]);
+    const events = await readStream(await postJson(url, "/v1/messages", { model: "mock-gpt", max_tokens: 50, stream: true, messages: [{ role: "user", content: "Hello" }] }));
+    expect(events).toMatch(/^event: message_start\n/);
+    expect(events).toMatch(/event: message_stop\ndata: \{"type":"message_stop"\}\n\n$/);
+    expect((await json(await chat(url, { model: "mock-claude" }))).choices[0].message.content).toContain("gateway");
     run.kill();
     expect(await run.exited).toBe(0);
   });

@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 
-const ROUTES: ReadonlySet<string> = new Set(["chat.completions", "completions", "embeddings", "responses"]);
+const ROUTES: ReadonlySet<string> = new Set(["chat.completions", "completions", "embeddings", "messages", "responses"]);
 
 function header(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];

@@ -41,15 +41,18 @@ export function openProxyProblem(env: NodeJS.ProcessEnv): string | null {
 }
 
 export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
-  const mockTarget = (name: string, ttftMs: number, interTokenMs: number) => ({
+  const mockTarget = (name: string, ttftMs: number, interTokenMs: number, provider: "openai" | "anthropic" = "openai") => ({
     name,
     baseUrl: `mock://${name}`,
+    provider,
     mock: { latencyMs: 20, ttftMs, interTokenMs, tokens: 16 },
   });
   const models: ModelInput[] = [
     { name: "mock-gpt", strategy: "latency", fallbacks: ["mock-mini"], targets: [mockTarget("mock-a", 30, 10), mockTarget("mock-b", 50, 15)] },
     { name: "mock-mini", strategy: "round-robin", targets: [mockTarget("mock-c", 10, 5)] },
     { name: "mock-embedding", targets: [mockTarget("mock-embed", 0, 0)] },
+    // A native Anthropic Messages mock: /v1/messages passes through, chat clients are translated.
+    { name: "mock-claude", fallbacks: ["mock-mini"], targets: [mockTarget("mock-claude", 30, 10, "anthropic")] },
   ];
   for (const provider of PROVIDERS) {
     const apiKey = env[provider.env];

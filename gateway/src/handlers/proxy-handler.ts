@@ -8,7 +8,7 @@ import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
-import { sendError } from "../http/respond";
+import { sendError, sendJson } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
 import type { ForwardOutcome } from "../upstream/forward";
@@ -87,6 +87,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
+    route.check?.(body);
     // The conversation a Responses request continues, loaded now so admission counts all of it.
     const turn = route.name === "responses" ? await responsesTurnFor(rt, body, record.identity, model) : null;
     const stream = body.stream === true;
@@ -116,6 +117,12 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
           headers.push("x-cache", "MISS");
         }
       }
+    }
+    const local = route.answerLocally?.(body, chain);
+    if (local) {
+      record.status = 200;
+      sendJson(res, 200, local, headers);
+      return;
     }
     const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers, ...(turn ? { responses: turn } : {}) }, res);
     record.target = outcome.target;

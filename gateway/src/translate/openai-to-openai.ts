@@ -91,7 +91,9 @@ class OpenAIPassThrough implements Translator {
   }
 
   streamError(message: string): Buffer {
-    return openaiStreamError(message);
+    // An unterminated event still held goes out as it came, as before translation existed.
+    const held = this.filter?.flush();
+    return held && held.length > 0 ? Buffer.concat([held, openaiStreamError(message)]) : openaiStreamError(message);
   }
 }
 

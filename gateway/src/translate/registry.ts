@@ -7,6 +7,8 @@
  */
 import type { Provider, ProviderName, UpstreamDialect } from "../providers";
 import { anthropicMessagesToAnthropicMessages } from "./anthropic-messages-to-anthropic-messages";
+import { anthropicMessagesToOpenaiChat } from "./anthropic-messages-to-openai-chat";
+import { openaiChatToAnthropicMessages } from "./openai-chat-to-anthropic-messages";
 import { openaiToOpenai } from "./openai-to-openai";
 import { openaiResponsesToOpenaiChat } from "./openai-responses-to-openai-chat";
 import { openaiResponsesToOpenaiResponses } from "./openai-responses-to-openai-responses";
@@ -14,12 +16,12 @@ import type { ClientRequest, Translator, TranslatorPair } from "./translator";
 
 /** Route name → upstream dialect → pair. */
 const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, TranslatorPair>>>> = new Map<string, Partial<Record<UpstreamDialect, TranslatorPair>>>([
-  ["chat.completions", { openai: openaiToOpenai }],
+  ["chat.completions", { openai: openaiToOpenai, anthropic: openaiChatToAnthropicMessages }],
   ["completions", { openai: openaiToOpenai }],
   ["embeddings", { openai: openaiToOpenai }],
   ["images.generations", { openai: openaiToOpenai }],
   ["responses", { "openai-responses": openaiResponsesToOpenaiResponses, openai: openaiResponsesToOpenaiChat }],
-  ["messages", { anthropic: anthropicMessagesToAnthropicMessages }],
+  ["messages", { anthropic: anthropicMessagesToAnthropicMessages, openai: anthropicMessagesToOpenaiChat }],
   ["messages.count_tokens", { anthropic: anthropicMessagesToAnthropicMessages }],
 ]);
 

@@ -78,7 +78,11 @@ export interface Translator {
   deliveredTokens(): number | null;
   /** An upstream's error answer (4xx, JSON, already redacted) in the client's dialect. */
   errorBody(status: number, body: Buffer): Buffer;
-  /** The event that ends a stream the upstream broke off after its first byte, in the client's dialect. */
+  /**
+   * The bytes that end a stream the upstream broke off after its first byte: whatever the
+   * translator still holds that may be passed on, then the client dialect's error event (never
+   * the dialect's normal end, which would tell the client the answer was complete).
+   */
   streamError(message: string): Buffer;
 }
 

@@ -135,10 +135,10 @@ export function pipeStream(
       },
       fail(error) {
         if (!res.destroyed) {
-          const rest = filter.flush();
-          if (rest.length > 0) res.write(rest);
           const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
-          res.end(translator.streamError(reason));
+          const rest = redactor.push(translator.streamError(reason));
+          const held = redactor.flush();
+          res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
         }
         finish(true);
       },

@@ -6,7 +6,7 @@ import { startGateway } from "../../../gateway/src/gateway";
 import { Writable } from "node:stream";
 import { MockUpstream } from "../../helpers/mock-upstream";
 
-const MOCK_MODELS = ["mock-gpt", "mock-mini", "mock-embedding"];
+const MOCK_MODELS = ["mock-gpt", "mock-mini", "mock-embedding", "mock-claude"];
 
 describe("defaultConfig", () => {
   it("validates with an empty environment and serves only mock:// targets, without keys", () => {

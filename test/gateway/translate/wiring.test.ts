@@ -13,6 +13,7 @@ import { probe, probePathOf } from "../../../gateway/src/upstream/health-checker
 import { prepareTarget } from "../../../gateway/src/upstream/prepared-target";
 import { pairFor, routesServedBy } from "../../../gateway/src/translate/registry";
 import { providerFor } from "../../../gateway/src/providers";
+import { routeProblems } from "../../../gateway/src/config/route-check";
 
 describe("provider field", () => {
   it("defaults to openai and accepts anthropic; anything else fails at load", () => {
@@ -105,6 +106,25 @@ describe("targets of another provider, over HTTP", () => {
     const res = await chat(gw.url, { model: "nope", messages: [] });
     expect(res.status).toBe(404);
     expect((await json(res)).error.code).toBe("model_not_found");
+  });
+});
+
+describe("unsupported (route, provider) pairs at config load", () => {
+  const config = validateConfig({
+    models: [
+      { name: "embed", targets: [{ name: "e", baseUrl: "mock://e" }] },
+      { name: "claude", fallbacks: ["embed"], targets: [{ name: "c", baseUrl: "mock://c", provider: "anthropic" }] },
+    ],
+  });
+
+  it("accepts every pairing the translator table serves today", () => {
+    expect(routeProblems(config)).toEqual([]);
+  });
+
+  it("refuses a provider no route translates to, and a fallback serving none of its model's routes", () => {
+    const table = { openai: ["embeddings"], anthropic: ["messages"] } as const;
+    expect(routeProblems(config, (provider) => table[provider])).toEqual(['models[1].fallbacks[0]: "embed" serves none of the routes "claude" serves (messages)']);
+    expect(routeProblems(config, (provider) => (provider === "anthropic" ? [] : ["chat.completions"]))).toEqual(['models[1].targets[0].provider: no route can be translated to "anthropic"']);
   });
 });
 
