@@ -12,6 +12,7 @@ import { openaiChatToAnthropicMessages } from "./openai-chat-to-anthropic-messag
 import { openaiToOpenai } from "./openai-to-openai";
 import { openaiResponsesToOpenaiChat } from "./openai-responses-to-openai-chat";
 import { openaiResponsesToOpenaiResponses } from "./openai-responses-to-openai-responses";
+import { openaiResponsesToAnthropicMessages } from "./openai-responses-to-anthropic-messages";
 import type { ClientRequest, Translator, TranslatorPair } from "./translator";
 
 /** Route name → upstream dialect → pair. */
@@ -20,7 +21,7 @@ const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, Transl
   ["completions", { openai: openaiToOpenai }],
   ["embeddings", { openai: openaiToOpenai }],
   ["images.generations", { openai: openaiToOpenai }],
-  ["responses", { "openai-responses": openaiResponsesToOpenaiResponses, openai: openaiResponsesToOpenaiChat }],
+  ["responses", { "openai-responses": openaiResponsesToOpenaiResponses, openai: openaiResponsesToOpenaiChat, anthropic: openaiResponsesToAnthropicMessages }],
   ["messages", { anthropic: anthropicMessagesToAnthropicMessages, openai: anthropicMessagesToOpenaiChat }],
   ["messages.count_tokens", { anthropic: anthropicMessagesToAnthropicMessages }],
 ]);
