@@ -243,6 +243,18 @@ export const gatewayConfigSchema = z
          * renewing it (crashed mid-request). Renewed every third of it while the request runs.
          */
         leaseTtlMs: positiveInt.min(300).default(30_000),
+        /**
+         * A request refused before its body is read (a key already over its requests per minute or
+         * concurrency) is answered after up to this long (never past the time the key's next request
+         * fits), so a client that ignores Retry-After cannot loop refusals as fast as it can send.
+         * 0 answers at once.
+         */
+        refusalDelayMs: z.number().int().min(0).max(10_000).default(1_000),
+        /** Refusals held at once, per key and in all; past either, a refusal is answered at once. */
+        refusalDelayMaxHeld: z
+          .object({ perKey: positiveInt.default(256), total: positiveInt.default(4_096) })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

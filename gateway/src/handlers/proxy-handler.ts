@@ -77,7 +77,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (!traffic.passthrough) {
       record.identity = await traffic.authenticate(req.headers, rt.clientIp(req));
       // Before the body is read: a key known to be over its rate costs no parsing or counting.
-      if (record.identity) traffic.precheck?.(record.identity);
+      // Such a refusal is held a moment (limits.refusalDelayMs) so a client ignoring Retry-After cannot loop it.
+      const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
+      if (held) await held;
     }
     const received = await readBody(req, rt.config.server.bodyLimitBytes, bodyHold);
     const { body, forward: rawBody } = parseBody(received);

@@ -17,12 +17,16 @@ import { GatewayError } from "../errors";
 import { formatDuration, rateLimitHeaders, retryAfterHeaders, type LimitSnapshot } from "../limits/headers";
 import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
+import { setTimeout as sleep } from "node:timers/promises";
 import { LocalGate } from "./local-gate";
+import { RefusalDelay, type RefusalDelayOptions } from "./refusal-delay";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import { refusal, type BudgetKind } from "./refusal";
 import type { Admission, AdmissionRequest, Charged, SettleDetails, Usage } from "./types";
 
 const MINUTE_MS = 60_000;
+/** The longest hold of a refusal for concurrency (its slot may free at any time). */
+const CONCURRENCY_HOLD_MS = 500;
 
 const ZERO_USAGE: Usage = Object.freeze({ promptTokens: 0, completionTokens: 0 });
 const NOT_CHARGED: Charged = Object.freeze({ usage: null, estimated: false });
@@ -35,6 +39,8 @@ export interface AdmitterOptions {
   metrics: TrafficMetrics;
   logger: LoggerPort;
   defaultMaxTokens: number;
+  /** How refusals decided before the body is read are held (default: never). */
+  refusalDelay?: RefusalDelayOptions;
   now?: () => number;
 }
 
@@ -43,11 +49,13 @@ export class Admitter {
   private leaseCounter = 0;
   private readonly now: () => number;
   private readonly gate = new LocalGate();
+  private readonly delay: RefusalDelay;
   /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
   private readonly cacheHits = new WeakSet<AdmissionRequest>();
 
   constructor(private readonly options: AdmitterOptions) {
     this.now = options.now ?? Date.now;
+    this.delay = new RefusalDelay(options.refusalDelay ?? { maxDelayMs: 0, maxHeldPerKey: 1, maxHeldTotal: 1 });
   }
 
   /** A cache hit counts as a request but spends no tokens or budget. */
@@ -57,19 +65,62 @@ export class Admitter {
 
   /** Refuses, without counting or a store call, what this replica knows cannot pass (see LocalGate). */
   precheck(key: ResolvedKey): void {
+    const refused = this.localRefusal(key);
+    if (refused) throw refused.error(0);
+  }
+
+  /** precheck(), with the refusal held before it is thrown (see RefusalDelay): for requests whose body is unread. */
+  precheckHeld(key: ResolvedKey): Promise<void> | void {
+    const refused = this.localRefusal(key);
+    // No promise when nothing is refused: this runs for every request of a limited key.
+    if (refused) return this.holdThenThrow(key.identity.keyId, refused);
+  }
+
+  private async holdThenThrow(subject: string, refused: { holdableMs: number; error: (heldMs: number) => GatewayError }): Promise<void> {
+    const heldMs = this.delay.acquire(subject, refused.holdableMs);
+    if (heldMs > 0) {
+      try {
+        await sleep(heldMs);
+      } finally {
+        this.delay.release(subject);
+      }
+    }
+    throw refused.error(heldMs);
+  }
+
+  /** Refusals held now, across keys. */
+  get heldRefusals(): number {
+    return this.delay.heldCount;
+  }
+
+  /** Why this replica already knows the key cannot pass, and how long a refusal may be held; null when it may. */
+  private localRefusal(key: ResolvedKey): { holdableMs: number; error: (heldMs: number) => GatewayError } | null {
     const { limits, identity } = key;
     if (limits.requestsPerMinute !== undefined) {
       const wait = this.gate.rpmWait(identity.keyId, this.now());
       if (wait) {
         this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.requests });
-        const headers = [...rateLimitHeaders({ limit: limits.requestsPerMinute, remaining: 0, resetMs: wait.resetMs }, null), ...retryAfterHeaders(wait.waitMs)];
-        throw new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limits.requestsPerMinute}, requested 1. Please try again in ${formatDuration(wait.waitMs)}.`, headers);
+        const limit = limits.requestsPerMinute;
+        return {
+          holdableMs: wait.waitMs,
+          error: (heldMs) => {
+            const waitMs = Math.max(1, wait.waitMs - heldMs);
+            const headers = [...rateLimitHeaders({ limit, remaining: 0, resetMs: Math.max(1, wait.resetMs - heldMs) }, null), ...retryAfterHeaders(waitMs)];
+            return new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limit}, requested 1. Please try again in ${formatDuration(waitMs)}.`, headers);
+          },
+        };
       }
     }
     if (limits.concurrent !== undefined && this.gate.held(identity.keyId) >= limits.concurrent) {
       this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.concurrency });
-      throw new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limits.concurrent}). Please retry shortly.`, retryAfterHeaders(1000));
+      const limit = limits.concurrent;
+      // A slot may free at any time: hold briefly, and still ask for a retry a second later.
+      return {
+        holdableMs: CONCURRENCY_HOLD_MS,
+        error: () => new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limit}). Please retry shortly.`, retryAfterHeaders(1000)),
+      };
     }
+    return null;
   }
 
   async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {

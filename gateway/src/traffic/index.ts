@@ -140,7 +140,10 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   for (const { key, models } of budgetedKeysReachingUnpriced(config, prices)) {
     logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
   }
-  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens, now: deps.now });
+  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens,
+    refusalDelay: { maxDelayMs: config.limits.refusalDelayMs, maxHeldPerKey: config.limits.refusalDelayMaxHeld.perKey, maxHeldTotal: config.limits.refusalDelayMaxHeld.total },
+    now: deps.now,
+  });
   const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
   const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
 

@@ -95,9 +95,9 @@ export class GatewayTrafficControl implements TrafficControl {
     );
   }
 
-  precheck(identity: ClientIdentity): void {
+  precheck(identity: ClientIdentity): Promise<void> | void {
     const key = this.parts.registry.forIdentity(identity);
-    if (key && !key.unlimited) this.parts.admitter.precheck(key);
+    if (key && !key.unlimited) return this.parts.admitter.precheckHeld(key);
   }
 
   async admit(request: AdmissionRequest): Promise<Admission> {

@@ -106,7 +106,7 @@ export interface TrafficControl {
    * Cheap checks before the body is read (no token counting, no store call): refuses a key this
    * replica already knows is over its requests per minute or concurrency. Optional.
    */
-  precheck?(identity: ClientIdentity): void;
+  precheck?(identity: ClientIdentity): Promise<void> | void;
   /** Model permission, budget, requests/tokens per minute, concurrency. */
   admit(request: AdmissionRequest): Promise<Admission>;
   /** Exact-match cache, for non-streaming deterministic requests. */
