@@ -126,7 +126,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       sendJson(res, 200, local, headers);
       return;
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers, ...(turn ? { responses: turn } : {}) }, res);
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, clientHeaders: req.headers, responses: turn ?? undefined }, res);
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;

@@ -30,7 +30,8 @@ const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, Transl
 export function pairFor(route: string, provider: Provider): TranslatorPair | undefined {
   const pairs = PAIRS.get(route);
   if (pairs === undefined) return undefined;
-  for (const dialect of provider.nativeDialects ?? []) if (pairs[dialect] !== undefined) return pairs[dialect];
+  const native = provider.nativeDialects;
+  if (native !== undefined) for (const dialect of native) if (pairs[dialect] !== undefined) return pairs[dialect];
   return pairs[provider.dialect];
 }
 

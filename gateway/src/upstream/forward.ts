@@ -95,7 +95,7 @@ export class Forwarder {
       stream: req.stream,
       headers: req.clientHeaders ?? {},
       countDelivered: req.countDelivered === true,
-      ...(req.responses ? { responses: req.responses } : {}),
+      responses: req.responses,
     });
     /** Targets skipped because nothing translates this route to their provider. */
     let unservable = 0;
