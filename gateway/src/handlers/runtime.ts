@@ -5,7 +5,8 @@ import type { BufferBudget } from "../http/buffer-budget";
 import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
-import type { TrafficControl } from "../traffic/types";
+import type { KeyLabels } from "../metrics/key-labels";
+import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
 import type { ResponseStore } from "../responses/store";
 
@@ -26,6 +27,10 @@ export interface GatewayRuntime {
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
   readonly clientIp: (req: IncomingMessage) => string;
+  /** The bounded `key` and `team` label values of a request's identity. */
+  readonly keyLabels: KeyLabels;
+  /** Prices and daily rollups (null when traffic control was built by hand, in tests). */
+  readonly spend: SpendParts | null;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
 }
