@@ -10,6 +10,8 @@ import { requestIdFrom } from "../http/request-id";
 import { sendError, sendJson } from "../http/respond";
 import type { Item } from "../dialects/openai-responses/input-items";
 import { getOwned, type StoredResponse } from "../responses/store";
+import type { ClientIdentity } from "../traffic/types";
+import { statusClassOf } from "./request-record";
 import { ownerOf } from "./responses-turn";
 import type { GatewayRuntime } from "./runtime";
 
@@ -57,13 +59,12 @@ export async function handleStoredResponse(rt: GatewayRuntime, req: IncomingMess
   const headers = ["x-request-id", requestId];
   const route = target.inputItems ? "responses.input_items" : req.method === "DELETE" ? "responses.delete" : "responses.get";
   let status = 0;
-  let keyName: string | undefined;
+  let identity: ClientIdentity | null = null;
   req.resume();
   try {
     const allowed = target.inputItems ? ["GET"] : ["GET", "DELETE"];
     if (!allowed.includes(req.method ?? "")) throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed here; use ${allowed.join(" or ")}.`);
-    const identity = rt.traffic.passthrough ? null : await rt.traffic.authenticate(req.headers, rt.clientIp(req));
-    keyName = identity?.keyName;
+    identity = rt.traffic.passthrough ? null : await rt.traffic.authenticate(req.headers, rt.clientIp(req));
     const owner = ownerOf(identity);
     let record: StoredResponse | null;
     try {
@@ -83,8 +84,9 @@ export async function handleStoredResponse(rt: GatewayRuntime, req: IncomingMess
     status = sendError(res, err, headers);
   } finally {
     const latencyMs = performance.now() - startedAt;
-    rt.metrics.requestsFor(route, "", "", String(status)).inc();
-    rt.metrics.requestDurationFor(route, "").observe(latencyMs / 1000);
-    rt.accessLog?.info({ reqId: requestId, route, keyName, status, latencyMs: Math.round(latencyMs * 100) / 100 }, "request");
+    const [key, team] = rt.keyLabels.of(identity);
+    rt.metrics.requestsFor(route, "", "", String(status), key, team).inc();
+    rt.metrics.requestDurationFor(route, "", statusClassOf(status, false, false)).observe(latencyMs / 1000);
+    rt.accessLog?.info({ reqId: requestId, route, keyName: identity?.keyName, team: identity?.team, status, latencyMs: Math.round(latencyMs * 100) / 100 }, "request");
   }
 }

@@ -106,8 +106,8 @@ describe("traffic control on /v1/responses (Redis)", () => {
     const made = (await (await respond(gw.url, { model: "translated", input: "hi" })).json()) as { id: string };
     await (await fetch(`${gw.url}/v1/responses/${made.id}`, { headers: AUTH })).text();
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(text).toMatch(/aigw_requests_total\{route="responses",model="translated",target="chat",status="200"\} \d+/);
-    expect(text).toMatch(/aigw_requests_total\{route="responses.get",model="",target="",status="200"\} 1/);
-    expect(text).toMatch(/aigw_tokens_total\{model="native",kind="completion"\} \d+/);
+    expect(text).toMatch(/aigw_requests_total\{route="responses",model="translated",target="chat",status="200",key="payer",team="default"\} \d+/);
+    expect(text).toMatch(/aigw_requests_total\{route="responses.get",model="",target="",status="200",key="payer",team="default"\} 1/);
+    expect(text).toMatch(/aigw_tokens_total\{model="native",kind="completion",key="payer",team="default"\} \d+/);
   });
 });
