@@ -20,6 +20,7 @@ import { createTrafficControl } from "./traffic";
 import type { TrafficControl } from "./traffic/types";
 import { applyConfig, type ApplyContext, type ReloadReport } from "./reload/apply-config";
 import { LiveUpstreams } from "./upstream/upstream-set";
+import { createResponseStore } from "./responses/create-store";
 
 export interface GatewayOptions {
   /** Where logs go (tests capture them); stdout, asynchronously, by default. */
@@ -67,6 +68,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
+    responses: createResponseStore(config, { logger, metrics }),
     admin: traffic.handleAdmin ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     keyLabels,
@@ -126,7 +128,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       for (const each of servers) each.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), upstreams.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs))]);
+      await Promise.all([traffic.close(), upstreams.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs)), runtime.responses.close()]);
       flushLogger(logger);
     })();
     return shuttingDown;

@@ -1,6 +1,7 @@
 /** The endpoints the gateway proxies: exact paths only, so odd paths never match. */
 import { localCountTokens } from "./dialects/anthropic/count-tokens";
 import { checkCountTokensRequest, checkMessagesRequest } from "./dialects/anthropic/validate";
+import { checkResponsesParams } from "./dialects/openai-responses/validate";
 import type { ModelPool } from "./routing/router";
 import type { ClientDialect } from "./translate/translator";
 
@@ -22,6 +23,7 @@ export const PROXY_ROUTES: ReadonlyMap<string, ProxyRoute> = new Map<string, Pro
   ["/v1/completions", { name: "completions", dialect: "openai", streams: true }],
   ["/v1/embeddings", { name: "embeddings", dialect: "openai", streams: false }],
   ["/v1/images/generations", { name: "images.generations", dialect: "openai", streams: false }],
+  ["/v1/responses", { name: "responses", dialect: "openai", streams: true, check: checkResponsesParams }],
   ["/v1/messages", { name: "messages", dialect: "anthropic", streams: true, check: checkMessagesRequest }],
   ["/v1/messages/count_tokens", { name: "messages.count_tokens", dialect: "anthropic", streams: false, check: checkCountTokensRequest, answerLocally: localCountTokens }],
 ]);

@@ -8,6 +8,7 @@ import { requestIdFrom } from "./http/request-id";
 import { sendError } from "./http/respond";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
+import { handleStoredResponse, storedResponsePath } from "./handlers/stored-responses";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { logWhenDone } from "./handlers/access-log-other";
 import { PROXY_ROUTES } from "./routes";
@@ -34,6 +35,8 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       logWhenDone(rt, req, res, "models");
       return handleModels(rt, req, res, null);
     }
+    const stored = storedResponsePath(path);
+    if (stored !== null) return handleStoredResponse(rt, req, res, stored);
     if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
       logWhenDone(rt, req, res, "models");
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));

@@ -59,7 +59,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
     const apiKey = env[provider.env];
     if (!apiKey) continue;
     for (const [name, upstream] of provider.models) {
-      models.push({ name, targets: [{ name: provider.env.replace(/_API_KEY$/, "").toLowerCase(), baseUrl: provider.baseUrl, apiKey, model: upstream }] });
+      // OpenAI serves the Responses API itself; the compat endpoints get it translated.
+      const responsesApi = provider.env === "OPENAI_API_KEY" ? { responsesApi: "native" as const } : {};
+      models.push({ name, targets: [{ name: provider.env.replace(/_API_KEY$/, "").toLowerCase(), baseUrl: provider.baseUrl, apiKey, model: upstream, ...responsesApi }] });
     }
   }
   const port = env.PORT ? Number(env.PORT) : 8080;

@@ -8,14 +8,14 @@ import { routesServedBy } from "../translate/registry";
 import type { GatewayConfig } from "./schema";
 
 /** The routes a provider's targets can serve (the translator table; tests pass another). */
-export type RoutesOf = (provider: ProviderName) => readonly string[];
+export type RoutesOf = (provider: ProviderName, responsesApi?: "native" | "translate") => readonly string[];
 
-const fromRegistry: RoutesOf = (provider) => routesServedBy(providerFor(provider));
+const fromRegistry: RoutesOf = (provider, responsesApi) => routesServedBy(providerFor(provider, responsesApi));
 
 /** The routes some target of the model can serve. */
 export function routesOfModel(model: GatewayConfig["models"][number], routesOf: RoutesOf = fromRegistry): Set<string> {
   const routes = new Set<string>();
-  for (const target of model.targets) for (const route of routesOf(target.provider)) routes.add(route);
+  for (const target of model.targets) for (const route of routesOf(target.provider, target.responsesApi)) routes.add(route);
   return routes;
 }
 
@@ -25,6 +25,7 @@ export function routeProblems(config: GatewayConfig, routesOf: RoutesOf = fromRe
   config.models.forEach((model, i) => {
     model.targets.forEach((target, j) => {
       if (routesOf(target.provider).length === 0) problems.push(`models[${i}].targets[${j}].provider: no route can be translated to "${target.provider}"`);
+      if (target.responsesApi === "native" && target.provider !== "openai") problems.push(`models[${i}].targets[${j}].responsesApi: "native" is for OpenAI-compatible targets that serve /responses (provider: openai)`);
     });
     const own = byName.get(model.name)!;
     model.fallbacks.forEach((fallback, j) => {

@@ -38,6 +38,13 @@ const targetSchema = z
     healthCheck: targetHealthCheckSchema.optional(),
     /** Client headers passed to this target (default: the provider's safe list). */
     forwardHeaders: forwardHeadersSchema.optional(),
+    /**
+     * How `/v1/responses` reaches this target: `native` passes the Responses API through (OpenAI,
+     * Azure OpenAI: targets that serve `POST {baseUrl}/responses`); `translate` (default, safe for
+     * DeepSeek, vLLM, Gemini's compat endpoint and resellers) sends Chat Completions and keeps
+     * the conversation state in the gateway.
+     */
+    responsesApi: z.enum(["native", "translate"]).optional(),
     /** Settings of the built-in mock upstream (mock:// targets only). */
     mock: z
       .object({
@@ -322,6 +329,22 @@ export const gatewayConfigSchema = z
           .object({ perKey: positiveInt.default(256), total: positiveInt.default(4_096) })
           .strict()
           .default({}),
+      })
+      .strict()
+      .default({}),
+    /** Responses the gateway makes by translation, kept for previous_response_id, GET and input_items. */
+    responses: z
+      .object({
+        /** Default: `redis` when `responses.redis` or the state `redis` is configured, else `memory`. */
+        store: z.enum(["memory", "redis"]).optional(),
+        /** How long a stored response can be continued or read. */
+        ttlMs: positiveInt.default(24 * 60 * 60 * 1000),
+        /** Memory store: the most bytes of stored responses per replica (least recently used go first). */
+        maxBytes: positiveInt.default(64 * 1024 * 1024),
+        /** A response (its turn's input and output) larger than this is answered but not stored. */
+        maxEntryBytes: positiveInt.default(4 * 1024 * 1024),
+        /** A Redis of its own (recommended: the state Redis is noeviction); default: the state Redis. */
+        redis: cacheRedisSchema.optional(),
       })
       .strict()
       .default({}),

@@ -75,6 +75,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   }
   problems.push(...redisSectionProblems("redis", config.redis), ...redisSectionProblems("cache.redis", config.cache.redis));
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
+  if (config.responses.store === "redis" && !config.responses.redis && !config.redis) problems.push("responses.store: \"redis\" needs responses.redis or a redis section");
   if (config.cache.store === "redis" && !config.cache.redis) {
     problems.push("cache.store: \"redis\" needs cache.redis, a Redis of the cache's own (sharing the state Redis would let cache entries evict limits and spend)");
   }

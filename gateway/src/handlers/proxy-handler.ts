@@ -18,6 +18,7 @@ import type { ForwardOutcome } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
 import { applyCharge, finishRecord, newRecord } from "./request-record";
 import type { GatewayRuntime } from "./runtime";
+import { admissionBody, responsesTurnFor } from "./responses-turn";
 
 /**
  * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
@@ -80,13 +81,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
     route.check?.(body);
+    // The conversation a Responses request continues, loaded now so admission counts all of it.
+    const turn = route.name === "responses" ? await responsesTurnFor(rt, body, record.identity, model) : null;
     const stream = body.stream === true;
     record.stream = stream;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
     let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
-    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream, candidates: chain };
+    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
       admission = await traffic.admit(admissionRequest);
@@ -117,7 +120,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       sendJson(res, 200, local, headers);
       return;
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers }, res);
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined }, res);
     record.upstreamRequestId = outcome.upstreamRequestId;
     record.target = outcome.target;
     record.status = outcome.status;

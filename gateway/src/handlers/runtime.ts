@@ -9,6 +9,7 @@ import type { KeyLabels } from "../metrics/key-labels";
 import type { Tracer } from "../tracing/tracer";
 import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
+import type { ResponseStore } from "../responses/store";
 
 export interface GatewayRuntime {
   readonly config: GatewayConfig;
@@ -21,6 +22,8 @@ export interface GatewayRuntime {
   readonly traffic: TrafficControl;
   /** The process's budget for buffered bodies (request bodies read here, answers in the forwarder). */
   readonly buffers: BufferBudget;
+  /** Responses kept for previous_response_id, GET, DELETE and input_items (responses/store.ts). */
+  readonly responses: ResponseStore;
   /** Handles `/admin/…` when the admin API is configured. */
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */

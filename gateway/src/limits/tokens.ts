@@ -8,6 +8,7 @@
 import { o200kAsciiPieceEnd, PieceSplitter } from "./bpe/ascii-split";
 import { BpeCounter } from "./bpe/count";
 import { loadTiktokenFile } from "./bpe/rank-table";
+import { countingBody } from "../dialects/openai-responses/estimate";
 import { countAnthropicPromptTokens } from "../dialects/anthropic/estimate";
 
 let counter: BpeCounter | null = null;
@@ -169,6 +170,8 @@ export function estimateRequestTokens(route: string, body: Record<string, unknow
       return { prompt: countAnthropicPromptTokens(body), completion: completionBudget(body, defaultMaxTokens) };
     case "embeddings":
       return { prompt: countInputTokens(body.input), completion: 0 };
+    case "responses":
+      return { prompt: countChatTokens(countingBody(body)), completion: positiveInt(body.max_output_tokens) ?? defaultMaxTokens };
     case "images.generations":
       return { prompt: countInputTokens(body.prompt), completion: (positiveInt(body.n) ?? 1) * IMAGE_OUTPUT_TOKENS };
     default:

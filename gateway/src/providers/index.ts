@@ -1,6 +1,6 @@
 /** The providers by name, as a target's `provider` field names them. */
 import { anthropicProvider } from "./anthropic";
-import { openaiProvider } from "./openai";
+import { openaiNativeResponsesProvider, openaiProvider } from "./openai";
 import type { Provider, ProviderName } from "./provider";
 
 export type { HealthProbe, Provider, ProviderName, UpstreamDialect, UpstreamOperation } from "./provider";
@@ -8,6 +8,7 @@ export { PROVIDER_NAMES } from "./provider";
 
 const PROVIDERS: Readonly<Record<ProviderName, Provider>> = { openai: openaiProvider, anthropic: anthropicProvider };
 
-export function providerFor(name: ProviderName): Provider {
-  return PROVIDERS[name];
+/** The provider of a target; `responsesApi: native` on an OpenAI-compatible target passes Responses through. */
+export function providerFor(name: ProviderName, responsesApi?: "native" | "translate"): Provider {
+  return name === "openai" && responsesApi === "native" ? openaiNativeResponsesProvider : PROVIDERS[name];
 }

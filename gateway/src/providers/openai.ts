@@ -13,6 +13,7 @@ export const openaiProvider: Provider = {
     completions: "/completions",
     embeddings: "/embeddings",
     "images.generations": "/images/generations",
+    responses: "/responses",
   },
   authHeaders(apiKey) {
     return apiKey ? ["authorization", `Bearer ${apiKey}`] : [];
@@ -20,3 +21,9 @@ export const openaiProvider: Provider = {
   healthProbe: { method: "GET", path: "/models", headers: [], okMin: 200, okMax: 299 },
   forwardHeaders: ["openai-beta", "idempotency-key"],
 };
+
+/**
+ * The same provider for a target set `responsesApi: native` (OpenAI, Azure OpenAI): it serves
+ * `POST {baseUrl}/responses` itself, so Responses requests pass through instead of being translated.
+ */
+export const openaiNativeResponsesProvider: Provider = { ...openaiProvider, nativeDialects: ["openai-responses"] };

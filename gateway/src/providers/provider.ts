@@ -6,10 +6,10 @@
  */
 
 /** The wire formats upstreams speak. */
-export type UpstreamDialect = "openai" | "anthropic";
+export type UpstreamDialect = "openai" | "anthropic" | "openai-responses";
 
 /** What an upstream request does, independent of where a provider serves it. */
-export type UpstreamOperation = "chat.completions" | "completions" | "embeddings" | "images.generations" | "messages" | "messages.count_tokens";
+export type UpstreamOperation = "chat.completions" | "completions" | "embeddings" | "images.generations" | "messages" | "messages.count_tokens" | "responses";
 
 /**
  * A default health probe, as data (per-target overrides are built on top of it). `headers` are
@@ -26,6 +26,11 @@ export interface HealthProbe {
 export interface Provider {
   readonly name: ProviderName;
   readonly dialect: UpstreamDialect;
+  /**
+   * Dialects the target also speaks natively, preferred over translation where a route has a
+   * pass-through pair for them (`openai-responses`: a target set `responsesApi: native`).
+   */
+  readonly nativeDialects?: readonly UpstreamDialect[];
   /** Path of each operation the provider serves, appended to the base URL's path. */
   readonly paths: Readonly<Partial<Record<UpstreamOperation, string>>>;
   /**

@@ -10,6 +10,9 @@ import { anthropicMessagesToAnthropicMessages } from "./anthropic-messages-to-an
 import { anthropicMessagesToOpenaiChat } from "./anthropic-messages-to-openai-chat";
 import { openaiChatToAnthropicMessages } from "./openai-chat-to-anthropic-messages";
 import { openaiToOpenai } from "./openai-to-openai";
+import { openaiResponsesToOpenaiChat } from "./openai-responses-to-openai-chat";
+import { openaiResponsesToOpenaiResponses } from "./openai-responses-to-openai-responses";
+import { openaiResponsesToAnthropicMessages } from "./openai-responses-to-anthropic-messages";
 import type { ClientRequest, Translator, TranslatorPair } from "./translator";
 
 /** Route name → upstream dialect → pair. */
@@ -18,18 +21,23 @@ const PAIRS: ReadonlyMap<string, Readonly<Partial<Record<UpstreamDialect, Transl
   ["completions", { openai: openaiToOpenai }],
   ["embeddings", { openai: openaiToOpenai }],
   ["images.generations", { openai: openaiToOpenai }],
+  ["responses", { "openai-responses": openaiResponsesToOpenaiResponses, openai: openaiResponsesToOpenaiChat, anthropic: openaiResponsesToAnthropicMessages }],
   ["messages", { anthropic: anthropicMessagesToAnthropicMessages, openai: anthropicMessagesToOpenaiChat }],
   ["messages.count_tokens", { anthropic: anthropicMessagesToAnthropicMessages }],
 ]);
 
-/** The pair that serves `route` on a target of `provider`, or undefined when none does. */
+/** The pair that serves `route` on a target of `provider`, or undefined when none does: a native pass-through first. */
 export function pairFor(route: string, provider: Provider): TranslatorPair | undefined {
-  return PAIRS.get(route)?.[provider.dialect];
+  const pairs = PAIRS.get(route);
+  if (pairs === undefined) return undefined;
+  const native = provider.nativeDialects;
+  if (native !== undefined) for (const dialect of native) if (pairs[dialect] !== undefined) return pairs[dialect];
+  return pairs[provider.dialect];
 }
 
 /** Every route a target of this provider can serve. */
 export function routesServedBy(provider: Provider): string[] {
-  return [...PAIRS].filter(([, pairs]) => pairs[provider.dialect] !== undefined).map(([route]) => route);
+  return [...PAIRS.keys()].filter((route) => pairFor(route, provider) !== undefined);
 }
 
 /** Every route name with at least one pair. */

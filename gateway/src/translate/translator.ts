@@ -14,6 +14,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Provider, UpstreamOperation } from "../providers";
 import type { Usage } from "../traffic/types";
+import type { ResponsesTurn } from "../responses/turn";
 
 /** The wire formats clients call the gateway in. */
 export type ClientDialect = "openai" | "anthropic";
@@ -31,6 +32,8 @@ export interface ClientRequest {
   headers: IncomingHttpHeaders;
   /** Count the generated text delivered, for a charge when the upstream's usage never comes. */
   countDelivered: boolean;
+  /** `POST /v1/responses` only: the response's id and the conversation it continues (see responses/turn.ts). */
+  responses?: ResponsesTurn;
 }
 
 /** The target an attempt goes to, as far as a translator cares. */

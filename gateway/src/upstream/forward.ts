@@ -18,6 +18,7 @@ import { TranslationError, type Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
 import { SpanKind, type ActiveSpan } from "../tracing/span";
 import { RequestTrace } from "../tracing/request-trace";
+import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { attemptHeaders, sentClientScope } from "./attempt-headers";
 import { pipeStream, writeBuffered } from "./client-writer";
@@ -46,6 +47,8 @@ export interface ForwardRequest {
    * accepts (User-Agent, its forwardHeaders); credentials are never forwarded.
    */
   clientHeaders?: IncomingHttpHeaders;
+  /** `POST /v1/responses`: the turn its translators read and record the answer in. */
+  responses?: ResponsesTurn;
 }
 
 export interface ForwardOutcome {
@@ -104,6 +107,7 @@ export class Forwarder {
       stream: req.stream,
       headers: req.clientHeaders ?? {},
       countDelivered: req.countDelivered === true,
+      responses: req.responses,
     });
     /** Targets skipped because nothing translates this route to their provider. */
     let unservable = 0;

@@ -15,6 +15,7 @@ import {
   mockTextStreamEvents,
   type MockRequest,
 } from "./mock-responses";
+import { mockResponse, mockResponseStreamEvents } from "../dialects/openai-responses/mock";
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -85,11 +86,13 @@ export class MockDispatcher {
     if (path.endsWith("/v1/messages/count_tokens")) return this.sendJson(handler, controller, 200, mockAnthropicCountTokens(request as Record<string, unknown>));
     const messages = path.endsWith("/v1/messages");
     const chat = path.endsWith("/chat/completions");
+    const responses = path.endsWith("/responses");
     if (messages && request.stream !== true) return this.sendJson(handler, controller, 200, mockAnthropicMessage(request as Record<string, unknown>, mock.tokens));
     if (request.stream !== true) {
+      if (responses) return this.sendJson(handler, controller, 200, mockResponse(request as Record<string, unknown>, mock.tokens));
       return this.sendJson(handler, controller, 200, chat ? mockChatCompletion(request, mock.tokens, from) : mockTextCompletion(request, mock.tokens, from));
     }
-    const events = messages ? mockAnthropicStreamEvents(request as Record<string, unknown>, mock.tokens) : chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
+    const events = responses ? mockResponseStreamEvents(request as Record<string, unknown>, mock.tokens) : messages ? mockAnthropicStreamEvents(request as Record<string, unknown>, mock.tokens) : chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
     handler.onResponseStart?.(controller, 200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" }, "OK");
     await sleep(mock.ttftMs);
     for (let i = 0; i < events.length; i++) {

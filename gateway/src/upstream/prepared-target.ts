@@ -32,7 +32,7 @@ const CREDENTIAL_HEADER = /key|token|secret|auth|password|credential|signature/i
 
 export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defaults: GatewayConfig["upstreamDefaults"]): PreparedTarget {
   const config = state.config;
-  const provider = providerFor(config.provider);
+  const provider = providerFor(config.provider, config.responsesApi);
   const authHeaders: string[] = [];
   const configured = new Set<string>();
   for (const [name, value] of Object.entries(config.headers)) {
