@@ -79,6 +79,8 @@ test("the example type-checks against the package's exported types (strict)", ()
       noEmit: true,
       skipLibCheck: true,
       esModuleInterop: true,
+      // The gateway's price table is a JSON module (the published .d.ts files do not import it).
+      resolveJsonModule: true,
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.CommonJS,
       moduleResolution: ts.ModuleResolutionKind.Node10,
