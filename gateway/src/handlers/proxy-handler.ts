@@ -156,6 +156,12 @@ function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, 
   const model = rt.router.resolve(record.model) ? record.model : "";
   rt.metrics.requestsFor(route.name, model, record.target ?? "", String(record.status)).inc();
   rt.metrics.requestDurationFor(route.name, model).observe(latencyMs / 1000);
+  rt.recorder?.record({
+    requestId, route: route.name, model, servedModel: model, target: record.target, status: record.status, latencyMs, ttftMs: record.ttftMs,
+    keyName: record.identity?.keyName ?? null, team: record.identity?.team ?? null,
+    promptTokens: record.usage?.promptTokens ?? null, completionTokens: record.usage?.completionTokens ?? null,
+    costUsd: null, refusal: null, errorCode: null, stream: false, cache: record.cache,
+  });
   if (rt.accessLog === null) return;
   rt.accessLog.info({
     reqId: requestId,

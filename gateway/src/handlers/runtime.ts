@@ -7,6 +7,7 @@ import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
 import type { TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
+import type { ConsoleRecorder, ConsoleServer } from "../admin/console";
 
 export interface GatewayRuntime {
   readonly config: GatewayConfig;
@@ -23,6 +24,10 @@ export interface GatewayRuntime {
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
   readonly clientIp: (req: IncomingMessage) => string;
+  /** The admin console (`/ui/`), where the admin API is served; null when off. */
+  readonly console: ConsoleServer | null;
+  /** What the console keeps of each finished request; null when the console is off (costs nothing then). */
+  readonly recorder: ConsoleRecorder | null;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
 }

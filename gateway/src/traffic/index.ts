@@ -159,5 +159,5 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     "traffic control ready",
   );
   const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
-  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, metrics, logger, startup, closers });
+  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, adminThrottle: admin ? throttle : null, metrics, logger, startup, closers });
 }

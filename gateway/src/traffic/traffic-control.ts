@@ -5,6 +5,7 @@
 import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AdminHandler } from "../admin/admin-api";
+import type { AdminAuthThrottle } from "../admin/auth-throttle";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
 import type { ResolvedKey } from "../auth/key-record";
@@ -26,6 +27,7 @@ export interface TrafficParts {
   perIp: { store: LimitStore; requests: number; windowMs: number } | null;
   cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
+  adminThrottle: AdminAuthThrottle | null;
   metrics: TrafficMetrics;
   logger: LoggerPort;
   /** Settles once Redis is ready (or startup gave up waiting) and runtime keys are loaded. */
@@ -39,11 +41,13 @@ const NO_LOOKUP: CacheLookup = Object.freeze({ hit: null, key: null });
 export class GatewayTrafficControl implements TrafficControl {
   readonly passthrough: boolean;
   readonly handleAdmin: AdminHandler | null;
+  readonly adminThrottle: AdminAuthThrottle | null;
   /** Non-null until startup is over: the first requests wait for it instead of racing Redis. */
   private starting: Promise<void> | null;
 
   constructor(private readonly parts: TrafficParts) {
     this.passthrough = parts.passthrough;
+    this.adminThrottle = parts.adminThrottle;
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
     const admin = parts.admin;
