@@ -4,19 +4,22 @@
  *   GET /admin/overview    this replica's rolling window: requests/s, error rates, TTFT and latency per model
  *   GET /admin/targets     every model with strategy and fallbacks, every target with health and why
  *   GET /admin/requests    this replica's last requests (metadata only), newest first; ?limit, ?status=error|refused|ok, ?key, ?model
+ *   GET /admin/budgets     team budgets and plans from the config (keys' budgets are in /admin/keys)
  */
+import type { GatewayConfig } from "../../config/schema";
 import { GatewayError } from "../../errors";
 import type { Router } from "../../routing/router";
-import type { OverviewResponse, RecentRequest, RecentRequestsResponse, TargetsResponse } from "./contract";
+import type { BudgetsResponse, OverviewResponse, RecentRequest, RecentRequestsResponse, TargetsResponse } from "./contract";
 import type { ConsoleRecorder } from "./recorder";
 import { modelsView } from "./targets-view";
 
-export const CONSOLE_RESOURCES = ["overview", "targets", "requests"] as const;
+export const CONSOLE_RESOURCES = ["overview", "targets", "requests", "budgets"] as const;
 export type ConsoleResource = (typeof CONSOLE_RESOURCES)[number];
 
 export interface ConsoleApiState {
   recorder: ConsoleRecorder;
   router: Router;
+  config: Pick<GatewayConfig, "teams" | "plans">;
   inflight: number;
   now: number;
 }
@@ -65,8 +68,17 @@ export function recentRequests({ recorder }: ConsoleApiState, query: URLSearchPa
   return { object: "list", scope: "replica", capacity, data };
 }
 
+export function budgets({ config }: ConsoleApiState): BudgetsResponse {
+  return {
+    object: "gateway.budgets",
+    teams: Object.entries(config.teams).map(([team, t]) => ({ team, monthly_budget_usd: t.monthlyBudgetUsd })),
+    plans: Object.entries(config.plans).map(([name, limits]) => ({ name, limits })),
+  };
+}
+
 export function answerConsoleResource(resource: ConsoleResource, state: ConsoleApiState, query: URLSearchParams): unknown {
   if (resource === "overview") return overview(state);
+  if (resource === "budgets") return budgets(state);
   if (resource === "targets") return targets(state);
   return recentRequests(state, query);
 }

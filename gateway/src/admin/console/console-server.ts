@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { extractKey } from "../../auth/extract";
 import { secretMatches } from "../../auth/key-hash";
 import { GatewayError } from "../../errors";
+import type { GatewayConfig } from "../../config/schema";
 import type { Router } from "../../routing/router";
 import type { LoggerPort } from "../../traffic/metrics-port";
 import type { AdminAuthThrottle } from "../auth-throttle";
@@ -35,6 +36,7 @@ export interface ConsoleDeps {
   throttle: () => AdminAuthThrottle;
   logger: LoggerPort;
   router: () => Router;
+  config: () => Pick<GatewayConfig, "teams" | "plans">;
   inflight: () => number;
   recorder: ConsoleRecorder;
   assets: UiAssets;
@@ -107,7 +109,7 @@ export class ConsoleServer {
         if (resource !== null) {
           await this.authenticate(req, path, clientIp);
           if (req.method !== "GET" && req.method !== "HEAD") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}; use GET.`);
-          const state = { recorder: this.deps.recorder, router: this.deps.router(), inflight: this.deps.inflight(), now: this.now() };
+          const state = { recorder: this.deps.recorder, router: this.deps.router(), config: this.deps.config(), inflight: this.deps.inflight(), now: this.now() };
           return sendConsoleJson(res, 200, answerConsoleResource(resource, state, query));
         }
         // A Bearer key goes to the admin API as before; a session is checked here, then marked.

@@ -103,3 +103,11 @@ export interface SessionResponse {
   csrf_token: string;
   expires_at: string;
 }
+
+export interface BudgetsResponse {
+  object: "gateway.budgets";
+  /** Monthly budgets of teams (config `teams`). */
+  teams: { team: string; monthly_budget_usd: number }[];
+  /** Plans and their limits (config `plans`), for keys' effective budgets and the plan picker. */
+  plans: { name: string; limits: { requestsPerMinute?: number; tokensPerMinute?: number; concurrent?: number; monthlyBudgetUsd?: number } }[];
+}

@@ -40,6 +40,7 @@ export function createConsole(config: GatewayConfig, deps: ConsoleBuildDeps): { 
     throttle: () => throttleOf()!,
     logger: deps.logger,
     router: deps.router,
+    config: deps.config,
     inflight: () => deps.router().allTargets.reduce((sum, target) => sum + target.inflight, 0),
     recorder,
     assets,
