@@ -102,8 +102,13 @@ export class WindowStats {
 
   /** Slots inside the window at `now`, oldest first. */
   private live(now: number): Slot[] {
-    const oldest = now - this.windowMs;
-    return this.ring.filter((slot): slot is Slot => slot !== null && slot.start > oldest - this.options.slotMs && slot.start <= now).sort((a, b) => a.start - b.start);
+    const first = this.firstSlotStart(now);
+    return this.ring.filter((slot): slot is Slot => slot !== null && slot.start >= first && slot.start <= now).sort((a, b) => a.start - b.start);
+  }
+
+  /** The oldest slot still in the window: the current slot and the `slots - 1` before it. */
+  private firstSlotStart(now: number): number {
+    return now - (now % this.options.slotMs) - (this.options.slots - 1) * this.options.slotMs;
   }
 
   /** Totals, per-model figures and a per-slot series over the window. */
@@ -137,7 +142,7 @@ export class WindowStats {
         latency_p95_ms: quantile(t.latency, 0.95),
       }));
     const series = { requests: [] as number[], errors: [] as number[] };
-    const first = now - (now % this.options.slotMs) - (this.options.slots - 1) * this.options.slotMs;
+    const first = this.firstSlotStart(now);
     const byStart = new Map(slots.map((s) => [s.start, s]));
     for (let start = first; start <= now; start += this.options.slotMs) {
       const slot = byStart.get(start);
