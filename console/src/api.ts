@@ -40,9 +40,9 @@ async function parse<T>(res: Response): Promise<T> {
 /** Resumes the session the cookie holds (after a reload); false when there is none. */
 export async function resumeSession(): Promise<boolean> {
   const res = await fetch("/ui/api/session", { credentials: "same-origin", cache: "no-store" });
-  if (res.status === 401) return false;
-  csrfToken = (await parse<SessionBody>(res)).csrf_token;
-  return true;
+  const session = await parse<Partial<SessionBody> & { authenticated: boolean }>(res);
+  csrfToken = session.authenticated && session.csrf_token ? session.csrf_token : null;
+  return csrfToken !== null;
 }
 
 export async function login(adminKey: string): Promise<void> {

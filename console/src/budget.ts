@@ -1,5 +1,5 @@
 /** Budgets against spend, pure: which keys and teams are near (≥ 80%) or over their monthly budget. */
-import type { Tone } from "./status";
+import type { Tone } from "./tone";
 
 export const NEAR_BUDGET = 0.8;
 

@@ -92,3 +92,15 @@ export function dialog(title: string, content: Node[], buttons: DialogButton[]):
 export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
 }
+
+/** Saves text as a file through the browser (CSV export). */
+export function download(filename: string, text: string, type = "text/csv;charset=utf-8"): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

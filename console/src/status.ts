@@ -3,25 +3,12 @@
  * screen readers, and by the colour-blind.
  */
 import { h } from "./dom";
+import type { Tone } from "./tone";
 
-export type Tone = "ok" | "warn" | "bad" | "off";
+export { httpTone, TARGET_STATE_TEXT, targetTone, type Tone } from "./tone";
 
 const SYMBOL: Record<Tone, string> = { ok: "✓", warn: "▲", bad: "✕", off: "–" };
 
 export function badge(tone: Tone, text: string, title?: string): HTMLElement {
   return h("span", { class: `badge ${tone}`, title: title ?? null }, h("span", { "aria-hidden": "true", class: "sym" }, SYMBOL[tone]), ` ${text}`);
-}
-
-export function targetTone(state: string): Tone {
-  if (state === "up") return "ok";
-  if (state === "rate_limited" || state === "ejected") return "warn";
-  return "bad";
-}
-
-export const TARGET_STATE_TEXT: Record<string, string> = { up: "up", down: "down", ejected: "cooling down (ejected)", rate_limited: "cooling down (rate limited)", misconfigured: "misconfigured" };
-
-export function httpTone(status: number): Tone {
-  if (status >= 500 || status === 499) return "bad";
-  if (status >= 400) return "warn";
-  return "ok";
 }

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv.slice(2));
   const gateway = await startGateway(config);
   gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
+  if (gateway.runtime.console !== null) gateway.runtime.logger.info({ event: "console", consoleUrl: `${gateway.url}/ui/` }, "console: open it and log in with the admin key");
   if (configFileFrom(process.argv.slice(2)) === null) logEmbeddedProviders(gateway.runtime.logger, config.server.host);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
 }

@@ -111,7 +111,7 @@ describe("the console in chromium", () => {
     expect(cookies[0]).toMatchObject({ name: "aigw_console", httpOnly: true, sameSite: "Strict", path: "/" });
     expect(cookies[0].expires).toBeGreaterThan(Date.now() / 1000 + 3600);
     // The admin key is nowhere in the browser's storage.
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
+    const stored = await page.evaluate<string>("JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie })");
     expect(stored).not.toContain(ADMIN_KEY);
     expect(stored).not.toContain("aigw_console");
   });
@@ -182,7 +182,7 @@ describe("the console in chromium", () => {
     expect(secret).toMatch(/^sk-gw-/);
     await page.click("#secret-copy");
     await page.waitForSelector("dialog [role=status]:has-text('Copied')");
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    expect(await page.evaluate<string>("navigator.clipboard.readText()")).toBe(secret);
     await shot("keys-secret");
     await page.click("dialog button:has-text('Done')");
     await page.waitForSelector("[data-key-status='console-made']:has-text('active')");
@@ -213,7 +213,7 @@ describe("the console in chromium", () => {
     expect(withCookieNoCsrf.status()).toBe(403);
     expect((await withCookieNoCsrf.json()).error.code).toBe("csrf_failed");
     const noCookie = await browser.newContext();
-    const csrf = await page.evaluate(() => fetch("/ui/api/session").then((r) => r.json()).then((b) => b.csrf_token as string));
+    const csrf = await page.evaluate<string>('fetch("/ui/api/session").then((r) => r.json()).then((b) => b.csrf_token)');
     const noCookieRes = await noCookie.request.post(`${base}/admin/keys/console-made/enable`, { headers: { "x-csrf-token": csrf } });
     expect(noCookieRes.status()).toBe(401);
     await noCookie.close();
@@ -272,7 +272,7 @@ describe("the console in chromium", () => {
     for (const name of ["overview", "spend", "keys", "targets", "requests"]) {
       await watched.page.goto(`${base}/ui/#/${name}`);
       await watched.page.waitForSelector("main table");
-      const overflow = await watched.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await watched.page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
       expect(overflow).toBeLessThanOrEqual(0);
       if (name === "overview" || name === "keys") await watched.page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
     }

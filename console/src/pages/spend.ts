@@ -2,8 +2,8 @@
 import { ApiError, get } from "../api";
 import { budgetLine, sortBudgetLines } from "../budget";
 import { barList, columnChart } from "../chart";
-import { download, toCsv } from "../csv";
-import { clear, h, table } from "../dom";
+import { toCsv } from "../csv";
+import { clear, download, h, table } from "../dom";
 import { fmtInt, fmtPct, fmtUsd, isoDay, isoMonth } from "../format";
 import type { Page } from "../page";
 import { badge } from "../status";

@@ -9,7 +9,8 @@
 import type { GatewayConfig } from "../../config/schema";
 import { GatewayError } from "../../errors";
 import type { Router } from "../../routing/router";
-import type { BudgetsResponse, OverviewResponse, RecentRequest, RecentRequestsResponse, TargetsResponse } from "./contract";
+import type { BudgetsResponse, OverviewResponse, RecentRequestsResponse, TargetsResponse } from "./contract";
+import type { StoredRequest } from "./request-ring";
 import type { ConsoleRecorder } from "./recorder";
 import { modelsView } from "./targets-view";
 
@@ -45,7 +46,7 @@ export function targets({ recorder, router, now }: ConsoleApiState): TargetsResp
   return { object: "list", scope: "replica", data: modelsView(router, now, (id) => recorder.window.target(id, now)) };
 }
 
-const STATUS_FILTERS: Record<string, (r: RecentRequest) => boolean> = {
+const STATUS_FILTERS: Record<string, (r: StoredRequest) => boolean> = {
   ok: (r) => r.status < 400,
   error: (r) => r.status >= 500,
   refused: (r) => r.status >= 400 && r.status < 500,

@@ -3,7 +3,7 @@
  * when `server.adminPort` is set):
  *   /ui/…                  the bundle (./ui-assets.ts), under a strict CSP
  *   POST /ui/api/login     the admin key in, an HttpOnly SameSite=Strict session cookie out (throttled and logged like the admin API)
- *   GET  /ui/api/session   the session's CSRF token and expiry (401 without a session)
+ *   GET  /ui/api/session   whether there is a session, and its CSRF token and expiry
  *   POST /ui/api/logout    ends the session
  * and, in front of the admin API (`wrapAdmin`): a request with a valid session cookie counts as
  * authenticated (a change also needs the session's CSRF token in `x-csrf-token` and no
@@ -185,9 +185,10 @@ export class ConsoleServer {
     req.resume();
     if (method !== "GET") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `${method} is not allowed on /ui/api/session; use GET.`);
     const claims = this.deps.sessions.read(req);
-    if (claims === null) throw new GatewayError("GW_ERR_INVALID_API_KEY", "No console session: log in with the admin key.");
+    // Not an error: the page asks this on every load to learn whether to show the login form.
+    if (claims === null) return sendConsoleJson(res, 200, { object: "gateway.console.session", authenticated: false });
     const { csrfToken, expiresAt } = this.deps.sessions.describe(claims);
-    sendConsoleJson(res, 200, { object: "gateway.console.session", csrf_token: csrfToken, expires_at: expiresAt });
+    sendConsoleJson(res, 200, { object: "gateway.console.session", authenticated: true, csrf_token: csrfToken, expires_at: expiresAt });
   }
 
   private logout(req: IncomingMessage, res: ServerResponse, clientIp: string, method: string): void {

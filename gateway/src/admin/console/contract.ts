@@ -100,8 +100,10 @@ export interface TargetsResponse {
 
 export interface SessionResponse {
   object: "gateway.console.session";
-  csrf_token: string;
-  expires_at: string;
+  authenticated: boolean;
+  /** With a session only. */
+  csrf_token?: string;
+  expires_at?: string;
 }
 
 export interface BudgetsResponse {

@@ -3,8 +3,7 @@
  * requests ring and a sample in the rolling window. Fed from the access-log path (one call per
  * request, no I/O); prompt and answer text never reach it.
  */
-import type { RecentRequest } from "./contract";
-import { RequestRing } from "./request-ring";
+import { RequestRing, type StoredRequest } from "./request-ring";
 import { WindowStats, DEFAULT_WINDOW, type WindowOptions } from "./window-stats";
 
 /** One finished request, as the request pipeline knows it. */
@@ -50,8 +49,8 @@ export class ConsoleRecorder {
     const at = this.now();
     const served = done.servedModel || done.model;
     this.window.record({ at, model: done.model, targetId: done.target === null ? null : `${served}/${done.target}`, status: done.status, latencyMs: done.latencyMs, ttftMs: done.ttftMs });
-    const item: RecentRequest = {
-      time: new Date(at).toISOString(),
+    const item: StoredRequest = {
+      at,
       request_id: done.requestId,
       route: done.route,
       key: done.keyName,

@@ -5,16 +5,23 @@
  */
 import type { RecentRequest } from "./contract";
 
+/** As kept: the time as a number (formatted only when read, not on every request). */
+export type StoredRequest = Omit<RecentRequest, "time"> & { at: number };
+
+function view({ at, ...rest }: StoredRequest): RecentRequest {
+  return { time: new Date(at).toISOString(), ...rest };
+}
+
 export class RequestRing {
-  private readonly items: (RecentRequest | undefined)[];
+  private readonly items: (StoredRequest | undefined)[];
   private next = 0;
   private size = 0;
 
   constructor(readonly capacity: number) {
-    this.items = new Array<RecentRequest | undefined>(capacity);
+    this.items = new Array<StoredRequest | undefined>(capacity);
   }
 
-  push(item: RecentRequest): void {
+  push(item: StoredRequest): void {
     if (this.capacity === 0) return;
     this.items[this.next] = item;
     this.next = (this.next + 1) % this.capacity;
@@ -22,11 +29,11 @@ export class RequestRing {
   }
 
   /** Newest first, at most `limit`, those `filter` accepts. */
-  newest(limit: number, filter: (item: RecentRequest) => boolean = () => true): RecentRequest[] {
+  newest(limit: number, filter: (item: StoredRequest) => boolean = () => true): RecentRequest[] {
     const out: RecentRequest[] = [];
     for (let i = 1; i <= this.size && out.length < limit; i++) {
       const item = this.items[(this.next - i + this.capacity) % this.capacity]!;
-      if (filter(item)) out.push(item);
+      if (filter(item)) out.push(view(item));
     }
     return out;
   }

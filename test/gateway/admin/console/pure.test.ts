@@ -4,12 +4,11 @@
  */
 import { cookieValue, sessionCookie } from "../../../../gateway/src/admin/console/cookies";
 import { observe, quantile, type LogHistogram } from "../../../../gateway/src/admin/console/log-histogram";
-import { RequestRing } from "../../../../gateway/src/admin/console/request-ring";
+import { RequestRing, type StoredRequest } from "../../../../gateway/src/admin/console/request-ring";
 import { cameOverHttps, crossSiteProblem } from "../../../../gateway/src/admin/console/request-origin";
 import { csrfMatches, csrfTokenOf, issueSession, sessionSigningKey, verifySession } from "../../../../gateway/src/admin/console/session-token";
 import { displayUrl } from "../../../../gateway/src/admin/console/targets-view";
 import { WindowStats } from "../../../../gateway/src/admin/console/window-stats";
-import type { RecentRequest } from "../../../../gateway/src/admin/console/contract";
 import { budgetLine, sortBudgetLines } from "../../../../console/src/budget";
 import { toCsv } from "../../../../console/src/csv";
 
@@ -127,10 +126,10 @@ describe("rolling window", () => {
 describe("request ring", () => {
   it("keeps the newest N, newest first", () => {
     const ring = new RequestRing(3);
-    for (let i = 0; i < 5; i++) ring.push({ request_id: String(i), status: i % 2 ? 500 : 200 } as RecentRequest);
+    for (let i = 0; i < 5; i++) ring.push({ at: Date.UTC(2026, 0, 1, 0, 0, i), request_id: String(i), status: i % 2 ? 500 : 200 } as StoredRequest);
     expect(ring.newest(10).map((r) => r.request_id)).toEqual(["4", "3", "2"]);
     expect(ring.newest(10, (r) => r.status === 500).map((r) => r.request_id)).toEqual(["3"]);
-    expect(ring.newest(1).map((r) => r.request_id)).toEqual(["4"]);
+    expect(ring.newest(1)).toMatchObject([{ request_id: "4", time: "2026-01-01T00:00:04.000Z" }]);
   });
 });
 
