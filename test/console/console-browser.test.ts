@@ -136,21 +136,21 @@ describe("the console in chromium", () => {
     expect(ttftP50).toMatch(/ms$/);
     await eventually(async () => {
       await visit("overview");
-      return (await page.textContent("#ov-spend-today"))?.trim() === "$0.96";
+      return (await page.textContent("#ov-spend-today"))?.trim() === "$0.88";
     }, 20_000, "spend today on the overview");
-    expect((await page.textContent("#ov-spend-month"))?.trim()).toBe("$0.96");
+    expect((await page.textContent("#ov-spend-month"))?.trim()).toBe("$0.88");
     await shot("overview");
   });
 
   it("shows spend per team, key and model on the chart and table, with budgets near their limit highlighted", async () => {
     await visit("spend");
     await page.waitForSelector("#sp-table");
-    expect(await page.textContent("#sp-total")).toBe("$0.96");
+    expect(await page.textContent("#sp-total")).toBe("$0.88");
     expect(await page.locator("svg.chart rect.bar").count()).toBeGreaterThan(0);
     expect(await page.locator("#sp-table tbody tr", { hasText: "frontend" }).count()).toBe(1);
     await page.selectOption("#sp-group", "model");
     await page.waitForSelector("#sp-table tbody tr:has-text('gpt-console-mini')");
-    // 6 answers × $0.16 = $0.96 of web-app's $1: near its budget, said in words, not only colour.
+    // 5 answers of 16 tokens and one of 8, at $0.01 a token: $0.88 of web-app's $1, near its budget, said in words, not only colour.
     const verdict = page.locator("[data-budget='key:web-app']");
     await verdict.waitFor();
     expect((await verdict.textContent())?.trim()).toBe("▲ near budget");
@@ -250,7 +250,7 @@ describe("the console in chromium", () => {
   });
 
   it("lists recent requests with refusals, never their prompt text", async () => {
-    // A seventh request would pass web-app's $1 budget: refused.
+    // Another 16-token answer would take web-app past its $1 budget: refused up front.
     await expect(sdk(WEB_KEY).chat.completions.create({ model: "gpt-console", max_tokens: 16, messages: [{ role: "user", content: PROMPT }] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     await visit("requests");
     await page.waitForSelector("#rq-table tbody tr");
