@@ -3,7 +3,7 @@
  * errors, time to first token and latency per model and per target, in fixed time slots so old
  * traffic falls out without a timer. Feeds the console's overview and targets pages.
  */
-import { mergeInto, observe, quantile, type LogHistogram } from "./log-histogram";
+import { mergeInto, newHistogram, observe, quantile, type LogHistogram } from "./log-histogram";
 import type { ModelWindowStats } from "./contract";
 
 export interface WindowSample {
@@ -41,14 +41,15 @@ export interface WindowOptions {
 
 export const DEFAULT_WINDOW: WindowOptions = { slotMs: 10_000, slots: 30, rateWindowMs: 60_000 };
 
-const newTally = (): Tally => ({ requests: 0, errors: 0, clientErrors: 0, ttft: new Map(), latency: new Map() });
+const newTally = (): Tally => ({ requests: 0, errors: 0, clientErrors: 0, ttft: newHistogram(), latency: newHistogram() });
 
-function add(tally: Tally, sample: WindowSample): void {
+/** Targets show no time to first token: `withTtft` false skips it (a log and an increment per request). */
+function add(tally: Tally, sample: WindowSample, withTtft: boolean): void {
   tally.requests += 1;
   if (sample.status >= 500) tally.errors += 1;
   else if (sample.status >= 400) tally.clientErrors += 1;
   observe(tally.latency, sample.latencyMs);
-  if (sample.ttftMs !== null) observe(tally.ttft, sample.ttftMs);
+  if (withTtft && sample.ttftMs !== null) observe(tally.ttft, sample.ttftMs);
 }
 
 function merge(into: Tally, from: Tally): void {
@@ -92,11 +93,11 @@ export class WindowStats {
     }
     let model = slot.models.get(sample.model);
     if (!model) slot.models.set(sample.model, (model = newTally()));
-    add(model, sample);
+    add(model, sample, true);
     if (sample.targetId !== null) {
       let target = slot.targets.get(sample.targetId);
       if (!target) slot.targets.set(sample.targetId, (target = newTally()));
-      add(target, sample);
+      add(target, sample, false);
     }
   }
 
