@@ -301,7 +301,7 @@ async function runTarget(ctx: Context, name: TargetName): Promise<TargetResult> 
     for (const c of ctx.options.cases) out.cases.push(await runCase(ctx, { name, url, pid, proc: running?.proc ?? null, redis: running?.redis ?? null }, c));
     out.peakRssMb = peakRssBytes([pid]) / 2 ** 20;
     if (running && isGateway(name)) {
-      const errors = running.proc.output().split("\n").filter((l) => l.includes('"level":50'));
+      const errors = running.proc.output().split("\n").filter((l) => l.includes('"level":"error"'));
       if (errors.length > 0) out.featureWarnings.push(`the gateway logged ${errors.length} error line(s), e.g. ${errors[0].slice(0, 240)}`);
     }
   } catch (err) {

@@ -316,7 +316,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     gateway.child.kill("SIGTERM");
     const gatewayExitCode = await gateway.exited;
     const logText = readFileSync(gateway.logFile, "utf8");
-    const gatewayErrorLines = logText.split("\n").filter((line) => /"level":(50|60)/.test(line)).length;
+    const gatewayErrorLines = logText.split("\n").filter((line) => /"level":"(error|fatal)"/.test(line)).length;
     const first = samples[0];
     const last = samples[samples.length - 1];
     const round = (x: number) => Math.round(x * 10) / 10;

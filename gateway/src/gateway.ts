@@ -11,6 +11,7 @@ import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
+import { keyLabelsFor } from "./metrics/key-labels";
 import { Router } from "./routing/router";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
@@ -41,7 +42,8 @@ export interface Gateway {
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { logger, accessLog } = createLoggers(config.logging.level, options.logDestination);
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ maxRequestSeconds: (config.upstreamDefaults.deadlineMs + config.upstreamDefaults.maxStreamMs) / 1000 });
+  const keyLabels = keyLabelsFor(config, metrics);
   const router = new Router(config);
   const dispatchers = new Dispatchers(config.upstreamDefaults);
   const prepared = new Map<TargetState, PreparedTarget>();
@@ -66,6 +68,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     console: consoleParts?.server ?? null,
     recorder: consoleParts?.recorder ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
+    keyLabels,
+    spend: traffic.spend ?? null,
     draining: false,
   };
   metrics.onScrape(() => {
@@ -73,6 +77,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     metrics.bufferedBytes.set(buffers.usedBytes);
     for (const state of router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
     for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
+    // A runtime key deleted (here or on another replica) leaves no series behind.
+    const live = traffic.spend?.liveRuntimeKeys();
+    if (live) for (const name of keyLabels.runtimeKeyNames()) if (!live.has(name)) keyLabels.forget(name);
   });
 
   /** Responses not yet closed: the drain waits for them. */

@@ -17,7 +17,7 @@ export interface Loggers {
 
 /**
  * The access log without pino: one hand-built JSON line per call, written onto the same batched
- * destination as the general logger. Lines keep pino's shape (`level` 30, ISO `time`, `msg`) so
+ * destination as the general logger. Lines keep the general logger's shape (`level` "info", ISO `time`, `msg`) so
  * log tooling reads both alike; every string is escaped with JSON.stringify, undefined fields are
  * left out (as pino does).
  */
@@ -36,7 +36,7 @@ export class AccessLog {
     const now = Date.now();
     if (now !== this.lastMs) {
       this.lastMs = now;
-      this.timePrefix = `{"level":30,"time":"${new Date(now).toISOString()}"`;
+      this.timePrefix = `{"level":"info","time":"${new Date(now).toISOString()}"`;
     }
     let line = this.timePrefix;
     for (const key in fields) {
@@ -57,10 +57,11 @@ export class AccessLog {
 
 export function createLoggers(level: string, destination?: DestinationStream): Loggers {
   const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: 250 });
+  // String levels ("info", not 30): what Loki, Cloud Logging and most log pipelines read as severity.
   const base = { level, base: undefined, messageKey: "msg", timestamp: pino.stdTimeFunctions.isoTime };
   return {
     // err is serialized inside redactFields, before the walk (formatters run before serializers).
-    logger: pino({ ...base, formatters: { log: redactFields }, serializers: { err: (err: unknown) => err } }, dest),
+    logger: pino({ ...base, formatters: { level: (label: string) => ({ level: label }), log: redactFields }, serializers: { err: (err: unknown) => err } }, dest),
     accessLog: new AccessLog(level, dest),
   };
 }

@@ -9,6 +9,7 @@ import { sendError } from "./http/respond";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
 import type { GatewayRuntime } from "./handlers/runtime";
+import { logWhenDone } from "./handlers/access-log-other";
 import { PROXY_ROUTES } from "./routes";
 
 const MODEL_PREFIX = "/v1/models/";
@@ -24,15 +25,28 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     const path = pathOf(req.url);
     const proxyRoute = PROXY_ROUTES.get(path);
     if (proxyRoute !== undefined) return handleProxy(rt, proxyRoute, req, res);
-    if (path === "/v1/models") return handleModels(rt, req, res, null);
+    if (path === "/v1/models") {
+      logWhenDone(rt, req, res, "models");
+      return handleModels(rt, req, res, null);
+    }
     if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
+      logWhenDone(rt, req, res, "models");
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
     }
+    const probe = path === "/healthz" || path === "/readyz" || path === "/metrics";
+    if (probe && rt.config.logging.accessLogProbes) logWhenDone(rt, req, res, path.slice(1));
     if (path === "/healthz") return handleHealthz(res);
     if (path === "/readyz") return handleReadyz(rt, res);
     if (path === "/metrics") return handleMetrics(rt, res);
-    if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) return rt.admin(req, res, rt.clientIp(req));
-    if (rt.console !== null && (path === "/ui" || path.startsWith("/ui/"))) return rt.console.handleUi(req, res, rt.clientIp(req));
+    if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) {
+      logWhenDone(rt, req, res, "admin", path);
+      return rt.admin(req, res, rt.clientIp(req));
+    }
+    if (rt.console !== null && (path === "/ui" || path.startsWith("/ui/"))) {
+      logWhenDone(rt, req, res, "admin", path);
+      return rt.console.handleUi(req, res, rt.clientIp(req));
+    }
+    logWhenDone(rt, req, res, "not_found", path);
     req.resume();
     sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
   };

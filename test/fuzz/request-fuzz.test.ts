@@ -221,7 +221,7 @@ describe("fuzzing a real gateway process", () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     const lines = gw.output().split("\n").filter((l) => l.startsWith("{"));
     expect(lines.length).toBeGreaterThan(STRUCTURED_RUNS / 2);
-    const bad = lines.filter((l) => /"level":(50|60)|uncaught|unhandled|"status":500/.test(l));
+    const bad = lines.filter((l) => /"level":"(error|fatal)"|uncaught|unhandled|"status":500/.test(l));
     expect(bad).toEqual([]);
     // Hundreds of requests carried these keys, and the process's whole output never shows them.
     for (const secret of [CLIENT_KEY, ADMIN_KEY, "sk-upstream-fuzz-secret"]) expect(gw.output()).not.toContain(secret);

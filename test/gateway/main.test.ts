@@ -88,11 +88,11 @@ describe("main.js", () => {
     running.push(local);
     const models = await json(await fetch(`${await local.url}/v1/models`));
     expect(models.data.map((m: { id: string }) => m.id)).toContain("deepseek-chat");
-    expect(local.output()).toMatch(/"level":30,.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"127.0.0.1","openProxy":false/);
+    expect(local.output()).toMatch(/"level":"info",.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"127.0.0.1","openProxy":false/);
     const open = runMain([], { PORT: "0", HOST: "0.0.0.0", DEEPSEEK_API_KEY: "ds-test-never-printed", GATEWAY_ALLOW_OPEN_PROXY: "1" });
     running.push(open);
     await open.url;
-    expect(open.output()).toMatch(/"level":40,.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"0.0.0.0","openProxy":true/);
+    expect(open.output()).toMatch(/"level":"warn",.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"0.0.0.0","openProxy":true/);
     expect(local.output() + open.output()).not.toMatch(/never-printed/);
   });
 

@@ -129,6 +129,11 @@ export class RuntimeKeyStore {
     return [...this.snapshot.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Names of the keys in the last snapshot (metrics drop the series of the others). */
+  names(): Set<string> {
+    return new Set([...this.snapshot.values()].map((r) => r.name));
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

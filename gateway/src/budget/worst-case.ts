@@ -29,7 +29,7 @@ export function worstCaseNano(prices: PriceTable, promptTokens: number, completi
         if (!unpriced.includes(model)) unpriced.push(model);
         continue;
       }
-      nano = Math.max(nano, prices.costNano(promptTokens, completionTokens, upstream, model));
+      nano = Math.max(nano, prices.maxCostNano(promptTokens, completionTokens, upstream, model));
     }
   }
   return { nano, unpriced };

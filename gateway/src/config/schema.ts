@@ -82,8 +82,24 @@ const keySchema = z
     message: "exactly one of key or keyHash is required",
   });
 
+/** USD per million tokens. Cached input, cache writes and reasoning default to the input, input and output rates. */
+const rateShape = {
+  inputPerMTok: z.number().nonnegative(),
+  outputPerMTok: z.number().nonnegative(),
+  /** Input read from the provider's prompt cache. */
+  cachedInputPerMTok: z.number().nonnegative().optional(),
+  /** Input written to the provider's prompt cache (Anthropic). */
+  cacheWritePerMTok: z.number().nonnegative().optional(),
+  /** Reasoning tokens, where a provider bills them apart from output. */
+  reasoningPerMTok: z.number().nonnegative().optional(),
+};
+
 const priceSchema = z
-  .object({ inputPerMTok: z.number().nonnegative(), outputPerMTok: z.number().nonnegative() })
+  .object({
+    ...rateShape,
+    /** Rates for the whole request when its prompt is over `aboveTokens` (long-context tiers). */
+    longContext: z.object({ aboveTokens: positiveInt, ...rateShape }).strict().optional(),
+  })
   .strict();
 
 /**
@@ -187,6 +203,8 @@ export const gatewayConfigSchema = z
       .object({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
         accessLog: z.boolean().default(true),
+        /** Access-log lines for /healthz, /readyz and /metrics too (probes and scrapes: off by default). */
+        accessLogProbes: z.boolean().default(false),
       })
       .strict()
       .default({}),
@@ -249,6 +267,18 @@ export const gatewayConfigSchema = z
     plans: z.record(limitsSchema).default({}),
     keys: z.array(keySchema).default([]),
     teams: z.record(z.object({ monthlyBudgetUsd: z.number().positive() }).strict()).default({}),
+    /** Spend reporting: daily rollups for the admin API, and the key dimension of metrics. */
+    spend: z
+      .object({
+        /** Daily rollups are kept this many months (31 days each) in Redis. */
+        retentionMonths: positiveInt.max(120).default(13),
+        /** How often a replica adds its rollups to Redis (one pipelined round trip per flush). */
+        flushIntervalMs: positiveInt.min(50).max(60_000).default(1_000),
+        /** Runtime keys (and their teams) with metric series of their own; past it they share `key="other"`. Config keys always have theirs. */
+        maxKeySeries: nonNegativeInt.default(1_000),
+      })
+      .strict()
+      .default({}),
     /** USD per million tokens, by model (client-facing or upstream name); merged over the defaults. */
     pricing: z.record(priceSchema).default({}),
     cache: z

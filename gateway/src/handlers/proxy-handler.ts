@@ -10,24 +10,13 @@ import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
 import { sendError } from "../http/respond";
 import type { ProxyRoute } from "../routes";
-import type { Admission, AdmissionRequest, ClientIdentity, Usage } from "../traffic/types";
+import type { Admission, AdmissionRequest } from "../traffic/types";
+import { refusalReasonOf } from "../traffic/refusal-reason";
+import { ERROR_KINDS } from "../errors";
 import type { ForwardOutcome } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
+import { applyCharge, finishRecord, newRecord } from "./request-record";
 import type { GatewayRuntime } from "./runtime";
-
-/** What the access log and metrics need to know about one request. */
-interface RequestRecord {
-  model: string;
-  target: string | null;
-  status: number;
-  attempts: number;
-  usage: Usage | null;
-  /** The usage was the gateway's own count (the upstream's was missing or invalid). */
-  usageEstimated: boolean;
-  ttftMs: number | null;
-  cache: "HIT" | "MISS" | null;
-  identity: ClientIdentity | null;
-}
 
 /**
  * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
@@ -61,12 +50,10 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
-  const record: RequestRecord = { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null };
+  const record = newRecord(rt.clientIp(req));
   let admission: Admission | null = null;
-  let upstreamModel = "";
   /** This request's body in the buffer budget, released when the request is over. */
   const bodyHold = rt.buffers.hold();
-  let servedModel = "";
   let deliveredTokens: number | null = null;
   rt.metrics.inflight.inc();
   try {
@@ -74,7 +61,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     checkContentType(req.headers["content-type"]);
     const traffic = rt.traffic;
     if (!traffic.passthrough) {
-      record.identity = await traffic.authenticate(req.headers, rt.clientIp(req));
+      record.identity = await traffic.authenticate(req.headers, record.clientIp);
       // Before the body is read: a key known to be over its rate costs no parsing or counting.
       // Such a refusal is held a moment (limits.refusalDelayMs) so a client ignoring Retry-After cannot loop it.
       const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
@@ -89,6 +76,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
     const stream = body.stream === true;
+    record.stream = stream;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
@@ -122,61 +110,27 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     record.attempts = outcome.attempts;
     record.usage = outcome.usage;
     record.ttftMs = outcome.ttftMs;
-    upstreamModel = outcome.upstreamModel;
-    servedModel = outcome.servedModel;
+    record.upstreamModel = outcome.upstreamModel;
+    record.servedModel = outcome.servedModel;
+    record.interrupted = outcome.interrupted;
     deliveredTokens = outcome.deliveredTokens;
-    if (outcome.usage) {
-      rt.metrics.tokensFor(outcome.servedModel, "prompt").inc(outcome.usage.promptTokens);
-      rt.metrics.tokensFor(outcome.servedModel, "completion").inc(outcome.usage.completionTokens);
-    }
     if (cacheKey !== null && outcome.cacheable) rt.traffic.cacheStore(cacheKey, { status: outcome.status, contentType: outcome.cacheable.contentType, body: outcome.cacheable.body });
   } catch (err) {
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
     if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
-    record.status = (err as { code?: string }).code === "GW_CLIENT_CLOSED" ? 499 : sendError(res, err, headers);
+    const clientClosed = (err as { code?: string }).code === "GW_CLIENT_CLOSED";
+    record.status = clientClosed ? 499 : sendError(res, err, headers);
+    record.errorCode = clientClosed ? "client_closed" : err instanceof GatewayError ? ERROR_KINDS[err.code].openaiCode : "internal_error";
+    record.refusal = refusalReasonOf(err);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();
     bodyHold.release();
-    const charged = admission?.settle(record.usage, upstreamModel || record.model, { servedModel: servedModel || record.model, deliveredTokens });
-    if (charged && charged.estimated && charged.usage) {
-      record.usage = charged.usage;
-      record.usageEstimated = true;
-      rt.metrics.usageEstimatedFor(servedModel || record.model).inc();
-    }
+    const charged = admission?.settle(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });
+    applyCharge(rt, record, charged);
     finishRecord(rt, route, requestId, startedAt, record);
   }
-}
-
-function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord): void {
-  const latencyMs = performance.now() - startedAt;
-  const model = rt.router.resolve(record.model) ? record.model : "";
-  rt.metrics.requestsFor(route.name, model, record.target ?? "", String(record.status)).inc();
-  rt.metrics.requestDurationFor(route.name, model).observe(latencyMs / 1000);
-  rt.recorder?.record({
-    requestId, route: route.name, model, servedModel: model, target: record.target, status: record.status, latencyMs, ttftMs: record.ttftMs,
-    keyName: record.identity?.keyName ?? null, team: record.identity?.team ?? null,
-    promptTokens: record.usage?.promptTokens ?? null, completionTokens: record.usage?.completionTokens ?? null,
-    costUsd: null, refusal: null, errorCode: null, stream: false, cache: record.cache,
-  });
-  if (rt.accessLog === null) return;
-  rt.accessLog.info({
-    reqId: requestId,
-    route: route.name,
-    model: model || undefined,
-    keyName: record.identity?.keyName,
-    team: record.identity?.team,
-    target: record.target ?? undefined,
-    status: record.status,
-    attempts: record.attempts,
-    latencyMs: Math.round(latencyMs * 100) / 100,
-    ttftMs: record.ttftMs === null ? undefined : Math.round(record.ttftMs * 100) / 100,
-    promptTokens: record.usage?.promptTokens,
-    completionTokens: record.usage?.completionTokens,
-    usageEstimated: record.usageEstimated || undefined,
-    cache: record.cache ?? undefined,
-  }, "request");
 }

@@ -5,7 +5,8 @@ import type { BufferBudget } from "../http/buffer-budget";
 import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
-import type { TrafficControl } from "../traffic/types";
+import type { KeyLabels } from "../metrics/key-labels";
+import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
 import type { ConsoleRecorder, ConsoleServer } from "../admin/console";
 
@@ -28,6 +29,10 @@ export interface GatewayRuntime {
   readonly console: ConsoleServer | null;
   /** What the console keeps of each finished request; null when the console is off (costs nothing then). */
   readonly recorder: ConsoleRecorder | null;
+  /** The bounded `key` and `team` label values of a request's identity. */
+  readonly keyLabels: KeyLabels;
+  /** Prices and daily rollups (null when traffic control was built by hand, in tests). */
+  readonly spend: SpendParts | null;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
 }

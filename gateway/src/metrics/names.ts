@@ -3,11 +3,20 @@
  * adapter rule and dashboards are written against these; a test checks every one they use exists.
  */
 export const METRICS = {
-  requests: { name: "aigw_requests_total", help: "Requests answered, by route, model, final target and HTTP status", labels: ["route", "model", "target", "status"] },
-  requestDuration: { name: "aigw_request_duration_seconds", help: "Whole request duration, until the last byte to the client", labels: ["route", "model"] },
+  requests: { name: "aigw_requests_total", help: "Requests answered, by route, model, final target, HTTP status, client key and team", labels: ["route", "model", "target", "status", "key", "team"] },
+  requestDuration: {
+    name: "aigw_request_duration_seconds",
+    help: "Whole request duration, until the last byte to the client, by status class (2xx, 4xx, 5xx; refused: traffic control said no; an interrupted stream is 5xx)",
+    labels: ["route", "model", "status"],
+  },
   upstreamDuration: { name: "aigw_upstream_duration_seconds", help: "One upstream attempt, from dispatch to its response headers", labels: ["model", "target"] },
   timeToFirstToken: { name: "aigw_time_to_first_token_seconds", help: "Streams: time from request start to the first chunk from the upstream", labels: ["model"] },
-  tokens: { name: "aigw_tokens_total", help: "Tokens counted from upstream usage, by kind (prompt or completion)", labels: ["model", "kind"] },
+  tokens: {
+    name: "aigw_tokens_total",
+    help: "Tokens counted from upstream usage, by kind: prompt, completion, and their parts cached_prompt, cache_write (of prompt) and reasoning (of completion)",
+    labels: ["model", "kind", "key", "team"],
+  },
+  spend: { name: "aigw_spend_usd_total", help: "Spend in USD at the price table's rates, by client key, team and served model", labels: ["key", "team", "model"] },
   usageEstimated: { name: "aigw_usage_estimated_total", help: "Requests charged from the gateway's own token count because the upstream's usage was missing or invalid", labels: ["model"] },
   inflight: { name: "aigw_inflight_requests", help: "Requests being served now", labels: [] },
   targetUp: { name: "aigw_target_up", help: "1 when the target is healthy (active and passive checks), else 0", labels: ["model", "target"] },
@@ -45,6 +54,16 @@ export const REJECTION_REASONS = {
   unpriced: "unpriced_model",
   storeUnavailable: "store_unavailable",
 } as const;
+
+/** Values of `aigw_tokens_total{kind}`: prompt and completion are totals, the others parts of them. */
+export const TOKEN_KINDS = { prompt: "prompt", completion: "completion", cachedPrompt: "cached_prompt", cacheWrite: "cache_write", reasoning: "reasoning" } as const;
+
+/** Values of `aigw_request_duration_seconds{status}`. */
+export const STATUS_CLASSES = { ok: "2xx", clientError: "4xx", serverError: "5xx", refused: "refused" } as const;
+
+/** The `key` and `team` label of requests without a key, and of keys past the series ceiling. */
+export const NO_KEY_LABEL = "";
+export const OTHER_KEY_LABEL = "other";
 
 /** The reasons that mean "a rate limit said no" (budgets have their own alert). */
 export const RATE_LIMIT_REJECTION_REASONS: readonly string[] = [REJECTION_REASONS.requests, REJECTION_REASONS.tokens, REJECTION_REASONS.concurrency, REJECTION_REASONS.perIp];

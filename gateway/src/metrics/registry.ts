@@ -12,31 +12,56 @@ const UPSTREAM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 type Def = (typeof METRICS)[keyof typeof METRICS];
 type Child<T> = T extends Counter<string> ? ReturnType<T["labels"]> : T extends Gauge<string> ? ReturnType<T["labels"]> : T extends Histogram<string> ? ReturnType<T["labels"]> : never;
 
-/** Caches `metric.labels(...)` children by their joined label values. */
+/**
+ * Caches `metric.labels(...)` children by their joined label values. `removeWhere` drops the
+ * series (and cached children) whose label values match, e.g. a deleted key's.
+ */
 function childCache<M extends Counter<string> | Gauge<string> | Histogram<string>>(metric: M) {
-  const cache = new Map<string, Child<M>>();
-  return (...values: string[]): Child<M> => {
+  const cache = new Map<string, { values: string[]; child: Child<M> }>();
+  const get = (...values: string[]): Child<M> => {
     const key = values.join("\u0000");
-    let child = cache.get(key);
-    if (child === undefined) {
-      child = metric.labels(...values) as Child<M>;
-      cache.set(key, child);
+    let entry = cache.get(key);
+    if (entry === undefined) {
+      entry = { values, child: metric.labels(...values) as Child<M> };
+      cache.set(key, entry);
     }
-    return child;
+    return entry.child;
   };
+  get.removeWhere = (match: (values: readonly string[]) => boolean): void => {
+    for (const [key, entry] of cache) {
+      if (!match(entry.values)) continue;
+      metric.remove(...entry.values);
+      cache.delete(key);
+    }
+  };
+  return get;
+}
+
+/** Whole-request latency up to the longest stream: the usual buckets, then up to `maxSeconds`. */
+export function requestDurationBuckets(maxSeconds: number): number[] {
+  const buckets = LATENCY_BUCKETS.filter((b) => b < maxSeconds);
+  for (const b of [180, 300, 600, 900, 1800, 3600]) if (b > buckets[buckets.length - 1] && b < maxSeconds) buckets.push(b);
+  buckets.push(maxSeconds);
+  return buckets;
 }
 
 function opts(def: Def) {
   return { name: def.name, help: def.help, labelNames: [...def.labels] as string[] };
 }
 
+export interface GatewayMetricsOptions {
+  /** The longest a request can last (the stream limit): the top latency bucket. Default 600. */
+  maxRequestSeconds?: number;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ ...opts(METRICS.requests), registers: [this.registry] });
-  readonly requestDuration = new Histogram({ ...opts(METRICS.requestDuration), buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly requestDuration: Histogram<string>;
   readonly upstreamDuration = new Histogram({ ...opts(METRICS.upstreamDuration), buckets: UPSTREAM_BUCKETS, registers: [this.registry] });
   readonly timeToFirstToken = new Histogram({ ...opts(METRICS.timeToFirstToken), buckets: LATENCY_BUCKETS, registers: [this.registry] });
   readonly tokens = new Counter({ ...opts(METRICS.tokens), registers: [this.registry] });
+  readonly spend = new Counter({ ...opts(METRICS.spend), registers: [this.registry] });
   readonly usageEstimated = new Counter({ ...opts(METRICS.usageEstimated), registers: [this.registry] });
   readonly inflight = new Gauge({ ...opts(METRICS.inflight), registers: [this.registry] });
   readonly targetUp = new Gauge({ ...opts(METRICS.targetUp), registers: [this.registry] });
@@ -52,15 +77,31 @@ export class GatewayMetrics {
   readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
-  readonly requestDurationFor = childCache(this.requestDuration);
+  readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;
+  readonly spendFor = childCache(this.spend);
   readonly upstreamDurationFor = childCache(this.upstreamDuration);
   readonly ttftFor = childCache(this.timeToFirstToken);
   readonly tokensFor = childCache(this.tokens);
   readonly usageEstimatedFor = childCache(this.usageEstimated);
   readonly retriesFor = childCache(this.retries);
 
-  constructor() {
+  constructor(options: GatewayMetricsOptions = {}) {
+    const buckets = requestDurationBuckets(options.maxRequestSeconds ?? 600);
+    this.requestDuration = new Histogram({ ...opts(METRICS.requestDuration), buckets, registers: [this.registry] });
+    this.requestDurationFor = childCache(this.requestDuration);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Removes every series labelled with this client key (a deleted runtime key), its budget gauge included. */
+  forgetKey(keyLabel: string, team: string): void {
+    this.budgetUsedRatio.remove({ key: keyLabel, team });
+    const at = (labels: readonly string[]) => labels.indexOf("key");
+    const requestsKey = at(METRICS.requests.labels);
+    const tokensKey = at(METRICS.tokens.labels);
+    const spendKey = at(METRICS.spend.labels);
+    this.requestsFor.removeWhere((v) => v[requestsKey] === keyLabel);
+    this.tokensFor.removeWhere((v) => v[tokensKey] === keyLabel);
+    this.spendFor.removeWhere((v) => v[spendKey] === keyLabel);
   }
 
   private readonly beforeRender: (() => void)[] = [];

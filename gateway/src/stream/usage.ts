@@ -1,5 +1,8 @@
 /**
- * Reads OpenAI `usage` blocks (chat, completions, embeddings) into the gateway's Usage.
+ * Reads OpenAI `usage` blocks (chat, completions, embeddings) into the gateway's Usage, with
+ * the cached part of the prompt (`prompt_tokens_details.cached_tokens`, or DeepSeek's
+ * `prompt_cache_hit_tokens`) and the reasoning part of the completion
+ * (`completion_tokens_details.reasoning_tokens`).
  * An upstream's numbers are validated: a count must be a finite non-negative number (strings,
  * negatives and NaN make the block unusable, and the gateway charges its own estimate instead);
  * fractions are rounded and counts are capped, so one bad reply cannot bill an absurd amount.
@@ -22,7 +25,23 @@ export function usageFromObject(usage: unknown): Usage | null {
   const prompt = u.prompt_tokens === undefined ? 0 : count(u.prompt_tokens);
   const completion = u.completion_tokens !== undefined ? count(u.completion_tokens) : u.total_tokens !== undefined ? subtract(count(u.total_tokens), prompt) : 0;
   if (prompt === null || completion === null) return null;
-  return { promptTokens: prompt, completionTokens: completion };
+  const read: Usage = { promptTokens: prompt, completionTokens: completion };
+  // Subsets priced apart; an invalid one is ignored (priced at the full rate), never the block.
+  const cached = subsetOf(detail(u.prompt_tokens_details, "cached_tokens") ?? u.prompt_cache_hit_tokens, prompt);
+  if (cached > 0) read.cachedPromptTokens = cached;
+  const reasoning = subsetOf(detail(u.completion_tokens_details, "reasoning_tokens"), completion);
+  if (reasoning > 0) read.reasoningTokens = reasoning;
+  return read;
+}
+
+/** `details[field]` when details is an object (OpenAI's `*_tokens_details`). */
+function detail(details: unknown, field: string): unknown {
+  return details !== null && typeof details === "object" ? (details as Record<string, unknown>)[field] : undefined;
+}
+
+/** A count that is part of `total`: at most `total`, 0 when missing or invalid. */
+function subsetOf(value: unknown, total: number): number {
+  return Math.min(count(value) ?? 0, total);
 }
 
 function subtract(total: number | null, prompt: number | null): number | null {

@@ -19,6 +19,7 @@ import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } fro
 import { estimateRequestTokens } from "../limits/tokens";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalGate } from "./local-gate";
+import { refused } from "./refusal-reason";
 import { RefusalDelay, type RefusalDelayOptions } from "./refusal-delay";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import { refusal, type BudgetKind } from "./refusal";
@@ -106,7 +107,7 @@ export class Admitter {
           error: (heldMs) => {
             const waitMs = Math.max(1, wait.waitMs - heldMs);
             const headers = [...rateLimitHeaders({ limit, remaining: 0, resetMs: Math.max(1, wait.resetMs - heldMs) }, null), ...retryAfterHeaders(waitMs)];
-            return new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limit}, requested 1. Please try again in ${formatDuration(waitMs)}.`, headers);
+            return refused(new GatewayError("GW_ERR_RATE_LIMITED", `Rate limit reached for requests per minute: limit ${limit}, requested 1. Please try again in ${formatDuration(waitMs)}.`, headers), REJECTION_REASONS.requests);
           },
         };
       }
@@ -117,7 +118,7 @@ export class Admitter {
       // A slot may free at any time: hold briefly, and still ask for a retry a second later.
       return {
         holdableMs: CONCURRENCY_HOLD_MS,
-        error: () => new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limit}). Please retry shortly.`, retryAfterHeaders(1000)),
+        error: () => refused(new GatewayError("GW_ERR_RATE_LIMITED", `Too many concurrent requests for this key (limit ${limit}). Please retry shortly.`, retryAfterHeaders(1000)), REJECTION_REASONS.concurrency),
       };
     }
     return null;
@@ -186,7 +187,7 @@ export class Admitter {
         estimated = true;
       }
       // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
-      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { promptTokens: usage.promptTokens, completionTokens: estimate.completion };
+      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { ...usage, completionTokens: estimate.completion };
       const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId }, spends: [], reservations };
       // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
       if (usage && tpmIndex >= 0) {
@@ -194,15 +195,16 @@ export class Admitter {
         if (delta !== 0) input.rates = [{ ...rates[tpmIndex], delta }];
       }
       let addNano = 0;
+      // The served model's price (a fallback's, when one answered): the billed name, then the pool's.
+      const costNano = usage && !hit ? this.options.prices.usageCostNano(usage, upstreamModel, details.servedModel ?? request.model) : 0;
       if (usage && budgets.length > 0) {
-        // The served model's price (a fallback's, when one answered), then the requested model's.
-        addNano = this.options.prices.costNano(usage.promptTokens, usage.completionTokens, upstreamModel, details.servedModel ?? request.model, request.model);
+        addNano = costNano;
         if (addNano > 0) {
           const settleMonth = monthOf(this.now());
           input.spends = budgetKinds.map((kind) => ({ key: kind === "key" ? keySpendKey(name, settleMonth) : teamSpendKey(identity.team, settleMonth), addNano, ttlMs: SPEND_TTL_MS }));
         }
       }
-      const charged: Charged = { usage: hit ? null : usage, estimated };
+      const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
       result.store.settle(input).then(
         (settledResult) => {
@@ -222,12 +224,12 @@ export class Admitter {
   private dropUnpriced(request: AdmissionRequest, key: ResolvedKey, candidates: readonly { name: string }[], unpriced: string[]): Set<string> {
     if (unpriced.includes(request.model)) {
       this.options.metrics.rejections.inc({ reason: REJECTION_REASONS.unpriced });
-      throw new GatewayError(
+      throw refused(new GatewayError(
         "GW_ERR_MODEL_UNPRICED",
         `The model '${request.model}' has no price configured, so this ${key.limits.monthlyBudgetUsd !== undefined ? "key's" : "team's"} budget cannot be enforced on it. Ask the gateway operator to set pricing for it (or pricing.default).`,
         [],
         "model",
-      );
+      ), REJECTION_REASONS.unpriced);
     }
     return new Set(candidates.map((c) => c.name).filter((name) => !unpriced.includes(name)));
   }

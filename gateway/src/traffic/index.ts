@@ -9,6 +9,8 @@ import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
 import { PriceTable } from "../budget/pricing";
+import { RollupStore } from "../budget/rollup-store";
+import { withSpendApi } from "../admin/api/spend";
 import { budgetedKeysReachingUnpriced } from "../budget/unpriced-check";
 import type { ResponseCacheStore } from "../cache/cache-store";
 import { MemoryCache } from "../cache/memory-cache";
@@ -145,7 +147,17 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     now: deps.now,
   });
   const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
-  const admin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
+  // Spend rollups go to the state Redis whenever there is one (else they stay in this process).
+  const rollups = new RollupStore(client ?? (config.redis ? (client = createRedisClient(config.redis, { logger, metrics }, deps.env)) : null), prefix, {
+    retentionMonths: config.spend.retentionMonths,
+    flushIntervalMs: config.spend.flushIntervalMs,
+    logger,
+    onStoreError: () => metrics.storeErrors.inc({ store: "redis" }),
+  });
+  closers.push(() => rollups.close());
+  const spend = { prices, rollups, liveRuntimeKeys: () => runtime?.names() ?? null };
+  const keysAdmin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
+  const admin = keysAdmin && config.auth.adminKey ? withSpendApi(keysAdmin, { adminKey: config.auth.adminKey, throttle, logger, rollups, now: deps.now }) : null;
 
   if (client) {
     const redis = client;
@@ -159,5 +171,5 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     "traffic control ready",
   );
   const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
-  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, adminThrottle: admin ? throttle : null, metrics, logger, startup, closers });
+  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, adminThrottle: admin ? throttle : null, spend, metrics, logger, startup, closers });
 }

@@ -9,6 +9,7 @@ import { formatDuration, retryAfterHeaders } from "../limits/headers";
 import type { AdmitResult, BudgetCheck, RateCheck } from "../limits/store";
 import { REJECTION_REASONS } from "../metrics/names";
 import type { TrafficMetrics } from "./metrics-port";
+import { refused } from "./refusal-reason";
 
 export type BudgetKind = "key" | "team";
 
@@ -51,6 +52,17 @@ function budgetRefusal({ result, key, kinds, budgets, headers, metrics }: Refusa
 }
 
 export function refusal(input: RefusalInput): GatewayError {
+  const error = refusalError(input);
+  const { failed } = input.result;
+  const reason =
+    failed?.kind === "budget"
+      ? input.kinds[failed.index] === "team" ? REJECTION_REASONS.teamBudget : REJECTION_REASONS.budget
+      : failed?.kind === "concurrency" ? REJECTION_REASONS.concurrency
+      : (failed?.index ?? 0) === input.rpmIndex ? REJECTION_REASONS.requests : REJECTION_REASONS.tokens;
+  return refused(error, reason);
+}
+
+function refusalError(input: RefusalInput): GatewayError {
   const { result, key, rates, rpmIndex, headers, metrics } = input;
   const failed = result.failed;
   if (failed?.kind === "budget") return budgetRefusal(input, failed.index);

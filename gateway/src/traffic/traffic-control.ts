@@ -16,8 +16,9 @@ import { GatewayError } from "../errors";
 import { formatDuration, retryAfterHeaders } from "../limits/headers";
 import type { LimitStore } from "../limits/store";
 import { NOOP_ADMISSION, type Admitter } from "./admitter";
+import { refused } from "./refusal-reason";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
-import type { Admission, AdmissionRequest, CachedResponse, CacheLookup, ClientIdentity, TrafficControl } from "./types";
+import type { Admission, AdmissionRequest, CachedResponse, CacheLookup, ClientIdentity, SpendParts, TrafficControl } from "./types";
 
 export interface TrafficParts {
   passthrough: boolean;
@@ -28,6 +29,7 @@ export interface TrafficParts {
   cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
   adminThrottle: AdminAuthThrottle | null;
+  spend: SpendParts;
   metrics: TrafficMetrics;
   logger: LoggerPort;
   /** Settles once Redis is ready (or startup gave up waiting) and runtime keys are loaded. */
@@ -42,12 +44,14 @@ export class GatewayTrafficControl implements TrafficControl {
   readonly passthrough: boolean;
   readonly handleAdmin: AdminHandler | null;
   readonly adminThrottle: AdminAuthThrottle | null;
+  readonly spend: SpendParts;
   /** Non-null until startup is over: the first requests wait for it instead of racing Redis. */
   private starting: Promise<void> | null;
 
   constructor(private readonly parts: TrafficParts) {
     this.passthrough = parts.passthrough;
     this.adminThrottle = parts.adminThrottle;
+    this.spend = parts.spend;
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
     const admin = parts.admin;
@@ -71,7 +75,7 @@ export class GatewayTrafficControl implements TrafficControl {
     if (secret === null) {
       if (!authRequired) return null;
       metrics.rejections.inc({ reason: REJECTION_REASONS.missingKey });
-      throw new GatewayError("GW_ERR_INVALID_API_KEY", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or in the 'x-api-key' header.");
+      throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or in the 'x-api-key' header."), REJECTION_REASONS.missingKey);
     }
     let resolved: ResolvedKey | null;
     try {
@@ -80,23 +84,23 @@ export class GatewayTrafficControl implements TrafficControl {
       metrics.storeErrors.inc({ store: "redis" });
       metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
       this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
-      throw new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]);
+      throw refused(new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]), REJECTION_REASONS.storeUnavailable);
     }
     if (resolved) return resolved.identity;
     if (!authRequired) return null;
     metrics.rejections.inc({ reason: REJECTION_REASONS.invalidKey });
-    throw new GatewayError("GW_ERR_INVALID_API_KEY", "Incorrect API key provided.");
+    throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", "Incorrect API key provided."), REJECTION_REASONS.invalidKey);
   }
 
   private async checkPerIp(perIp: NonNullable<TrafficParts["perIp"]>, clientIp: string): Promise<void> {
     const result = await perIp.store.admit({ budgets: [], rates: [{ key: `ip:${clientIp}`, limit: perIp.requests, periodMs: perIp.windowMs, cost: 1 }], concurrency: null });
     if (result.allowed) return;
     this.parts.metrics.rejections.inc({ reason: REJECTION_REASONS.perIp });
-    throw new GatewayError(
+    throw refused(new GatewayError(
       "GW_ERR_RATE_LIMITED",
       `Too many requests from this address: limit ${perIp.requests} per ${formatDuration(perIp.windowMs)}. Please try again in ${formatDuration(result.retryAfterMs)}.`,
       retryAfterHeaders(result.retryAfterMs),
-    );
+    ), REJECTION_REASONS.perIp);
   }
 
   precheck(identity: ClientIdentity): Promise<void> | void {
@@ -110,7 +114,7 @@ export class GatewayTrafficControl implements TrafficControl {
     if (!identity) return NOOP_ADMISSION;
     if (identity.allowedModels && !identity.allowedModels.has(request.model)) {
       this.parts.metrics.rejections.inc({ reason: REJECTION_REASONS.modelNotAllowed });
-      throw new GatewayError("GW_ERR_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${request.model}'.`, [], "model");
+      throw refused(new GatewayError("GW_ERR_MODEL_NOT_ALLOWED", `This key is not allowed to use the model '${request.model}'.`, [], "model"), REJECTION_REASONS.modelNotAllowed);
     }
     const key = this.parts.registry.forIdentity(identity);
     if (!key || key.unlimited) return NOOP_ADMISSION;

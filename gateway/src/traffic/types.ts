@@ -6,6 +6,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { ServableModel } from "../budget/worst-case";
 import type { AdminAuthThrottle } from "../admin/auth-throttle";
+import type { PriceTable } from "../budget/pricing";
+import type { RollupStore } from "../budget/rollup-store";
 
 export type { ServableModel } from "../budget/worst-case";
 
@@ -63,6 +65,8 @@ export interface SettleDetails {
 export interface Charged {
   usage: Usage | null;
   estimated: boolean;
+  /** What the usage cost (integer nano-USD, the amount added to budgets); absent when not computed. */
+  costNano?: number;
 }
 
 /** A request that was let in: headers to send, and what to do when it ends. */
@@ -98,9 +102,19 @@ export interface CacheLookup {
   key: string | null;
 }
 
+/** What the pipeline prices and records spend with (see ../budget/). */
+export interface SpendParts {
+  readonly prices: PriceTable;
+  readonly rollups: RollupStore;
+  /** Names of the runtime keys that exist now (null without runtime keys): series of others are removed. */
+  liveRuntimeKeys(): ReadonlySet<string> | null;
+}
+
 export interface TrafficControl {
   /** True when nothing is configured: the pipeline may skip every hook (fast path). */
   readonly passthrough: boolean;
+  /** Prices and daily rollups; absent from a hand-built TrafficControl (then no spend is recorded). */
+  readonly spend?: SpendParts;
   /** Per-IP limit, then the client key. Returns null when keys are not required. */
   authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null>;
   /**

@@ -56,12 +56,15 @@ describe("request ids and access log", () => {
     const lines = accessLines("log-plain");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toEqual({
-      level: 30,
+      level: "info",
       time: expect.any(String),
       msg: "request",
       reqId: "log-plain",
       route: "chat.completions",
       model: "m",
+      upstreamModel: "m",
+      stream: false,
+      clientIp: "127.0.0.1",
       target: "up",
       status: 200,
       attempts: 1,
@@ -93,7 +96,9 @@ describe("request ids and access log", () => {
       expect(lines).toHaveLength(1);
       expect(lines[0].status).toBe(status);
     }
-    expect(accessLines("o-upstream")[0]).toMatchObject({ model: "broken", attempts: 1 });
+    expect(accessLines("o-upstream")[0]).toMatchObject({ model: "broken", attempts: 1, errorCode: "upstream_error" });
+    expect(accessLines("o-unknown")[0]).toMatchObject({ errorCode: "model_not_found" });
+    expect(accessLines("o-toolarge")[0]).toMatchObject({ errorCode: "request_too_large" });
     expect(accessLines("o-unknown")[0].model).toBeUndefined();
   });
 

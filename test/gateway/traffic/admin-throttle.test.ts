@@ -59,7 +59,7 @@ describe("admin authentication throttle over HTTP, two replicas on one Redis", (
     const logs = [...a.logs(), ...b.logs()];
     const failed = logs.filter((l) => l.event === "admin_auth_failed");
     expect(failed).toHaveLength(6);
-    expect(failed[0]).toMatchObject({ clientIp: "198.51.100.66", method: "GET", path: "/admin/keys", reason: "wrong_key", level: 40 });
+    expect(failed[0]).toMatchObject({ clientIp: "198.51.100.66", method: "GET", path: "/admin/keys", reason: "wrong_key", level: "warn" });
     expect(logs.filter((l) => l.event === "admin_auth_throttled").map((l) => l.clientIp)).toEqual(expect.arrayContaining(["198.51.100.66"]));
     const raw = a.rawLogs() + b.rawLogs();
     for (const guess of [...guesses, "wrong-key-0123456789", ADMIN_KEY]) expect(raw).not.toContain(guess);

@@ -135,7 +135,7 @@ describe("what a request is charged (Redis store)", () => {
         { name: "free", key: "sk-free-0123456789" },
       ],
     });
-    expect(g.logs().find((l) => l.keyName === "payer" && String(l.msg).includes("no price"))).toMatchObject({ models: ["new-model"], level: 40 });
+    expect(g.logs().find((l) => l.keyName === "payer" && String(l.msg).includes("no price"))).toMatchObject({ models: ["new-model"], level: "warn" });
     const refused = await chat(g.url, { model: "new-model", max_tokens: 8 }, AUTH);
     expect(refused.status).toBe(403); // was 200, at $0
     expect(((await refused.json()) as { error: unknown }).error).toMatchObject({ code: "model_not_priced", type: "permission_error", param: "model" });

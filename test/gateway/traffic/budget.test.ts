@@ -3,33 +3,26 @@ import { DEFAULT_PRICES, PriceTable, usdToNano } from "../../../gateway/src/budg
 import { crossedThresholds, keySpendKey, monthOf, teamSpendKey } from "../../../gateway/src/budget/spend";
 
 describe("PriceTable", () => {
-  it("ships the source articles' example output prices", () => {
-    expect(DEFAULT_PRICES["gpt-4.1"].outputPerMTok).toBe(8);
-    expect(DEFAULT_PRICES["claude-sonnet-4.5"].outputPerMTok).toBe(15);
-    expect(DEFAULT_PRICES["gemini-2.5-flash"].outputPerMTok).toBe(2.5);
-    expect(DEFAULT_PRICES["deepseek-v3.2"].outputPerMTok).toBe(0.42);
-  });
-
   it("costs usage in integer nano-USD", () => {
     const prices = new PriceTable();
     // 1M input tokens of gpt-4.1 at $2 plus 1M output at $8 = $10.
-    expect(prices.costNano(1_000_000, 1_000_000, "gpt-4.1")).toBe(usdToNano(10));
-    expect(prices.costNano(1, 0, "deepseek-v3.2")).toBe(280);
-    expect(prices.costNano(0, 1, "deepseek-v3.2")).toBe(420);
+    expect(prices.usageCostNano({ promptTokens: 1_000_000, completionTokens: 1_000_000 }, "gpt-4.1")).toBe(usdToNano(10));
+    expect(prices.usageCostNano({ promptTokens: 1, completionTokens: 0 }, "deepseek-v3.2")).toBe(280);
+    expect(prices.usageCostNano({ promptTokens: 0, completionTokens: 1 }, "deepseek-v3.2")).toBe(420);
   });
 
-  it("prices dated variants as their base model, and config overrides the defaults", () => {
+  it("config overrides the shipped table, aliases follow their model's override, and the billed name comes first", () => {
     const prices = new PriceTable({ "gpt-4o": { inputPerMTok: 1, outputPerMTok: 1 }, "mock-gpt": { inputPerMTok: 1000, outputPerMTok: 2000 } });
     expect(prices.priceOf("gpt-4o-2024-08-06")).toEqual({ inputPerMTok: 1, outputPerMTok: 1 });
     expect(prices.priceOf("gpt-4o-mini-2024-07-18")).toEqual(DEFAULT_PRICES["gpt-4o-mini"]);
-    expect(prices.costNano(1, 1, "upstream-name", "mock-gpt")).toBe(3_000_000);
+    expect(prices.usageCostNano({ promptTokens: 1, completionTokens: 1 }, "upstream-name", "mock-gpt")).toBe(3_000_000);
   });
 
   it("prices unknown models at 0 and reports each once", () => {
     const unknown: string[] = [];
     const prices = new PriceTable({}, (m) => unknown.push(m));
-    expect(prices.costNano(100, 100, "mystery")).toBe(0);
-    expect(prices.costNano(100, 100, "mystery")).toBe(0);
+    expect(prices.usageCostNano({ promptTokens: 100, completionTokens: 100 }, "mystery")).toBe(0);
+    expect(prices.usageCostNano({ promptTokens: 100, completionTokens: 100 }, "mystery")).toBe(0);
     expect(unknown).toEqual(["mystery"]);
   });
 });

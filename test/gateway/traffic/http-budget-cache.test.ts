@@ -57,7 +57,7 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     expect(await metricValue(b.url, 'aigw_team_budget_used_ratio{team="lab"}')).toBeCloseTo(0.008, 9);
     const events = [...a.logs(), ...b.logs()].filter((l) => l.event === "budget_threshold");
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ keyName: "dora", team: "lab", threshold: 0.8, level: 40 });
+    expect(events[0]).toMatchObject({ keyName: "dora", team: "lab", threshold: 0.8, level: "warn" });
     // A third $0.40 request would end at $1.20: its worst case does not fit, so it is refused
     // up front (it used to be admitted and overspend, detected after).
     const refused = await chat(b.url, { model: "m" }, key);

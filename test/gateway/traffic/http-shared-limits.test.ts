@@ -108,7 +108,7 @@ describe("three gateways sharing one Redis", () => {
     expect(await send(b)).toBe(200);
     expect(await metricValue(a.url, "aigw_store_fallback")).toBe(1);
     expect(await metricValue(a.url, 'aigw_store_errors_total{store="redis"}')).toBeGreaterThanOrEqual(1);
-    expect(a.logs().some((l) => l.level === 50 && /local limits/.test(String(l.msg)))).toBe(true);
+    expect(a.logs().some((l) => l.level === "error" && /local limits/.test(String(l.msg)))).toBe(true);
 
     await redis.start();
     await eventually(async () => (await metricValue(a.url, "aigw_store_fallback")) === 0 && (await metricValue(b.url, "aigw_store_fallback")) === 0);

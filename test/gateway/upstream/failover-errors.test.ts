@@ -137,6 +137,6 @@ describe("failover", () => {
     expect(flaky.completions).toHaveLength(2);
     expect(good.completions).toHaveLength(10);
     expect(metricValue(await scrape(servers.gw.url), "aigw_target_up", { target: "flaky" })).toBe(0);
-    expect(servers.gw.logs().filter((l) => l.msg === "target ejected after consecutive failures")).toEqual([expect.objectContaining({ level: 40, model: "m", target: "flaky", reason: "status_5xx" })]);
+    expect(servers.gw.logs().filter((l) => l.msg === "target ejected after consecutive failures")).toEqual([expect.objectContaining({ level: "warn", model: "m", target: "flaky", reason: "status_5xx" })]);
   });
 });

@@ -1,0 +1,164 @@
+/**
+ * Where daily spend rollups live. Requests add to an in-process pending map (no I/O on the hot
+ * path); every `flushIntervalMs` the pending additions go to Redis in one pipeline of HINCRBY
+ * (atomic, so replicas add up exactly) with an EXPIRE per day hash for the retention. A failed
+ * flush keeps its additions for the next one. Without Redis the rollups stay in this process:
+ * the admin API then says its figures are this replica's only.
+ */
+import type { Redis } from "ioredis";
+import type { LoggerPort } from "../traffic/metrics-port";
+import { COUNTERS, fieldOf, type Counters, type SpendSubject } from "./rollup";
+
+export interface RollupStoreOptions {
+  /** Days are kept this many months (31 days each) after their last write. */
+  retentionMonths: number;
+  flushIntervalMs: number;
+  logger: LoggerPort;
+  onStoreError?: () => void;
+  /** Most distinct day × field entries waiting for a flush; more are dropped (and logged) while Redis is away. */
+  maxPendingFields?: number;
+}
+
+const DAY_SECONDS = 86_400;
+
+export class RollupStore {
+  /** Additions not yet written: date → field → amount. */
+  private pending = new Map<string, Map<string, number>>();
+  private pendingFields = 0;
+  private dropped = 0;
+  /** Without Redis: every kept day, date → field → total. */
+  private readonly memory = new Map<string, Map<string, number>>();
+  private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> | null = null;
+  private readonly maxPendingFields: number;
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly prefix: string,
+    private readonly options: RollupStoreOptions,
+  ) {
+    this.maxPendingFields = options.maxPendingFields ?? 200_000;
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** `fleet`: Redis holds every replica's rollups; `replica`: this process's only. */
+  get scope(): "fleet" | "replica" {
+    return this.redis ? "fleet" : "replica";
+  }
+
+  dayKey(date: string): string {
+    return `${this.prefix}spendday:${date}`;
+  }
+
+  /** Adds one request's counters to `date` (cheap: map updates only). */
+  add(date: string, subject: SpendSubject, counters: Counters): void {
+    const target = this.redis ? this.pending : this.memory;
+    let fields = target.get(date);
+    if (!fields) target.set(date, (fields = new Map()));
+    for (const counter of COUNTERS) {
+      const value = counters[counter];
+      if (value === 0) continue;
+      const field = fieldOf(subject, counter);
+      const before = fields.get(field);
+      if (before === undefined && this.redis) {
+        if (this.pendingFields >= this.maxPendingFields) {
+          this.dropped++;
+          continue;
+        }
+        this.pendingFields++;
+      }
+      fields.set(field, (before ?? 0) + value);
+    }
+    if (!this.redis) this.pruneMemory(date);
+  }
+
+  /** Writes pending additions to Redis; resolves when done (or failed and kept for next time). */
+  flush(): Promise<void> {
+    if (!this.redis || this.pending.size === 0) return this.flushing ?? Promise.resolve();
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingFields = 0;
+    const redis = this.redis;
+    const ttl = this.options.retentionMonths * 31 * DAY_SECONDS;
+    const pipeline = redis.pipeline();
+    for (const [date, fields] of batch) {
+      const key = this.dayKey(date);
+      for (const [field, value] of fields) pipeline.hincrby(key, field, value);
+      pipeline.expire(key, ttl);
+    }
+    this.flushing = pipeline
+      .exec()
+      .then((results) => {
+        const failed = results?.find(([err]) => err !== null);
+        if (failed) throw failed[0];
+      })
+      .catch((err: unknown) => {
+        // HINCRBY is all or nothing per field; a pipeline that failed part-way may re-add what
+        // was written, so only a failure to send (no results) is retried: said in the log.
+        this.options.onStoreError?.();
+        this.options.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "spend rollup flush failed; retrying with the next flush");
+        this.requeue(batch);
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.dropped > 0) {
+          this.options.logger.warn({ store: "redis", droppedFields: this.dropped }, "spend rollups dropped while redis was unreachable");
+          this.dropped = 0;
+        }
+      });
+    return this.flushing;
+  }
+
+  private requeue(batch: Map<string, Map<string, number>>): void {
+    for (const [date, fields] of batch) {
+      let into = this.pending.get(date);
+      if (!into) this.pending.set(date, (into = new Map()));
+      for (const [field, value] of fields) {
+        const before = into.get(field);
+        if (before === undefined) {
+          if (this.pendingFields >= this.maxPendingFields) {
+            this.dropped++;
+            continue;
+          }
+          this.pendingFields++;
+        }
+        into.set(field, (before ?? 0) + value);
+      }
+    }
+  }
+
+  /** The stored fields of each date (Redis: every replica's flushed additions, this one's flushed first). */
+  async read(dates: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    if (!this.redis) {
+      for (const date of dates) {
+        const fields = this.memory.get(date);
+        if (fields) out.set(date, Object.fromEntries([...fields].map(([f, v]) => [f, String(v)])));
+      }
+      return out;
+    }
+    await this.flush();
+    const pipeline = this.redis.pipeline();
+    for (const date of dates) pipeline.hgetall(this.dayKey(date));
+    const results = (await pipeline.exec()) ?? [];
+    results.forEach(([err, value], i) => {
+      if (err) throw err;
+      if (value && typeof value === "object" && Object.keys(value).length > 0) out.set(dates[i], value as Record<string, string>);
+    });
+    return out;
+  }
+
+  /** Drops in-memory days past the retention (the newest date written sets "now"). */
+  private pruneMemory(latest: string): void {
+    if (this.memory.size <= this.options.retentionMonths * 31) return;
+    const cutoff = new Date(Date.parse(`${latest}T00:00:00Z`) - this.options.retentionMonths * 31 * DAY_SECONDS * 1000).toISOString().slice(0, 10);
+    for (const date of this.memory.keys()) if (date < cutoff) this.memory.delete(date);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}
