@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.argv.slice(2));
   const gateway = await startGateway(config);
   gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
-  if (gateway.runtime.console !== null) gateway.runtime.logger.info({ event: "console", consoleUrl: `${gateway.url}/ui/` }, "console: open it and log in with the admin key");
+  // The console is where the admin API is: the admin listener when there is one (server.adminPort).
+  const adminUrl = (gateway as { adminUrl?: string | null }).adminUrl ?? gateway.url;
+  if (gateway.runtime.console !== null) gateway.runtime.logger.info({ event: "console", consoleUrl: `${adminUrl}/ui/` }, "console: open it and log in with the admin key");
   if (configFileFrom(process.argv.slice(2)) === null) logEmbeddedProviders(gateway.runtime.logger, config.server.host);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
 }
