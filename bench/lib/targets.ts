@@ -80,7 +80,8 @@ const VARIANTS: Partial<Record<TargetName, GatewayVariant>> = {
   "gateway-minimal": "minimal",
   "gateway-full-memory": "full-memory",
   "gateway-full-redis": "full-redis",
-  "gateway-cluster": "full-memory",
+  // Several workers need the shared store: the memory store would give each worker every limit.
+  "gateway-cluster": "full-redis",
 };
 
 export function isGateway(name: TargetName): boolean {
@@ -94,7 +95,7 @@ export function isGateway(name: TargetName): boolean {
 export async function startTarget(name: TargetName, paths: BenchPaths, tools: Tools, mockPorts: number[], options: TargetOptions, readyBody: string, readyHeaders: Record<string, string>): Promise<RunningTarget> {
   const logFile = join(paths.work, `${name}.log`);
   const ready = (url: string, proc: Managed) =>
-    waitUntil(`${name} to answer`, () => httpOk(url + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json", ...readyHeaders }, body: readyBody }), 20_000, proc);
+    waitUntil(`${name} to answer`, () => httpOk(url + CHAT_PATH, { method: "POST", headers: { "content-type": "application/json", ...readyHeaders }, body: readyBody }), 60_000, proc);
 
   if (name === "direct") throw new Error("direct has no process of its own");
 
@@ -133,7 +134,6 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
     const entry = options.gatewayEntry === "main" ? join(paths.dist, "../gateway/src/main.js") : join(paths.dist, "gateway-main.js");
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench builds it)`);
     const workers = name === "gateway-cluster" ? options.clusterWorkers : 1;
-    if (workers > 1 && options.gatewayEntry === "main") throw new Error("gateway-cluster needs --gateway-entry bench");
     const args = [...(options.nodeFlags ?? NODE_HEAP_FLAGS), entry, "--config", cfgFile, ...(workers > 1 ? ["--workers", String(workers)] : [])];
     const proc = startProcess(name, process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;

@@ -1,10 +1,12 @@
 /**
  * Entry point: `node dist/gateway/src/main.js [--config FILE]` (or GATEWAY_CONFIG=FILE); with
  * neither, the embedded default config serves mock models. SIGTERM/SIGINT drain, then exit 0.
+ * `--workers N` (or WORKERS, server.workers) runs N worker processes on the port (./cluster/).
  */
 import { ALLOW_OPEN_PROXY_ENV, embeddedProviders, isLoopbackHost } from "./config/default-config";
 import type { Logger } from "./log";
 import { configFileFrom } from "./config/load";
+import { enterProcessMode } from "./cluster/process-mode";
 import { startGateway } from "./gateway";
 import { limitHeapGrowth } from "./heap";
 import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "./process-lifecycle";
@@ -12,7 +14,11 @@ import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "./proce
 async function main(): Promise<void> {
   limitHeapGrowth();
   const config = loadConfigOrExit(process.argv.slice(2));
-  const gateway = await startGateway(config);
+  // server.workers / --workers / WORKERS > 1: this process becomes the primary of N workers.
+  const mode = enterProcessMode(process.argv.slice(2), config);
+  if (mode.kind === "primary") return;
+  const gateway = await startGateway(config, mode.gatewayOptions);
+  mode.afterStart(gateway);
   gateway.runtime.logger.info({ url: gateway.url, models: config.models.map((m) => m.name) }, "gateway listening");
   // The console is where the admin API is: the admin listener when there is one (server.adminPort).
   const adminUrl = (gateway as { adminUrl?: string | null }).adminUrl ?? gateway.url;

@@ -1,10 +1,12 @@
 /**
  * Redis dies and comes back while two gateway replicas share it under load: no request is
- * lost (the replicas fall back to local limits), limits still hold locally during the outage,
+ * lost (the replicas fall back to local limits), limits still hold locally during the outage
+ * (each replica at its share of the last known fleet size),
  * and once Redis answers again the replicas go back to shared limits that bind across both.
  */
 import { Redis } from "ioredis";
 import { hashKey, keyIdFromDigest } from "../../gateway/src/auth/key-hash";
+import { redisKeys } from "../../gateway/src/store/redis-keys";
 import { Agent } from "undici";
 import { MockUpstream } from "../helpers/mock-upstream";
 import { eventually, startTestGateway, type TestGateway } from "../helpers/gateway-harness";
@@ -39,7 +41,7 @@ describe("Redis dies and comes back under load", () => {
       keys: [
         { name: "load", key: LOAD_KEY, limits: { requestsPerMinute: 1_000_000 } },
         { name: "tight", key: TIGHT_KEY, limits: { requestsPerMinute: TIGHT_RPM } },
-        { name: "local", key: LOCAL_KEY, limits: { requestsPerMinute: 2 } },
+        { name: "local", key: LOCAL_KEY, limits: { requestsPerMinute: 4 } },
       ],
       models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }],
     };
@@ -76,10 +78,13 @@ describe("Redis dies and comes back under load", () => {
 
     try {
       await served("before");
+      // Both replicas have counted the fleet in Redis (heartbeats), so each knows its share.
+      await eventually(() => replicas.every((r) => r.logs().some((l) => l.event === "fleet_size" && l.replicas === 2)), 10_000);
       phase = "outage";
       await redis.stop("SIGKILL");
       await eventually(async () => (await metric(replicas[0].url, "aigw_store_fallback")) === 1 && (await metric(replicas[1].url, "aigw_store_fallback")) === 1, 10_000);
-      // During the outage each replica still enforces limits, on its own local store.
+      // During the outage each replica still enforces limits, on its own local store, at its
+      // share of the fleet's: 4 a minute over 2 replicas is 2 here (the fleet admits 4, not 8).
       const local = [];
       for (let i = 0; i < 3; i++) local.push((await postJson(replicas[0].url, "/v1/chat/completions", chatBody("m"), as(LOCAL_KEY))).status);
       expect(local).toEqual([200, 200, 429]);
@@ -110,7 +115,7 @@ describe("Redis dies and comes back under load", () => {
     try {
       await check.connect();
       // The tight key's state lives in the restarted Redis: the limits are shared there again.
-      const tightRpm = `aigw:rl:${keyIdFromDigest(hashKey(TIGHT_KEY))}:rpm`;
+      const tightRpm = "aigw:" + redisKeys.requestsPerMinute(keyIdFromDigest(hashKey(TIGHT_KEY)));
       expect(await check.keys(tightRpm)).toEqual([tightRpm]);
     } finally {
       check.disconnect();

@@ -13,7 +13,7 @@ export async function metricSample(gatewayUrl: string, sample: string): Promise<
   return null;
 }
 
-/** Keys in Redis matching `pattern` (e.g. `aigw:rl:alice:*`). */
+/** Keys in Redis matching `pattern` (e.g. `aigw:rl:{k:k-…}:*`). */
 export async function redisKeys(redisUrl: string, pattern: string): Promise<string[]> {
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {

@@ -8,6 +8,7 @@
 import { GatewayError } from "../errors";
 import { formatDuration, retryAfterHeaders } from "../limits/headers";
 import type { AdmitResult, LimitStore, RateCheck } from "../limits/store";
+import { redisKeys } from "../store/redis-keys";
 import type { LoggerPort } from "../traffic/metrics-port";
 
 export interface AdminThrottleSettings {
@@ -43,7 +44,7 @@ export class AdminAuthThrottle {
 
   /** The caller authenticated: its attempt does not count. */
   release(reserved: AdmitResult, clientIp: string): void {
-    reserved.store.settle({ rates: [{ key: `admin-auth:${clientIp}`, limit: this.settings.failures, periodMs: this.settings.windowMs, delta: -1 }], concurrency: null, spends: [] }).catch(() => undefined);
+    reserved.store.settle({ rates: [{ key: redisKeys.adminAuth(clientIp), limit: this.settings.failures, periodMs: this.settings.windowMs, delta: -1 }], concurrency: null, spends: [] }).catch(() => undefined);
   }
 
   /** The caller presented no key or a wrong one: the attempt stays counted. */
@@ -52,7 +53,7 @@ export class AdminAuthThrottle {
   }
 
   private rate(clientIp: string, cost: number): RateCheck {
-    return { key: `admin-auth:${clientIp}`, limit: this.settings.failures, periodMs: this.settings.windowMs, cost };
+    return { key: redisKeys.adminAuth(clientIp), limit: this.settings.failures, periodMs: this.settings.windowMs, cost };
   }
 
   private logThrottled(clientIp: string, path: string): void {

@@ -1,12 +1,14 @@
 /**
- * Keys created at run time through the admin API, kept in Redis by SHA-256 digest only:
- *   <prefix>keys           hash  digest → JSON record (id, name, team, plan, models, limits, createdAt)
- *   <prefix>keynames       hash  name → digest (names are unique)
- *   <prefix>keys:disabled  set   digests of disabled keys
+ * Keys created at run time through the admin API, kept in Redis by SHA-256 digest only
+ * (names from ../store/redis-keys.ts, one hash tag so every script stays on one cluster slot):
+ *   <prefix>{keys}:records   hash  digest → JSON record (id, name, team, plan, models, limits, createdAt)
+ *   <prefix>{keys}:names     hash  name → digest (names are unique)
+ *   <prefix>{keys}:disabled  set   digests of disabled keys
  * Each replica holds a snapshot refreshed every `refreshMs` (so a disable reaches the whole
  * fleet within that time) and asks Redis directly for digests it has not seen yet.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redis-client";
+import { redisKeys } from "../store/redis-keys";
 import { keyIdFromDigest } from "./key-hash";
 import type { KeyRecord } from "./key-record";
 
@@ -64,14 +66,14 @@ export class RuntimeKeyStore {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     prefix: string,
     private readonly refreshMs = 5_000,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
-    this.hashKey = `${prefix}keys`;
-    this.namesKey = `${prefix}keynames`;
-    this.disabledKey = `${prefix}keys:disabled`;
+    this.hashKey = redisKeys.runtimeKeyRecords(prefix);
+    this.namesKey = redisKeys.runtimeKeyNames(prefix);
+    this.disabledKey = redisKeys.runtimeKeysDisabled(prefix);
     const scripted = client as unknown as Partial<Scripted>;
     if (typeof scripted.aigwKeyCreate !== "function") {
       client.defineCommand("aigwKeyCreate", { lua: CREATE_LUA });

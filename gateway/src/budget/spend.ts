@@ -3,6 +3,7 @@
  * that log a budget event. Crossings are detected on the atomic total, so exactly one
  * settlement in the fleet sees each one.
  */
+import { redisKeys } from "../store/redis-keys";
 
 /** `YYYY-MM` of a time, UTC. */
 export function monthOf(time: number): string {
@@ -17,11 +18,11 @@ export function monthOf(time: number): string {
 let month = { start: 0, end: 0, label: "" };
 
 export function keySpendKey(keyId: string, month: string): string {
-  return `spend:${keyId}:${month}`;
+  return redisKeys.keySpend(keyId, month);
 }
 
 export function teamSpendKey(team: string, month: string): string {
-  return `teamspend:${team}:${month}`;
+  return redisKeys.teamSpend(team, month);
 }
 
 /** Spend keys outlive their month a little, then expire. */

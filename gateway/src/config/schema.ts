@@ -110,8 +110,18 @@ const portNumber = z
   .union([z.number(), z.string().regex(/^\d{1,5}$/).transform(Number)], { errorMap: () => ({ message: "must be a port number" }) })
   .pipe(z.number().int().min(0).max(65535));
 
+const WORKERS_MESSAGE = 'must be a positive integer or "auto"';
+
+const redisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL");
+
 const redisConnectionShape = {
-  url: z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL"),
+  /** One Redis (or a proxy in front of several); exactly one of `url` and `cluster`. */
+  url: redisUrl.optional(),
+  /**
+   * A Redis Cluster: some of its nodes (`redis://host:port`, the rest are discovered). Keys are
+   * hash-tagged so every script touches one slot (gateway/src/store/redis-keys.ts).
+   */
+  cluster: z.array(redisUrl).min(1).optional(),
   password: z.string().optional(),
   keyPrefix: z.string().default("aigw:"),
   commandTimeoutMs: positiveInt.default(500),
@@ -158,6 +168,20 @@ export const gatewayConfigSchema = z
         bufferedBytesLimit: positiveInt.optional(),
         /** A client that leaves a write unread this long is cut (buffered answers and streams). */
         writeTimeoutMs: positiveInt.default(60_000),
+        /**
+         * Worker processes sharing the port (node:cluster), for VMs and bare metal; `auto`: one per
+         * core. `--workers N` and WORKERS override it. Kubernetes runs one process per pod (1).
+         */
+        workers: z
+          .union([z.number(), z.string()], { errorMap: () => ({ message: WORKERS_MESSAGE }) })
+          .transform((value, ctx): number | "auto" => {
+            if (value === "auto") return value;
+            const n = typeof value === "number" ? value : /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+            if (Number.isInteger(n) && n >= 1) return n;
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: WORKERS_MESSAGE });
+            return z.NEVER;
+          })
+          .default(1),
       })
       .strict()
       .default({}),

@@ -5,6 +5,7 @@
 import type { ZodIssue } from "zod";
 import { ownEntry, reservedNameProblems } from "./reserved-names";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema";
+import { keyPrefixProblem } from "../store/redis-keys";
 
 export class ConfigError extends Error {
   readonly code = "GW_ERR_CONFIG";
@@ -66,6 +67,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (config.auth.adminKey !== undefined && !config.redis && config.auth.required === undefined && config.keys.length === 0) {
     problems.push("auth.adminKey: without a redis section there are no runtime keys, so client authentication would stay off and anonymous requests would be served; add a redis section, or set auth.required (true: only config keys get in; false: anonymous requests are meant)");
   }
+  problems.push(...redisSectionProblems("redis", config.redis), ...redisSectionProblems("cache.redis", config.cache.redis));
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
   if (config.cache.store === "redis" && !config.cache.redis) {
     problems.push("cache.store: \"redis\" needs cache.redis, a Redis of the cache's own (sharing the state Redis would let cache entries evict limits and spend)");
@@ -75,6 +77,16 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (buffered !== undefined && buffered < largest) {
     problems.push(`server.bufferedBytesLimit: must hold at least one largest body (server.bodyLimitBytes and upstreamDefaults.maxResponseBytes: ${largest})`);
   }
+  return problems;
+}
+
+/** A Redis section names one Redis or a cluster's nodes, and a prefix that cannot become a hash tag. */
+function redisSectionProblems(path: string, section: { url?: string; cluster?: string[]; keyPrefix: string } | undefined): string[] {
+  if (!section) return [];
+  const problems: string[] = [];
+  if ((section.url === undefined) === (section.cluster === undefined)) problems.push(`${path}: set exactly one of url (one Redis) and cluster (a Redis Cluster's nodes)`);
+  const prefix = section.cluster ? keyPrefixProblem(section.keyPrefix) : null;
+  if (prefix) problems.push(`${path}.keyPrefix: ${prefix}`);
   return problems;
 }
 

@@ -6,8 +6,8 @@
  * ADMIT_LUA and SETTLE_LUA take a batch: every request queued during one event-loop turn
  * (./script-batcher.ts), evaluated one after the other in arrival order within one atomic run,
  * so each request sees the state the previous ones left (as if each were its own script call),
- * at the one instant read by TIME for the run. Redis Cluster is unsupported, so the keys of
- * several requests may share one script.
+ * at the one instant read by TIME for the run. On one Redis a batch holds any keys; on a Redis
+ * Cluster the store sends one batch per slot (./redis-store.ts).
  */
 
 const NOW = `

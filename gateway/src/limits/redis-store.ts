@@ -5,16 +5,25 @@
  * it would have had alone. ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (after a
  * Redis restart). Concurrency slots are leases that this replica renews while they are held,
  * for at most `leaseMaxMs`: a release that never comes then frees the slot one TTL later.
+ *
+ * On a Redis Cluster a script may only touch one slot: a turn's batch is cut into one script
+ * call per slot, and a request whose keys span slots (a key with a team budget: see
+ * ../store/redis-keys.ts) is admitted part by part, its own limits first, the earlier parts
+ * undone when a later one refuses (./slot-split.ts). Between the two a concurrent request may
+ * be refused for room the undone part held for a moment: never admitted beyond a limit.
  */
-import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "../store/redis-client";
+import { keySlot } from "../store/key-slot";
 import { ADMIT_LUA, RENEW_LUA, SETTLE_LUA } from "./lua";
 import { DEFAULT_LEASE_MAX_MS } from "./memory-store";
+import { redisKeys } from "../store/redis-keys";
 import { ScriptBatcher } from "./script-batcher";
+import { mergeAdmit, singleSlotOf, splitAdmit, splitSettle, undoOf } from "./slot-split";
 import type { AdmitInput, AdmitResult, FailedCheck, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
 /** Where a budget's reservations live, next to its spend key. */
-const reservationSet = (prefixedBudgetKey: string): string => `${prefixedBudgetKey}:resv`;
-const reservationTotal = (prefixedBudgetKey: string): string => `${prefixedBudgetKey}:held`;
+const reservationSet = redisKeys.reservations;
+const reservationTotal = redisKeys.reservedTotal;
 const reservationMember = (leaseId: string, nano: number): string => `${leaseId}|${Math.round(nano)}`;
 
 /** ioredis flattens array arguments: (numKeys, keys, args) sends numKeys, ...keys, ...args. */
@@ -40,7 +49,7 @@ export interface RedisStoreOptions {
 const FAIL_KINDS: Record<number, FailedCheck["kind"]> = { 1: "budget", 2: "rate", 3: "concurrency" };
 
 /** Adds the scripts to a client once (ioredis keeps them per client). */
-function withScripts(client: Redis): ScriptedRedis {
+function withScripts(client: RedisClient): ScriptedRedis {
   const scripted = client as unknown as Partial<ScriptedRedis>;
   if (typeof scripted.aigwAdmit !== "function") {
     client.defineCommand("aigwAdmit", { lua: ADMIT_LUA });
@@ -74,19 +83,25 @@ export class RedisStore implements LimitStore {
   private readonly renewer: NodeJS.Timeout;
   private readonly admissions: ScriptBatcher<AdmitInput, AdmitResult>;
   private readonly settlements: ScriptBatcher<SettleInput, SettleResult>;
+  /** A Redis Cluster: one script call per slot. */
+  private readonly clustered: boolean;
 
-  constructor(client: Redis, options: RedisStoreOptions) {
+  constructor(client: RedisClient, options: RedisStoreOptions) {
     this.scripts = withScripts(client);
     this.prefix = options.prefix;
     this.leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.leaseMaxMs = options.leaseMaxMs ?? DEFAULT_LEASE_MAX_MS;
-    this.admissions = new ScriptBatcher((batch) => this.admitBatch(batch), options.maxBatch);
-    this.settlements = new ScriptBatcher((batch) => this.settleBatch(batch), options.maxBatch);
+    this.clustered = isCluster(client);
+    const admitRun = (batch: readonly AdmitInput[]) => this.admitBatch(batch);
+    const settleRun = (batch: readonly SettleInput[]) => this.settleBatch(batch);
+    this.admissions = new ScriptBatcher(this.clustered ? (batch) => this.perSlot(batch, admitRun) : admitRun, options.maxBatch);
+    this.settlements = new ScriptBatcher(this.clustered ? (batch) => this.perSlot(batch, settleRun) : settleRun, options.maxBatch);
     this.renewer = setInterval(() => void this.renewLeases().catch(() => undefined), Math.max(100, Math.floor(this.leaseTtlMs / 3)));
     this.renewer.unref();
   }
 
   admit(input: AdmitInput): Promise<AdmitResult> {
+    if (this.clustered && singleSlotOf(input, this.prefix) === null) return this.admitAcrossSlots(input);
     return this.admissions.submit(input);
   }
 
@@ -94,7 +109,52 @@ export class RedisStore implements LimitStore {
     // Forget the leases first: if Redis is down they expire on their own.
     if (input.concurrency) this.leases.delete(input.concurrency.leaseId);
     for (const r of input.reservations ?? []) this.leases.delete(r.leaseId);
+    if (this.clustered && singleSlotOf(input, this.prefix) === null) return this.settleAcrossSlots(input);
     return this.settlements.submit(input);
+  }
+
+  /** Cluster: the batch's requests grouped by slot, one script call per slot, answers in batch order. */
+  private async perSlot<I extends AdmitInput | SettleInput, O>(batch: readonly I[], run: (group: readonly I[]) => Promise<O[]>): Promise<O[]> {
+    const groups = new Map<number, number[]>();
+    batch.forEach((input, i) => {
+      const slot = singleSlotOf(input, this.prefix) ?? 0;
+      const group = groups.get(slot);
+      if (group) group.push(i);
+      else groups.set(slot, [i]);
+    });
+    if (groups.size === 1) return run(batch);
+    const out = new Array<O>(batch.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const results = await run(indexes.map((i) => batch[i]));
+        indexes.forEach((i, j) => (out[i] = results[j]));
+      }),
+    );
+    return out;
+  }
+
+  /** Cluster: a request over several slots, part by part; a refusal undoes the parts before it. */
+  private async admitAcrossSlots(input: AdmitInput): Promise<AdmitResult> {
+    const parts = splitAdmit(input, this.prefix);
+    const answered: AdmitResult[] = [];
+    for (const part of parts) {
+      const result = await this.admissions.submit(part.input);
+      answered.push(result);
+      if (!result.allowed) break;
+    }
+    const merged = mergeAdmit(input, parts, answered, this);
+    if (!merged.allowed) {
+      for (let p = 0; p < answered.length; p++) if (answered[p].allowed) void this.settle(undoOf(parts[p])).catch(() => undefined);
+    }
+    return merged;
+  }
+
+  private async settleAcrossSlots(input: SettleInput): Promise<SettleResult> {
+    const parts = splitSettle(input, this.prefix);
+    const results = await Promise.all(parts.map((part) => this.settlements.submit(part.input)));
+    const spentNano = input.spends.map(() => Number.NaN);
+    parts.forEach((part, p) => part.spendIndexes.forEach((original, j) => (spentNano[original] = results[p].spentNano[j])));
+    return { spentNano };
   }
 
   /** One ADMIT_LUA call for the batch: per request its keys, and its segment after the count. */
@@ -200,7 +260,19 @@ export class RedisStore implements LimitStore {
       }
     }
     if (keys.length === 0) return;
-    await this.scripts.aigwRenew(keys.length, ...keys, this.leaseTtlMs, ...ids);
+    if (!this.clustered) {
+      await this.scripts.aigwRenew(keys.length, ...keys, this.leaseTtlMs, ...ids);
+      return;
+    }
+    const bySlot = new Map<number, { keys: string[]; ids: string[] }>();
+    keys.forEach((key, i) => {
+      const slot = keySlot(key);
+      const group = bySlot.get(slot) ?? { keys: [], ids: [] };
+      group.keys.push(key);
+      group.ids.push(ids[i]);
+      bySlot.set(slot, group);
+    });
+    await Promise.all([...bySlot.values()].map((g) => this.scripts.aigwRenew(g.keys.length, ...g.keys, this.leaseTtlMs, ...g.ids)));
   }
 
   /** Leases held by this replica (tests). */

@@ -34,6 +34,13 @@ export const METRICS = {
 
 export type MetricKey = keyof typeof METRICS;
 
+/** Written by the primary in multi-process mode (server.workers > 1), into the aggregated scrape. */
+export const CLUSTER_METRICS = {
+  workers: { name: "aigw_cluster_workers", help: "Worker processes alive under this primary (multi-process mode)", labels: [] },
+  restarts: { name: "aigw_cluster_worker_restarts_total", help: "Workers that exited unexpectedly and were restarted (multi-process mode)", labels: [] },
+  scraped: { name: "aigw_cluster_workers_scraped", help: "Workers whose metrics this scrape includes (a worker that did not answer in time is left out)", labels: [] },
+} as const;
+
 /** Every metric name the gateway exports (its own; Node's process_* and nodejs_* come on top). */
 export const GATEWAY_METRIC_NAMES: readonly string[] = Object.values(METRICS).map((m) => m.name);
 

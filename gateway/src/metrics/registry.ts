@@ -64,16 +64,18 @@ export class GatewayMetrics {
   readonly spend = new Counter({ ...opts(METRICS.spend), registers: [this.registry] });
   readonly usageEstimated = new Counter({ ...opts(METRICS.usageEstimated), registers: [this.registry] });
   readonly inflight = new Gauge({ ...opts(METRICS.inflight), registers: [this.registry] });
-  readonly targetUp = new Gauge({ ...opts(METRICS.targetUp), registers: [this.registry] });
-  readonly modelHealthyTargets = new Gauge({ ...opts(METRICS.modelHealthyTargets), registers: [this.registry] });
+  // Gauges say how several worker processes' values combine (multi-process mode, ../cluster/): a
+  // target is up only when every worker sees it up; ratios and the fallback flag take the worst.
+  readonly targetUp = new Gauge({ ...opts(METRICS.targetUp), aggregator: "min", registers: [this.registry] });
+  readonly modelHealthyTargets = new Gauge({ ...opts(METRICS.modelHealthyTargets), aggregator: "min", registers: [this.registry] });
   readonly retries = new Counter({ ...opts(METRICS.retries), registers: [this.registry] });
   readonly streamsInterrupted = new Counter({ ...opts(METRICS.streamsInterrupted), registers: [this.registry] });
   readonly rejections = new Counter({ ...opts(METRICS.rejections), registers: [this.registry] });
-  readonly budgetUsedRatio = new Gauge({ ...opts(METRICS.budgetUsedRatio), registers: [this.registry] });
-  readonly teamBudgetUsedRatio = new Gauge({ ...opts(METRICS.teamBudgetUsedRatio), registers: [this.registry] });
+  readonly budgetUsedRatio = new Gauge({ ...opts(METRICS.budgetUsedRatio), aggregator: "max", registers: [this.registry] });
+  readonly teamBudgetUsedRatio = new Gauge({ ...opts(METRICS.teamBudgetUsedRatio), aggregator: "max", registers: [this.registry] });
   readonly cacheRequests = new Counter({ ...opts(METRICS.cacheRequests), registers: [this.registry] });
   readonly storeErrors = new Counter({ ...opts(METRICS.storeErrors), registers: [this.registry] });
-  readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), registers: [this.registry] });
+  readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), aggregator: "max", registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
@@ -111,8 +113,22 @@ export class GatewayMetrics {
     this.beforeRender.push(refresh);
   }
 
+  private renderer: (() => Promise<{ contentType: string; body: string }>) | null = null;
+
+  /** Serves `/metrics` from elsewhere: a cluster worker answers with every worker's aggregate. */
+  renderWith(renderer: () => Promise<{ contentType: string; body: string }>): void {
+    this.renderer = renderer;
+  }
+
   async render(): Promise<{ contentType: string; body: string }> {
+    if (this.renderer) return this.renderer();
     for (const refresh of this.beforeRender) refresh();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** This process's metrics as JSON, gauges refreshed (what a cluster worker sends its primary). */
+  async localJson(): Promise<Awaited<ReturnType<Registry["getMetricsAsJSON"]>>> {
+    for (const refresh of this.beforeRender) refresh();
+    return this.registry.getMetricsAsJSON();
   }
 }

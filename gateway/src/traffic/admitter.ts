@@ -17,6 +17,7 @@ import { GatewayError } from "../errors";
 import { formatDuration, rateLimitHeaders, retryAfterHeaders, type LimitSnapshot } from "../limits/headers";
 import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
+import { redisKeys } from "../store/redis-keys";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalGate } from "./local-gate";
 import { refused } from "./refusal-reason";
@@ -145,13 +146,13 @@ export class Admitter {
     let rpmIndex = -1;
     let tpmIndex = -1;
     if (limits.requestsPerMinute !== undefined) {
-      rpmIndex = rates.push({ key: `rl:${name}:rpm`, limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }) - 1;
+      rpmIndex = rates.push({ key: redisKeys.requestsPerMinute(name), limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }) - 1;
     }
     // Token counting is the expensive part: only for keys whose limits need it.
     const estimate = limits.tokensPerMinute !== undefined || budgetLimits.length > 0 ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : { prompt: 0, completion: 0 };
     const reserved = estimate.prompt + estimate.completion;
     if (limits.tokensPerMinute !== undefined) {
-      tpmIndex = rates.push({ key: `rl:${name}:tpm`, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
+      tpmIndex = rates.push({ key: redisKeys.tokensPerMinute(name), limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
     }
     let servable: Set<string> | undefined;
     let reserveNano = 0;
@@ -162,7 +163,7 @@ export class Admitter {
       reserveNano = worst.nano;
     }
     const budgets: BudgetCheck[] = budgetLimits.map((b) => ({ ...b, reserveNano }));
-    const concurrency = limits.concurrent !== undefined ? { key: `conc:${name}`, limit: limits.concurrent, leaseId } : null;
+    const concurrency = limits.concurrent !== undefined ? { key: redisKeys.concurrency(name), limit: limits.concurrent, leaseId } : null;
 
     const result = await this.options.store.admit({ budgets, rates, concurrency, leaseId });
     this.reportSpend(key, budgets, budgetKinds, result.spentNano);

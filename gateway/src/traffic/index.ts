@@ -3,7 +3,6 @@
  * budgets on the memory or Redis store (with local fallback), and the response cache.
  * With none of them configured it is `passthrough` and costs the pipeline nothing.
  */
-import type { Redis } from "ioredis";
 import { createAdminHandler } from "../admin/admin-api";
 import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
@@ -21,7 +20,10 @@ import { MemoryStore } from "../limits/memory-store";
 import { RedisStore } from "../limits/redis-store";
 import type { LimitStore } from "../limits/store";
 import { loadTokenizer } from "../limits/tokens";
-import { createRedisClient, waitForReady } from "../store/redis-client";
+import { FleetRegistry } from "../limits/fleet-registry";
+import { FleetShareStore } from "../limits/fleet-share";
+import { migrateLegacyKeys } from "../store/legacy-keys";
+import { createRedisClient, isCluster, pingAll, waitForReady, type RedisClient } from "../store/redis-client";
 import { Admitter } from "./admitter";
 import { noopLogger, noopMetrics, type LoggerPort, type TrafficMetrics } from "./metrics-port";
 import { GatewayTrafficControl, type TrafficParts } from "./traffic-control";
@@ -41,6 +43,8 @@ export interface TrafficDeps {
   redisProbeIntervalMs?: number;
   /** How often runtime keys are re-read from Redis (default 5 s): a disable reaches every replica within it. */
   keyRefreshMs?: number;
+  /** How often a replica tells Redis it is alive, for the fleet size (default 2 s). */
+  fleetHeartbeatMs?: number;
   /** The clock of the in-process stores (tests); Redis uses its own TIME. */
   now?: () => number;
 }
@@ -82,13 +86,15 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   // Before the Redis wait starts: loading the vocabulary blocks the event loop (seconds on a
   // loaded machine), which would otherwise use up the startup wait before the connection is read.
   if (usesTokenLimits(config)) loadTokenizer();
-  let client: Redis | null = null;
+  let client: RedisClient | null = null;
   let connected: Promise<unknown> = Promise.resolve();
   if (config.redis && needsRedis) {
     const redis = createRedisClient(config.redis, { logger, metrics }, deps.env);
     client = redis;
-    connected = waitForReady(redis, deps.redisReadyTimeoutMs ?? 2_000).then((ready) => {
-      if (!ready) logger.warn({ store: "redis" }, "redis not reachable at startup; starting anyway");
+    const prefixNow = config.redis.keyPrefix;
+    connected = waitForReady(redis, deps.redisReadyTimeoutMs ?? 2_000).then(async (ready) => {
+      if (!ready) return logger.warn({ store: "redis" }, "redis not reachable at startup; starting anyway");
+      if (!isCluster(redis)) await migrateLegacyKeys(redis, prefixNow, logger).catch((err: unknown) => logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "could not carry over state from the old key names"));
     });
   }
   const prefix = config.redis?.keyPrefix ?? "aigw:";
@@ -98,9 +104,17 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
   let limitStore: LimitStore = memory;
   if (client && config.redis && stores.limits === "redis") {
     const redis = client;
-    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs, leaseMaxMs }), memory, {
+    // Fail open, each replica enforces its share of the last known fleet size, not every limit whole.
+    let local: LimitStore = memory;
+    if (config.redis.failOpen) {
+      const fleet = new FleetRegistry(redis, { prefix, heartbeatMs: deps.fleetHeartbeatMs, logger });
+      connected = connected.then(() => fleet.start());
+      closers.push(() => fleet.close());
+      local = new FleetShareStore(memory, () => fleet.size);
+    }
+    limitStore = new FailoverStore(new RedisStore(redis, { prefix, leaseTtlMs: config.limits.leaseTtlMs, leaseMaxMs }), local, {
       failOpen: config.redis.failOpen,
-      probe: () => redis.ping(),
+      probe: () => pingAll(redis),
       probeIntervalMs: deps.redisProbeIntervalMs ?? 1_000,
       metrics,
       logger,

@@ -15,6 +15,7 @@ import type { ResponseCacheStore } from "../cache/cache-store";
 import { GatewayError } from "../errors";
 import { formatDuration, retryAfterHeaders } from "../limits/headers";
 import type { LimitStore } from "../limits/store";
+import { redisKeys } from "../store/redis-keys";
 import { NOOP_ADMISSION, type Admitter } from "./admitter";
 import { refused } from "./refusal-reason";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
@@ -93,7 +94,7 @@ export class GatewayTrafficControl implements TrafficControl {
   }
 
   private async checkPerIp(perIp: NonNullable<TrafficParts["perIp"]>, clientIp: string): Promise<void> {
-    const result = await perIp.store.admit({ budgets: [], rates: [{ key: `ip:${clientIp}`, limit: perIp.requests, periodMs: perIp.windowMs, cost: 1 }], concurrency: null });
+    const result = await perIp.store.admit({ budgets: [], rates: [{ key: redisKeys.perIp(clientIp), limit: perIp.requests, periodMs: perIp.windowMs, cost: 1 }], concurrency: null });
     if (result.allowed) return;
     this.parts.metrics.rejections.inc({ reason: REJECTION_REASONS.perIp });
     throw refused(new GatewayError(

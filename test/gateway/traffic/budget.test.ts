@@ -31,8 +31,8 @@ describe("spend bookkeeping", () => {
   it("keys spend by calendar month, UTC", () => {
     expect(monthOf(Date.UTC(2025, 0, 31, 23, 59, 59))).toBe("2025-01");
     expect(monthOf(Date.UTC(2025, 1, 1, 0, 0, 0))).toBe("2025-02");
-    expect(keySpendKey("alice", "2025-02")).toBe("spend:alice:2025-02");
-    expect(teamSpendKey("research", "2025-02")).toBe("teamspend:research:2025-02");
+    expect(keySpendKey("alice", "2025-02")).toBe("spend:{k:alice}:2025-02");
+    expect(teamSpendKey("research", "2025-02")).toBe("teamspend:{t:research}:2025-02");
   });
 
   it("reports each threshold once, when crossed", () => {

@@ -9,7 +9,7 @@ import { FailoverStore } from "../../../gateway/src/limits/failover-store";
 import { MemoryStore } from "../../../gateway/src/limits/memory-store";
 import { RedisStore } from "../../../gateway/src/limits/redis-store";
 import type { AdmitInput } from "../../../gateway/src/limits/store";
-import { createRedisClient, waitForReady } from "../../../gateway/src/store/redis-client";
+import { createRedisClient, waitForReady, type RedisClient } from "../../../gateway/src/store/redis-client";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
 import { eventually, recordingLogger, recordingMetrics } from "./fakes";
 
@@ -17,7 +17,7 @@ const rpm = (limit: number): AdmitInput => ({ budgets: [], rates: [{ key: "rl:k:
 
 describe("FailoverStore", () => {
   let redis: TestRedis;
-  let clients: Redis[] = [];
+  let clients: RedisClient[] = [];
   let stores: FailoverStore[] = [];
 
   beforeEach(async () => {

@@ -69,7 +69,7 @@ describe("budgets and cache over HTTP, shared through Redis", () => {
     expect(await metricValue(b.url, gauge)).toBe(0.8);
     expect(upstream.completions).toHaveLength(2);
     // Spend is kept under the key's id, not its name.
-    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:spend:*", "aigw:teamspend:lab:*"]);
+    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:spend:*", "aigw:teamspend:{t:lab}:*"]);
   });
 
   it("answers deterministic requests from the shared cache: MISS, HIT on another replica, MISS after the TTL", async () => {

@@ -65,7 +65,7 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
     expect(refused.status).toBe(429);
     expect(await errorCode(refused)).toMatchObject({ code: "insufficient_quota" });
     expect(upstream.completions).toHaveLength(2);
-    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:spend:k-*"]);
+    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:spend:{k:k-*}*"]);
   });
 
   it("a team budget binds every key of the team, not other teams", async () => {
@@ -90,7 +90,7 @@ describe.each(["memory", "redis"] as const)("money paths over HTTP (%s store)", 
     }
     expect(await metricValue(url, 'aigw_rejections_total{reason="team_budget"}')).toBe(2);
     expect(await send(url, C)).toBe(200); // another team is untouched
-    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:teamspend:lab:*", "aigw:teamspend:ops:*"]);
+    if (redis) await expectRedisIsTheStore(url, redis.url, ["aigw:teamspend:{t:lab}:*", "aigw:teamspend:{t:ops}:*"]);
   });
 });
 
@@ -114,7 +114,7 @@ describe("spend while Redis is down", () => {
     stops.push(() => upstream.stop());
     gw = await startTrafficGateway({ models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }], pricing: PRICING, limits: { defaultMaxTokens: 8 }, redis: { url: redis.url }, keys: [{ name: "a", key: A, limits: { monthlyBudgetUsd: 1 } }] });
     expect(await send(gw.url, A)).toBe(200);
-    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*"]);
+    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:{k:k-*}*"]);
     await redis.stop();
     // The local store starts at $0: $0.40, $0.80, then the next $0.40 does not fit $1.
     const statuses: number[] = [];

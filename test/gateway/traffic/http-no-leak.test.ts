@@ -74,7 +74,7 @@ describe("secrets stay secret", () => {
     expect(bodies.filter((b) => b.startsWith("429"))).toHaveLength(2);
     expect(bodies.filter((b) => b.startsWith("401"))).toHaveLength(2);
     // Spend is kept under the key's id (k-…), not its name.
-    await eventually(async () => /spend:k-[0-9a-f]{24}:/.test(await dumpRedis(redis.url)));
+    await eventually(async () => /spend:{k:k-[0-9a-f]{24}}:/.test(await dumpRedis(redis.url)));
 
     const places = {
       redis: await dumpRedis(redis.url),
@@ -82,8 +82,8 @@ describe("secrets stay secret", () => {
       metrics: await (await fetch(`${gw.url}/metrics`)).text(),
       responses: bodies.join("\n"),
     };
-    expect(places.redis).toMatch(/rl:k-[0-9a-f]{24}:rpm/); // the dump is not empty (state is under key ids)
-    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:k-*", "aigw:teamspend:t:*", "aigw:rl:k-*:rpm"]);
+    expect(places.redis).toMatch(/rl:{k:k-[0-9a-f]{24}}:rpm/); // the dump is not empty (state is under key ids)
+    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:spend:{k:k-*}*", "aigw:teamspend:{t:t}:*", "aigw:rl:{k:k-*}:rpm"]);
     expect(places.logs).toContain("budget_threshold");
     for (const [where, text] of Object.entries(places)) {
       for (const secret of [CONFIG_KEY, WRONG_KEY, ADMIN_KEY, runtimeKey]) {

@@ -60,7 +60,7 @@ describe("three gateways sharing one Redis", () => {
     expect(ok.headers.get("x-ratelimit-limit-requests")).toBe("20");
     expect(ok.headers.get("x-ratelimit-reset-requests")).toMatch(/^(\d+m)?[\d.]+s$/);
     await Promise.all(responses.filter((r) => !r.bodyUsed).map((r) => r.arrayBuffer()));
-    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:k-*:rpm"]);
+    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:{k:k-*}:rpm"]);
   });
 
   it("admit exactly the token limit under concurrent load (reservations held until release)", async () => {
@@ -84,7 +84,7 @@ describe("three gateways sharing one Redis", () => {
     const responses = await Promise.all(pending);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(7);
     await Promise.all(responses.map((r) => r.arrayBuffer()));
-    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:k-*:tpm"]);
+    await expectRedisIsTheStore(gws.map((g) => g.url), redis.url, ["aigw:rl:{k:k-*}:tpm"]);
   });
 
   it("keep serving when Redis is killed mid-test, and share limits again after it restarts", async () => {
@@ -115,6 +115,6 @@ describe("three gateways sharing one Redis", () => {
     // Shared again: the restarted (empty) Redis grants 10 in total across both replicas.
     const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => send(i % 2 ? a : b)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
-    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:rl:k-*:rpm"]);
+    await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:rl:{k:k-*}:rpm"]);
   });
 });

@@ -47,7 +47,7 @@ describe("store_unavailable over HTTP with Redis down", () => {
     gw = await startTrafficGateway({ models: models(), redis: { url: redis.url, failOpen: false }, keys: [{ name: "c", key: CLIENT_KEY, limits: { requestsPerMinute: 2 } }] });
     const auth = { authorization: `Bearer ${CLIENT_KEY}` };
     expect((await chat(gw.url, { model: "m" }, auth)).status).toBe(200);
-    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:k-*:rpm"]);
+    await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:{k:k-*}:rpm"]);
     const before = upstream.completions.length;
 
     await redis.stop();

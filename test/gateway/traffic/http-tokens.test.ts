@@ -32,7 +32,7 @@ describe.each(["memory", "redis"] as const)("token settlement over HTTP (%s stor
   });
   /** The redis variant must run on Redis, not on the memory fallback. */
   const expectStore = async () => {
-    if (redis) await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:k-*:tpm"]);
+    if (redis) await expectRedisIsTheStore(gw.url, redis.url, ["aigw:rl:{k:k-*}:tpm"]);
   };
 
   afterEach(async () => {

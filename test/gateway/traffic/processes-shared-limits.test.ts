@@ -57,6 +57,6 @@ describe("three gateway processes sharing one Redis", () => {
     expect(upstream.completions).toHaveLength(admitted);
     expect(await dumpRedis(redis.url)).not.toContain(ALICE_KEY);
     for (const g of gateways) expect(g.output()).not.toContain(ALICE_KEY);
-    await expectRedisIsTheStore(gateways.map((g) => g.url), redis.url, ["aigw:rl:k-*:rpm"]);
+    await expectRedisIsTheStore(gateways.map((g) => g.url), redis.url, ["aigw:rl:{k:k-*}:rpm"]);
   });
 });

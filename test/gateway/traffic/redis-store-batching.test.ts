@@ -9,7 +9,7 @@ import { FailoverStore } from "../../../gateway/src/limits/failover-store";
 import { MemoryStore } from "../../../gateway/src/limits/memory-store";
 import { RedisStore } from "../../../gateway/src/limits/redis-store";
 import type { AdmitInput, AdmitResult, SettleInput } from "../../../gateway/src/limits/store";
-import { createRedisClient, waitForReady } from "../../../gateway/src/store/redis-client";
+import { createRedisClient, waitForReady, type RedisClient } from "../../../gateway/src/store/redis-client";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
 import { eventually, recordingLogger, recordingMetrics } from "./fakes";
 
@@ -286,7 +286,7 @@ describe("RedisStore batching", () => {
 
   describe("when Redis fails", () => {
     let own: TestRedis;
-    let failing: Redis[] = [];
+    let failing: RedisClient[] = [];
     beforeEach(async () => {
       own = await startRedis();
     });

@@ -59,8 +59,8 @@ describe("reserved names over HTTP, runtime keys in Redis", () => {
   it("a key stored with plan `constructor` before the check is refused, not served without limits", async () => {
     const secret = "sk-gw-legacy-constructor-0123456789";
     const store = new Redis(redis.url);
-    await store.hset("aigw:keys", hashKey(secret), JSON.stringify({ name: "legacy", team: "default", plan: "constructor", models: [], limits: {} }));
-    await store.hset("aigw:keynames", "legacy", hashKey(secret));
+    await store.hset("aigw:{keys}:records", hashKey(secret), JSON.stringify({ name: "legacy", team: "default", plan: "constructor", models: [], limits: {} }));
+    await store.hset("aigw:{keys}:names", "legacy", hashKey(secret));
     store.disconnect();
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await chat(gateway.url, { model: "m" }, { authorization: `Bearer ${secret}` })).status);

@@ -1,0 +1,43 @@
+/**
+ * Decides what this process is: the single gateway process (workers = 1), the primary of N
+ * workers, or one of those workers; the entry points (../main.ts) call it once the config is
+ * loaded. A worker count that is invalid, or that would multiply the memory store's limits,
+ * exits 1 with the reason before anything is forked.
+ */
+import cluster from "node:cluster";
+import type { GatewayConfig } from "../config/schema";
+import { ConfigError } from "../config/validate";
+import type { Gateway, GatewayOptions } from "../gateway";
+import { createLogger } from "../log";
+import { runPrimary } from "./primary";
+import { connectWorkerMetrics, workerLogDestination } from "./worker";
+import { multiWorkerProblem, workerCountFrom } from "./worker-count";
+
+export type ProcessMode =
+  | { kind: "primary" }
+  | { kind: "serve"; worker: boolean; gatewayOptions: GatewayOptions; afterStart(gateway: Gateway): void };
+
+/** The worker count from argv, WORKERS and the config; a ConfigError when it cannot run. */
+export function resolveWorkers(argv: readonly string[], env: NodeJS.ProcessEnv, config: GatewayConfig): number {
+  const workers = workerCountFrom(argv, env, config.server.workers);
+  const problem = multiWorkerProblem(config, workers);
+  if (problem) throw new ConfigError([problem]);
+  return workers;
+}
+
+export function enterProcessMode(argv: readonly string[], config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): ProcessMode {
+  if (cluster.isWorker) {
+    return { kind: "serve", worker: true, gatewayOptions: { logDestination: workerLogDestination() }, afterStart: (gateway) => connectWorkerMetrics(gateway.runtime.metrics) };
+  }
+  let workers: number;
+  try {
+    workers = resolveWorkers(argv, env, config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  if (workers <= 1) return { kind: "serve", worker: false, gatewayOptions: {}, afterStart: () => undefined };
+  runPrimary({ workers, graceMs: config.server.shutdownGraceMs, logger: createLogger(config.logging.level === "silent" ? "silent" : "info") });
+  return { kind: "primary" };
+}
