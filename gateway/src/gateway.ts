@@ -12,16 +12,12 @@ import { clientIpResolver } from "./http/client-ip";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { keyLabelsFor } from "./metrics/key-labels";
-import { Router } from "./routing/router";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
 import { createTrafficControl } from "./traffic";
 import type { TrafficControl } from "./traffic/types";
-import { Dispatchers } from "./upstream/dispatchers";
-import { Forwarder } from "./upstream/forward";
-import { HealthChecker } from "./upstream/health-checker";
-import { prepareTarget, type PreparedTarget } from "./upstream/prepared-target";
-import type { TargetState } from "./routing/target-state";
+import { applyConfig, type ApplyContext, type ReloadReport } from "./reload/apply-config";
+import { LiveUpstreams } from "./upstream/upstream-set";
 import { createConsole } from "./admin/console";
 
 export interface GatewayOptions {
@@ -38,27 +34,29 @@ export interface Gateway {
   readonly server: Server;
   /** Drains: readiness fails, in-flight work gets `graceMs`, then everything closes. */
   shutdown(graceMs?: number): Promise<void>;
+  /**
+   * Loads a config and applies it live (see reload/apply-config.ts); throws, keeping the running
+   * config, when loading or applying fails. Counted in aigw_config_reload_total.
+   */
+  reload(load: () => GatewayConfig): ReloadReport;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const { logger, accessLog } = createLoggers(config.logging.level, options.logDestination);
   const metrics = new GatewayMetrics({ maxRequestSeconds: (config.upstreamDefaults.deadlineMs + config.upstreamDefaults.maxStreamMs) / 1000 });
   const keyLabels = keyLabelsFor(config, metrics);
-  const router = new Router(config);
-  const dispatchers = new Dispatchers(config.upstreamDefaults);
-  const prepared = new Map<TargetState, PreparedTarget>();
-  for (const state of router.allTargets) prepared.set(state, prepareTarget(state, dispatchers, config.upstreamDefaults));
-  const healthChecker = new HealthChecker([...prepared.values()], config.healthCheck, logger);
   const buffers = new BufferBudget(
     config.server.bufferedBytesLimit ?? defaultBufferedBytesLimit(Math.max(config.server.bodyLimitBytes, config.upstreamDefaults.maxResponseBytes)),
   );
+  // Router, pools, health checks and forwarder: rebuilt and swapped by a config reload.
+  const upstreams = new LiveUpstreams(config, { metrics, logger, buffers });
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
   const consoleParts = createConsole(config, { throttle: () => traffic.adminThrottle, logger, router: () => runtime.router, config: () => runtime.config });
   const runtime: GatewayRuntime = {
     config,
-    router,
-    forwarder: new Forwarder(prepared, config.upstreamDefaults, metrics, logger, { buffers, writeTimeoutMs: config.server.writeTimeoutMs }),
+    router: upstreams.current.router,
+    forwarder: upstreams.current.forwarder,
     metrics,
     logger,
     accessLog: config.logging.accessLog ? accessLog : null,
@@ -75,11 +73,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   metrics.onScrape(() => {
     const now = Date.now();
     metrics.bufferedBytes.set(buffers.usedBytes);
-    for (const state of router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
-    for (const pool of router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
+    for (const state of runtime.router.allTargets) metrics.targetUp.labels(state.model, state.name).set(state.isAvailable(now) ? 1 : 0);
+    for (const pool of runtime.router.pools.values()) metrics.modelHealthyTargets.labels(pool.name).set(pool.healthyCount(now));
     // A runtime key deleted (here or on another replica) leaves no series behind.
     const live = traffic.spend?.liveRuntimeKeys();
-    if (live) for (const name of keyLabels.runtimeKeyNames()) if (!live.has(name)) keyLabels.forget(name);
+    if (live) for (const name of runtime.keyLabels.runtimeKeyNames()) if (!live.has(name)) runtime.keyLabels.forget(name);
   });
 
   /** Responses not yet closed: the drain waits for them. */
@@ -116,7 +114,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       resolve();
     });
   });
-  healthChecker.start();
+  upstreams.current.healthChecker.start();
+  metrics.configLastReloadSuccess.set(Date.now() / 1000);
+  const reloadContext: ApplyContext = { started: config, runtime, upstreams, traffic, logger, accessLog, metrics };
   const port = (server.address() as AddressInfo).port;
   const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
 
@@ -124,7 +124,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
     shuttingDown ??= (async () => {
       runtime.draining = true;
-      healthChecker.stop();
+      upstreams.current.healthChecker.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = Date.now() + graceMs;
       // Answers not begun yet close their connection after them, so keep-alive clients reconnect
@@ -136,11 +136,23 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       server.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), dispatchers.destroy()]);
+      await Promise.all([traffic.close(), upstreams.destroy()]);
       flushLogger(logger);
     })();
     return shuttingDown;
   };
 
-  return { url: `http://${host}:${port}`, port, runtime, server, shutdown };
+  const reload = (load: () => GatewayConfig): ReloadReport => {
+    try {
+      const report = applyConfig(reloadContext, load());
+      metrics.configReloads.inc({ result: "success" });
+      metrics.configLastReloadSuccess.set(Date.now() / 1000);
+      return report;
+    } catch (err) {
+      metrics.configReloads.inc({ result: "failure" });
+      throw err;
+    }
+  };
+
+  return { url: `http://${host}:${port}`, port, runtime, server, shutdown, reload };
 }

@@ -31,6 +31,11 @@ export class AccessLog {
     this.enabled = level === "info" || level === "debug" || level === "trace";
   }
 
+  /** The same destination at another level (a config reload). */
+  withLevel(level: string): AccessLog {
+    return new AccessLog(level, this.dest);
+  }
+
   info(fields: Record<string, unknown>, msg: string): void {
     if (!this.enabled) return;
     const now = Date.now();

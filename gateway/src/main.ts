@@ -5,9 +5,11 @@
  */
 import { ALLOW_OPEN_PROXY_ENV, embeddedProviders, isLoopbackHost } from "./config/default-config";
 import type { Logger } from "./log";
+import { readFileSync } from "node:fs";
 import { configFileFrom } from "./config/load";
 import { enterProcessMode } from "./cluster/process-mode";
-import { startGateway } from "./gateway";
+import { startGateway, type Gateway } from "./gateway";
+import { ConfigWatcher } from "./reload/config-watcher";
 import { limitHeapGrowth } from "./heap";
 import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "./process-lifecycle";
 
@@ -23,8 +25,26 @@ async function main(): Promise<void> {
   // The console is where the admin API is: the admin listener when there is one (server.adminPort).
   const adminUrl = (gateway as { adminUrl?: string | null }).adminUrl ?? gateway.url;
   if (gateway.runtime.console !== null) gateway.runtime.logger.info({ event: "console", consoleUrl: `${adminUrl}/ui/` }, "console: open it and log in with the admin key");
-  if (configFileFrom(process.argv.slice(2)) === null) logEmbeddedProviders(gateway.runtime.logger, config.server.host);
+  const file = configFileFrom(process.argv.slice(2));
+  if (file === null) {
+    logEmbeddedProviders(gateway.runtime.logger, config.server.host);
+    // SIGHUP's default action would end the process.
+    process.on("SIGHUP", () => gateway.runtime.logger.warn({ event: "config_reload_failed", trigger: "signal" }, "SIGHUP: the embedded config has no file to reload"));
+  } else watchConfigFile(file, gateway);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
+}
+
+/** SIGHUP and changes to the file (a ConfigMap update) reload it; see reload/config-watcher.ts. */
+function watchConfigFile(file: string, gateway: Gateway): void {
+  const watcher = new ConfigWatcher(file, gateway, gateway.runtime.logger);
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    // Read a moment ago by the loader; an empty baseline makes the first poll reload it.
+  }
+  watcher.start(text);
+  gateway.server.once("close", () => watcher.stop());
 }
 
 /** Says which real providers the embedded config added from the environment, and warns when it serves them to the network. */

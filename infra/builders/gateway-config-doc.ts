@@ -9,6 +9,7 @@ import { stringify } from "yaml";
 import { parseConfigText } from "../../gateway/src/config/load";
 import type { GatewayConfig, GatewayConfigInput } from "../../gateway/src/config/schema";
 import { ConfigError } from "../../gateway/src/config/validate";
+import { restartView } from "../../gateway/src/reload/reload-scope";
 import { deriveShutdownGraceMs } from "./shutdown";
 
 /** Environment variables the Secret provides; the gateway config refers to them by name. */
@@ -36,8 +37,13 @@ export interface GatewayConfigDocumentOptions {
 export interface GatewayConfigDocument {
   /** What goes into the ConfigMap. */
   yaml: string;
-  /** sha256 of `yaml`: a pod template annotation, so that a config change rolls the pods. */
+  /** sha256 of `yaml`: changes with any change of the config. */
   checksum: string;
+  /**
+   * sha256 of the fields only a restart applies (restartView): the pod template's annotation, so
+   * pods roll for those and not for what the gateway reloads live from the mounted ConfigMap.
+   */
+  restartChecksum: string;
   /** The config as the gateway will see it (placeholders filled with stand-ins). */
   effective: GatewayConfig;
   /** `model/target` to the env var that carries its key. */
@@ -185,5 +191,6 @@ export function buildGatewayConfigDocument(
   // Load it exactly as the gateway will: a missing ${VAR} or a schema error fails here, at preview.
   const effective = parseConfigText(yaml, standInEnv(secretEnvNames));
   const checksum = createHash("sha256").update(yaml).digest("hex");
-  return { yaml, checksum, effective, upstreamKeyEnv, secretEnvNames };
+  const restartChecksum = createHash("sha256").update(JSON.stringify(restartView(effective))).digest("hex");
+  return { yaml, checksum, restartChecksum, effective, upstreamKeyEnv, secretEnvNames };
 }

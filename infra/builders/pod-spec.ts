@@ -33,7 +33,7 @@ export interface GatewayPodOptions {
   labels: Record<string, string>;
   /** Labels the topology spread counts pods by: the Deployment's selector. */
   selector: Record<string, string>;
-  /** sha256 of the config YAML: changing it changes the template, which rolls the pods. */
+  /** sha256 of the config fields only a restart applies: changing it changes the template, which rolls the pods. */
   configChecksum: pulumi.Input<string>;
   preStopSeconds: pulumi.Input<number>;
   /**

@@ -171,7 +171,8 @@ export class AiGateway extends pulumi.ComponentResource {
         image: this.image.imageReference,
         configMapName: this.config.configMapName,
         secretName: this.config.secretName,
-        configChecksum: this.config.checksum,
+        // Rolls pods only for fields a reload cannot apply; the rest reaches them through the volume.
+        configChecksum: this.config.restartChecksum,
         port: effective.server.port,
         replicas: args.replicas,
         shutdownGraceMs: effective.server.shutdownGraceMs,

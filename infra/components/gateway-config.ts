@@ -2,8 +2,11 @@
  * The gateway's configuration in the cluster: a ConfigMap with the YAML (checked with the gateway's
  * own loader when the component is built, so a wrong config fails `pulumi preview`) and a Secret
  * with every value the YAML's `${VAR}` placeholders name: upstream keys, Redis URL and password,
- * admin key. Both are auto-named: a change creates a new object under a new name, the Deployment
- * points at it, and the pods roll (the checksum annotation does the same for the ConfigMap).
+ * admin key. The Secret is auto-named: a change creates a new object under a new name, the
+ * Deployment points at it, and the pods roll (environment variables need a restart). The ConfigMap
+ * keeps one name and is changed in place: the kubelet updates the mounted file and the gateway
+ * reloads it without a restart; `restartChecksum`, the pod annotation, rolls the pods only when a
+ * field that needs a restart changed (gateway/src/reload/reload-scope.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -44,8 +47,10 @@ export class GatewayConfig extends pulumi.ComponentResource {
   public readonly secret: k8s.core.v1.Secret;
   public readonly configMapName: pulumi.Output<string>;
   public readonly secretName: pulumi.Output<string>;
-  /** sha256 of the YAML, for the pod template's `checksum/config` annotation. */
+  /** sha256 of the YAML. */
   public readonly checksum: pulumi.Output<string>;
+  /** sha256 of the restart-only fields, for the pod template's `checksum/config` annotation. */
+  public readonly restartChecksum: pulumi.Output<string>;
   /** The rendered document (YAML, env names) and the config as the gateway will load it. */
   public readonly document: GatewayConfigDocument;
   public readonly effectiveConfig: ValidGatewayConfig;
@@ -72,10 +77,13 @@ export class GatewayConfig extends pulumi.ComponentResource {
     }
     const labels = componentLabels(args.instance ?? name, "gateway");
 
+    // A stable name, so a change reaches running pods through their volume instead of a new
+    // object that the pod template would have to point at (which rolls every pod). Replaced, when
+    // the provider replaces ConfigMaps on change, by delete-then-create under the same name.
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-configmap`,
-      { metadata: { namespace: args.namespace, labels }, data: { [CONFIG_FILE]: this.document.yaml } },
-      { parent: this },
+      { metadata: { name: `${name}-configmap`, namespace: args.namespace, labels }, data: { [CONFIG_FILE]: this.document.yaml } },
+      { parent: this, deleteBeforeReplace: true },
     );
 
     const secretData: Record<string, pulumi.Input<string>> = {};
@@ -104,10 +112,12 @@ export class GatewayConfig extends pulumi.ComponentResource {
     this.configMapName = this.configMap.metadata.name;
     this.secretName = this.secret.metadata.name;
     this.checksum = pulumi.output(this.document.checksum);
+    this.restartChecksum = pulumi.output(this.document.restartChecksum);
     this.registerOutputs({
       configMapName: this.configMapName,
       secretName: this.secretName,
       checksum: this.checksum,
+      restartChecksum: this.restartChecksum,
     });
   }
 }

@@ -53,6 +53,8 @@ export async function startTestGateway(input: Partial<GatewayConfigInput> & Pick
 export interface SpawnedGateway {
   child: ChildProcess;
   url: string;
+  /** The YAML file it was started with (tests rewrite it to reload). */
+  configFile: string;
   output(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
@@ -86,7 +88,7 @@ export async function spawnGateway(input: GatewayConfigInput, env: NodeJS.Proces
       reject(new Error(`gateway exited with ${code}:\n${output}`));
     });
   });
-  return { child, url, output: () => output, exited, kill: (signal = "SIGTERM") => void child.kill(signal) };
+  return { child, url, configFile: file, output: () => output, exited, kill: (signal = "SIGTERM") => void child.kill(signal) };
 }
 
 /** Polls until `check` passes or the time is up (for state that changes in the background). */

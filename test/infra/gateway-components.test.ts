@@ -61,8 +61,8 @@ describe("GatewayConfig", () => {
     expect(loaded.redis).toEqual({ url: "${REDIS_URL}", password: "${REDIS_PASSWORD}" });
     expect(loaded.auth.adminKey).toBe("${GATEWAY_ADMIN_KEY}");
     expect(yaml).not.toMatch(/sk-test|admin-key-0123456789/);
-    // Auto-named: a change gets a new name, so the Deployment (and its pods) follow.
-    expect(configMap.metadata).toMatchObject({ namespace: "ns", name: expect.stringMatching(/^cfg-configmap-[0-9a-f]{8}$/) });
+    // One stable name: a change reaches the pods through their volume (the gateway reloads it).
+    expect(configMap.metadata).toMatchObject({ namespace: "ns", name: "cfg-configmap" });
 
     const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "cfg-secret");
     expect(secret.type).toBe("Opaque");

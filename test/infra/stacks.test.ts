@@ -133,7 +133,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(pod.spec.containers[0].image).toBe(await valueOf(gateway.imageReference));
   expect(pod.spec.containers[0].envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
   expect(pod.spec.volumes[0].configMap.name).toBe(configMap.metadata.name);
-  expect(pod.metadata.annotations["checksum/config"]).toBe(await valueOf(gateway.config.checksum));
+  expect(pod.metadata.annotations["checksum/config"]).toBe(await valueOf(gateway.config.restartChecksum));
 
   const config = parse(configMap.data["config.yaml"]);
   expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", shutdownGraceMs: 300_000, readiness: "any-model" });

@@ -17,7 +17,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
 }
 
 /** Statuses the gateway's error codes have no entry for (501, 409), in the same JSON shape. */
-export function sendAdminError(res: ServerResponse, status: 409 | 501, code: string, message: string, param: string | null = null): void {
+export function sendAdminError(res: ServerResponse, status: 409 | 412 | 501, code: string, message: string, param: string | null = null): void {
   sendJson(res, status, { error: { message, type: "invalid_request_error", param, code } });
 }
 

@@ -12,25 +12,42 @@ import type { RuntimeKeyStore } from "./runtime-keys";
 
 export class KeyRegistry {
   /** digest → config key. */
-  private readonly configKeys = new Map<string, { digest: string; resolved: ResolvedKey }>();
-  private readonly configByName = new Map<string, ResolvedKey>();
+  private configKeys = new Map<string, { digest: string; resolved: ResolvedKey }>();
+  private configByName = new Map<string, ResolvedKey>();
   /** Runtime records resolved once per record object (the snapshot reuses objects between refreshes of a key). */
-  private readonly runtimeResolved = new WeakMap<KeyRecord, ResolvedKey>();
-  /** identity object → its key, for admission. */
+  private runtimeResolved = new WeakMap<KeyRecord, ResolvedKey>();
+  /** identity object → its key, for admission; kept across reloads so requests in flight keep theirs. */
   private readonly byIdentity = new WeakMap<ClientIdentity, ResolvedKey>();
+  private config: Pick<GatewayConfig, "keys" | "plans" | "teams">;
 
   constructor(
-    private readonly config: Pick<GatewayConfig, "keys" | "plans" | "teams">,
+    config: Pick<GatewayConfig, "keys" | "plans" | "teams">,
     private readonly runtime: RuntimeKeyStore | null,
   ) {
+    this.config = config;
+    this.load(config);
+  }
+
+  /** Takes new config keys, plans and teams (a reload): later look-ups resolve against them. */
+  reconfigure(config: Pick<GatewayConfig, "keys" | "plans" | "teams">): void {
+    this.config = config;
+    this.runtimeResolved = new WeakMap();
+    this.load(config);
+  }
+
+  private load(config: Pick<GatewayConfig, "keys" | "plans" | "teams">): void {
+    const configKeys = new Map<string, { digest: string; resolved: ResolvedKey }>();
+    const configByName = new Map<string, ResolvedKey>();
     for (const key of config.keys) {
       const digest = key.keyHash ?? hashKey(key.key as string);
-      const record: KeyRecord = { id: keyIdFromDigest(digest), name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config" };
+      const record: KeyRecord = { id: keyIdFromDigest(digest), name: key.name, team: key.team, plan: key.plan, models: key.models, limits: key.limits, disabled: key.disabled, source: "config", expiresAt: key.expiresAt, owner: key.owner, labels: key.labels };
       const resolved = resolveKey(record, config);
-      this.configKeys.set(digest, { digest, resolved });
-      this.configByName.set(key.name, resolved);
+      configKeys.set(digest, { digest, resolved });
+      configByName.set(key.name, resolved);
       this.byIdentity.set(resolved.identity, resolved);
     }
+    this.configKeys = configKeys;
+    this.configByName = configByName;
   }
 
   /** True when keys can exist (in config, or at run time through the admin API). */
@@ -38,7 +55,7 @@ export class KeyRegistry {
     return this.configKeys.size > 0 || this.runtime !== null;
   }
 
-  /** The key for a presented secret, or null (unknown or disabled). May throw when Redis fails. */
+  /** The key for a presented secret (expired ones included: see isExpired), or null (unknown or disabled). May throw when Redis fails. */
   async resolve(secret: string): Promise<ResolvedKey | null> {
     const digest = hashKey(secret);
     const configured = this.configKeys.get(digest);
@@ -67,6 +84,11 @@ export class KeyRegistry {
 
   isConfigKey(name: string): boolean {
     return this.configByName.has(name);
+  }
+
+  /** A config key by name, without its secret or digest. */
+  configRecord(name: string): KeyRecord | null {
+    return this.configByName.get(name)?.record ?? null;
   }
 
   /** Config keys, without secrets or digests. */

@@ -5,9 +5,10 @@
  * flush keeps its additions for the next one. Without Redis the rollups stay in this process:
  * the admin API then says its figures are this replica's only.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redis-client";
 import type { LoggerPort } from "../traffic/metrics-port";
 import { COUNTERS, fieldOf, type Counters, type SpendSubject } from "./rollup";
+import { redisKeys } from "../store/redis-keys";
 
 export interface RollupStoreOptions {
   /** Days are kept this many months (31 days each) after their last write. */
@@ -33,7 +34,7 @@ export class RollupStore {
   private readonly maxPendingFields: number;
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly prefix: string,
     private readonly options: RollupStoreOptions,
   ) {
@@ -48,7 +49,7 @@ export class RollupStore {
   }
 
   dayKey(date: string): string {
-    return `${this.prefix}spendday:${date}`;
+    return redisKeys.spendDay(this.prefix, date);
   }
 
   /** Adds one request's counters to `date` (cheap: map updates only). */

@@ -63,6 +63,17 @@ export const limitsSchema = z
   })
   .strict();
 
+/** An ISO 8601 instant with a time zone, as the admin API and config write expiry dates. */
+export const isoInstant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/, "an ISO 8601 date or date-time with a zone, e.g. 2026-12-31T00:00:00Z")
+  .refine((v) => Number.isFinite(Date.parse(v)), "not a valid date");
+/** Key metadata, bounded: it is stored with every runtime key and shown in lists. */
+export const keyOwnerSchema = z.string().min(1).max(256);
+export const keyLabelsSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.\/-]{1,63}$/, "label names: 1-63 letters, digits, '_', '.', '/' or '-'"), z.string().max(256))
+  .refine((labels) => Object.keys(labels).length <= 32, "at most 32 labels");
+
 const keySchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '_', '.' and '-' only"),
@@ -76,6 +87,11 @@ const keySchema = z
     models: z.array(z.string()).default([]),
     limits: limitsSchema.default({}),
     disabled: z.boolean().default(false),
+    /** After this instant (ISO 8601, e.g. `2026-12-31T00:00:00Z`) the key gets 401 "expired". */
+    expiresAt: isoInstant.optional(),
+    /** Who is responsible for the key (a person, a team address); shown by the admin API. */
+    owner: keyOwnerSchema.optional(),
+    labels: keyLabelsSchema.optional(),
   })
   .strict()
   .refine((k) => (k.keyHash === undefined) !== (k.key === undefined), {
@@ -249,6 +265,8 @@ export const gatewayConfigSchema = z
         required: z.boolean().optional(),
         /** Admin API key (use `${ENV_VAR}`); the admin API is off without it. */
         adminKey: z.string().min(16).optional(),
+        /** Audit events of admin changes kept in Redis (the oldest are dropped past it). */
+        auditMaxEvents: positiveInt.max(1_000_000).default(10_000),
         /** Failed admin authentications allowed per client address (GCRA: then one more per windowMs / failures). */
         adminThrottle: z
           .object({ failures: positiveInt.default(10), windowMs: positiveInt.default(600_000) })

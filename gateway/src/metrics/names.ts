@@ -29,6 +29,9 @@ export const METRICS = {
   cacheRequests: { name: "aigw_cache_requests_total", help: "Response cache look-ups, by result (hit or miss)", labels: ["result"] },
   storeErrors: { name: "aigw_store_errors_total", help: "Errors talking to the shared store, by store", labels: ["store"] },
   bufferedBytes: { name: "aigw_buffered_bytes", help: "Request and non-streaming response body bytes held in memory now (bounded by server.bufferedBytesLimit)", labels: [] },
+  configReloads: { name: "aigw_config_reload_total", help: "Config reloads (SIGHUP or the config file changing), by result (success or failure: the old config stays)", labels: ["result"] },
+  configLastReloadSuccess: { name: "aigw_config_last_reload_success_timestamp_seconds", help: "When the running config was last loaded successfully (start or reload), Unix seconds", labels: [] },
+  configRestartPending: { name: "aigw_config_restart_pending", help: "1 while the config file changes fields only a restart applies (see docs/operating.md)", labels: [] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
 } as const;
 
@@ -51,6 +54,7 @@ export const PROCESS_METRIC_NAMES = ["process_resident_memory_bytes", "process_c
 export const REJECTION_REASONS = {
   missingKey: "missing_key",
   invalidKey: "invalid_key",
+  expiredKey: "expired_key",
   perIp: "per_ip",
   modelNotAllowed: "model_not_allowed",
   requests: "requests",

@@ -77,6 +77,9 @@ export class GatewayMetrics {
   readonly storeErrors = new Counter({ ...opts(METRICS.storeErrors), registers: [this.registry] });
   readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), aggregator: "max", registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
+  readonly configReloads = new Counter({ ...opts(METRICS.configReloads), registers: [this.registry] });
+  readonly configLastReloadSuccess = new Gauge({ ...opts(METRICS.configLastReloadSuccess), registers: [this.registry] });
+  readonly configRestartPending = new Gauge({ ...opts(METRICS.configRestartPending), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;

@@ -6,6 +6,9 @@ import type { GatewayConfig, ModelConfig } from "../config/schema";
 import { createBalancer, type Balancer } from "./balancer";
 import { TargetState } from "./target-state";
 
+/** A target state to keep for (model, target config), or undefined for a new one. */
+export type ReuseTarget = (model: string, target: ModelConfig["targets"][number]) => TargetState | undefined;
+
 export class ModelPool {
   readonly targets: TargetState[];
   /** The model names its targets send (and are billed) upstream, for the price table. */
@@ -14,8 +17,8 @@ export class ModelPool {
   chain: ModelPool[] = [];
   private readonly balancer: Balancer;
 
-  constructor(readonly config: ModelConfig, passive: GatewayConfig["passiveHealth"]) {
-    this.targets = config.targets.map((target) => new TargetState(config.name, target, passive));
+  constructor(readonly config: ModelConfig, passive: GatewayConfig["passiveHealth"], reuse?: ReuseTarget) {
+    this.targets = config.targets.map((target) => reuse?.(config.name, target) ?? new TargetState(config.name, target, passive));
     this.upstreamModels = [...new Set(config.targets.map((target) => target.model ?? config.name))];
     this.balancer = createBalancer(config.strategy);
   }
@@ -51,9 +54,10 @@ export class Router {
   /** Every target once, for health checks and metrics. */
   readonly allTargets: TargetState[] = [];
 
-  constructor(config: GatewayConfig) {
+  /** `reuse` hands back a live target unchanged by a config reload, so its health and latency carry over. */
+  constructor(config: GatewayConfig, reuse?: ReuseTarget) {
     for (const model of config.models) {
-      const pool = new ModelPool(model, config.passiveHealth);
+      const pool = new ModelPool(model, config.passiveHealth, reuse);
       this.pools.set(model.name, pool);
       this.allTargets.push(...pool.targets);
     }

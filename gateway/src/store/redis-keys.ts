@@ -12,7 +12,8 @@
  *                  the team's after, and undoes the first when the second refuses (see
  *                  ../limits/redis-store.ts; on one Redis it stays one atomic script)
  *   {ip:<address>} the per-IP limit and the admin throttle of one address
- *   {keys}         runtime keys: their records, names and disabled set (one script touches all three)
+ *   {keys}         runtime keys: records, names, disabled set, rotated-out secrets, the change
+ *                  version and the admin audit list (one script changes a key and audits it)
  *   {fleet}        the replicas' heartbeats (../limits/fleet-registry.ts)
  * The configured `keyPrefix` goes in front and must not hold braces (it would become the tag).
  * Keys of the limit store are logical here; the store adds the prefix.
@@ -32,6 +33,14 @@ export const redisKeys = {
   runtimeKeyRecords: (prefix: string) => `${prefix}{keys}:records`,
   runtimeKeyNames: (prefix: string) => `${prefix}{keys}:names`,
   runtimeKeysDisabled: (prefix: string) => `${prefix}{keys}:disabled`,
+  /** Rotated-out secrets still honoured until their overlap ends. */
+  runtimeKeysPrevious: (prefix: string) => `${prefix}{keys}:previous`,
+  /** Bumped by every key change: replicas poll it. */
+  runtimeKeysVersion: (prefix: string) => `${prefix}{keys}:version`,
+  /** Admin audit events, written in the same script as the key change they record (same tag). */
+  adminAudit: (prefix: string) => `${prefix}{keys}:audit`,
+  /** Daily spend rollups: one hash per UTC day, written by HINCRBY alone (no tag needed). */
+  spendDay: (prefix: string, date: string) => `${prefix}spendday:${date}`,
   fleet: (prefix: string) => `${prefix}{fleet}:replicas`,
   /** Cache entries: one key per command, so no tag (they spread over every slot). */
   cacheEntry: (prefix: string, cacheKey: string) => `${prefix}cache:${cacheKey}`,

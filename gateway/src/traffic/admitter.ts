@@ -60,6 +60,12 @@ export class Admitter {
     this.delay = new RefusalDelay(options.refusalDelay ?? { maxDelayMs: 0, maxHeldPerKey: 1, maxHeldTotal: 1 });
   }
 
+  /** A config reload: new prices and default completion reservation for requests admitted from now on. */
+  reconfigure(next: Pick<AdmitterOptions, "prices" | "defaultMaxTokens">): void {
+    this.options.prices = next.prices;
+    this.options.defaultMaxTokens = next.defaultMaxTokens;
+  }
+
   /** A cache hit counts as a request but spends no tokens or budget. */
   markCacheHit(request: AdmissionRequest): void {
     this.cacheHits.add(request);

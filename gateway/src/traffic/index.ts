@@ -3,13 +3,15 @@
  * budgets on the memory or Redis store (with local fallback), and the response cache.
  * With none of them configured it is `passthrough` and costs the pipeline nothing.
  */
-import { createAdminHandler } from "../admin/admin-api";
+import { auditApi } from "../admin/api/audit";
+import { keysApi } from "../admin/api/keys";
+import { createAdminRouter, type AdminModule } from "../admin/router";
 import { AdminAuthThrottle } from "../admin/auth-throttle";
 import { KeyRegistry } from "../auth/registry";
 import { RuntimeKeyStore } from "../auth/runtime-keys";
 import { PriceTable } from "../budget/pricing";
 import { RollupStore } from "../budget/rollup-store";
-import { withSpendApi } from "../admin/api/spend";
+import { spendApi } from "../admin/api/spend";
 import { budgetedKeysReachingUnpriced } from "../budget/unpriced-check";
 import type { ResponseCacheStore } from "../cache/cache-store";
 import { MemoryCache } from "../cache/memory-cache";
@@ -24,9 +26,10 @@ import { FleetRegistry } from "../limits/fleet-registry";
 import { FleetShareStore } from "../limits/fleet-share";
 import { migrateLegacyKeys } from "../store/legacy-keys";
 import { createRedisClient, isCluster, pingAll, waitForReady, type RedisClient } from "../store/redis-client";
+import { ownEntry } from "../config/reserved-names";
 import { Admitter } from "./admitter";
 import { noopLogger, noopMetrics, type LoggerPort, type TrafficMetrics } from "./metrics-port";
-import { GatewayTrafficControl, type TrafficParts } from "./traffic-control";
+import { GatewayTrafficControl, type LiveParts, type TrafficParts } from "./traffic-control";
 
 export type { LoggerPort, TrafficMetrics, CounterPort, GaugePort } from "./metrics-port";
 export { noopLogger, noopMetrics } from "./metrics-port";
@@ -41,7 +44,7 @@ export interface TrafficDeps {
   redisReadyTimeoutMs?: number;
   /** How often a degraded replica pings Redis to go back to shared limits (default 1 s). */
   redisProbeIntervalMs?: number;
-  /** How often runtime keys are re-read from Redis (default 5 s): a disable reaches every replica within it. */
+  /** How often replicas check Redis for key changes (default 1 s): a change reaches every replica within it. */
   keyRefreshMs?: number;
   /** How often a replica tells Redis it is alive, for the fleet size (default 2 s). */
   fleetHeartbeatMs?: number;
@@ -124,15 +127,15 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
 
   let runtime: RuntimeKeyStore | null = null;
   if (client && runtimeKeys) {
-    const store = new RuntimeKeyStore(client, prefix, deps.keyRefreshMs ?? 5_000, () => metrics.storeErrors.inc({ store: "redis" }));
+    const store = new RuntimeKeyStore(client, prefix, { pollMs: deps.keyRefreshMs ?? 1_000, auditMaxEvents: config.auth.auditMaxEvents, onError: () => metrics.storeErrors.inc({ store: "redis" }) });
     runtime = store;
     connected = connected.then(() => store.start());
     closers.push(() => store.close());
   }
   const registry = new KeyRegistry(config, runtime);
-  const authRequired = config.auth.required ?? registry.hasKeys;
 
   let cache: TrafficParts["cache"] = null;
+  let cacheStore: ResponseCacheStore | null = null;
   if (config.cache.enabled) {
     let store: ResponseCacheStore = new MemoryCache(config.cache.maxBytes, deps.now);
     if (config.cache.redis && stores.cache === "redis") {
@@ -148,19 +151,14 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
       });
     }
     cache = { store, ttlMs: config.cache.ttlMs, scope: config.cache.scope, kind: store instanceof RedisCache ? "redis" : "memory", maxEntryBytes: config.cache.maxEntryBytes };
+    cacheStore = store;
     closers.push(() => store.close());
   }
 
-  const perIp = config.auth.perIp ? { store: limitStore, requests: config.auth.perIp.requests, windowMs: config.auth.perIp.windowMs } : null;
-  const prices = new PriceTable(config.pricing, (model) => logger.warn({ model }, "no price for this model: keys without a budget spend $0 on it, budgeted keys are refused (set pricing in config, or pricing.default)"));
-  for (const { key, models } of budgetedKeysReachingUnpriced(config, prices)) {
-    logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
-  }
-  const admitter = new Admitter({ store: limitStore, prices, metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens,
+  const admitter = new Admitter({ store: limitStore, prices: new PriceTable(config.pricing), metrics, logger, defaultMaxTokens: config.limits.defaultMaxTokens,
     refusalDelay: { maxDelayMs: config.limits.refusalDelayMs, maxHeldPerKey: config.limits.refusalDelayMaxHeld.perKey, maxHeldTotal: config.limits.refusalDelayMaxHeld.total },
     now: deps.now,
   });
-  const throttle = new AdminAuthThrottle(limitStore, config.auth.adminThrottle, logger);
   // Spend rollups go to the state Redis whenever there is one (else they stay in this process).
   const rollups = new RollupStore(client ?? (config.redis ? (client = createRedisClient(config.redis, { logger, metrics }, deps.env)) : null), prefix, {
     retentionMonths: config.spend.retentionMonths,
@@ -169,9 +167,35 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     onStoreError: () => metrics.storeErrors.inc({ store: "redis" }),
   });
   closers.push(() => rollups.close());
-  const spend = { prices, rollups, liveRuntimeKeys: () => runtime?.names() ?? null };
-  const keysAdmin = config.auth.adminKey ? createAdminHandler({ config, registry, runtime, logger, throttle }) : null;
-  const admin = keysAdmin && config.auth.adminKey ? withSpendApi(keysAdmin, { adminKey: config.auth.adminKey, throttle, logger, rollups, now: deps.now }) : null;
+  /** Its prices follow config reloads (configure() below). */
+  const spend: { prices: PriceTable; rollups: RollupStore; liveRuntimeKeys: () => ReadonlySet<string> | null } = { prices: new PriceTable(config.pricing), rollups, liveRuntimeKeys: () => runtime?.names() ?? null };
+
+  /** What a config reload can change: built here at start, and again for each reload. */
+  const configure = (cfg: GatewayConfig): LiveParts => {
+    if (usesTokenLimits(cfg)) loadTokenizer();
+    registry.reconfigure(cfg);
+    const prices = new PriceTable(cfg.pricing, (model) => logger.warn({ model }, "no price for this model: keys without a budget spend $0 on it, budgeted keys are refused (set pricing in config, or pricing.default)"));
+    for (const { key, models } of budgetedKeysReachingUnpriced(cfg, prices)) {
+      logger.warn({ keyName: key, models }, `key "${key}" has a budget but can reach models with no price (${models.join(", ")}): it will be refused on them; set pricing for them or pricing.default`);
+    }
+    admitter.reconfigure({ prices, defaultMaxTokens: cfg.limits.defaultMaxTokens });
+    spend.prices = prices;
+    const perIp = cfg.auth.perIp ? { store: limitStore, requests: cfg.auth.perIp.requests, windowMs: cfg.auth.perIp.windowMs } : null;
+    const throttle = new AdminAuthThrottle(limitStore, cfg.auth.adminThrottle, logger);
+    // The admin API's resources: each module is one line here.
+    const adminModules: AdminModule[] = [keysApi({ config: cfg, registry, runtime, logger }), auditApi(runtime), spendApi({ rollups, logger, now: deps.now })];
+    const admin = cfg.auth.adminKey ? createAdminRouter({ adminKey: cfg.auth.adminKey, throttle, logger, modules: adminModules }) : null;
+    const liveCache = cache && cacheStore ? { ...cache, ttlMs: cfg.cache.ttlMs, scope: cfg.cache.scope, maxEntryBytes: cfg.cache.maxEntryBytes } : null;
+    const authRequired = cfg.auth.required ?? registry.hasKeys;
+    const passthrough = !authRequired && !registry.hasKeys && !perIp && !liveCache && !admin;
+    return { passthrough, authRequired, perIp, cache: liveCache, admin, adminThrottle: admin ? throttle : null };
+  };
+  /** Runtime keys on a plan the new config drops would silently lose their limits: refuse such a reload. */
+  const reloadProblems = (cfg: GatewayConfig): string[] =>
+    (runtime?.snapshotRecords() ?? [])
+      .filter((r) => r.plan !== "default" && ownEntry(cfg.plans, r.plan) === undefined)
+      .map((r) => `plans: runtime key "${r.name}" is on plan "${r.plan}", which this config no longer defines (the key would lose its limits); move the key to another plan first (PATCH /admin/keys/${r.name})`);
+  const live = configure(config);
 
   if (client) {
     const redis = client;
@@ -179,11 +203,10 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
       await redis.quit().catch(() => redis.disconnect());
     });
   }
-  const passthrough = !authRequired && !registry.hasKeys && !perIp && !cache && !admin;
   logger.info(
-    { passthrough, authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!perIp },
+    { passthrough: live.passthrough, authRequired: live.authRequired, configKeys: config.keys.length, runtimeKeys, limitsStore: limitStore === memory ? "memory" : "redis", cache: cache ? cache.kind : "off", perIp: !!live.perIp },
     "traffic control ready",
   );
   const startup = client || cache?.kind === "redis" ? connected.then(() => undefined) : null;
-  return new GatewayTrafficControl({ passthrough, authRequired, registry, admitter, perIp, cache, admin, adminThrottle: admin ? throttle : null, spend, metrics, logger, startup, closers });
+  return new GatewayTrafficControl({ ...live, registry, admitter, metrics, logger, startup, closers, configure, reloadProblems, spend });
 }

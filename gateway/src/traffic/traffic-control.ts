@@ -4,11 +4,12 @@
  */
 import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
-import type { AdminHandler } from "../admin/admin-api";
+import type { AdminHandler } from "../admin/router";
 import type { AdminAuthThrottle } from "../admin/auth-throttle";
+import type { GatewayConfig } from "../config/schema";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
-import type { ResolvedKey } from "../auth/key-record";
+import { isExpired, type ResolvedKey } from "../auth/key-record";
 import { cacheKey } from "../cache/cache-key";
 import { cacheDecision } from "../cache/cacheable";
 import type { ResponseCacheStore } from "../cache/cache-store";
@@ -21,15 +22,22 @@ import { refused } from "./refusal-reason";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import type { Admission, AdmissionRequest, CachedResponse, CacheLookup, ClientIdentity, SpendParts, TrafficControl } from "./types";
 
-export interface TrafficParts {
+/** The parts a config reload replaces. */
+export interface LiveParts {
   passthrough: boolean;
   authRequired: boolean;
-  registry: KeyRegistry;
-  admitter: Admitter;
   perIp: { store: LimitStore; requests: number; windowMs: number } | null;
   cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
   adminThrottle: AdminAuthThrottle | null;
+}
+
+export interface TrafficParts extends LiveParts {
+  registry: KeyRegistry;
+  admitter: Admitter;
+  /** Builds the live parts for a reloaded config (and applies it to the registry and admitter). */
+  configure?: (config: GatewayConfig) => LiveParts;
+  reloadProblems?: (config: GatewayConfig) => string[];
   spend: SpendParts;
   metrics: TrafficMetrics;
   logger: LoggerPort;
@@ -42,24 +50,38 @@ export interface TrafficParts {
 const NO_LOOKUP: CacheLookup = Object.freeze({ hit: null, key: null });
 
 export class GatewayTrafficControl implements TrafficControl {
-  readonly passthrough: boolean;
+  passthrough: boolean;
   readonly handleAdmin: AdminHandler | null;
-  readonly adminThrottle: AdminAuthThrottle | null;
   readonly spend: SpendParts;
   /** Non-null until startup is over: the first requests wait for it instead of racing Redis. */
   private starting: Promise<void> | null;
 
   constructor(private readonly parts: TrafficParts) {
     this.passthrough = parts.passthrough;
-    this.adminThrottle = parts.adminThrottle;
     this.spend = parts.spend;
     this.starting = parts.startup;
     void this.starting?.then(() => (this.starting = null));
-    const admin = parts.admin;
-    this.handleAdmin = admin && (async (req, res, clientIp) => {
+    // Looked up per request: a reload replaces the admin router (whether there is one needs a restart).
+    this.handleAdmin = parts.admin && (async (req, res, clientIp) => {
       if (this.starting) await this.starting;
-      return admin(req, res, clientIp);
+      const admin = this.parts.admin;
+      if (admin) return admin(req, res, clientIp);
     });
+  }
+
+  reloadProblems(config: GatewayConfig): string[] {
+    return this.parts.reloadProblems?.(config) ?? [];
+  }
+
+  /** The admin API's throttle now (a reload rebuilds it with the new settings). */
+  get adminThrottle(): AdminAuthThrottle | null {
+    return this.parts.adminThrottle;
+  }
+
+  reconfigure(config: GatewayConfig): void {
+    if (!this.parts.configure) return;
+    Object.assign(this.parts, this.parts.configure(config));
+    this.passthrough = this.parts.passthrough;
   }
 
   /** Resolves once the stores are connected (or startup stopped waiting for Redis). */
@@ -86,6 +108,10 @@ export class GatewayTrafficControl implements TrafficControl {
       metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
       this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
       throw refused(new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]), REJECTION_REASONS.storeUnavailable);
+    }
+    if (resolved && isExpired(resolved, Date.now())) {
+      metrics.rejections.inc({ reason: REJECTION_REASONS.expiredKey });
+      throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", `This API key expired at ${new Date(resolved.expiresAtMs as number).toISOString()}. Ask your gateway administrator for a new key or a later expiry date.`), REJECTION_REASONS.expiredKey);
     }
     if (resolved) return resolved.identity;
     if (!authRequired) return null;

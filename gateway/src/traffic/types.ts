@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { ServableModel } from "../budget/worst-case";
 import type { AdminAuthThrottle } from "../admin/auth-throttle";
+import type { GatewayConfig } from "../config/schema";
 import type { PriceTable } from "../budget/pricing";
 import type { RollupStore } from "../budget/rollup-store";
 
@@ -133,6 +134,10 @@ export interface TrafficControl {
   readonly adminThrottle?: AdminAuthThrottle | null;
   /** Resolves once shared stores are reachable (or startup stopped waiting for them). */
   ready?(): Promise<void>;
+  /** Why a reloaded config cannot be applied (e.g. runtime keys on a plan it drops); empty when it can. */
+  reloadProblems?(config: GatewayConfig): string[];
+  /** Applies a reloaded config's keys, plans, teams, pricing and limits to requests from now on. */
+  reconfigure?(config: GatewayConfig): void;
   /** Stops timers and closes store connections. */
   close(): Promise<void>;
 }
