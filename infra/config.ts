@@ -165,6 +165,8 @@ const stackConfigSchema = z
         ingressControllerPodLabels: labels.optional(),
         prometheusNamespace: dnsLabel.optional(),
         clientNamespaces: z.array(dnsLabel).optional(),
+        /** Namespaces that may call the admin port (/admin/…); Prometheus always may. */
+        adminClientNamespaces: z.array(dnsLabel).optional(),
       })
       .strict()
       .optional(),

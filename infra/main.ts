@@ -10,6 +10,7 @@ const { outputs } = deployStack(loadStackConfig());
 export const namespace = outputs.namespace;
 export const serviceName = outputs.serviceName;
 export const serviceUrl = outputs.serviceUrl;
+export const adminServiceUrl = outputs.adminServiceUrl;
 export const ingressHost = outputs.ingressHost;
 export const ingressUrl = outputs.ingressUrl;
 export const imageReference = outputs.imageReference;

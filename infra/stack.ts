@@ -13,6 +13,8 @@ export interface StackOutputs {
   serviceName: pulumi.Output<string>;
   /** In-cluster URL of the gateway's Service. */
   serviceUrl: pulumi.Output<string>;
+  /** In-cluster URL of the Service's admin port (/metrics, /admin); no route reaches it. */
+  adminServiceUrl: pulumi.Output<string>;
   ingressHost: pulumi.Output<string | undefined>;
   ingressUrl: pulumi.Output<string | undefined>;
   imageReference: pulumi.Output<string>;
@@ -87,6 +89,7 @@ export function toAiGatewayArgs(c: StackConfig): AiGatewayArgs {
           : undefined,
       prometheus: np.prometheusNamespace ? { ...NETWORK_POLICY_DEFAULTS.prometheus, namespace: np.prometheusNamespace } : undefined,
       clientNamespaces: np.clientNamespaces,
+      adminClientNamespaces: np.adminClientNamespaces,
     },
   };
 }
@@ -109,6 +112,7 @@ export function deployStack(config: StackConfig, name = "ai-gateway"): { gateway
       namespace: gateway.namespace,
       serviceName: gateway.serviceName,
       serviceUrl: gateway.serviceUrl,
+      adminServiceUrl: gateway.adminServiceUrl,
       ingressHost: gateway.ingressHost,
       ingressUrl: gateway.ingressUrl,
       imageReference: gateway.imageReference,

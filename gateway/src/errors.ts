@@ -1,7 +1,9 @@
 /**
  * Typed gateway errors, one stable code each, and the single place that maps them to an HTTP
- * status and OpenAI's error JSON (`{"error":{"message","type","param","code"}}`).
+ * status and each client dialect's error JSON: OpenAI's (`{"error":{"message","type","param","code"}}`)
+ * and, on Anthropic routes, Anthropic's (see dialects/anthropic/errors.ts).
  */
+import { ANTHROPIC_ERRORS, anthropicErrorJson } from "./dialects/anthropic/errors";
 
 interface ErrorKind {
   status: number;
@@ -29,6 +31,8 @@ export const ERROR_KINDS = {
   GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, type: "rate_limit_error", openaiCode: "upstream_rate_limited" },
   GW_ERR_NO_HEALTHY_TARGET: { status: 503, type: "server_error", openaiCode: "no_healthy_upstream" },
   GW_ERR_UPSTREAM_FAILED: { status: 502, type: "server_error", openaiCode: "upstream_error" },
+  /** The upstream refused the gateway's own credentials for the target (401/403): the operator's to fix, not the client's. */
+  GW_ERR_UPSTREAM_AUTH: { status: 502, type: "server_error", openaiCode: "upstream_auth_error" },
   GW_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, type: "server_error", openaiCode: "upstream_invalid_response" },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, type: "server_error", openaiCode: "upstream_timeout" },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, type: "server_error", openaiCode: "store_unavailable" },
@@ -56,9 +60,16 @@ export class GatewayError extends Error {
   }
 }
 
-/** Serialises any error as OpenAI error JSON; unknown errors never leak their message. */
-export function errorBody(err: unknown): { status: number; body: string; headers: readonly [string, string][] } {
+/** The client dialects an error can be written in (a route's `dialect`). */
+export type ErrorDialect = "openai" | "anthropic";
+
+/** Serialises any error in the client's dialect (OpenAI's by default); unknown errors never leak their message. */
+export function errorBody(err: unknown, dialect: ErrorDialect = "openai"): { status: number; body: string; headers: readonly [string, string][] } {
   const gw = err instanceof GatewayError ? err : new GatewayError("GW_ERR_INTERNAL", "The gateway hit an internal error.");
+  if (dialect === "anthropic") {
+    const anthropic = ANTHROPIC_ERRORS[gw.code];
+    return { status: anthropic.status, body: anthropicErrorJson(anthropic.type, gw.message), headers: gw.headers };
+  }
   const kind = ERROR_KINDS[gw.code];
   const body = JSON.stringify({ error: { message: gw.message, type: kind.type, param: gw.param, code: kind.openaiCode } });
   return { status: gw.status, body, headers: gw.headers };

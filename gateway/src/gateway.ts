@@ -3,15 +3,17 @@
  * metrics), serves it, and shuts it down gracefully: readiness fails at once, no new
  * connections, in-flight requests and streams finish within the grace period.
  */
-import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { DestinationStream } from "pino";
 import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
 import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver } from "./http/client-ip";
+import { createGatewayServer, listen, urlOf } from "./http/http-server";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { keyLabelsFor } from "./metrics/key-labels";
+import { TargetHealthInfo } from "./metrics/target-health-info";
+import { createTracer } from "./tracing/tracer";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { createRequestListener } from "./server";
 import { createTrafficControl } from "./traffic";
@@ -19,6 +21,7 @@ import type { TrafficControl } from "./traffic/types";
 import { applyConfig, type ApplyContext, type ReloadReport } from "./reload/apply-config";
 import { LiveUpstreams } from "./upstream/upstream-set";
 import { createConsole } from "./admin/console";
+import { createResponseStore } from "./responses/create-store";
 
 export interface GatewayOptions {
   /** Where logs go (tests capture them); stdout, asynchronously, by default. */
@@ -30,8 +33,12 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /** The admin listener (`server.adminPort`): /metrics and /admin/… live there; null without one. */
+  readonly adminUrl: string | null;
+  readonly adminPort: number | null;
   readonly runtime: GatewayRuntime;
   readonly server: Server;
+  readonly adminServer: Server | null;
   /** Drains: readiness fails, in-flight work gets `graceMs`, then everything closes. */
   shutdown(graceMs?: number): Promise<void>;
   /**
@@ -52,6 +59,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const upstreams = new LiveUpstreams(config, { metrics, logger, buffers });
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
+  const tracer = createTracer(config.tracing, logger, (result, spans) => metrics.tracingSpans.labels(result).inc(spans));
   const consoleParts = createConsole(config, { throttle: () => traffic.adminThrottle, logger, router: () => runtime.router, config: () => runtime.config });
   const runtime: GatewayRuntime = {
     config,
@@ -62,6 +70,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
+    responses: createResponseStore(config, { logger, metrics }),
     admin: consoleParts ? consoleParts.server.wrapAdmin(traffic.handleAdmin ?? null) : traffic.handleAdmin ?? null,
     console: consoleParts?.server ?? null,
     recorder: consoleParts?.recorder ?? null,
@@ -69,7 +78,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     keyLabels,
     spend: traffic.spend ?? null,
     draining: false,
+    tracer,
   };
+  const healthInfo = new TargetHealthInfo(metrics.targetHealthInfo);
   metrics.onScrape(() => {
     const now = Date.now();
     metrics.bufferedBytes.set(buffers.usedBytes);
@@ -78,65 +89,50 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     // A runtime key deleted (here or on another replica) leaves no series behind.
     const live = traffic.spend?.liveRuntimeKeys();
     if (live) for (const name of runtime.keyLabels.runtimeKeyNames()) if (!live.has(name)) runtime.keyLabels.forget(name);
+    healthInfo.refresh(runtime.router.allTargets, now);
   });
 
-  /** Responses not yet closed: the drain waits for them. */
+  /** Responses not yet closed, on either listener: the drain waits for them. */
   const active = new Set<ServerResponse>();
-  const listener = createRequestListener(runtime, (err) => logger.error({ err }, "unhandled request error"));
-  const server = createServer(
-    {
-      headersTimeout: config.server.headersTimeoutMs,
-      requestTimeout: config.server.requestTimeoutMs,
-      keepAliveTimeout: config.server.keepAliveTimeoutMs,
-      // Node checks both timeouts only every 30 s by default, so a slowloris client would hold a
-      // socket for up to 30 s past them; check at least once a second.
-      connectionsCheckingInterval: Math.min(1_000, config.server.headersTimeoutMs),
-      // A long stream must not be cut by the request timeout: it only bounds receiving the request.
-    },
-    (req, res) => {
-      active.add(res);
-      res.once("close", () => active.delete(res));
-      listener(req, res);
-    },
-  );
-  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const status = err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
-    const body = JSON.stringify({ error: { message: `Bad request: ${status.slice(4)}.`, type: "invalid_request_error", param: null, code: status.slice(0, 3) === "408" ? "request_timeout" : "bad_request" } });
-    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
+  const track = (listener: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => {
+    active.add(res);
+    res.once("close", () => active.delete(res));
+    listener(req, res);
+  };
+  const onError = (err: unknown) => logger.error({ err }, "unhandled request error");
+  const { adminPort, adminHost } = config.server;
+  // With server.adminPort the operator's endpoints move to their own listener (see http/listener-surface.ts).
+  const server = createGatewayServer(config.server, track(createRequestListener(runtime, onError, adminPort === undefined ? "all" : "public")));
+  const adminServer = adminPort === undefined ? null : createGatewayServer(config.server, track(createRequestListener(runtime, onError, "admin")));
+  const servers = adminServer === null ? [server] : [server, adminServer];
   // Serve only once Redis answered (or startup gave up on it, bounded) and runtime keys loaded.
   await traffic.ready?.();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.server.port, config.server.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const port = await listen(server, config.server.port, config.server.host);
+  const boundAdminPort = adminServer === null ? null : await listen(adminServer, adminPort!, adminHost).catch(async (err: unknown) => {
+    await new Promise((resolve) => server.close(resolve));
+    throw err;
   });
   upstreams.current.healthChecker.start();
   metrics.configLastReloadSuccess.set(Date.now() / 1000);
   const reloadContext: ApplyContext = { started: config, runtime, upstreams, traffic, logger, accessLog, metrics };
-  const port = (server.address() as AddressInfo).port;
-  const host = config.server.host === "0.0.0.0" || config.server.host === "::" ? "127.0.0.1" : config.server.host;
 
   let shuttingDown: Promise<void> | null = null;
   const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
     shuttingDown ??= (async () => {
       runtime.draining = true;
       upstreams.current.healthChecker.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all(servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
       const deadline = Date.now() + graceMs;
       // Answers not begun yet close their connection after them, so keep-alive clients reconnect
       // elsewhere instead of racing the idle-connection close below with their next request.
       for (const res of active) if (!res.headersSent) res.setHeader("connection", "close");
       while (active.size > 0 && Date.now() < deadline) {
-        server.closeIdleConnections();
+        for (const each of servers) each.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      server.closeAllConnections();
+      for (const each of servers) each.closeAllConnections();
       await closed;
-      await Promise.all([traffic.close(), upstreams.destroy()]);
+      await Promise.all([traffic.close(), upstreams.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs)), runtime.responses.close()]);
       flushLogger(logger);
     })();
     return shuttingDown;
@@ -154,5 +150,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     }
   };
 
-  return { url: `http://${host}:${port}`, port, runtime, server, shutdown, reload };
+  return {
+    url: urlOf(config.server.host, port),
+    port,
+    adminUrl: boundAdminPort === null ? null : urlOf(adminHost, boundAdminPort),
+    adminPort: boundAdminPort,
+    runtime,
+    server,
+    adminServer,
+    shutdown,
+    reload,
+  };
 }

@@ -8,9 +8,11 @@ import { requestIdFrom } from "./http/request-id";
 import { sendError } from "./http/respond";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
+import { handleStoredResponse, storedResponsePath } from "./handlers/stored-responses";
 import type { GatewayRuntime } from "./handlers/runtime";
 import { logWhenDone } from "./handlers/access-log-other";
 import { PROXY_ROUTES } from "./routes";
+import { surfaceServes, type ListenerSurface } from "./http/listener-surface";
 
 const MODEL_PREFIX = "/v1/models/";
 
@@ -20,15 +22,21 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void) {
+/** `surface`: which endpoints this listener serves (see http/listener-surface.ts); the rest get the unknown-path 404. */
+export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void, surface: ListenerSurface = "all") {
+  const servesApi = surface !== "admin";
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const path = pathOf(req.url);
     const proxyRoute = PROXY_ROUTES.get(path);
-    if (proxyRoute !== undefined) return handleProxy(rt, proxyRoute, req, res);
+    // The hot path: one map look-up and one boolean before the proxy.
+    if (proxyRoute !== undefined && servesApi) return handleProxy(rt, proxyRoute, req, res);
+    if (surface !== "all" && !surfaceServes(surface, path)) return notFound(rt, req, res, path);
     if (path === "/v1/models") {
       logWhenDone(rt, req, res, "models");
       return handleModels(rt, req, res, null);
     }
+    const stored = storedResponsePath(path);
+    if (stored !== null) return handleStoredResponse(rt, req, res, stored);
     if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length && !path.includes("%2F") && !path.includes("%2f")) {
       logWhenDone(rt, req, res, "models");
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
@@ -46,9 +54,7 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       logWhenDone(rt, req, res, "admin", path);
       return rt.console.handleUi(req, res, rt.clientIp(req));
     }
-    logWhenDone(rt, req, res, "not_found", path);
-    req.resume();
-    sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
+    notFound(rt, req, res, path);
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -59,6 +65,13 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       fail(res, err, onError);
     }
   };
+}
+
+/** The same answer for an unknown path and for an admin path on the public port: nothing tells them apart. */
+function notFound(rt: GatewayRuntime, req: IncomingMessage, res: ServerResponse, path: string): void {
+  logWhenDone(rt, req, res, "not_found", path);
+  req.resume();
+  sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
 }
 
 function fail(res: ServerResponse, err: unknown, onError: (err: unknown) => void): void {

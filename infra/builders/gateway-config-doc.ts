@@ -10,6 +10,7 @@ import { parseConfigText } from "../../gateway/src/config/load";
 import type { GatewayConfig, GatewayConfigInput } from "../../gateway/src/config/schema";
 import { ConfigError } from "../../gateway/src/config/validate";
 import { restartView } from "../../gateway/src/reload/reload-scope";
+import { DEFAULT_ADMIN_PORT } from "./pod-spec";
 import { deriveShutdownGraceMs } from "./shutdown";
 
 /** Environment variables the Secret provides; the gateway config refers to them by name. */
@@ -92,12 +93,21 @@ export function buildGatewayConfigDocument(
   const problems: string[] = [];
   const secretEnvNames: string[] = [];
 
-  // The pod must listen on every interface, and drain for as long as the longest stream.
-  const host = config.server?.host;
-  if (host !== undefined && host !== "0.0.0.0" && host !== "::") {
-    problems.push(`server.host: "${host}" is unreachable from the Service in a pod; leave it unset (0.0.0.0)`);
+  // The pod must listen on every interface, and drain for as long as the longest stream. Its
+  // /metrics and /admin always get their own listener, which only the Service's admin port reaches.
+  for (const field of ["host", "adminHost"] as const) {
+    const value = config.server?.[field];
+    if (value !== undefined && value !== "0.0.0.0" && value !== "::") {
+      problems.push(`server.${field}: "${value}" is unreachable from the Service in a pod; leave it unset (0.0.0.0)`);
+    }
   }
-  config.server = { ...config.server, host: "0.0.0.0", shutdownGraceMs: deriveShutdownGraceMs(input) };
+  config.server = {
+    ...config.server,
+    host: "0.0.0.0",
+    adminHost: "0.0.0.0",
+    adminPort: config.server?.adminPort ?? DEFAULT_ADMIN_PORT,
+    shutdownGraceMs: deriveShutdownGraceMs(input),
+  };
 
   // Upstream keys: a literal would sit in a ConfigMap in clear text.
   const upstreamKeyEnv: Record<string, string> = {};

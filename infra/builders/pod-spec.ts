@@ -14,9 +14,14 @@ export const CONTAINER_NAME = "gateway";
 export const CONFIG_DIR = "/etc/ai-gateway";
 export const CONFIG_FILE = "config.yaml";
 export const CONFIG_PATH = `${CONFIG_DIR}/${CONFIG_FILE}`;
-/** The image's non-root user (node:20's `node`); numeric so that runAsNonRoot can verify it. */
+/** The image's non-root user (node:24's `node`); numeric so that runAsNonRoot can verify it. */
 export const GATEWAY_UID = 1000;
+/** The public port: the API, and the probes. Ingress and HTTPRoute send traffic here only. */
 export const PORT_NAME = "http";
+/** The admin listener's port (`server.adminPort`): /metrics and /admin. No route ever points at it. */
+export const ADMIN_PORT_NAME = "admin";
+/** `server.adminPort` in the pod when the gateway config sets none. */
+export const DEFAULT_ADMIN_PORT = 8081;
 
 export const DEFAULT_GATEWAY_RESOURCES = {
   requests: { cpu: "500m", memory: "512Mi" },
@@ -26,6 +31,8 @@ export const DEFAULT_GATEWAY_RESOURCES = {
 export interface GatewayPodOptions {
   image: pulumi.Input<string>;
   port: pulumi.Input<number>;
+  /** The gateway's `server.adminPort` (default 8081): /metrics and /admin are served there only. */
+  adminPort?: pulumi.Input<number>;
   configMapName: pulumi.Input<string>;
   secretName: pulumi.Input<string>;
   serviceAccountName: pulumi.Input<string>;
@@ -67,7 +74,7 @@ export interface PodSchedulingOptions {
   extraVolumeMounts?: pulumi.Input<k8s.types.input.core.v1.VolumeMount>[];
 }
 
-/** Annotations that make a Prometheus using pod annotations (not the ServiceMonitor) scrape it. */
+/** Annotations that make a Prometheus using pod annotations (not the ServiceMonitor) scrape it: the admin port. */
 export function scrapeAnnotations(port: pulumi.Input<number>): Record<string, pulumi.Input<string>> {
   return {
     "prometheus.io/scrape": "true",
@@ -105,7 +112,10 @@ export function buildGatewayPodSpec(o: GatewayPodOptions): PodSpec {
         name: CONTAINER_NAME,
         image: o.image,
         imagePullPolicy: "IfNotPresent",
-        ports: [{ name: PORT_NAME, containerPort: o.port, protocol: "TCP" }],
+        ports: [
+          { name: PORT_NAME, containerPort: o.port, protocol: "TCP" },
+          { name: ADMIN_PORT_NAME, containerPort: o.adminPort ?? DEFAULT_ADMIN_PORT, protocol: "TCP" },
+        ],
         env: [
           { name: "GATEWAY_CONFIG", value: CONFIG_PATH },
           { name: "NODE_ENV", value: "production" },
@@ -174,7 +184,7 @@ export function buildGatewayPodTemplate(o: GatewayPodOptions): PodTemplateSpec {
   return {
     metadata: {
       labels: { ...o.scheduling?.podLabels, ...o.labels },
-      annotations: { ...o.scheduling?.podAnnotations, ...(o.scrapeAnnotations ? scrapeAnnotations(o.port) : {}), "checksum/config": o.configChecksum },
+      annotations: { ...o.scheduling?.podAnnotations, ...(o.scrapeAnnotations ? scrapeAnnotations(o.adminPort ?? DEFAULT_ADMIN_PORT) : {}), "checksum/config": o.configChecksum },
     },
     spec: buildGatewayPodSpec(o),
   };

@@ -6,7 +6,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { GatewayConfigInput } from "../../gateway/src/config/schema";
+import type { GatewayConfig as ValidGatewayConfig, GatewayConfigInput } from "../../gateway/src/config/schema";
+import { knownValue } from "../builders/known-input";
 import { buildGatewayConfigDocument } from "../builders/gateway-config-doc";
 import { CONTROLLER_TUNING_DEFAULTS, proxyReadTimeoutFor } from "../builders/ingress";
 import { AlertRules, type AlertRulesArgs } from "./alert-rules";
@@ -28,8 +29,8 @@ export interface AiGatewayArgs {
   /** Create the namespace, with Pod Security `restricted` enforced (default true). */
   createNamespace?: boolean;
   image: GatewayImageArgs;
-  /** The gateway config (see GatewayConfig): checked when the program runs. */
-  config: GatewayConfigInput;
+  /** The gateway config (see GatewayConfig): checked before anything is created when given plainly, else once known. */
+  config: pulumi.Input<GatewayConfigInput>;
   upstreamKeys?: Record<string, pulumi.Input<string>>;
   adminKey?: pulumi.Input<string>;
   extraSecretEnv?: Record<string, pulumi.Input<string>>;
@@ -37,13 +38,13 @@ export interface AiGatewayArgs {
    * A Secret made outside Pulumi (External Secrets, sealed secrets) holding the upstream keys of
    * `upstreamKeyRefs` as `UPSTREAM_KEY_<MODEL>_<TARGET>`; added to the pods' envFrom.
    */
-  existingSecret?: { name: pulumi.Input<string>; upstreamKeyRefs: string[] };
+  existingSecret?: { name: pulumi.Input<string>; upstreamKeyRefs: pulumi.Input<string[]> };
   /** A fixed replica count (exclusive with autoscaling). */
   replicas?: pulumi.Input<number>;
   autoscaling?: Wired<GatewayAutoscalerArgs, "namespace" | "deploymentName" | "job">;
   deployment?: Pick<
     GatewayDeploymentArgs,
-    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
+    "resources" | "preStopSeconds" | "maxUnavailable" | "servicePort" | "adminServicePort" | "serviceAccountAnnotations" | "env" | "spreadWhenUnsatisfiable" | "scrapeAnnotations" | "serviceType" | "loadBalancerClass" | "serviceAnnotations" | "scheduling"
   >;
   /** Shared state for the replicas (noeviction); without it the gateway keeps limits in memory per pod. */
   redis?: Wired<RedisArgs, "namespace" | "purpose">;
@@ -77,6 +78,8 @@ export class AiGateway extends pulumi.ComponentResource {
   public readonly imageReference: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
   public readonly serviceUrl: pulumi.Output<string>;
+  /** The Service's admin port URL (/metrics, /admin): in the cluster only. */
+  public readonly adminServiceUrl: pulumi.Output<string>;
   public readonly ingressHost: pulumi.Output<string | undefined>;
   public readonly ingressUrl: pulumi.Output<string | undefined>;
 
@@ -93,27 +96,35 @@ export class AiGateway extends pulumi.ComponentResource {
     if (args.autoscaling) checkAutoscalerArgs(args.autoscaling);
     if (args.ingress) checkIngressTuningArgs(args.ingress);
     if (args.route) checkGatewayRouteArgs(args.route);
-    const config: GatewayConfigInput = args.ingress || args.route
-      ? // Behind the ingress or Gateway the client address is in X-Forwarded-For (per-IP limits need it).
-        { ...args.config, server: { ...args.config.server, trustProxy: args.config.server?.trustProxy ?? true } }
-      : args.config;
-    const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
-    const cacheRedisPassword = args.cacheRedis !== undefined && (args.cacheRedis.externalUrl === undefined || args.cacheRedis.externalPassword !== undefined);
-    const effective = buildGatewayConfigDocument(config, {
-      upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.existingSecret?.upstreamKeyRefs ?? [])])],
-      redis: args.redis ? { password: redisPassword } : undefined,
-      cacheRedis: args.cacheRedis ? { password: cacheRedisPassword } : undefined,
-      adminKey: args.adminKey !== undefined,
-      extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
-    }).effective;
+    // Behind the ingress or Gateway the client address is in X-Forwarded-For (per-IP limits need it).
+    const behindProxy = (c: GatewayConfigInput): GatewayConfigInput =>
+      args.ingress || args.route ? { ...c, server: { ...c.server, trustProxy: c.server?.trustProxy ?? true } } : c;
+    const knownConfig = knownValue(args.config);
+    const knownRefs = knownValue(args.existingSecret?.upstreamKeyRefs ?? []);
+    const config: pulumi.Input<GatewayConfigInput> =
+      knownConfig !== undefined ? behindProxy(knownConfig) : pulumi.output(args.config).apply((c) => behindProxy(c as GatewayConfigInput));
     const upstreamIdle = args.ingress?.controllerTuning
       ? args.ingress.controllerTuning.upstreamKeepaliveTimeoutSeconds ?? CONTROLLER_TUNING_DEFAULTS.upstreamKeepaliveTimeoutSeconds
       : undefined;
-    if (typeof upstreamIdle === "number" && upstreamIdle * 1000 >= effective.server.keepAliveTimeoutMs) {
-      throw new Error(
-        `AiGateway: the ingress controller's upstream keepalive timeout (${upstreamIdle}s) must be shorter than the gateway's ` +
-          `server.keepAliveTimeoutMs (${effective.server.keepAliveTimeoutMs}ms), or nginx reuses connections the gateway is closing`,
-      );
+    const checkKeepalive = (effective: ValidGatewayConfig, idle: number | undefined): void => {
+      if (typeof idle === "number" && idle * 1000 >= effective.server.keepAliveTimeoutMs) {
+        throw new Error(
+          `AiGateway: the ingress controller's upstream keepalive timeout (${idle}s) must be shorter than the gateway's ` +
+            `server.keepAliveTimeoutMs (${effective.server.keepAliveTimeoutMs}ms), or nginx reuses connections the gateway is closing`,
+        );
+      }
+    };
+    if (knownConfig !== undefined && knownRefs !== undefined) {
+      const redisPassword = args.redis !== undefined && (args.redis.externalUrl === undefined || args.redis.externalPassword !== undefined);
+      const cacheRedisPassword = args.cacheRedis !== undefined && (args.cacheRedis.externalUrl === undefined || args.cacheRedis.externalPassword !== undefined);
+      const effective = buildGatewayConfigDocument(behindProxy(knownConfig), {
+        upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...knownRefs])],
+        redis: args.redis ? { password: redisPassword } : undefined,
+        cacheRedis: args.cacheRedis ? { password: cacheRedisPassword } : undefined,
+        adminKey: args.adminKey !== undefined,
+        extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
+      }).effective;
+      checkKeepalive(effective, knownValue(upstreamIdle ?? undefined)); // an Output idle time is checked below
     }
 
     const child = { parent: this };
@@ -160,6 +171,10 @@ export class AiGateway extends pulumi.ComponentResource {
       child,
     );
 
+    // The config as the pods load it; an Output config is checked here once known (the sync checks above ran otherwise).
+    const effective = pulumi.all([this.config.effectiveConfig, upstreamIdle]).apply(([e, idle]) => (checkKeepalive(e, idle), e));
+    const server = effective.apply((e) => e.server);
+
     this.gateway = new GatewayDeployment(
       name,
       {
@@ -173,9 +188,10 @@ export class AiGateway extends pulumi.ComponentResource {
         secretName: this.config.secretName,
         // Rolls pods only for fields a reload cannot apply; the rest reaches them through the volume.
         configChecksum: this.config.restartChecksum,
-        port: effective.server.port,
+        port: server.port,
+        adminPort: server.apply((s) => s.adminPort!),
         replicas: args.replicas,
-        shutdownGraceMs: effective.server.shutdownGraceMs,
+        shutdownGraceMs: server.shutdownGraceMs,
         instance: name,
       },
       child,
@@ -206,7 +222,7 @@ export class AiGateway extends pulumi.ComponentResource {
           `${name}-ingress`,
           {
             ...args.ingress,
-            readTimeoutSeconds: args.ingress.readTimeoutSeconds ?? proxyReadTimeoutFor(effective),
+            readTimeoutSeconds: args.ingress.readTimeoutSeconds ?? effective.apply(proxyReadTimeoutFor),
             namespace,
             serviceName: this.gateway.serviceName,
             servicePort: this.gateway.servicePort,
@@ -221,7 +237,7 @@ export class AiGateway extends pulumi.ComponentResource {
           `${name}-route`,
           {
             ...args.route,
-            timeoutSeconds: args.route.timeoutSeconds ?? routeTimeoutSecondsFor(effective),
+            timeoutSeconds: args.route.timeoutSeconds ?? effective.apply(routeTimeoutSecondsFor),
             namespace,
             serviceName: this.gateway.serviceName,
             servicePort: this.gateway.servicePort,
@@ -238,7 +254,8 @@ export class AiGateway extends pulumi.ComponentResource {
             ...args.networkPolicy,
             namespace,
             gatewaySelector: this.gateway.selector,
-            gatewayPort: effective.server.port,
+            gatewayPort: server.port,
+            gatewayAdminPort: server.apply((s) => s.adminPort!),
             redis: this.redis?.selector ? { selector: this.redis.selector, port: this.redis.port } : undefined,
             cacheRedis: this.cacheRedis?.selector ? { selector: this.cacheRedis.selector, port: this.cacheRedis.port } : undefined,
             instance: name,
@@ -250,6 +267,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.imageReference = this.image.imageReference;
     this.serviceName = this.gateway.serviceName;
     this.serviceUrl = this.gateway.serviceUrl;
+    this.adminServiceUrl = this.gateway.adminServiceUrl;
     // The public host: the Ingress's, else the route's first host name.
     this.ingressHost = this.ingress ? this.ingress.host : this.route ? this.route.host : pulumi.output(undefined);
     this.ingressUrl = this.ingress ? this.ingress.url : this.route ? this.route.url : pulumi.output(undefined);
@@ -258,6 +276,7 @@ export class AiGateway extends pulumi.ComponentResource {
       imageReference: this.imageReference,
       serviceName: this.serviceName,
       serviceUrl: this.serviceUrl,
+      adminServiceUrl: this.adminServiceUrl,
       ingressHost: this.ingressHost,
       ingressUrl: this.ingressUrl,
     });

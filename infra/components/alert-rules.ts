@@ -1,6 +1,7 @@
 /**
  * Monitoring for the gateway with the Prometheus Operator: a ServiceMonitor that scrapes every
- * gateway pod's /metrics through the Service, and a PrometheusRule with the alert groups from
+ * gateway pod's /metrics through the Service's `admin` port (the gateway's admin listener, which
+ * no Ingress or route reaches), and a PrometheusRule with the alert groups from
  * builders/alert-rules.ts. Prometheus only loads objects its selectors match: set `ruleLabels`
  * to its `ruleSelector` (kube-prometheus-stack: `release: <helm release>`) and
  * `serviceMonitorLabels` to its `serviceMonitorSelector`.
@@ -9,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildAlertRuleGroups, type AlertThresholds, type RuleGroup } from "../builders/alert-rules";
 import { componentLabels } from "../builders/labels";
-import { PORT_NAME } from "../builders/pod-spec";
+import { ADMIN_PORT_NAME } from "../builders/pod-spec";
 
 export interface AlertRulesArgs {
   namespace: pulumi.Input<string>;
@@ -24,6 +25,8 @@ export interface AlertRulesArgs {
   alertLabels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   runbookBaseUrl?: pulumi.Input<string>;
   scrapeInterval?: pulumi.Input<string>;
+  /** The Service port (by name) that serves /metrics: the admin listener's, `admin`, by default. */
+  metricsPortName?: pulumi.Input<string>;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -79,7 +82,7 @@ export class AlertRules extends pulumi.ComponentResource {
         spec: {
           selector: { matchLabels: args.serviceSelector },
           namespaceSelector: { matchNames: [args.namespace] },
-          endpoints: [{ port: PORT_NAME, path: "/metrics", interval: args.scrapeInterval ?? "15s", scheme: "http" }],
+          endpoints: [{ port: args.metricsPortName ?? ADMIN_PORT_NAME, path: "/metrics", interval: args.scrapeInterval ?? "15s", scheme: "http" }],
         },
       },
       { parent: this },

@@ -11,17 +11,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig as ValidGatewayConfig, GatewayConfigInput } from "../../gateway/src/config/schema";
-import { buildGatewayConfigDocument, SECRET_ENV, type GatewayConfigDocument } from "../builders/gateway-config-doc";
+import { buildGatewayConfigDocument, SECRET_ENV, upstreamKeyEnvName, type GatewayConfigDocument } from "../builders/gateway-config-doc";
+import { knownValue } from "../builders/known-input";
 import { componentLabels } from "../builders/labels";
 import { CONFIG_FILE } from "../builders/pod-spec";
 
 export interface GatewayConfigArgs {
   namespace: pulumi.Input<string>;
   /**
-   * The gateway config, typed as the gateway reads it. A plain value on purpose: it is validated
-   * while the program runs, and its port and timeouts shape the other resources.
+   * The gateway config, typed as the gateway reads it. Given plainly, it is checked before any
+   * resource exists; given as an Output (read from another stack, built from other outputs), it
+   * is checked once known, and a problem fails the preview from there.
    */
-  config: GatewayConfigInput;
+  config: pulumi.Input<GatewayConfigInput>;
   /** Upstream API keys by `model/target`; each target's apiKey becomes `${UPSTREAM_KEY_<MODEL>_<TARGET>}`. */
   upstreamKeys?: Record<string, pulumi.Input<string>>;
   /** The admin API key (>= 16 characters); the admin API is off without it. */
@@ -37,7 +39,7 @@ export interface GatewayConfigArgs {
    * their apiKey becomes the same `${UPSTREAM_KEY_<MODEL>_<TARGET>}` placeholder, and that Secret,
    * added to the pod's envFrom, must hold the variable. Pulumi never sees the value.
    */
-  externalUpstreamKeyRefs?: string[];
+  externalUpstreamKeyRefs?: pulumi.Input<string[]>;
   /** The instance name the labels carry (defaults to this component's name). */
   instance?: string;
 }
@@ -52,29 +54,35 @@ export class GatewayConfig extends pulumi.ComponentResource {
   /** sha256 of the restart-only fields, for the pod template's `checksum/config` annotation. */
   public readonly restartChecksum: pulumi.Output<string>;
   /** The rendered document (YAML, env names) and the config as the gateway will load it. */
-  public readonly document: GatewayConfigDocument;
-  public readonly effectiveConfig: ValidGatewayConfig;
+  public readonly document: pulumi.Output<GatewayConfigDocument>;
+  public readonly effectiveConfig: pulumi.Output<ValidGatewayConfig>;
   /** `model/target` of http(s) targets that send no API key (fine for keyless upstreams). */
-  public readonly keylessTargets: string[];
+  public readonly keylessTargets: pulumi.Output<string[]>;
 
   constructor(name: string, args: GatewayConfigArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:kubernetes:GatewayConfig", name, {}, opts);
-    // Throws the gateway's ConfigError, listing every problem, before any resource exists.
-    this.document = buildGatewayConfigDocument(args.config, {
-      upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...(args.externalUpstreamKeyRefs ?? [])])],
-      redis: args.redis ? { password: args.redis.password !== undefined } : undefined,
-      cacheRedis: args.cacheRedis ? { password: args.cacheRedis.password !== undefined } : undefined,
-      adminKey: args.adminKey !== undefined,
-      extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
+    const build = (config: GatewayConfigInput, externalRefs: string[]) =>
+      buildGatewayConfigDocument(config, {
+        upstreamKeyRefs: [...new Set([...Object.keys(args.upstreamKeys ?? {}), ...externalRefs])],
+        redis: args.redis ? { password: args.redis.password !== undefined } : undefined,
+        cacheRedis: args.cacheRedis ? { password: args.cacheRedis.password !== undefined } : undefined,
+        adminKey: args.adminKey !== undefined,
+        extraSecretEnvNames: Object.keys(args.extraSecretEnv ?? {}),
+      });
+    const knownConfig = knownValue(args.config);
+    const knownRefs = knownValue(args.externalUpstreamKeyRefs ?? []);
+    // Known now: throws the gateway's ConfigError, listing every problem, before any resource exists.
+    this.document =
+      knownConfig !== undefined && knownRefs !== undefined
+        ? pulumi.output(build(knownConfig, knownRefs))
+        : pulumi.all([args.config, args.externalUpstreamKeyRefs ?? []]).apply(([config, refs]) => build(config as GatewayConfigInput, refs));
+    this.effectiveConfig = this.document.apply((doc) => doc.effective);
+    this.keylessTargets = this.effectiveConfig.apply((config) => {
+      const keyless = config.models.flatMap((m) => m.targets.filter((t) => /^https?:/.test(t.baseUrl) && !t.apiKey).map((t) => `${m.name}/${t.name}`));
+      // Most likely a secret not set yet on this stack; say so at preview rather than as 401s later.
+      for (const ref of keyless) void pulumi.log.warn(`upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`, this);
+      return keyless;
     });
-    this.effectiveConfig = this.document.effective;
-    this.keylessTargets = this.effectiveConfig.models.flatMap((m) =>
-      m.targets.filter((t) => /^https?:/.test(t.baseUrl) && !t.apiKey).map((t) => `${m.name}/${t.name}`),
-    );
-    // Most likely a secret not set yet on this stack; say so at preview rather than as 401s later.
-    for (const ref of this.keylessTargets) {
-      void pulumi.log.warn(`upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`, this);
-    }
     const labels = componentLabels(args.instance ?? name, "gateway");
 
     // A stable name, so a change reaches running pods through their volume instead of a new
@@ -82,12 +90,13 @@ export class GatewayConfig extends pulumi.ComponentResource {
     // the provider replaces ConfigMaps on change, by delete-then-create under the same name.
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-configmap`,
-      { metadata: { name: `${name}-configmap`, namespace: args.namespace, labels }, data: { [CONFIG_FILE]: this.document.yaml } },
+      { metadata: { name: `${name}-configmap`, namespace: args.namespace, labels }, data: { [CONFIG_FILE]: this.document.apply((doc) => doc.yaml) } },
       { parent: this, deleteBeforeReplace: true },
     );
 
     const secretData: Record<string, pulumi.Input<string>> = {};
-    for (const [ref, env] of Object.entries(this.document.upstreamKeyEnv)) if (args.upstreamKeys?.[ref] !== undefined) secretData[env] = args.upstreamKeys[ref];
+    // The env names follow from the refs alone (the document checks each ref names a target).
+    for (const [ref, value] of Object.entries(args.upstreamKeys ?? {})) secretData[upstreamKeyEnvNameOfRef(ref)] = value;
     if (args.redis) {
       secretData[SECRET_ENV.redisUrl] = args.redis.url;
       if (args.redis.password !== undefined) secretData[SECRET_ENV.redisPassword] = args.redis.password;
@@ -111,13 +120,20 @@ export class GatewayConfig extends pulumi.ComponentResource {
 
     this.configMapName = this.configMap.metadata.name;
     this.secretName = this.secret.metadata.name;
-    this.checksum = pulumi.output(this.document.checksum);
-    this.restartChecksum = pulumi.output(this.document.restartChecksum);
+    this.checksum = this.document.apply((doc) => doc.checksum);
+    this.restartChecksum = this.document.apply((doc) => doc.restartChecksum);
     this.registerOutputs({
+      keylessTargets: this.keylessTargets,
       configMapName: this.configMapName,
       secretName: this.secretName,
       checksum: this.checksum,
       restartChecksum: this.restartChecksum,
     });
   }
+}
+
+/** `model/target` → its env var (the last `/` splits: model names may hold one). */
+function upstreamKeyEnvNameOfRef(ref: string): string {
+  const slash = ref.lastIndexOf("/");
+  return slash > 0 ? upstreamKeyEnvName(ref.slice(0, slash), ref.slice(slash + 1)) : upstreamKeyEnvName(ref, "");
 }

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { componentLabels, selectorLabels } from "../builders/labels";
-import { buildGatewayPodTemplate, PORT_NAME, type PodSchedulingOptions } from "../builders/pod-spec";
+import { ADMIN_PORT_NAME, buildGatewayPodTemplate, DEFAULT_ADMIN_PORT, PORT_NAME, type PodSchedulingOptions } from "../builders/pod-spec";
 import { DEFAULT_PRESTOP_SECONDS, terminationGracePeriodFor } from "../builders/shutdown";
 
 export interface GatewayDeploymentArgs {
@@ -18,6 +18,8 @@ export interface GatewayDeploymentArgs {
   configChecksum: pulumi.Input<string>;
   /** The gateway's `server.port`. */
   port?: pulumi.Input<number>;
+  /** The gateway's `server.adminPort` (default 8081): /metrics and /admin, behind the Service's `admin` port. */
+  adminPort?: pulumi.Input<number>;
   /** A fixed count. Leave unset when a GatewayAutoscaler owns the count. */
   replicas?: pulumi.Input<number>;
   resources?: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
@@ -27,6 +29,8 @@ export interface GatewayDeploymentArgs {
   /** Pods a voluntary disruption (drain, upgrade) may take down at once. */
   maxUnavailable?: pulumi.Input<number>;
   servicePort?: pulumi.Input<number>;
+  /** The Service's `admin` port (default 8081), for the ServiceMonitor and in-cluster operators; never routed. */
+  adminServicePort?: pulumi.Input<number>;
   /** `ClusterIP` (default), `NodePort` or `LoadBalancer`. */
   serviceType?: pulumi.Input<string>;
   loadBalancerClass?: pulumi.Input<string>;
@@ -55,8 +59,11 @@ export class GatewayDeployment extends pulumi.ComponentResource {
   public readonly deploymentName: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
   public readonly servicePort: pulumi.Output<number>;
+  public readonly adminServicePort: pulumi.Output<number>;
   /** `http://<service>.<namespace>.svc.cluster.local:<port>`, for callers inside the cluster. */
   public readonly serviceUrl: pulumi.Output<string>;
+  /** `http://<service>.<namespace>.svc.cluster.local:<admin port>`: /metrics and /admin, in the cluster only. */
+  public readonly adminServiceUrl: pulumi.Output<string>;
   public readonly selector: Record<string, string>;
   public readonly terminationGracePeriodSeconds: pulumi.Output<number>;
 
@@ -92,6 +99,7 @@ export class GatewayDeployment extends pulumi.ComponentResource {
           template: buildGatewayPodTemplate({
             image: args.image,
             port,
+            adminPort: args.adminPort,
             configMapName: args.configMapName,
             secretName: args.secretName,
             serviceAccountName: this.serviceAccount.metadata.name,
@@ -120,7 +128,10 @@ export class GatewayDeployment extends pulumi.ComponentResource {
           type: args.serviceType ?? "ClusterIP",
           ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
           selector: this.selector,
-          ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }],
+          ports: [
+            { name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" },
+            { name: ADMIN_PORT_NAME, port: args.adminServicePort ?? DEFAULT_ADMIN_PORT, targetPort: ADMIN_PORT_NAME, protocol: "TCP" },
+          ],
         },
       },
       { parent: this },
@@ -135,11 +146,14 @@ export class GatewayDeployment extends pulumi.ComponentResource {
     this.deploymentName = this.deployment.metadata.name;
     this.serviceName = this.service.metadata.name;
     this.servicePort = pulumi.output(args.servicePort ?? 80);
+    this.adminServicePort = pulumi.output(args.adminServicePort ?? DEFAULT_ADMIN_PORT);
     this.serviceUrl = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.servicePort}`;
+    this.adminServiceUrl = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.adminServicePort}`;
     this.registerOutputs({
       deploymentName: this.deploymentName,
       serviceName: this.serviceName,
       serviceUrl: this.serviceUrl,
+      adminServiceUrl: this.adminServiceUrl,
       terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
     });
   }

@@ -1,7 +1,8 @@
 /**
- * Who may open connections to the gateway and to its Redis. Gateway pods accept traffic only from
- * the ingress controller's pods and Prometheus (plus namespaces listed as in-cluster clients);
- * Redis accepts only the gateway pods. Egress is left open: the gateway calls upstreams anywhere.
+ * Who may open connections to the gateway and to its Redis. The gateway's public port accepts the
+ * ingress controller's (or Gateway's) pods and the namespaces listed as in-cluster clients; its
+ * admin port (/metrics, /admin) accepts only Prometheus and the namespaces listed as admin
+ * clients. Redis accepts only the gateway pods. Egress is left open: the gateway calls upstreams anywhere.
  * Namespaces are matched by `kubernetes.io/metadata.name`, which Kubernetes sets on every one.
  * Kubelet probes come from the node and are not subject to these policies on common CNIs.
  */
@@ -21,12 +22,19 @@ export interface GatewayNetworkPolicyArgs {
   namespace: pulumi.Input<string>;
   gatewaySelector: pulumi.Input<Record<string, pulumi.Input<string>>>;
   gatewayPort: pulumi.Input<number>;
+  /**
+   * The gateway's admin listener (`server.adminPort`). Set, Prometheus may reach only this port and
+   * the ingress controller and clients only `gatewayPort`; unset (one listener), all share it.
+   */
+  gatewayAdminPort?: pulumi.Input<number>;
   /** Default: the pods of the ingress-nginx Helm chart, in namespace ingress-nginx. */
   ingressController?: PeerPodsArgs;
   /** Default: pods labelled app.kubernetes.io/name=prometheus in namespace monitoring. */
   prometheus?: PeerPodsArgs;
   /** Namespaces whose pods may call the gateway's Service directly. */
   clientNamespaces?: pulumi.Input<string>[];
+  /** Namespaces whose pods may call the admin port (/admin: a key-rotation job, an operator console). */
+  adminClientNamespaces?: pulumi.Input<string>[];
   /** The in-cluster Redis to fence: only gateway pods may reach it. */
   redis?: { selector: pulumi.Input<Record<string, pulumi.Input<string>>>; port: pulumi.Input<number> };
   /** The in-cluster cache Redis, fenced the same way. */
@@ -55,11 +63,22 @@ export class GatewayNetworkPolicy extends pulumi.ComponentResource {
   constructor(name: string, args: GatewayNetworkPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-gateway:kubernetes:GatewayNetworkPolicy", name, {}, opts);
     const labels = componentLabels(args.instance ?? name, "gateway");
-    const sources: Peer[] = [
+    const publicSources: Peer[] = [
       peer(args.ingressController ?? NETWORK_POLICY_DEFAULTS.ingressController),
-      peer(args.prometheus ?? NETWORK_POLICY_DEFAULTS.prometheus),
       ...(args.clientNamespaces ?? []).map((namespace) => peer({ namespace })),
     ];
+    const adminSources: Peer[] = [
+      peer(args.prometheus ?? NETWORK_POLICY_DEFAULTS.prometheus),
+      ...(args.adminClientNamespaces ?? []).map((namespace) => peer({ namespace })),
+    ];
+    const tcp = (port: pulumi.Input<number>) => [{ protocol: "TCP", port }];
+    const rules =
+      args.gatewayAdminPort === undefined
+        ? [{ from: [...publicSources, ...adminSources], ports: tcp(args.gatewayPort) }]
+        : [
+            { from: publicSources, ports: tcp(args.gatewayPort) },
+            { from: adminSources, ports: tcp(args.gatewayAdminPort) },
+          ];
 
     this.gatewayPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-gateway`,
@@ -68,7 +87,7 @@ export class GatewayNetworkPolicy extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: args.gatewaySelector },
           policyTypes: ["Ingress"],
-          ingress: [{ from: sources, ports: [{ protocol: "TCP", port: args.gatewayPort }] }],
+          ingress: rules,
         },
       },
       { parent: this },

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { chat, json, postJson, readStream, sseData } from "../helpers/http-client";
 
 const MAIN = resolve(__dirname, "../../dist/gateway/src/main.js");
-const PROVIDER_KEYS = ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GATEWAY_CONFIG", "PORT", "HOST", "GATEWAY_ALLOW_OPEN_PROXY"];
+const PROVIDER_KEYS = ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "GEMINI_API_KEY", "GATEWAY_CONFIG", "PORT", "HOST", "GATEWAY_ALLOW_OPEN_PROXY", "ADMIN_PORT", "ADMIN_HOST"];
 
 interface Run {
   url: Promise<string>;
@@ -57,7 +57,7 @@ describe("main.js", () => {
     running.push(run);
     const url = await run.url;
     const models = await json(await fetch(`${url}/v1/models`));
-    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["mock-gpt", "mock-mini", "mock-embedding"]);
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(["mock-gpt", "mock-mini", "mock-embedding", "mock-claude"]);
     const plain = await chat(url, { model: "mock-gpt" });
     expect(plain.status).toBe(200);
     expect((await json(plain)).choices[0].message.content).toContain("gateway");
@@ -66,6 +66,13 @@ describe("main.js", () => {
     expect(stream.length).toBeGreaterThan(10);
     expect((await postJson(url, "/v1/completions", { model: "mock-mini", prompt: "x" })).status).toBe(200);
     expect((await json(await postJson(url, "/v1/embeddings", { model: "mock-embedding", input: "x" }))).data).toHaveLength(1);
+    // Anthropic's Messages API on the mock Claude (native) and on an OpenAI mock (translated), streams included.
+    const message = await json(await postJson(url, "/v1/messages", { model: "mock-claude", max_tokens: 50, messages: [{ role: "user", content: "Hello" }] }));
+    expect([message.type, message.content[0].type, message.stop_reason]).toEqual(["message", "text", "end_turn"]);
+    const events = await readStream(await postJson(url, "/v1/messages", { model: "mock-gpt", max_tokens: 50, stream: true, messages: [{ role: "user", content: "Hello" }] }));
+    expect(events).toMatch(/^event: message_start\n/);
+    expect(events).toMatch(/event: message_stop\ndata: \{"type":"message_stop"\}\n\n$/);
+    expect((await json(await chat(url, { model: "mock-claude" }))).choices[0].message.content).toContain("gateway");
     run.kill();
     expect(await run.exited).toBe(0);
   });
@@ -94,6 +101,28 @@ describe("main.js", () => {
     await open.url;
     expect(open.output()).toMatch(/"level":"warn",.*"event":"embedded_config","providers":\["DEEPSEEK_API_KEY"\],"host":"0.0.0.0","openProxy":true/);
     expect(local.output() + open.output()).not.toMatch(/never-printed/);
+  });
+
+  it("binds the embedded config's admin listener to loopback: /metrics there, not on the public port, even when the public port is on every interface", async () => {
+    const run = runMain([], { PORT: "0", HOST: "0.0.0.0" });
+    running.push(run);
+    const url = await run.url;
+    const adminUrl = /"adminUrl":"(http:\/\/[^"]+)"/.exec(run.output())?.[1] ?? "";
+    expect(adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    expect(await (await fetch(`${adminUrl}/metrics`)).text()).toMatch(/^# HELP aigw_/m);
+    // 127.0.0.2 is this machine too: the public listener (0.0.0.0) answers there, the admin
+    // listener (bound to 127.0.0.1 only) refuses it, as it refuses every other interface.
+    const publicPort = new URL(url).port;
+    const adminPort = new URL(adminUrl).port;
+    expect((await fetch(`http://127.0.0.2:${publicPort}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.2:${adminPort}/metrics`)).rejects.toThrow(/fetch failed/);
+    // ADMIN_HOST and ADMIN_PORT move it.
+    const moved = runMain([], { PORT: "0", HOST: "127.0.0.1", ADMIN_HOST: "0.0.0.0", ADMIN_PORT: "0" });
+    running.push(moved);
+    await moved.url;
+    const movedAdmin = /"adminUrl":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(moved.output())?.[1];
+    expect((await fetch(`http://127.0.0.2:${movedAdmin}/metrics`)).status).toBe(200);
   });
 
   it("reads the file named by GATEWAY_CONFIG", async () => {

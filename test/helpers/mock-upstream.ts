@@ -14,6 +14,7 @@ import {
   mockTextStreamEvents,
   type MockRequest,
 } from "../../gateway/src/upstream/mock-responses";
+import { mockResponse, mockResponseStreamEvents } from "../../gateway/src/dialects/openai-responses/mock";
 
 export type Behavior =
   | { kind: "ok"; tokens?: number; latencyMs?: number; ttftMs?: number; interTokenMs?: number }
@@ -195,12 +196,13 @@ export class MockUpstream {
     if (path.endsWith("/embeddings")) return mockEmbeddings(json);
     if (path.endsWith("/images/generations")) return mockImages(json);
     if (path.endsWith("/chat/completions")) return mockChatCompletion(json, tokens, this.name);
+    if (path.endsWith("/responses")) return mockResponse(json as Record<string, unknown>, tokens);
     return mockTextCompletion(json, tokens, this.name);
   }
 
   private stream(request: RecordedRequest, res: ServerResponse, tokens: number, ttftMs: number, interTokenMs: number, cut: { afterEvents: number; hang?: boolean } | null): void {
     const json = request.json ?? {};
-    const events = request.path.endsWith("/chat/completions") ? mockChatStreamEvents(json, tokens) : mockTextStreamEvents(json, tokens);
+    const events = request.path.endsWith("/chat/completions") ? mockChatStreamEvents(json, tokens) : request.path.endsWith("/responses") ? mockResponseStreamEvents(json as Record<string, unknown>, tokens) : mockTextStreamEvents(json, tokens);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     let i = 0;
     const next = () => {

@@ -123,7 +123,7 @@ test("a cache Redis: its own instance and policy, its URL and password in the Se
   const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "cached-config-secret");
   expect(secret.stringData.CACHE_REDIS_URL).toBe("redis://cached-cache-redis.team-ai.svc.cluster.local:6379");
   expect(secret.stringData.CACHE_REDIS_PASSWORD).toBe(await valueOf(gw.cacheRedis!.password));
-  expect(gw.config.effectiveConfig.cache).toMatchObject({ enabled: true, redis: { url: "redis://redis.invalid:6379" } });
+  expect((await valueOf(gw.config.effectiveConfig)).cache).toMatchObject({ enabled: true, redis: { url: "redis://redis.invalid:6379" } });
 });
 
 test("wrong combinations fail before any resource is created", async () => {

@@ -133,6 +133,11 @@ describe("GatewayDeployment", () => {
 
     const [container] = pod.containers;
     expect(container.image).toBe(DIGEST);
+    // The public port and the admin listener's (/metrics, /admin), by name; probes on the public one.
+    expect(container.ports).toEqual([
+      { name: "http", containerPort: 8080, protocol: "TCP" },
+      { name: "admin", containerPort: 8081, protocol: "TCP" },
+    ]);
     expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
     expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(container.lifecycle.preStop.exec.command).toEqual(["/bin/sleep", "10"]);
@@ -150,21 +155,30 @@ describe("GatewayDeployment", () => {
     expect(service.spec).toEqual({
       type: "ClusterIP",
       selector: deployment.spec.selector.matchLabels,
-      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+      ports: [
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+        { name: "admin", port: 8081, targetPort: "admin", protocol: "TCP" },
+      ],
     });
     const pdb = await stateOf(mocks, "kubernetes:policy/v1:PodDisruptionBudget", "gw-pdb");
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } });
     expect(await valueOf(gw.serviceUrl)).toBe("http://gw.ns.svc.cluster.local:80");
+    expect(await valueOf(gw.adminServiceUrl)).toBe("http://gw.ns.svc.cluster.local:8081");
   });
 
-  test("a fixed replica count when no HPA owns it; a custom port reaches probes and the opt-in scrape annotations", async () => {
-    new GatewayDeployment("gw-fixed", { ...args, replicas: 2, port: 9000, scrapeAnnotations: true });
+  test("a fixed replica count when no HPA owns it; custom ports reach the container, the Service and the opt-in scrape annotations (the admin port)", async () => {
+    new GatewayDeployment("gw-fixed", { ...args, replicas: 2, port: 9000, adminPort: 9464, adminServicePort: 9464, scrapeAnnotations: true });
     const deployment = await stateOf(mocks, "kubernetes:apps/v1:Deployment", "gw-fixed-deployment");
     expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.template.spec.containers[0].ports).toEqual([{ name: "http", containerPort: 9000, protocol: "TCP" }]);
+    expect(deployment.spec.template.spec.containers[0].ports).toEqual([
+      { name: "http", containerPort: 9000, protocol: "TCP" },
+      { name: "admin", containerPort: 9464, protocol: "TCP" },
+    ]);
+    const service = await stateOf(mocks, "kubernetes:core/v1:Service", "gw-fixed-service");
+    expect(service.spec.ports[1]).toEqual({ name: "admin", port: 9464, targetPort: "admin", protocol: "TCP" });
     expect(deployment.spec.template.metadata.annotations).toEqual({
       "prometheus.io/scrape": "true",
-      "prometheus.io/port": "9000",
+      "prometheus.io/port": "9464",
       "prometheus.io/path": "/metrics",
       "checksum/config": "c0ffee",
     });

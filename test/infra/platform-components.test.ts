@@ -100,7 +100,7 @@ describe("Redis", () => {
 });
 
 describe("AlertRules", () => {
-  test("a ServiceMonitor on the gateway Service's http port, labelled for Prometheus' selector", async () => {
+  test("a ServiceMonitor on the gateway Service's admin port (never the public one), labelled for Prometheus' selector", async () => {
     const alerts = new AlertRules("al", {
       namespace: "ns",
       serviceName: "gw",
@@ -116,7 +116,7 @@ describe("AlertRules", () => {
     expect(sm.spec).toEqual({
       selector: { matchLabels: { "app.kubernetes.io/name": "ai-gateway" } },
       namespaceSelector: { matchNames: ["ns"] },
-      endpoints: [{ port: "http", path: "/metrics", interval: "15s", scheme: "http" }],
+      endpoints: [{ port: "admin", path: "/metrics", interval: "15s", scheme: "http" }],
     });
   });
 });
@@ -179,13 +179,15 @@ describe("IngressTuning", () => {
 });
 
 describe("GatewayNetworkPolicy", () => {
-  test("only the ingress controller and Prometheus reach the gateway; only the gateway reaches Redis", async () => {
+  test("the ingress controller and clients reach the public port, Prometheus and admin clients the admin port only; only the gateway reaches Redis", async () => {
     const gatewaySelector = { "app.kubernetes.io/component": "gateway" };
     const np = new GatewayNetworkPolicy("np", {
       namespace: "ns",
       gatewaySelector,
       gatewayPort: 8080,
+      gatewayAdminPort: 8081,
       clientNamespaces: ["batch-jobs"],
+      adminClientNamespaces: ["ops"],
       redis: { selector: { "app.kubernetes.io/component": "redis" }, port: 6379 },
     });
     expect(childrenOf(np)).toEqual([
@@ -200,10 +202,16 @@ describe("GatewayNetworkPolicy", () => {
         {
           from: [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } },
-            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "batch-jobs" } } },
           ],
           ports: [{ protocol: "TCP", port: 8080 }],
+        },
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } },
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ops" } } },
+          ],
+          ports: [{ protocol: "TCP", port: 8081 }],
         },
       ],
     });
@@ -213,5 +221,13 @@ describe("GatewayNetworkPolicy", () => {
       policyTypes: ["Ingress"],
       ingress: [{ from: [{ podSelector: { matchLabels: gatewaySelector } }], ports: [{ protocol: "TCP", port: 6379 }] }],
     });
+  });
+
+  test("without an admin port (a gateway with one listener), every allowed source shares the one port", async () => {
+    new GatewayNetworkPolicy("np-one", { namespace: "ns", gatewaySelector: { a: "b" }, gatewayPort: 8080 });
+    const gw = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "np-one-gateway");
+    expect(gw.spec.ingress).toHaveLength(1);
+    expect(gw.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+    expect(gw.spec.ingress[0].from.map((p: { namespaceSelector: { matchLabels: Record<string, string> } }) => p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])).toEqual(["ingress-nginx", "monitoring"]);
   });
 });

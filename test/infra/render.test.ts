@@ -79,6 +79,12 @@ test("prod renders every object in install order, secrets redacted", async () =>
     const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.startsWith("ai-gateway-config-configmap"))!;
     expect(parse(configMap.data!["config.yaml"]).models[0].targets[0].apiKey).toBe("${UPSTREAM_KEY_GPT_4O_OPENAI}");
     expect(yaml).toMatch(/timeouts:\n\s+backendRequest: 430s\n\s+request: 430s/);
+    // The admin listener: its own Service port, scraped there, never the route's backend.
+    const objects = docs as unknown as { kind: string; metadata: { name: string }; spec: Record<string, any> }[];
+    const service = objects.find((d) => d.kind === "Service" && d.metadata.name === "ai-gateway")!;
+    expect(service.spec.ports.map((p: { name: string; port: number; targetPort: string }) => [p.name, p.port, p.targetPort])).toEqual([["http", 80, "http"], ["admin", 8081, "admin"]]);
+    expect(objects.find((d) => d.kind === "ServiceMonitor")!.spec.endpoints.map((e: { port: string }) => e.port)).toEqual(["admin"]);
+    expect(objects.find((d) => d.kind === "HTTPRoute")!.spec.rules[0].backendRefs.map((b: { port: number }) => b.port)).toEqual([80]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,7 +48,7 @@ test("dev: one small replica, in-cluster Redis, plain-HTTP ingress, nothing else
 
 test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, dashboard, network policies, no controller patch", async () => {
   const { mocks, gateway, outputs, warnings } = await runStack("prod", SECRETS);
-  expect(gateway.config.keylessTargets).toEqual([]);
+  expect(await valueOf(gateway.config.keylessTargets)).toEqual([]);
   expect(warnings).toEqual([]);
   expect(customResources(mocks.resources)).toEqual([
     "docker:index/image:Image ai-gateway-image-build",
@@ -136,7 +136,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(pod.metadata.annotations["checksum/config"]).toBe(await valueOf(gateway.config.restartChecksum));
 
   const config = parse(configMap.data["config.yaml"]);
-  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", shutdownGraceMs: 300_000, readiness: "any-model" });
+  expect(config.server).toEqual({ trustProxy: true, host: "0.0.0.0", adminHost: "0.0.0.0", adminPort: 8081, shutdownGraceMs: 300_000, readiness: "any-model" });
   expect(config.models.map((m: { targets: { apiKey: string }[] }) => m.targets[0].apiKey)).toEqual([
     "${UPSTREAM_KEY_GPT_4O_OPENAI}",
     "${UPSTREAM_KEY_GPT_4O_MINI_OPENAI}",
@@ -163,7 +163,7 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
   expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
   const gwPolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-gateway");
   expect(pod.metadata.labels).toMatchObject(gwPolicy.spec.podSelector.matchLabels);
-  expect(gwPolicy.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
+  expect(gwPolicy.spec.ingress.map((rule: { ports: unknown }) => rule.ports)).toEqual([[{ protocol: "TCP", port: 8080 }], [{ protocol: "TCP", port: 8081 }]]);
   const redisPolicy = await stateOf(mocks, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ai-gateway-netpol-redis");
   const redis = await stateOf(mocks, "kubernetes:apps/v1:StatefulSet", "ai-gateway-redis-statefulset");
   expect(redis.spec.template.metadata.labels).toMatchObject(redisPolicy.spec.podSelector.matchLabels);
@@ -181,9 +181,10 @@ test("prod wiring: image digest, Secret and ConfigMap names, checksum, Redis URL
 
 test("prod without secrets still previews, warning about the keyless upstreams", async () => {
   const { mocks, gateway, warnings } = await runStack("prod");
-  expect(gateway.config.keylessTargets).toEqual(["gpt-4o/openai", "gpt-4o-mini/openai", "deepseek-chat/deepseek"]);
+  const keyless = await valueOf(gateway.config.keylessTargets);
+  expect(keyless).toEqual(["gpt-4o/openai", "gpt-4o-mini/openai", "deepseek-chat/deepseek"]);
   expect(warnings).toEqual(
-    gateway.config.keylessTargets.map((ref) => `warning: [runtime] upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`),
+    keyless.map((ref) => `warning: [runtime] upstream target ${ref} has no API key; if it needs one, set upstreamKeys["${ref}"] as a secret`),
   );
   const secret = await stateOf(mocks, "kubernetes:core/v1:Secret", "ai-gateway-config-secret");
   expect(Object.keys(secret.stringData).sort()).toEqual(["CACHE_REDIS_PASSWORD", "CACHE_REDIS_URL", "REDIS_PASSWORD", "REDIS_URL"]);

@@ -134,6 +134,10 @@ export function runPrimary(options: PrimaryOptions): void {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // Config reload: each worker reloads its own config on SIGHUP (and watches the file itself).
+  process.on("SIGHUP", () => {
+    for (const worker of live()) worker.process.kill("SIGHUP");
+  });
 
   logger.info({ event: "cluster_starting", workers: options.workers, pid: process.pid }, `starting ${options.workers} workers`);
   for (let slot = 0; slot < options.workers; slot++) fork(slot);

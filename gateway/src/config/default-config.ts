@@ -2,7 +2,8 @@
  * The embedded default config behind `npm start`: mock models that need no keys, plus real
  * upstreams for each provider whose key is set in the environment. It has no client keys, so
  * with a provider key it is an open proxy to a paid account: it only listens on loopback then,
- * unless GATEWAY_ALLOW_OPEN_PROXY=1 says that is meant (see openProxyProblem).
+ * unless GATEWAY_ALLOW_OPEN_PROXY=1 says that is meant (see openProxyProblem). Its /metrics and
+ * /admin are served on a second, loopback listener (see adminListener).
  */
 import type { GatewayConfigInput } from "./schema";
 
@@ -41,28 +42,44 @@ export function openProxyProblem(env: NodeJS.ProcessEnv): string | null {
 }
 
 export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
-  const mockTarget = (name: string, ttftMs: number, interTokenMs: number) => ({
+  const mockTarget = (name: string, ttftMs: number, interTokenMs: number, provider: "openai" | "anthropic" = "openai") => ({
     name,
     baseUrl: `mock://${name}`,
+    provider,
     mock: { latencyMs: 20, ttftMs, interTokenMs, tokens: 16 },
   });
   const models: ModelInput[] = [
     { name: "mock-gpt", strategy: "latency", fallbacks: ["mock-mini"], targets: [mockTarget("mock-a", 30, 10), mockTarget("mock-b", 50, 15)] },
     { name: "mock-mini", strategy: "round-robin", targets: [mockTarget("mock-c", 10, 5)] },
     { name: "mock-embedding", targets: [mockTarget("mock-embed", 0, 0)] },
+    // A native Anthropic Messages mock: /v1/messages passes through, chat clients are translated.
+    { name: "mock-claude", fallbacks: ["mock-mini"], targets: [mockTarget("mock-claude", 30, 10, "anthropic")] },
   ];
   for (const provider of PROVIDERS) {
     const apiKey = env[provider.env];
     if (!apiKey) continue;
     for (const [name, upstream] of provider.models) {
-      models.push({ name, targets: [{ name: provider.env.replace(/_API_KEY$/, "").toLowerCase(), baseUrl: provider.baseUrl, apiKey, model: upstream }] });
+      // OpenAI serves the Responses API itself; the compat endpoints get it translated.
+      const responsesApi = provider.env === "OPENAI_API_KEY" ? { responsesApi: "native" as const } : {};
+      models.push({ name, targets: [{ name: provider.env.replace(/_API_KEY$/, "").toLowerCase(), baseUrl: provider.baseUrl, apiKey, model: upstream, ...responsesApi }] });
     }
   }
+  const port = env.PORT ? Number(env.PORT) : 8080;
   return {
-    server: { host: env.HOST ?? "127.0.0.1", port: env.PORT ? Number(env.PORT) : 8080 },
+    server: { host: env.HOST ?? "127.0.0.1", port, ...adminListener(env, port) },
     models,
     // GATEWAY_ADMIN_KEY turns on the admin API and the console (/ui/) for `npm start`.
     // No client keys (the embedded config serves anonymous requests), so auth.required is false.
     ...(env.GATEWAY_ADMIN_KEY ? { auth: { adminKey: env.GATEWAY_ADMIN_KEY, required: false } } : {}),
   };
+}
+
+/**
+ * /metrics and /admin on their own listener, on loopback unless ADMIN_HOST says otherwise (a
+ * container publishes it with ADMIN_HOST=0.0.0.0 and a host-side loopback port mapping). The
+ * port is ADMIN_PORT, else the one beside the public port (8081), else a free one when PORT=0.
+ */
+export function adminListener(env: NodeJS.ProcessEnv, port: number): { adminHost: string; adminPort: number } {
+  const adminPort = env.ADMIN_PORT ? Number(env.ADMIN_PORT) : port === 0 ? 0 : port + 1;
+  return { adminHost: env.ADMIN_HOST ?? "127.0.0.1", adminPort };
 }

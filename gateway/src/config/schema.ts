@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
 import { consoleSchema } from "./console-schema";
+import { PROVIDER_NAMES } from "../providers/provider";
+import { forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
@@ -22,12 +24,28 @@ const targetSchema = z
       .regex(/^(https?|mock):\/\/[^\s]+$/, "must be an http(s):// or mock:// URL")
       .transform((url) => url.replace(/\/+$/, "")),
     apiKey: z.string().optional(),
+    /**
+     * The API the target speaks: `openai` (OpenAI-compatible, base URL ending in /v1) or
+     * `anthropic` (the native Messages API, base URL https://api.anthropic.com).
+     */
+    provider: z.enum(PROVIDER_NAMES).default("openai"),
     /** The model name sent upstream; defaults to the model's own name. */
     model: z.string().min(1).optional(),
     weight: positiveInt.default(1),
     /** Extra headers sent upstream (e.g. an organisation id). */
     headers: z.record(z.string()).default({}),
     timeoutMs: durationMs.optional(),
+    /** This target's active check, over the provider's default probe and the global healthCheck. */
+    healthCheck: targetHealthCheckSchema.optional(),
+    /** Client headers passed to this target (default: the provider's safe list). */
+    forwardHeaders: forwardHeadersSchema.optional(),
+    /**
+     * How `/v1/responses` reaches this target: `native` passes the Responses API through (OpenAI,
+     * Azure OpenAI: targets that serve `POST {baseUrl}/responses`); `translate` (default, safe for
+     * DeepSeek, vLLM, Gemini's compat endpoint and resellers) sends Chat Completions and keeps
+     * the conversation state in the gateway.
+     */
+    responsesApi: z.enum(["native", "translate"]).optional(),
     /** Settings of the built-in mock upstream (mock:// targets only). */
     mock: z
       .object({
@@ -151,6 +169,13 @@ export const gatewayConfigSchema = z
       .object({
         host: z.string().default("0.0.0.0"),
         port: portNumber.default(8080),
+        /**
+         * A second listener for the operator's endpoints (/metrics, /admin/…, the console): set, they
+         * leave the public port (404 there) and only this one serves them; probes answer on both.
+         */
+        adminPort: portNumber.optional(),
+        /** The admin listener's address: loopback unless set (in a pod, 0.0.0.0 so Prometheus reaches it). */
+        adminHost: z.string().default("127.0.0.1"),
         bodyLimitBytes: positiveInt.default(10 * 1024 * 1024),
         /** How long in-flight requests and streams may run on after SIGTERM. */
         shutdownGraceMs: durationMs.default(30_000),
@@ -249,6 +274,8 @@ export const gatewayConfigSchema = z
       .strict()
       .default({}),
     models: z.array(modelSchema).min(1),
+    /** OpenTelemetry spans over OTLP/HTTP JSON; off by default. */
+    tracing: tracingSchema.default({}),
 
     /** Shared state for limits, budgets, keys and cache across replicas. */
     redis: z
@@ -303,6 +330,22 @@ export const gatewayConfigSchema = z
           .object({ perKey: positiveInt.default(256), total: positiveInt.default(4_096) })
           .strict()
           .default({}),
+      })
+      .strict()
+      .default({}),
+    /** Responses the gateway makes by translation, kept for previous_response_id, GET and input_items. */
+    responses: z
+      .object({
+        /** Default: `redis` when `responses.redis` or the state `redis` is configured, else `memory`. */
+        store: z.enum(["memory", "redis"]).optional(),
+        /** How long a stored response can be continued or read. */
+        ttlMs: positiveInt.default(24 * 60 * 60 * 1000),
+        /** Memory store: the most bytes of stored responses per replica (least recently used go first). */
+        maxBytes: positiveInt.default(64 * 1024 * 1024),
+        /** A response (its turn's input and output) larger than this is answered but not stored. */
+        maxEntryBytes: positiveInt.default(4 * 1024 * 1024),
+        /** A Redis of its own (recommended: the state Redis is noeviction); default: the state Redis. */
+        redis: cacheRedisSchema.optional(),
       })
       .strict()
       .default({}),

@@ -6,6 +6,7 @@ import type { ZodIssue } from "zod";
 import { ownEntry, reservedNameProblems } from "./reserved-names";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema";
 import { keyPrefixProblem } from "../store/redis-keys";
+import { routeProblems } from "./route-check";
 
 export class ConfigError extends Error {
   readonly code = "GW_ERR_CONFIG";
@@ -44,6 +45,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
       else if (!modelNames.has(fallback)) problems.push(`models[${i}].fallbacks[${j}]: unknown model "${fallback}"`);
     }),
   );
+  problems.push(...routeProblems(config));
   const keyNames = new Set<string>();
   config.keys.forEach((key, i) => {
     if (keyNames.has(key.name)) problems.push(`keys[${i}].name: duplicate key name "${key.name}"`);
@@ -57,6 +59,10 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
     problems.push(`server.headersTimeoutMs: must not exceed server.requestTimeoutMs (${config.server.requestTimeoutMs})`);
   }
+  const { port, adminPort } = config.server;
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port) {
+    problems.push(`server.adminPort: must differ from server.port (${port}): the admin listener is a second port`);
+  }
   const { trustProxy, trustedProxies } = config.server;
   if (trustProxy === false && trustedProxies !== undefined && trustedProxies !== 0) {
     problems.push("server.trustedProxies: contradicts server.trustProxy: false (drop one of them)");
@@ -69,6 +75,7 @@ function crossFieldProblems(config: GatewayConfig): string[] {
   }
   problems.push(...redisSectionProblems("redis", config.redis), ...redisSectionProblems("cache.redis", config.cache.redis));
   if (config.limits.store === "redis" && !config.redis) problems.push("limits.store: \"redis\" needs a redis section");
+  if (config.responses.store === "redis" && !config.responses.redis && !config.redis) problems.push("responses.store: \"redis\" needs responses.redis or a redis section");
   if (config.cache.store === "redis" && !config.cache.redis) {
     problems.push("cache.store: \"redis\" needs cache.redis, a Redis of the cache's own (sharing the state Redis would let cache entries evict limits and spend)");
   }

@@ -8,15 +8,17 @@ import { requestIdFrom } from "../http/request-id";
 import { readBody } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
-import { sendError } from "../http/respond";
+import { sendError, sendJson } from "../http/respond";
 import type { ProxyRoute } from "../routes";
 import type { Admission, AdmissionRequest } from "../traffic/types";
 import { refusalReasonOf } from "../traffic/refusal-reason";
 import { ERROR_KINDS } from "../errors";
+import { RequestTrace } from "../tracing/request-trace";
 import type { ForwardOutcome } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
 import { applyCharge, finishRecord, newRecord } from "./request-record";
 import type { GatewayRuntime } from "./runtime";
+import { admissionBody, responsesTurnFor } from "./responses-turn";
 
 /**
  * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
@@ -51,6 +53,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
   const record = newRecord(rt.clientIp(req));
+  const trace = RequestTrace.from(req.headers, rt.tracer ?? null, `POST ${route.name}`);
+  /** Authentication, limits, budget and the cache look-up, as one span when the trace is recorded. */
+  let admissionSpan = rt.traffic.passthrough ? null : trace.child("admission");
   let admission: Admission | null = null;
   /** This request's body in the buffer budget, released when the request is over. */
   const bodyHold = rt.buffers.hold();
@@ -75,13 +80,16 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
+    route.check?.(body);
+    // The conversation a Responses request continues, loaded now so admission counts all of it.
+    const turn = route.name === "responses" ? await responsesTurnFor(rt, body, record.identity, model) : null;
     const stream = body.stream === true;
     record.stream = stream;
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
     let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
-    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body, stream, candidates: chain };
+    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
       admission = await traffic.admit(admissionRequest);
@@ -104,7 +112,16 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
         }
       }
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null }, res);
+    admissionSpan?.end();
+    admissionSpan = null;
+    const local = route.answerLocally?.(body, chain);
+    if (local) {
+      record.status = 200;
+      sendJson(res, 200, local, headers);
+      return;
+    }
+    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined }, res);
+    record.upstreamRequestId = outcome.upstreamRequestId;
     record.target = outcome.target;
     record.status = outcome.status;
     record.attempts = outcome.attempts;
@@ -120,17 +137,19 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
     if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
     const clientClosed = (err as { code?: string }).code === "GW_CLIENT_CLOSED";
-    record.status = clientClosed ? 499 : sendError(res, err, headers);
+    record.status = clientClosed ? 499 : sendError(res, err, headers, route.dialect);
     record.errorCode = clientClosed ? "client_closed" : err instanceof GatewayError ? ERROR_KINDS[err.code].openaiCode : "internal_error";
     record.refusal = refusalReasonOf(err);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
+    if (err instanceof GatewayError) record.upstreamRequestId = err.headers.find(([name]) => name === "x-upstream-request-id")?.[1] ?? null;
+    admissionSpan?.fail(err instanceof GatewayError ? err.code : "error").end();
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
     rt.metrics.inflight.dec();
     bodyHold.release();
     const charged = admission?.settle(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });
     applyCharge(rt, record, charged);
-    finishRecord(rt, route, requestId, startedAt, record);
+    finishRecord(rt, route, requestId, startedAt, record, trace);
   }
 }

@@ -7,6 +7,7 @@ import { dayOf, requestCounters } from "../budget/rollup";
 import { STATUS_CLASSES, TOKEN_KINDS } from "../metrics/names";
 import type { ProxyRoute } from "../routes";
 import type { Charged, ClientIdentity, Usage } from "../traffic/types";
+import type { RequestTrace } from "../tracing/request-trace";
 import type { GatewayRuntime } from "./runtime";
 
 /** What the access log and metrics need to know about one request. */
@@ -35,10 +36,12 @@ export interface RequestRecord {
   refusal?: string;
   /** The cost in nano-USD; null when nothing was charged (refused, failed, a cache hit). */
   costNano: number | null;
+  /** The provider's id for the answer (x-upstream-request-id). */
+  upstreamRequestId: string | null;
 }
 
 export function newRecord(clientIp: string): RequestRecord {
-  return { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null, servedModel: "", upstreamModel: "", stream: false, clientIp, interrupted: false, costNano: null };
+  return { model: "", target: null, status: 0, attempts: 0, usage: null, usageEstimated: false, ttftMs: null, cache: null, identity: null, servedModel: "", upstreamModel: "", stream: false, clientIp, interrupted: false, costNano: null, upstreamRequestId: null };
 }
 
 /** `aigw_request_duration_seconds{status}`: refusals apart, so a flood of fast 429s cannot pull served latency down. */
@@ -68,9 +71,17 @@ export function applyCharge(rt: GatewayRuntime, record: RequestRecord, charged: 
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord): void {
+export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord, trace: RequestTrace | null = null): void {
   const latencyMs = performance.now() - startedAt;
   const model = rt.router.resolve(record.model) ? record.model : "";
+  const span = trace?.server ?? null;
+  if (span !== null) {
+    span.set("http.request.method", "POST").set("url.path", route.name).set("http.response.status_code", record.status).set("gen_ai.request.model", model || undefined);
+    span.set("aigw.target", record.target).set("aigw.attempts", record.attempts).set("aigw.key", record.identity?.keyName).set("aigw.upstream_request_id", record.upstreamRequestId);
+    span.set("gen_ai.usage.input_tokens", record.usage?.promptTokens).set("gen_ai.usage.output_tokens", record.usage?.completionTokens);
+    if (record.status >= 500) span.fail(`status ${record.status}`);
+    span.end();
+  }
   const served = record.servedModel && rt.router.resolve(record.servedModel) ? record.servedModel : model;
   const [key, team] = rt.keyLabels.of(record.identity);
   const metrics = rt.metrics;
@@ -113,6 +124,8 @@ export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: s
     refusal: record.refusal,
     interrupted: record.interrupted || undefined,
     attempts: record.attempts,
+    upstreamRequestId: record.upstreamRequestId ?? undefined,
+    traceId: trace?.context.traceId,
     latencyMs: round2(latencyMs),
     ttftMs: record.ttftMs === null ? undefined : round2(record.ttftMs),
     promptTokens: usage?.promptTokens,

@@ -6,9 +6,11 @@ import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
 import type { KeyLabels } from "../metrics/key-labels";
+import type { Tracer } from "../tracing/tracer";
 import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
 import type { ConsoleRecorder, ConsoleServer } from "../admin/console";
+import type { ResponseStore } from "../responses/store";
 
 export interface GatewayRuntime {
   readonly config: GatewayConfig;
@@ -21,6 +23,8 @@ export interface GatewayRuntime {
   readonly traffic: TrafficControl;
   /** The process's budget for buffered bodies (request bodies read here, answers in the forwarder). */
   readonly buffers: BufferBudget;
+  /** Responses kept for previous_response_id, GET, DELETE and input_items (responses/store.ts). */
+  readonly responses: ResponseStore;
   /** Handles `/admin/…` when the admin API is configured. */
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
@@ -35,4 +39,6 @@ export interface GatewayRuntime {
   readonly spend: SpendParts | null;
   /** True from SIGTERM on: /readyz fails and responses close their connections. */
   draining: boolean;
+  /** OpenTelemetry spans (tracing.enabled); null when off, the default. */
+  readonly tracer?: Tracer | null;
 }

@@ -1,10 +1,10 @@
 /** Small response writers shared by every handler. */
 import type { ServerResponse } from "node:http";
-import { errorBody } from "../errors";
+import { errorBody, type ErrorDialect } from "../errors";
 
-/** Sends an error as OpenAI error JSON; `headers` are the flat extra headers (request id…). */
-export function sendError(res: ServerResponse, err: unknown, headers: string[] = []): number {
-  const { status, body, headers: errorHeaders } = errorBody(err);
+/** Sends an error as the dialect's error JSON (OpenAI's by default); `headers` are the flat extra headers (request id…). */
+export function sendError(res: ServerResponse, err: unknown, headers: string[] = [], dialect: ErrorDialect = "openai"): number {
+  const { status, body, headers: errorHeaders } = errorBody(err, dialect);
   if (res.headersSent || res.destroyed) {
     if (!res.destroyed) res.destroy();
     return status;

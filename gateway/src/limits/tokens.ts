@@ -8,6 +8,8 @@
 import { o200kAsciiPieceEnd, PieceSplitter } from "./bpe/ascii-split";
 import { BpeCounter } from "./bpe/count";
 import { loadTiktokenFile } from "./bpe/rank-table";
+import { countingBody } from "../dialects/openai-responses/estimate";
+import { countAnthropicPromptTokens } from "../dialects/anthropic/estimate";
 
 let counter: BpeCounter | null = null;
 
@@ -77,6 +79,14 @@ class RequestCount {
 
 export function countTextTokens(text: string): number {
   return new RequestCount().text(text);
+}
+
+/** The tokens of several texts of one request, within one request's exact-counting budget. */
+export function countTextParts(parts: readonly string[]): number {
+  const count = new RequestCount();
+  let tokens = 0;
+  for (const part of parts) tokens += count.text(part);
+  return tokens;
 }
 
 /** OpenAI's chat format: ~3 tokens of framing per message, 3 to prime the reply. */
@@ -156,8 +166,12 @@ export function estimateRequestTokens(route: string, body: Record<string, unknow
       return { prompt: countChatTokens(body), completion: completionBudget(body, defaultMaxTokens) };
     case "completions":
       return { prompt: countInputTokens(body.prompt), completion: completionBudget(body, defaultMaxTokens) };
+    case "messages":
+      return { prompt: countAnthropicPromptTokens(body), completion: completionBudget(body, defaultMaxTokens) };
     case "embeddings":
       return { prompt: countInputTokens(body.input), completion: 0 };
+    case "responses":
+      return { prompt: countChatTokens(countingBody(body)), completion: positiveInt(body.max_output_tokens) ?? defaultMaxTokens };
     case "images.generations":
       return { prompt: countInputTokens(body.prompt), completion: (positiveInt(body.n) ?? 1) * IMAGE_OUTPUT_TOKENS };
     default:

@@ -32,6 +32,9 @@ export const METRICS = {
   configReloads: { name: "aigw_config_reload_total", help: "Config reloads (SIGHUP or the config file changing), by result (success or failure: the old config stays)", labels: ["result"] },
   configLastReloadSuccess: { name: "aigw_config_last_reload_success_timestamp_seconds", help: "When the running config was last loaded successfully (start or reload), Unix seconds", labels: [] },
   configRestartPending: { name: "aigw_config_restart_pending", help: "1 while the config file changes fields only a restart applies (see docs/operating.md)", labels: [] },
+  upstreamAuthFailures: { name: "aigw_upstream_auth_failures_total", help: "Upstream 401/403 answers to the gateway's credentials for a target (a misconfigured key, org or project), by status", labels: ["model", "target", "status"] },
+  targetHealthInfo: { name: "aigw_target_health_info", help: "1 for each target's current health state (up, down, ejected, rate_limited, misconfigured) and its bounded reason", labels: ["model", "target", "state", "reason"] },
+  tracingSpans: { name: "aigw_tracing_spans_total", help: "Trace spans by export result: exported, dropped (queue full), failed (collector error or timeout)", labels: ["result"] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
 } as const;
 

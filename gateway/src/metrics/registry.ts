@@ -78,8 +78,11 @@ export class GatewayMetrics {
   readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), aggregator: "max", registers: [this.registry] });
   readonly bufferedBytes = new Gauge({ ...opts(METRICS.bufferedBytes), registers: [this.registry] });
   readonly configReloads = new Counter({ ...opts(METRICS.configReloads), registers: [this.registry] });
-  readonly configLastReloadSuccess = new Gauge({ ...opts(METRICS.configLastReloadSuccess), registers: [this.registry] });
-  readonly configRestartPending = new Gauge({ ...opts(METRICS.configRestartPending), registers: [this.registry] });
+  readonly configLastReloadSuccess = new Gauge({ ...opts(METRICS.configLastReloadSuccess), aggregator: "min", registers: [this.registry] });
+  readonly configRestartPending = new Gauge({ ...opts(METRICS.configRestartPending), aggregator: "max", registers: [this.registry] });
+  readonly upstreamAuthFailures = new Counter({ ...opts(METRICS.upstreamAuthFailures), registers: [this.registry] });
+  readonly targetHealthInfo = new Gauge({ ...opts(METRICS.targetHealthInfo), aggregator: "max", registers: [this.registry] });
+  readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;
@@ -89,6 +92,7 @@ export class GatewayMetrics {
   readonly tokensFor = childCache(this.tokens);
   readonly usageEstimatedFor = childCache(this.usageEstimated);
   readonly retriesFor = childCache(this.retries);
+  readonly upstreamAuthFailuresFor = childCache(this.upstreamAuthFailures);
 
   constructor(options: GatewayMetricsOptions = {}) {
     const buckets = requestDurationBuckets(options.maxRequestSeconds ?? 600);

@@ -26,6 +26,9 @@ export function restartView(config: AnyConfig): Record<string, unknown> {
   return {
     "server.host": server.host,
     "server.port": server.port,
+    "server.adminHost": server.adminHost,
+    "server.adminPort": server.adminPort,
+    "server.workers": server.workers,
     "server.headersTimeoutMs": server.headersTimeoutMs,
     "server.requestTimeoutMs": server.requestTimeoutMs,
     "server.keepAliveTimeoutMs": server.keepAliveTimeoutMs,
@@ -33,6 +36,8 @@ export function restartView(config: AnyConfig): Record<string, unknown> {
     "server.bufferedBytesLimit": server.bufferedBytesLimit,
     "upstreamDefaults.deadlineMs": defaults.deadlineMs,
     "upstreamDefaults.maxStreamMs": defaults.maxStreamMs,
+    tracing: config.tracing,
+    spend: config.spend,
     redis: config.redis,
     "auth.adminKey (on or off)": config.auth?.adminKey !== undefined,
     "cache.enabled": cache.enabled,

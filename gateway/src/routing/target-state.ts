@@ -29,6 +29,15 @@ export class TargetState {
   private ejections = 0;
   private ejectedUntil = 0;
   private coolingUntil = 0;
+  /** The upstream refused the target's credentials (401/403): out of rotation until this time. */
+  private misconfiguredUntil = 0;
+  private authStrikes = 0;
+  /** Status of the last credential refusal, while the target is held out for it. */
+  misconfiguredStatus: number | null = null;
+  /** Why the last active check failed (`status_404`, `timeout`, …), `ok` once one passes. */
+  activeReason = "ok";
+  /** Why the target was last ejected by passive health (`status_5xx`, `connect`, …). */
+  private passiveReason = "";
 
   constructor(
     readonly model: string,
@@ -44,7 +53,7 @@ export class TargetState {
 
   /** Usable now: passes active checks and is neither ejected nor cooling down. */
   isAvailable(now: number): boolean {
-    return this.activeUp && now >= this.ejectedUntil && now >= this.coolingUntil;
+    return this.activeUp && now >= this.ejectedUntil && now >= this.coolingUntil && now >= this.misconfiguredUntil;
   }
 
   /**
@@ -58,14 +67,16 @@ export class TargetState {
   recordSuccess(latencyMs: number): void {
     this.consecutiveFailures = 0;
     this.ejections = 0;
+    this.authStrikes = 0;
     this.ewmaMs = this.ewmaMs === 0 ? latencyMs : this.ewmaMs + EWMA_ALPHA * (latencyMs - this.ewmaMs);
   }
 
   /** A failure that says the target is unhealthy (see countsTowardEjection). Returns true when this ejected the target. */
-  recordFailure(now: number): boolean {
+  recordFailure(now: number, reason = "failure"): boolean {
     this.consecutiveFailures += 1;
     if (this.consecutiveFailures < this.passive.failures) return false;
     this.consecutiveFailures = 0;
+    this.passiveReason = reason;
     const backoff = Math.min(this.passive.cooldownMs * 2 ** this.ejections, this.passive.maxCooldownMs);
     this.ejections += 1;
     this.ejectedUntil = now + backoff;
@@ -83,10 +94,39 @@ export class TargetState {
     return capped;
   }
 
+  /**
+   * The upstream refused the target's own credentials (401/403): a configuration fault that every
+   * request would hit, so the target leaves rotation at once, for the passive cooldown, doubling
+   * while it keeps failing. Only a request that succeeds resets the backoff: a probe path may
+   * accept a key the API refuses. Returns true when the target was not already held out.
+   */
+  recordAuthFailure(now: number, status: number): boolean {
+    const fresh = now >= this.misconfiguredUntil;
+    const backoff = Math.min(this.passive.cooldownMs * 2 ** this.authStrikes, this.passive.maxCooldownMs);
+    this.authStrikes += 1;
+    this.misconfiguredUntil = Math.max(this.misconfiguredUntil, now + backoff);
+    this.misconfiguredStatus = status;
+    return fresh;
+  }
+
+  /**
+   * The target's health for `aigw_target_health_info`: its state (the first that applies of
+   * `misconfigured`, `down`, `ejected`, `rate_limited`, `up`) and a bounded reason.
+   */
+  healthInfo(now: number): { state: string; reason: string } {
+    if (now < this.misconfiguredUntil) return { state: "misconfigured", reason: `upstream_auth_${this.misconfiguredStatus ?? 0}` };
+    if (!this.activeUp) return { state: "down", reason: this.activeReason };
+    if (now < this.ejectedUntil) return { state: "ejected", reason: this.passiveReason || "failure" };
+    if (now < this.coolingUntil) return { state: "rate_limited", reason: "status_429" };
+    return { state: "up", reason: "ok" };
+  }
+
   /** Applies one active check result with rise/fall thresholds. Returns true when the verdict flipped. */
-  recordCheck(passed: boolean, rise: number, fall: number): boolean {
+  recordCheck(passed: boolean, rise: number, fall: number, reason = passed ? "ok" : "failed"): boolean {
     // The target answers its checks: a rate-limit cooldown ends here rather than at the upstream's word.
     if (passed) this.coolingUntil = 0;
+    // While up, remember the latest failure so a flip to down names it; while down, the last failure stays.
+    if (!passed || this.activeUp) this.activeReason = reason;
     if (passed === this.activeUp) {
       this.activeStreak = 0;
       return false;
@@ -95,7 +135,10 @@ export class TargetState {
     if (this.activeStreak < (passed ? rise : fall)) return false;
     this.activeUp = passed;
     this.activeStreak = 0;
-    if (passed) this.ejectedUntil = 0;
+    if (passed) {
+      this.ejectedUntil = 0;
+      this.activeReason = "ok";
+    }
     return true;
   }
 }

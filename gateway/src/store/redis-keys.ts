@@ -42,6 +42,8 @@ export const redisKeys = {
   /** Daily spend rollups: one hash per UTC day, written by HINCRBY alone (no tag needed). */
   spendDay: (prefix: string, date: string) => `${prefix}spendday:${date}`,
   fleet: (prefix: string) => `${prefix}{fleet}:replicas`,
+  /** Stored Responses API answers: one key per command, no tag. */
+  storedResponse: (prefix: string, id: string) => `${prefix}response:${id}`,
   /** Cache entries: one key per command, so no tag (they spread over every slot). */
   cacheEntry: (prefix: string, cacheKey: string) => `${prefix}cache:${cacheKey}`,
 } as const;

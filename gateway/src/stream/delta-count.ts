@@ -5,7 +5,12 @@
  * arrives (client closed early, stream cut, no usage sent). Byte searches only, linear in the
  * events' size.
  */
-const FIELDS = ["content", "text", "refusal", "reasoning_content", "arguments"].map((name) => Buffer.from(`"${name}":`));
+const FIELDS = fieldKeys(["content", "text", "refusal", "reasoning_content", "arguments"]);
+
+/** The byte patterns tallyDeltas looks for, from field names (another dialect's fields). */
+export function fieldKeys(names: readonly string[]): readonly Buffer[] {
+  return names.map((name) => Buffer.from(`"${name}":`));
+}
 
 /** Generated text seen so far: string values, and their bytes (escapes count as written). */
 export interface DeltaTally {
@@ -14,8 +19,8 @@ export interface DeltaTally {
 }
 
 /** Adds the string values of the generated-text fields in `data[from, to)` to `tally`. */
-export function tallyDeltas(data: Buffer, from: number, to: number, tally: DeltaTally): void {
-  for (const field of FIELDS) {
+export function tallyDeltas(data: Buffer, from: number, to: number, tally: DeltaTally, fields: readonly Buffer[] = FIELDS): void {
+  for (const field of fields) {
     let at = data.indexOf(field, from);
     while (at !== -1 && at < to) {
       let i = at + field.length;

@@ -8,6 +8,7 @@
  */
 import type { Dispatcher } from "undici";
 import type { BufferHold } from "../http/buffer-budget";
+import type { TranslatedPiece } from "../translate/translator";
 import { classifyError, type AttemptFailure } from "./failure";
 
 /** Where a committed stream's chunks go (the client response). */
@@ -20,7 +21,7 @@ export interface StreamSink {
 }
 
 export type AttemptResult =
-  | { kind: "buffered"; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json?: Record<string, unknown> | null }
+  | { kind: "buffered"; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json?: Record<string, unknown> | null; translated?: TranslatedPiece }
   | { kind: "stream"; status: number; headers: Record<string, string | string[] | undefined>; first: Buffer }
   | { kind: "failed"; failure: AttemptFailure };
 

@@ -6,13 +6,14 @@
  * paused upstream) for ever.
  */
 import type { ServerResponse } from "node:http";
-import { tokensOfTally } from "../stream/delta-count";
-import { SseUsageFilter } from "../stream/sse-usage-filter";
+import type { Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
 import type { UpstreamAttempt } from "./attempt";
 import { StreamRedactor, type TargetSecret } from "./redact";
 
 const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
+
+const EMPTY = Buffer.alloc(0);
 
 /** Slices of a large answer handed to the socket at a time (views of the body, not copies). */
 const SLICE_BYTES = 256 * 1024;
@@ -71,20 +72,14 @@ export interface StreamResult {
   clientClosed: boolean;
 }
 
-/** An SSE event the OpenAI SDKs raise as an APIError. */
-function sseErrorEvent(message: string): Buffer {
-  return Buffer.from(`data: ${JSON.stringify({ error: { message, type: "server_error", param: null, code: "upstream_stream_interrupted" } })}\n\n`);
-}
-
 export function pipeStream(
   res: ServerResponse,
   attempt: UpstreamAttempt,
   first: Buffer,
   headers: string[],
   options: {
-    dropInjectedUsage: boolean;
-    /** Tally the generated text forwarded, for an estimate when usage never comes. */
-    countDeltas: boolean;
+    /** Turns each upstream chunk into the client's bytes and reads the usage (the pass-through only filters). */
+    translator: Translator;
     maxStreamMs: number;
     /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
     stallMs: number;
@@ -92,20 +87,21 @@ export function pipeStream(
     secrets: readonly TargetSecret[];
   },
 ): Promise<StreamResult> {
-  const usageFilter = new SseUsageFilter(options.dropInjectedUsage, options.countDeltas);
+  const translator = options.translator;
   const redactor = new StreamRedactor(options.secrets);
+  let usage: Usage | null = null;
   const filter = {
-    push: (chunk: Buffer) => redactor.push(usageFilter.push(chunk)),
+    push: (chunk: Buffer) => {
+      const piece = translator.responseBody(chunk, false);
+      usage = piece.usage;
+      return redactor.push(piece.body);
+    },
     flush: () => {
-      const rest = redactor.push(usageFilter.flush());
+      const piece = translator.responseBody(EMPTY, true);
+      usage = piece.usage;
+      const rest = redactor.push(piece.body);
       const held = redactor.flush();
       return held.length === 0 ? rest : Buffer.concat([rest, held]);
-    },
-    get usage() {
-      return usageFilter.usage;
-    },
-    get delivered() {
-      return usageFilter.delivered;
     },
   };
   for (const value of STREAM_HEADERS) headers.push(value);
@@ -120,8 +116,7 @@ export function pipeStream(
       if (done) return;
       done = true;
       clearTimeout(maxTimer);
-      const deliveredTokens = filter.delivered && tokensOfTally(filter.delivered);
-      resolve({ usage: filter.usage, deliveredTokens, interrupted, clientClosed: res.destroyed && !res.writableFinished });
+      resolve({ usage, deliveredTokens: translator.deliveredTokens(), interrupted, clientClosed: res.destroyed && !res.writableFinished });
     };
     attempt.attach({
       write(chunk) {
@@ -140,10 +135,10 @@ export function pipeStream(
       },
       fail(error) {
         if (!res.destroyed) {
-          const rest = filter.flush();
-          if (rest.length > 0) res.write(rest);
           const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
-          res.end(sseErrorEvent(reason));
+          const rest = redactor.push(translator.streamError(reason));
+          const held = redactor.flush();
+          res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
         }
         finish(true);
       },

@@ -4,7 +4,7 @@
  */
 import { GatewayError, type ErrorCode } from "../errors";
 
-export type FailureReason = "connect" | "timeout" | "network" | "status_5xx" | "status_429" | "invalid_response" | "deadline";
+export type FailureReason = "connect" | "timeout" | "network" | "status_5xx" | "status_429" | "upstream_auth" | "invalid_response" | "deadline";
 
 export interface AttemptFailure {
   reason: FailureReason;
@@ -13,6 +13,10 @@ export interface AttemptFailure {
   /** For 429: how long the target asked to be left alone. */
   retryAfterMs?: number | null;
   detail: string;
+  /** The provider's id for the failed answer (x-upstream-request-id on the client's error). */
+  upstreamRequestId?: string | null;
+  /** upstream_auth: the request sent client headers (organization, project) that may be why. */
+  clientScoped?: boolean;
 }
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
@@ -51,6 +55,11 @@ export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+/** The upstream refused the credentials the gateway sent for the target (its key, or an org or project). */
+export function isUpstreamAuthStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
 /** A GatewayError that also says how many upstream attempts were made (header and access log). */
 export type ExhaustedError = GatewayError & { readonly attempts: number };
 
@@ -60,6 +69,7 @@ export function exhaustedError(last: AttemptFailure | null, attempts: number): E
     Object.assign(new GatewayError(code, message, [["x-gateway-attempts", String(attempts)], ...headers]), { attempts });
   if (last === null || attempts === 0) return fail("GW_ERR_NO_HEALTHY_TARGET", "No healthy upstream target is available for this model.");
   const tried = `after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
+  if (last.upstreamRequestId) return withUpstreamId(exhaustedError({ ...last, upstreamRequestId: null }, attempts), last.upstreamRequestId);
   switch (last.reason) {
     case "timeout":
     case "deadline":
@@ -68,6 +78,10 @@ export function exhaustedError(last: AttemptFailure | null, attempts: number): E
       const headers: [string, string][] = last.retryAfterMs != null ? [["retry-after", String(Math.max(1, Math.ceil(last.retryAfterMs / 1000)))]] : [];
       return fail("GW_ERR_UPSTREAM_RATE_LIMITED", `Every upstream target is rate limited (${tried}).`, headers);
     }
+    case "upstream_auth":
+      return last.clientScoped
+        ? fail("GW_ERR_UPSTREAM_AUTH", `The upstream refused this request's OpenAI-Organization or OpenAI-Project with status ${last.status} (${tried}).`, NO_RETRY)
+        : fail("GW_ERR_UPSTREAM_AUTH", `The upstream refused the gateway's credentials for this model with status ${last.status} (${tried}); the gateway's operator must fix its upstream key.`, NO_RETRY);
     case "invalid_response":
       return fail("GW_ERR_UPSTREAM_INVALID_RESPONSE", `The upstream answered with an invalid response (${tried}).`);
     case "status_5xx":
@@ -75,4 +89,19 @@ export function exhaustedError(last: AttemptFailure | null, attempts: number): E
     default:
       return fail("GW_ERR_UPSTREAM_FAILED", `The upstream could not be reached (${last.detail}, ${tried}).`);
   }
+}
+
+/** The SDKs would retry a 502; a refused key will still be refused in a second. */
+const NO_RETRY: [string, string][] = [["x-should-retry", "false"]];
+
+/** No target of the request's chain is available, and some are held out for refusing the gateway's credentials. */
+export function misconfiguredError(model: string, status: number): ExhaustedError {
+  return Object.assign(
+    new GatewayError("GW_ERR_UPSTREAM_AUTH", `No upstream target of \`${model.slice(0, 200)}\` is available: the upstream refused the gateway's credentials (status ${status}); the gateway's operator must fix its upstream key.`, [["x-gateway-attempts", "0"], ...NO_RETRY]),
+    { attempts: 0 },
+  );
+}
+
+function withUpstreamId(error: ExhaustedError, upstreamRequestId: string): ExhaustedError {
+  return Object.assign(new GatewayError(error.code, error.message, [...error.headers, ["x-upstream-request-id", upstreamRequestId]], error.param), { attempts: error.attempts });
 }

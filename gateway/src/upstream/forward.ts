@@ -3,8 +3,9 @@
  * any byte reaches the client. Connect errors, timeouts, 5xx, 429 and garbage move on to the
  * next target; other statuses pass through unchanged. A 429 cools its target down.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
+import { GatewayError } from "../errors";
 import { overloadedError, type BufferBudget } from "../http/buffer-budget";
 import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
@@ -12,14 +13,19 @@ import type { ProxyRoute } from "../routes";
 import type { ModelPool } from "../routing/router";
 import { parseRetryAfterMs, type TargetState } from "../routing/target-state";
 import { deliveredCompletionTokens } from "../budget/delivered";
-import { usageFromObject } from "../stream/usage";
+import { RequestTranslators } from "../translate/registry";
+import { TranslationError, type Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
+import { SpanKind, type ActiveSpan } from "../tracing/span";
+import { RequestTrace } from "../tracing/request-trace";
+import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
+import { attemptHeaders, sentClientScope } from "./attempt-headers";
 import { pipeStream, writeBuffered } from "./client-writer";
-import { countsTowardEjection, exhaustedError, isRetryableStatus, type AttemptFailure } from "./failure";
+import { countsTowardEjection, exhaustedError, isRetryableStatus, isUpstreamAuthStatus, misconfiguredError, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
-import { spliceIncludeUsage } from "./splice-usage";
+import { upstreamRequestIdOf } from "./upstream-request-id";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -34,6 +40,15 @@ export interface ForwardRequest {
   headers: string[];
   /** Count what reaches the client, for a charge when the upstream's usage is missing. */
   countDelivered?: boolean;
+  /** The request's W3C trace (and spans when recorded); a fresh unrecorded one when absent. */
+  trace?: RequestTrace;
+  /**
+   * The client's request headers: for translators (`anthropic-beta`…) and for those a target
+   * accepts (User-Agent, its forwardHeaders); credentials are never forwarded.
+   */
+  clientHeaders?: IncomingHttpHeaders;
+  /** `POST /v1/responses`: the turn its translators read and record the answer in. */
+  responses?: ResponsesTurn;
 }
 
 export interface ForwardOutcome {
@@ -54,6 +69,8 @@ export interface ForwardOutcome {
   cacheable: { body: Buffer; contentType: string } | null;
   interrupted: boolean;
   clientClosed: boolean;
+  /** The provider's id for the answer (its x-request-id / request-id), when it gave a sane one. */
+  upstreamRequestId: string | null;
 }
 
 class ClientClosedError extends Error {
@@ -81,10 +98,19 @@ export class Forwarder {
   /** Answers the client, or throws the GatewayError to answer with when nothing worked. */
   async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome> {
     const deadline = req.startedAt + this.defaults.deadlineMs;
+    const trace = req.trace ?? RequestTrace.from({}, null, "");
     const tried = new Set<TargetState>();
-    const injectUsage = req.stream && !includesUsage(req.body);
-    /** Rewritten bodies by upstream model, made only when a target needs one. */
-    const bodies: { map: Map<string, Buffer> | null } = { map: null };
+    const translators = new RequestTranslators({
+      route: req.route.name,
+      body: req.body,
+      rawBody: req.rawBody,
+      stream: req.stream,
+      headers: req.clientHeaders ?? {},
+      countDelivered: req.countDelivered === true,
+      responses: req.responses,
+    });
+    /** Targets skipped because nothing translates this route to their provider. */
+    let unservable = 0;
     let current: UpstreamAttempt | null = null;
     let clientClosed = false;
     const onClose = () => {
@@ -111,18 +137,29 @@ export class Forwarder {
           if (state === null) break;
           tried.add(state);
           const target = this.targets.get(state)!;
+          const translator = translators.for(target.provider);
+          const upstream = translator?.request(target);
+          const path = upstream && target.provider.paths[upstream.operation];
+          if (translator === null || upstream === undefined || path === undefined) {
+            // Not an attempt: this target cannot serve the route at all (e.g. embeddings on Anthropic).
+            unservable++;
+            n--;
+            continue;
+          }
           if (pending) this.metrics.retriesFor(pending.pool, pending.target, pending.reason).inc();
           attempts++;
           const attempt = new UpstreamAttempt(req.stream, this.defaults.maxResponseBytes, this.client.buffers?.hold() ?? null);
           current = attempt;
           state.inflight++;
           const sentAt = performance.now();
+          const span = trace.child("upstream attempt", SpanKind.client);
+          span?.set("aigw.model", pool.name).set("aigw.target", state.name).set("gen_ai.request.model", target.upstreamModel).set("server.address", target.endpoint.origin).set("aigw.attempt", attempts);
           target.endpoint.dispatcher.dispatch(
             {
               method: "POST",
-              path: target.endpoint.pathPrefix + req.route.upstreamPath,
-              headers: [...target.baseHeaders, "x-request-id", req.requestId],
-              body: this.bodyFor(req, target, injectUsage, bodies),
+              path: target.endpoint.pathPrefix + path,
+              headers: attemptHeaders(target, req.requestId, trace.traceparentFor(span), trace.context.tracestate, req.clientHeaders, upstream.headers),
+              body: upstream.body,
               // Our own timers below decide; undici's coarse one (see armHeadersTimeout) would fire first.
               headersTimeout: 0,
               bodyTimeout: target.timeoutMs,
@@ -137,6 +174,7 @@ export class Forwarder {
           try {
             const result = await attempt.result;
             clearTimeout(deadlineTimer);
+            if (span !== null) recordAttemptResult(span, result);
             if (attempt.overloaded) {
               state.inflight--;
               throw Object.assign(overloadedError("this answer"), { attempts });
@@ -147,24 +185,27 @@ export class Forwarder {
               return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
             }
             if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-            const failure = this.judge(result, state, target);
+            const failure = this.judge(result, state, target, req, translator);
             if (failure || result.kind === "failed") {
               state.inflight--;
               const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
               last = why;
               pending = { pool: pool.name, target: state.name, reason: why.reason };
-              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail }, "upstream attempt failed");
+              span?.set("aigw.failure", why.reason).fail(why.detail);
+              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail, upstreamRequestId: why.upstreamRequestId ?? undefined }, "upstream attempt failed");
               if (why.reason === "deadline") break;
               continue;
             }
             state.recordSuccess(attempt.headersAt - sentAt);
             handedOver = result.kind === "buffered";
+            span?.end();
             try {
-              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, injectUsage);
+              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
             } finally {
               state.inflight--;
             }
           } finally {
+            span?.end();
             if (!handedOver) attempt.hold?.release();
           }
         }
@@ -173,22 +214,51 @@ export class Forwarder {
     } finally {
       res.off("close", onClose);
     }
+    if (attempts === 0 && unservable > 0) {
+      throw new GatewayError("GW_ERR_INVALID_REQUEST", `The model \`${String(req.body.model).slice(0, 200)}\` is not served on ${req.route.name} by this gateway: its targets speak another API.`, [], "model");
+    }
+    if (attempts === 0) {
+      // Nothing was tried: say so plainly when it is because every target refused its credentials.
+      const status = misconfiguredStatus(req.chain, Date.now());
+      if (status !== null) throw misconfiguredError(req.chain[0]?.name ?? "", status);
+    }
     throw exhaustedError(last, attempts);
   }
 
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
-  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget): AttemptFailure | null {
+  private judge(result: AttemptResult, state: TargetState, target: PreparedTarget, req: ForwardRequest, translator: Translator): AttemptFailure | null {
     const now = Date.now();
-    const failure = this.failureOf(result, now, target);
+    const failure = this.failureOf(result, now, target, translator);
     if (failure === null) return null;
+    if (result.kind !== "failed") failure.upstreamRequestId = upstreamRequestIdOf(result.headers);
     if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
-    else if (countsTowardEjection(failure) && state.recordFailure(now)) {
-      this.logger.warn({ model: state.model, target: state.name, reason: failure.reason }, "target ejected after consecutive failures");
+    else if (failure.reason === "upstream_auth") this.recordAuthFailure(failure, state, target, req, now);
+    else if (countsTowardEjection(failure) && state.recordFailure(now, failure.reason)) {
+      this.logger.warn({ model: state.model, target: state.name, reason: failure.reason, status: failure.status, detail: failure.detail }, "target ejected after consecutive failures");
     }
     return failure;
   }
 
-  private failureOf(result: AttemptResult, now: number, target: PreparedTarget): AttemptFailure | null {
+  /**
+   * An upstream 401/403: the target's key (or its org, project, permissions) is wrong, which is
+   * the operator's to fix. The target leaves rotation and the failure is logged and counted,
+   * unless the client's own organization or project header may be the cause: then only the
+   * client's request fails over, and one client cannot take the target out for everyone.
+   */
+  private recordAuthFailure(failure: AttemptFailure, state: TargetState, target: PreparedTarget, req: ForwardRequest, now: number): void {
+    const status = failure.status ?? 0;
+    failure.clientScoped = sentClientScope(target, req.clientHeaders);
+    this.metrics.upstreamAuthFailuresFor(state.model, state.name, String(status)).inc();
+    const fields = { reqId: req.requestId, model: state.model, target: state.name, status, upstreamRequestId: failure.upstreamRequestId ?? undefined };
+    if (failure.clientScoped) {
+      this.logger.warn({ ...fields, clientScoped: true }, "upstream refused the client's organization or project");
+      return;
+    }
+    const fresh = state.recordAuthFailure(now, status);
+    this.logger.warn({ ...fields, baseUrl: target.state.config.baseUrl, fresh }, "target misconfigured: the upstream refused its credentials");
+  }
+
+  private failureOf(result: AttemptResult, now: number, target: PreparedTarget, translator: Translator): AttemptFailure | null {
     if (result.kind === "failed") return result.failure;
     const status = result.status;
     if (result.kind === "buffered" && header(result.headers["content-encoding"]) !== undefined) {
@@ -202,6 +272,8 @@ export class Forwarder {
       return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
     }
     if (isRetryableStatus(status)) return { reason: "status_5xx", status, detail: String(status) };
+    // The body is never passed on: it may quote part of the key ("Incorrect API key provided: sk-ab…yz").
+    if (isUpstreamAuthStatus(status)) return { reason: "upstream_auth", status, detail: `status ${status}` };
     // A redirect (undici does not follow them) or an error page that is not an API error: never the client's.
     if (status < 200 || (status >= 300 && status < 400)) return { reason: "invalid_response", status, detail: `status ${status}` };
     if (status >= 400) {
@@ -214,6 +286,16 @@ export class Forwarder {
     if (result.kind === "buffered") {
       result.json = parseJsonObject(result.body, result.headers);
       if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
+      if (status >= 400) {
+        result.body = translator.errorBody(status, result.body);
+        return null;
+      }
+      try {
+        result.translated = translator.responseBody(result.body, true, result.json);
+      } catch (err) {
+        if (err instanceof TranslationError) return { reason: "invalid_response", status, detail: `untranslatable answer: ${err.message}` };
+        throw err;
+      }
     }
     return null;
   }
@@ -227,15 +309,18 @@ export class Forwarder {
     pool: ModelPool,
     target: PreparedTarget,
     attempts: number,
-    injectUsage: boolean,
+    translator: Translator,
   ): Promise<ForwardOutcome> {
     const headers = [...req.headers, "x-gateway-attempts", String(attempts), "x-gateway-target", state.name, "x-gateway-model", pool.name];
+    const upstreamRequestId = upstreamRequestIdOf(result.headers);
+    if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
     if (result.kind === "buffered") {
-      const contentType = header(result.headers["content-type"]) ?? "application/json";
+      const contentType = translator.contentType(header(result.headers["content-type"]));
       const ok = result.status >= 200 && result.status < 300;
-      const usage = result.json ? usageFromObject(result.json.usage) : null;
+      const translated = ok ? result.translated : undefined;
+      const usage = translated ? translated.usage : null;
       // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
-      const body = ok ? redactRaw(result.body, target.secrets) : result.body;
+      const body = translated ? redactRaw(translated.body, target.secrets) : result.body;
       const hold = attempt.hold;
       if (hold) {
         if (res.destroyed) hold.release();
@@ -243,14 +328,16 @@ export class Forwarder {
       }
       writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
       const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
-      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = deliveredCompletionTokens(req.route.name, result.json);
+      outcome.upstreamRequestId = upstreamRequestId;
+      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
       return outcome;
     }
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
+    const streamSpan = req.trace?.child("stream") ?? null;
+    streamSpan?.set("aigw.model", pool.name).set("aigw.target", state.name);
     const streamed = await pipeStream(res, attempt, result.first, headers, {
-      dropInjectedUsage: injectUsage,
-      countDeltas: req.countDelivered === true,
+      translator,
       maxStreamMs: this.defaults.maxStreamMs,
       stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
       secrets: target.secrets,
@@ -261,35 +348,30 @@ export class Forwarder {
     }
     const outcome = this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
     outcome.deliveredTokens = streamed.deliveredTokens;
+    outcome.upstreamRequestId = upstreamRequestId;
+    if (streamSpan !== null) {
+      streamSpan.set("aigw.client_closed", streamed.clientClosed).set("gen_ai.usage.output_tokens", streamed.usage?.completionTokens);
+      if (outcome.interrupted) streamSpan.fail("upstream stream interrupted");
+      streamSpan.end();
+    }
     return outcome;
   }
 
   private outcome(status: number, state: TargetState, pool: ModelPool, target: PreparedTarget, attempts: number, usage: Usage | null, ttftMs: number | null, cacheable: ForwardOutcome["cacheable"], interrupted: boolean, clientClosed: boolean): ForwardOutcome {
-    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, deliveredTokens: null, ttftMs, cacheable, interrupted, clientClosed };
-  }
-
-  /** The client's body as is, unless the target renames the model or usage must be asked for. */
-  private bodyFor(req: ForwardRequest, target: PreparedTarget, injectUsage: boolean, bodies: { map: Map<string, Buffer> | null }): Buffer {
-    if (!injectUsage && target.upstreamModel === req.body.model) return req.rawBody;
-    const cache = (bodies.map ??= new Map<string, Buffer>());
-    let body = cache.get(target.upstreamModel);
-    if (body === undefined && injectUsage && target.upstreamModel === req.body.model && !("stream_options" in req.body)) {
-      body = spliceIncludeUsage(req.rawBody) ?? undefined;
-      if (body !== undefined) cache.set(target.upstreamModel, body);
-    }
-    if (body === undefined) {
-      const rewritten: Record<string, unknown> = { ...req.body, model: target.upstreamModel };
-      if (injectUsage) rewritten.stream_options = { ...(req.body.stream_options as object | undefined), include_usage: true };
-      body = Buffer.from(JSON.stringify(rewritten));
-      cache.set(target.upstreamModel, body);
-    }
-    return body;
+    return { status, target: state.name, servedModel: pool.name, upstreamModel: target.upstreamModel, attempts, usage, deliveredTokens: null, ttftMs, cacheable, interrupted, clientClosed, upstreamRequestId: null };
   }
 }
 
-function includesUsage(body: Record<string, unknown>): boolean {
-  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
-  return options?.include_usage === true;
+/** Status of a credential refusal holding out a target of the chain (every other one being unavailable too), else null. */
+function misconfiguredStatus(chain: readonly ModelPool[], now: number): number | null {
+  for (const pool of chain) for (const target of pool.targets) if (target.misconfiguredStatus !== null && target.healthInfo(now).state === "misconfigured") return target.misconfiguredStatus;
+  return null;
+}
+
+/** Records what an attempt's answer was on its span (before the forwarder judges it). */
+function recordAttemptResult(span: ActiveSpan, result: AttemptResult): void {
+  if (result.kind === "failed") span.set("aigw.failure", result.failure.reason).fail(result.failure.detail);
+  else span.set("http.response.status_code", result.status).set("aigw.upstream_request_id", upstreamRequestIdOf(result.headers));
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from "undici";
 import type { TargetConfig } from "../config/schema";
+import { mockAnthropicCountTokens, mockAnthropicMessage, mockAnthropicModelList, mockAnthropicStreamEvents } from "../dialects/anthropic/mock";
 import {
   mockChatCompletion,
   mockChatStreamEvents,
@@ -14,6 +15,7 @@ import {
   mockTextStreamEvents,
   type MockRequest,
 } from "./mock-responses";
+import { mockResponse, mockResponseStreamEvents } from "../dialects/openai-responses/mock";
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -67,7 +69,11 @@ export class MockDispatcher {
     await sleep(mock.latencyMs);
     if (controller.aborted) return;
     const path = String(options.path);
-    if (options.method === "GET") return this.sendJson(handler, controller, 200, path.endsWith("/models") ? mockModelList([this.target.model ?? this.target.name]) : { ok: true });
+    const anthropic = this.target.provider === "anthropic";
+    if (options.method === "GET") {
+      const names = [this.target.model ?? this.target.name];
+      return this.sendJson(handler, controller, 200, path.endsWith("/models") ? (anthropic ? mockAnthropicModelList(names) : mockModelList(names)) : { ok: true });
+    }
     let request: MockRequest;
     try {
       request = JSON.parse(Buffer.isBuffer(options.body) ? options.body.toString("utf8") : String(options.body ?? "{}"));
@@ -77,11 +83,16 @@ export class MockDispatcher {
     const from = `mock:${this.target.name}`;
     if (path.endsWith("/embeddings")) return this.sendJson(handler, controller, 200, mockEmbeddings(request));
     if (path.endsWith("/images/generations")) return this.sendJson(handler, controller, 200, mockImages(request));
+    if (path.endsWith("/v1/messages/count_tokens")) return this.sendJson(handler, controller, 200, mockAnthropicCountTokens(request as Record<string, unknown>));
+    const messages = path.endsWith("/v1/messages");
     const chat = path.endsWith("/chat/completions");
+    const responses = path.endsWith("/responses");
+    if (messages && request.stream !== true) return this.sendJson(handler, controller, 200, mockAnthropicMessage(request as Record<string, unknown>, mock.tokens));
     if (request.stream !== true) {
+      if (responses) return this.sendJson(handler, controller, 200, mockResponse(request as Record<string, unknown>, mock.tokens));
       return this.sendJson(handler, controller, 200, chat ? mockChatCompletion(request, mock.tokens, from) : mockTextCompletion(request, mock.tokens, from));
     }
-    const events = chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
+    const events = responses ? mockResponseStreamEvents(request as Record<string, unknown>, mock.tokens) : messages ? mockAnthropicStreamEvents(request as Record<string, unknown>, mock.tokens) : chat ? mockChatStreamEvents(request, mock.tokens) : mockTextStreamEvents(request, mock.tokens);
     handler.onResponseStart?.(controller, 200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" }, "OK");
     await sleep(mock.ttftMs);
     for (let i = 0; i < events.length; i++) {

@@ -3,7 +3,9 @@
  * target's key injected, and the response header values the gateway adds.
  */
 import type { GatewayConfig } from "../config/schema";
+import { providerFor, type Provider } from "../providers";
 import type { TargetState } from "../routing/target-state";
+import { clientPassthroughFor, type ClientPassthrough } from "./attempt-headers";
 import type { Dispatchers, UpstreamEndpoint } from "./dispatchers";
 import { compileSecret, type TargetSecret } from "./redact";
 
@@ -12,13 +14,17 @@ export interface PreparedTarget {
   endpoint: UpstreamEndpoint;
   /** Name sent upstream as `model`. */
   upstreamModel: string;
+  /** How to call it: operation paths, credentials, default health probe. */
+  provider: Provider;
   /** Flat [name, value, …] list; the request id is appended per request. */
   baseHeaders: string[];
-  /** The same without content-type, for active health checks. */
+  /** The same without content-type, plus the provider's probe headers, for active health checks. */
   probeHeaders: string[];
   timeoutMs: number;
   /** The key and credential-like header values, redacted from what the upstream answers. */
   secrets: TargetSecret[];
+  /** Client headers this target receives (`forwardHeaders`, User-Agent). */
+  passthrough: ClientPassthrough;
 }
 
 /** Header names that carry credentials (Azure's `api-key`, `x-api-key`, `x-goog-api-key`, tokens…). */
@@ -26,9 +32,16 @@ const CREDENTIAL_HEADER = /key|token|secret|auth|password|credential|signature/i
 
 export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defaults: GatewayConfig["upstreamDefaults"]): PreparedTarget {
   const config = state.config;
-  const probeHeaders: string[] = [];
-  for (const [name, value] of Object.entries(config.headers)) probeHeaders.push(name.toLowerCase(), value);
-  if (config.apiKey) probeHeaders.push("authorization", `Bearer ${config.apiKey}`);
+  const provider = providerFor(config.provider, config.responsesApi);
+  const authHeaders: string[] = [];
+  const configured = new Set<string>();
+  for (const [name, value] of Object.entries(config.headers)) {
+    authHeaders.push(name.toLowerCase(), value);
+    configured.add(name.toLowerCase());
+  }
+  authHeaders.push(...provider.authHeaders(config.apiKey, configured));
+  const probeHeaders = [...authHeaders];
+  for (const [name, value] of provider.healthProbe.headers) if (!probeHeaders.includes(name)) probeHeaders.push(name, value);
   const secrets = Object.entries(config.headers)
     .filter(([name, value]) => CREDENTIAL_HEADER.test(name) && value.length >= 8)
     .map(([, value]) => value);
@@ -36,10 +49,12 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
   return {
     state,
     endpoint: dispatchers.endpointFor(config),
+    provider,
     upstreamModel: config.model ?? state.model,
-    baseHeaders: ["content-type", "application/json", ...probeHeaders],
+    baseHeaders: ["content-type", "application/json", ...authHeaders],
     probeHeaders,
     timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
     secrets: secrets.map(compileSecret),
+    passthrough: clientPassthroughFor(config.headers, config.forwardHeaders ?? provider.forwardHeaders),
   };
 }

@@ -6,7 +6,7 @@ import { startGateway } from "../../../gateway/src/gateway";
 import { Writable } from "node:stream";
 import { MockUpstream } from "../../helpers/mock-upstream";
 
-const MOCK_MODELS = ["mock-gpt", "mock-mini", "mock-embedding"];
+const MOCK_MODELS = ["mock-gpt", "mock-mini", "mock-embedding", "mock-claude"];
 
 describe("defaultConfig", () => {
   it("validates with an empty environment and serves only mock:// targets, without keys", () => {
@@ -18,6 +18,15 @@ describe("defaultConfig", () => {
     }
     expect(config.models[0].fallbacks).toEqual(["mock-mini"]);
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080 });
+  });
+
+  it("puts /metrics and /admin on a loopback listener beside the public port, moved by ADMIN_HOST and ADMIN_PORT", () => {
+    expect(validateConfig(defaultConfig({})).server).toMatchObject({ port: 8080, adminHost: "127.0.0.1", adminPort: 8081 });
+    expect(validateConfig(defaultConfig({ HOST: "0.0.0.0", PORT: "9000" })).server).toMatchObject({ host: "0.0.0.0", adminHost: "127.0.0.1", adminPort: 9001 });
+    // PORT=0 (tests, several processes): a free port for the admin listener too, never a fixed one that collides.
+    expect(validateConfig(defaultConfig({ PORT: "0" })).server).toMatchObject({ port: 0, adminPort: 0 });
+    expect(validateConfig(defaultConfig({ ADMIN_HOST: "0.0.0.0", ADMIN_PORT: "9464" })).server).toMatchObject({ adminHost: "0.0.0.0", adminPort: 9464 });
+    expect(() => validateConfig(defaultConfig({ PORT: "9000", ADMIN_PORT: "9000" }))).toThrow(/server\.adminPort: must differ from server\.port/);
   });
 
   it("takes HOST and PORT from the environment", () => {
@@ -70,7 +79,7 @@ describe("defaultConfig", () => {
         const res = await fetch(`${gateway.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, input: "x", messages: [{ role: "user", content: "hi" }] }) });
         answers.push(`${res.status} ${[...res.headers].join(" ")} ${await res.text()}`);
       }
-      expect(answers.map((a) => Number(a.slice(0, 3)))).toEqual([401, 502, 401]);
+      expect(answers.map((a) => Number(a.slice(0, 3)))).toEqual([502, 502, 502]);
       // The key was in play: the upstream received it.
       expect(upstream.completions.every((r) => r.headers.authorization === `Bearer ${KEY}`)).toBe(true);
       expect(upstream.completions.length).toBeGreaterThanOrEqual(3);

@@ -84,7 +84,7 @@ describe("loadConfig", () => {
   });
 
   it("falls back to the embedded default config with neither", () => {
-    expect(loadConfig([], {}).models.map((m) => m.name)).toEqual(["mock-gpt", "mock-mini", "mock-embedding"]);
+    expect(loadConfig([], {}).models.map((m) => m.name)).toEqual(["mock-gpt", "mock-mini", "mock-embedding", "mock-claude"]);
   });
 
   it("refuses --config without a path, and unreadable files", () => {

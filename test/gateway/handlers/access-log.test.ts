@@ -71,6 +71,7 @@ describe("request ids and access log", () => {
       latencyMs: expect.any(Number),
       promptTokens: expect.any(Number),
       completionTokens: 5,
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
   });
 
@@ -160,7 +161,7 @@ describe("access and general logs with keys in play", () => {
     };
     expect(await send({ model: "m" }, auth)).toBe(200); // after a failed attempt on "down"
     expect(await send({ model: "m", stream: true }, auth)).toBe(200);
-    expect(await send({ model: "rejected" }, auth)).toBe(401); // the upstream quotes its key
+    expect(await send({ model: "rejected" }, auth)).toBe(502); // the upstream refuses (and quotes) its key: upstream_auth_error
     expect(await send({ model: "m" }, { authorization: `Bearer ${WRONG_KEY}` })).toBe(401);
     expect(await send({ model: "m" }, { "x-api-key": CLIENT_KEY })).toBe(200); // $1.20 spent
     await eventually(() => gw.logs().some((l) => l.event === "budget_threshold"));

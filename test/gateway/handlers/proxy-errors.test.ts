@@ -15,9 +15,9 @@ describe("proxy errors", () => {
   beforeAll(async () => {
     ok = await MockUpstream.start("ok");
     hang = await MockUpstream.start("hang", { kind: "hang" });
-    // The 401 echoes the key it was sent, as some upstreams (and proxies in front of them) do.
+    // The 400 echoes the key it was sent, as some upstreams (and proxies in front of them) do (a 401/403 is never passed on: upstream-auth.test.ts).
     const echo = JSON.stringify({ error: { message: `Incorrect API key provided: ${UPSTREAM_KEY}.`, type: "invalid_request_error", code: "invalid_api_key" } });
-    const cycle: Behavior[] = [{ kind: "status", status: 500 }, { kind: "reset" }, { kind: "status", status: 401, body: echo }, { kind: "cut-stream", afterEvents: 2 }];
+    const cycle: Behavior[] = [{ kind: "status", status: 500 }, { kind: "reset" }, { kind: "status", status: 400, body: echo }, { kind: "cut-stream", afterEvents: 2 }];
     failing = await MockUpstream.start("failing", (_r, i) => cycle[i % cycle.length]);
     const key = { apiKey: UPSTREAM_KEY };
     gw = await startTestGateway({
@@ -97,7 +97,7 @@ describe("proxy errors", () => {
   });
 
   it("never shows an upstream key in any response or log line", async () => {
-    // Every flavour of answer: success, stream, 5xx, reset, pass-through 401, cut stream.
+    // Every flavour of answer: success, stream, 5xx, reset, pass-through 400, cut stream.
     await (await chat(gw.url, { model: "m" })).text();
     await readStream(await chat(gw.url, { model: "m", stream: true }));
     for (let i = 0; i < 4; i++) {
@@ -121,7 +121,7 @@ describe("proxy errors", () => {
       const res = await chat(gw.url, { model: "flaky" });
       const text = await res.text();
       responses.push(text);
-      if (res.status === 401) seen = text;
+      if (res.status === 400) seen = text;
     }
     expect(JSON.parse(seen)).toEqual({ error: { message: "Incorrect API key provided: [redacted].", type: "invalid_request_error", code: "invalid_api_key" } });
   });

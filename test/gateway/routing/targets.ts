@@ -5,7 +5,7 @@ import { TargetState, type PassiveHealthPolicy } from "../../../gateway/src/rout
 export const POLICY: PassiveHealthPolicy = { failures: 3, cooldownMs: 1_000, maxCooldownMs: 8_000, maxRetryAfterMs: 60_000 };
 
 export function targetConfig(name: string, weight = 1): TargetConfig {
-  return { name, baseUrl: `mock://${name}`, weight, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 16 } };
+  return { name, baseUrl: `mock://${name}`, provider: "openai", weight, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 16 } };
 }
 
 export function makeTarget(name: string, options: { weight?: number; inflight?: number; ewmaMs?: number; policy?: PassiveHealthPolicy } = {}): TargetState {

@@ -10,7 +10,13 @@ import { createLogger } from "../../../gateway/src/log";
 import { Router } from "../../../gateway/src/routing/router";
 import { Dispatchers } from "../../../gateway/src/upstream/dispatchers";
 import { HealthChecker, probe } from "../../../gateway/src/upstream/health-checker";
+import { expectedStatusMatcher } from "../../../gateway/src/upstream/health-probe-spec";
 import { prepareTarget, type PreparedTarget } from "../../../gateway/src/upstream/prepared-target";
+
+/** The probe a target gets with no per-target settings: GET, any 2xx. */
+function getProbe(target: PreparedTarget, path: string, timeoutMs: number) {
+  return { method: "GET" as const, path, headers: target.probeHeaders, body: null, expects: expectedStatusMatcher(undefined), timeoutMs };
+}
 
 describe("HealthChecker rounds", () => {
   let upstream: MockUpstream;
@@ -40,7 +46,7 @@ describe("HealthChecker rounds", () => {
   });
 
   it("probes GET {baseUrl}{path} with the target's key and headers", async () => {
-    expect(await probe(targets[0], "/models", 1_000)).toBe(true);
+    expect((await probe(targets[0], getProbe(targets[0], "/models", 1_000))).passed).toBe(true);
     const seen = upstream.requests.at(-1)!;
     expect([seen.method, seen.path, seen.headers.authorization, seen.headers["x-org"]]).toEqual(["GET", "/v1/models", "Bearer sk-probe-key", "o1"]);
     expect(seen.headers["content-type"]).toBeUndefined();
@@ -48,14 +54,16 @@ describe("HealthChecker rounds", () => {
 
   it("fails a probe on a non-2xx, a refused connection and a timeout", async () => {
     upstream.healthStatus = 503;
-    expect(await probe(targets[0], "/models", 1_000)).toBe(false);
+    expect(await probe(targets[0], getProbe(targets[0], "/models", 1_000))).toMatchObject({ passed: false, status: 503, reason: "status_503" });
     upstream.healthStatus = 200;
     const refused = new Dispatchers(validateConfig({ models: [{ name: "x", targets: [{ name: "t", baseUrl: "mock://t" }] }] }).upstreamDefaults);
     const port = (silent.address() as AddressInfo).port;
     const config = validateConfig({ models: [{ name: "x", targets: [{ name: "dead", baseUrl: "http://127.0.0.1:1/v1" }, { name: "silent", baseUrl: `http://127.0.0.1:${port}/v1` }] }] });
     const [dead, hanging] = new Router(config).allTargets.map((s) => prepareTarget(s, refused, config.upstreamDefaults));
-    expect(await probe(dead, "/models", 1_000)).toBe(false);
-    expect(await probe(hanging, "/models", 200)).toBe(false);
+    expect(await probe(dead, getProbe(dead, "/models", 1_000))).toMatchObject({ passed: false, status: null, reason: "connect" });
+    const hung = await probe(hanging, getProbe(hanging, "/models", 200));
+    expect(hung).toMatchObject({ passed: false, status: null, reason: "timeout" });
+    expect(hung.latencyMs).toBeGreaterThanOrEqual(190);
     await refused.destroy();
   });
 
@@ -69,7 +77,9 @@ describe("HealthChecker rounds", () => {
       verdicts.push(state.activeUp);
     }
     expect(verdicts).toEqual([true, true, false]);
-    expect(logs.some((l) => l.includes('"target down (active check)"'))).toBe(true);
+    const down = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "target down (active check)");
+    expect(down).toMatchObject({ model: "m", target: "a", reason: "status_500", status: 500, method: "GET", path: "/models", expected: "2xx" });
+    expect(typeof down.latencyMs).toBe("number");
     upstream.healthStatus = 200;
     verdicts.length = 0;
     for (let i = 0; i < 2; i++) {

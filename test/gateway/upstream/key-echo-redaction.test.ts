@@ -40,15 +40,15 @@ const urlEncodeAll = (text: string) => [...text].map((c) => `%${c.charCodeAt(0).
 const errorJson = (quoted: string) => `{"error":{"message":"Incorrect API key provided: ${quoted}","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`;
 
 const ENCODINGS: [string, Behavior][] = [
-  ["raw", { kind: "status", status: 401, body: errorJson(KEY) }],
-  ["JSON escape of one character", { kind: "status", status: 401, body: errorJson(`\\u0073${KEY.slice(1).replace("/", "\\/")}`) }],
-  ["JSON escape of every character", { kind: "status", status: 401, body: errorJson(jsonEscapeAll(KEY)) }],
-  ["URL-encoded", { kind: "status", status: 401, body: errorJson(encodeURIComponent(KEY)) }],
-  ["URL-encoded, every character", { kind: "status", status: 401, body: errorJson(urlEncodeAll(KEY).toLowerCase()) }],
-  ["URL-encoded JSON escapes (two layers)", { kind: "status", status: 401, body: errorJson(encodeURIComponent(jsonEscapeAll(KEY))) }],
-  ["gzip", { kind: "status", status: 401, headers: { "content-encoding": "gzip" }, body: gzipSync(errorJson(KEY)) }],
-  ["br", { kind: "status", status: 401, headers: { "content-encoding": "br" }, body: brotliCompressSync(errorJson(KEY)) }],
-  ["deflate", { kind: "status", status: 401, headers: { "content-encoding": "deflate" }, body: deflateSync(errorJson(jsonEscapeAll(KEY))) }],
+  ["raw", { kind: "status", status: 400, body: errorJson(KEY) }],
+  ["JSON escape of one character", { kind: "status", status: 400, body: errorJson(`\\u0073${KEY.slice(1).replace("/", "\\/")}`) }],
+  ["JSON escape of every character", { kind: "status", status: 400, body: errorJson(jsonEscapeAll(KEY)) }],
+  ["URL-encoded", { kind: "status", status: 400, body: errorJson(encodeURIComponent(KEY)) }],
+  ["URL-encoded, every character", { kind: "status", status: 400, body: errorJson(urlEncodeAll(KEY).toLowerCase()) }],
+  ["URL-encoded JSON escapes (two layers)", { kind: "status", status: 400, body: errorJson(encodeURIComponent(jsonEscapeAll(KEY))) }],
+  ["gzip", { kind: "status", status: 400, headers: { "content-encoding": "gzip" }, body: gzipSync(errorJson(KEY)) }],
+  ["br", { kind: "status", status: 400, headers: { "content-encoding": "br" }, body: brotliCompressSync(errorJson(KEY)) }],
+  ["deflate", { kind: "status", status: 400, headers: { "content-encoding": "deflate" }, body: deflateSync(errorJson(jsonEscapeAll(KEY))) }],
 ];
 
 describe("upstream key echoes never reach the client", () => {
@@ -60,10 +60,11 @@ describe("upstream key echoes never reach the client", () => {
     const res = await chat(servers.gw.url, { model: "m" });
     const body = Buffer.from(await res.arrayBuffer());
     for (const view of readable(body)) expect(view).not.toContain(KEY);
-    // Redacted and passed on as the upstream's 401 (uncompressed); only a key under two layers of escapes is refused.
+    // Redacted and passed on as the upstream's 400 (uncompressed); only a key under two layers of escapes is refused.
+    // (A 401/403 is never passed on at all: upstream-auth.test.ts.)
     const error = JSON.parse(body.toString("utf8")).error;
     if (_name.includes("two layers")) expect([res.status, error.code]).toEqual([502, "upstream_invalid_response"]);
-    else expect([res.status, error.message]).toEqual([401, "Incorrect API key provided: [redacted]"]);
+    else expect([res.status, error.message]).toEqual([400, "Incorrect API key provided: [redacted]"]);
     expect(echo.completions[0].headers.authorization).toBe(`Bearer ${KEY}`);
   });
 

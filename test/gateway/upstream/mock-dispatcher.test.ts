@@ -6,7 +6,7 @@ import { MockDispatcher } from "../../../gateway/src/upstream/mock-dispatcher";
 type Event = { at: string; kind: "start" | "data" | "end" | "error"; status?: number; data?: string };
 
 function target(mock: Partial<TargetConfig["mock"]> = {}, name = "t"): TargetConfig {
-  return { name, baseUrl: `mock://${name}`, weight: 1, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 4, ...mock } };
+  return { name, baseUrl: `mock://${name}`, provider: "openai", weight: 1, headers: {}, mock: { latencyMs: 0, ttftMs: 0, interTokenMs: 0, tokens: 4, ...mock } };
 }
 
 /** Dispatches one request; every callback lands in the shared `log`, tagged `label`. */
