@@ -20,6 +20,7 @@ import { createTrafficControl } from "./traffic";
 import type { TrafficControl } from "./traffic/types";
 import { applyConfig, type ApplyContext, type ReloadReport } from "./reload/apply-config";
 import { LiveUpstreams } from "./upstream/upstream-set";
+import { createConsole } from "./admin/console";
 import { createResponseStore } from "./responses/create-store";
 
 export interface GatewayOptions {
@@ -59,6 +60,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
   const tracer = createTracer(config.tracing, logger, (result, spans) => metrics.tracingSpans.labels(result).inc(spans));
+  const consoleParts = createConsole(config, { throttle: () => traffic.adminThrottle, logger, router: () => runtime.router, config: () => runtime.config });
   const runtime: GatewayRuntime = {
     config,
     router: upstreams.current.router,
@@ -69,7 +71,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     traffic,
     buffers,
     responses: createResponseStore(config, { logger, metrics }),
-    admin: traffic.handleAdmin ?? null,
+    admin: consoleParts ? consoleParts.server.wrapAdmin(traffic.handleAdmin ?? null) : traffic.handleAdmin ?? null,
+    console: consoleParts?.server ?? null,
+    recorder: consoleParts?.recorder ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     keyLabels,
     spend: traffic.spend ?? null,

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config, mode.gatewayOptions);
   mode.afterStart(gateway);
   gateway.runtime.logger.info({ url: gateway.url, adminUrl: gateway.adminUrl, models: config.models.map((m) => m.name) }, "gateway listening");
+  // The console is where the admin API is: the admin listener when there is one (server.adminPort).
+  if (gateway.runtime.console !== null) gateway.runtime.logger.info({ event: "console", consoleUrl: `${gateway.adminUrl ?? gateway.url}/ui/` }, "console: open it and log in with the admin key");
   const file = configFileFrom(process.argv.slice(2));
   if (file === null) {
     logEmbeddedProviders(gateway.runtime.logger, config.server.host);

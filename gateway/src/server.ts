@@ -50,6 +50,10 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       logWhenDone(rt, req, res, "admin", path);
       return rt.admin(req, res, rt.clientIp(req));
     }
+    if (rt.console !== null && (path === "/ui" || path.startsWith("/ui/"))) {
+      logWhenDone(rt, req, res, "admin", path);
+      return rt.console.handleUi(req, res, rt.clientIp(req));
+    }
     notFound(rt, req, res, path);
   };
 

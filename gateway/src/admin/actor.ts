@@ -5,10 +5,11 @@
  * the request came from, which the gateway itself saw.
  */
 import type { IncomingMessage } from "node:http";
+import { isConsoleSession } from "./console/session-mark";
 
 export interface AdminActor {
   /** How the caller authenticated. */
-  credential: "admin_key";
+  credential: "admin_key" | "console_session";
   /** The `X-Admin-Actor` header (claimed, not verified), or null. */
   name: string | null;
   /** The client address (X-Forwarded-For read as server.trustedProxies says). */
@@ -27,5 +28,5 @@ function clean(value: string | string[] | undefined, max: number): string | null
 }
 
 export function actorOf(req: IncomingMessage, clientIp: string): AdminActor {
-  return { credential: "admin_key", name: clean(req.headers["x-admin-actor"], MAX_NAME), ip: clientIp, userAgent: clean(req.headers["user-agent"], 200) };
+  return { credential: isConsoleSession(req) ? "console_session" : "admin_key", name: clean(req.headers["x-admin-actor"], MAX_NAME), ip: clientIp, userAgent: clean(req.headers["user-agent"], 200) };
 }

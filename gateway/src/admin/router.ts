@@ -13,6 +13,7 @@ import { GatewayError } from "../errors";
 import type { LoggerPort } from "../traffic/metrics-port";
 import type { AdminAuthThrottle } from "./auth-throttle";
 import { actorOf, type AdminActor } from "./actor";
+import { isConsoleSession } from "./console/session-mark";
 import { sendError } from "./respond";
 
 /** Answers one request under `/admin/`; the caller reads no body first (the module reads its own). */
@@ -63,7 +64,8 @@ export function createAdminRouter(deps: AdminRouterDeps): AdminHandler {
     try {
       const attempt = await deps.throttle.reserve(clientIp, path);
       const presented = extractKey(req.headers);
-      if (presented === null || !secretMatches(presented, deps.adminKey)) {
+      // A console session (cookie, and the CSRF token on a change) was checked by admin/console/ first.
+      if (!isConsoleSession(req) && (presented === null || !secretMatches(presented, deps.adminKey))) {
         deps.throttle.failed(clientIp, path, method, presented === null ? "missing_key" : "wrong_key");
         throw new GatewayError("GW_ERR_INVALID_API_KEY", "Invalid admin key.");
       }

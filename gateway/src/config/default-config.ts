@@ -68,6 +68,9 @@ export function defaultConfig(env: NodeJS.ProcessEnv): GatewayConfigInput {
   return {
     server: { host: env.HOST ?? "127.0.0.1", port, ...adminListener(env, port) },
     models,
+    // GATEWAY_ADMIN_KEY turns on the admin API and the console (/ui/) for `npm start`.
+    // No client keys (the embedded config serves anonymous requests), so auth.required is false.
+    ...(env.GATEWAY_ADMIN_KEY ? { auth: { adminKey: env.GATEWAY_ADMIN_KEY, required: false } } : {}),
   };
 }
 

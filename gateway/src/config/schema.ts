@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
+import { consoleSchema } from "./console-schema";
 import { PROVIDER_NAMES } from "../providers/provider";
 import { forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
 
@@ -385,6 +386,8 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({}),
+    /** The admin web console at /ui/ (admin/console/). */
+    console: consoleSchema,
   })
   .strict();
 

@@ -102,6 +102,11 @@ export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: s
   if (rt.spend && served !== "" && record.refusal === undefined && (record.target !== null || record.cache === "HIT")) {
     rt.spend.rollups.add(dayOf(Date.now()), { key: record.identity?.keyName ?? "", team: record.identity?.team ?? "", model: served }, requestCounters(record.cache === "HIT" ? null : usage, costNano ?? 0, record.usageEstimated));
   }
+  rt.recorder?.record({
+    requestId, route: route.name, model, servedModel: served, target: record.target, status: record.status, latencyMs, ttftMs: record.ttftMs,
+    keyName: record.identity?.keyName ?? null, team: record.identity?.team ?? null, promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
+    costUsd: costNano === null ? null : costNano / 1e9, refusal: record.refusal ?? null, errorCode: record.errorCode ?? null, stream: record.stream, cache: record.cache,
+  });
   if (rt.accessLog === null) return;
   rt.accessLog.info({
     reqId: requestId,

@@ -9,6 +9,7 @@ import type { KeyLabels } from "../metrics/key-labels";
 import type { Tracer } from "../tracing/tracer";
 import type { SpendParts, TrafficControl } from "../traffic/types";
 import type { Forwarder } from "../upstream/forward";
+import type { ConsoleRecorder, ConsoleServer } from "../admin/console";
 import type { ResponseStore } from "../responses/store";
 
 export interface GatewayRuntime {
@@ -28,6 +29,10 @@ export interface GatewayRuntime {
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
   readonly clientIp: (req: IncomingMessage) => string;
+  /** The admin console (`/ui/`), where the admin API is served; null when off. */
+  readonly console: ConsoleServer | null;
+  /** What the console keeps of each finished request; null when the console is off (costs nothing then). */
+  readonly recorder: ConsoleRecorder | null;
   /** The bounded `key` and `team` label values of a request's identity. */
   readonly keyLabels: KeyLabels;
   /** Prices and daily rollups (null when traffic control was built by hand, in tests). */

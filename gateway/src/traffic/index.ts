@@ -188,7 +188,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     const liveCache = cache && cacheStore ? { ...cache, ttlMs: cfg.cache.ttlMs, scope: cfg.cache.scope, maxEntryBytes: cfg.cache.maxEntryBytes } : null;
     const authRequired = cfg.auth.required ?? registry.hasKeys;
     const passthrough = !authRequired && !registry.hasKeys && !perIp && !liveCache && !admin;
-    return { passthrough, authRequired, perIp, cache: liveCache, admin };
+    return { passthrough, authRequired, perIp, cache: liveCache, admin, adminThrottle: admin ? throttle : null };
   };
   /** Runtime keys on a plan the new config drops would silently lose their limits: refuse such a reload. */
   const reloadProblems = (cfg: GatewayConfig): string[] =>

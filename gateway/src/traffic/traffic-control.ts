@@ -5,6 +5,7 @@
 import { REJECTION_REASONS } from "../metrics/names";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AdminHandler } from "../admin/router";
+import type { AdminAuthThrottle } from "../admin/auth-throttle";
 import type { GatewayConfig } from "../config/schema";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
@@ -28,6 +29,7 @@ export interface LiveParts {
   perIp: { store: LimitStore; requests: number; windowMs: number } | null;
   cache: { store: ResponseCacheStore; ttlMs: number; scope: "key" | "shared"; kind: "memory" | "redis"; maxEntryBytes: number } | null;
   admin: AdminHandler | null;
+  adminThrottle: AdminAuthThrottle | null;
 }
 
 export interface TrafficParts extends LiveParts {
@@ -69,6 +71,11 @@ export class GatewayTrafficControl implements TrafficControl {
 
   reloadProblems(config: GatewayConfig): string[] {
     return this.parts.reloadProblems?.(config) ?? [];
+  }
+
+  /** The admin API's throttle now (a reload rebuilds it with the new settings). */
+  get adminThrottle(): AdminAuthThrottle | null {
+    return this.parts.adminThrottle;
   }
 
   reconfigure(config: GatewayConfig): void {

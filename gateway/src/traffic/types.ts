@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { ServableModel } from "../budget/worst-case";
+import type { AdminAuthThrottle } from "../admin/auth-throttle";
 import type { GatewayConfig } from "../config/schema";
 import type { PriceTable } from "../budget/pricing";
 import type { RollupStore } from "../budget/rollup-store";
@@ -129,6 +130,8 @@ export interface TrafficControl {
   cacheStore(key: string, response: CachedResponse): void;
   /** The admin API (`/admin/…`), when configured; null when off. */
   readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
+  /** The admin API's throttle of failed authentications, which the console's login shares. */
+  readonly adminThrottle?: AdminAuthThrottle | null;
   /** Resolves once shared stores are reachable (or startup stopped waiting for them). */
   ready?(): Promise<void>;
   /** Why a reloaded config cannot be applied (e.g. runtime keys on a plan it drops); empty when it can. */
