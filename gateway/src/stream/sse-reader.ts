@@ -40,6 +40,11 @@ export class SseReader {
     return events;
   }
 
+  /** Bytes of the trailing partial event held (a suffix of what was pushed). */
+  get pendingBytes(): number {
+    return this.heldBytes;
+  }
+
   /** The unterminated last event, if any, at the end of the stream. */
   flush(): SseEvent[] {
     if (this.heldBytes === 0) return [];
@@ -49,7 +54,7 @@ export class SseReader {
 
   private hold(bytes: Buffer): void {
     this.heldBytes += bytes.length;
-    if (this.heldBytes > MAX_EVENT_BYTES) throw new Error("SSE event too large");
+    if (this.heldBytes > MAX_EVENT_BYTES) throw Object.assign(new Error("an SSE event exceeded 16 MiB"), { code: "GW_SSE_EVENT_TOO_LARGE" });
     this.held.push(bytes);
   }
 
