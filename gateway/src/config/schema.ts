@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
 import { consoleSchema } from "./console-schema";
+import { priceSchema } from "./price-schema";
 import { PROVIDER_NAMES } from "../providers/provider";
 import { forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
 
@@ -115,26 +116,6 @@ const keySchema = z
   .refine((k) => (k.keyHash === undefined) !== (k.key === undefined), {
     message: "exactly one of key or keyHash is required",
   });
-
-/** USD per million tokens. Cached input, cache writes and reasoning default to the input, input and output rates. */
-const rateShape = {
-  inputPerMTok: z.number().nonnegative(),
-  outputPerMTok: z.number().nonnegative(),
-  /** Input read from the provider's prompt cache. */
-  cachedInputPerMTok: z.number().nonnegative().optional(),
-  /** Input written to the provider's prompt cache (Anthropic). */
-  cacheWritePerMTok: z.number().nonnegative().optional(),
-  /** Reasoning tokens, where a provider bills them apart from output. */
-  reasoningPerMTok: z.number().nonnegative().optional(),
-};
-
-const priceSchema = z
-  .object({
-    ...rateShape,
-    /** Rates for the whole request when its prompt is over `aboveTokens` (long-context tiers). */
-    longContext: z.object({ aboveTokens: positiveInt, ...rateShape }).strict().optional(),
-  })
-  .strict();
 
 /**
  * A TCP port, or a string of digits: YAML values are interpolated after parsing, so
