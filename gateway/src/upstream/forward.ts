@@ -22,6 +22,7 @@ import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { attemptHeaders, sentClientScope } from "./attempt-headers";
 import { pipeStream, writeBuffered } from "./client-writer";
+import { header, isApiErrorBody, parseJsonObject } from "./answer-body";
 import { countsTowardEjection, exhaustedError, isRetryableStatus, isUpstreamAuthStatus, misconfiguredError, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
@@ -372,33 +373,4 @@ function misconfiguredStatus(chain: readonly ModelPool[], now: number): number |
 function recordAttemptResult(span: ActiveSpan, result: AttemptResult): void {
   if (result.kind === "failed") span.set("aigw.failure", result.failure.reason).fail(result.failure.detail);
   else span.set("http.response.status_code", result.status).set("aigw.upstream_request_id", upstreamRequestIdOf(result.headers));
-}
-
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** An upstream error answer worth passing through: 4xx with a JSON body (OpenAI's error format), not an HTML page. */
-function isApiErrorBody(headers: Record<string, string | string[] | undefined>, body: Buffer | null): boolean {
-  if (body === null) return false;
-  const type = header(headers["content-type"]);
-  if (type !== undefined) return type.includes("json");
-  // No content type: accept what looks like a JSON object.
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte === 0x7b;
-  }
-  return false;
-}
-
-/** A JSON object body is the only good non-streaming answer; null for anything else. */
-function parseJsonObject(body: Buffer, headers: Record<string, string | string[] | undefined>): Record<string, unknown> | null {
-  const type = header(headers["content-type"]);
-  if (type !== undefined && !type.includes("json")) return null;
-  try {
-    const parsed: unknown = JSON.parse(body.toString("utf8"));
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
