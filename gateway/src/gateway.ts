@@ -9,6 +9,7 @@ import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
 import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver } from "./http/client-ip";
 import { createGatewayServer, listen, urlOf } from "./http/http-server";
+import { OverloadGuard } from "./http/overload-guard";
 import { createLoggers, flushLogger, type Logger } from "./log";
 import { GatewayMetrics } from "./metrics/registry";
 import { keyLabelsFor } from "./metrics/key-labels";
@@ -70,6 +71,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
+    overload: new OverloadGuard(config.server.overload, metrics),
     responses: createResponseStore(config, { logger, metrics }),
     admin: consoleParts ? consoleParts.server.wrapAdmin(traffic.handleAdmin ?? null) : traffic.handleAdmin ?? null,
     console: consoleParts?.server ?? null,
@@ -107,12 +109,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const servers = adminServer === null ? [server] : [server, adminServer];
   // Serve only once Redis answered (or startup gave up on it, bounded) and runtime keys loaded.
   await traffic.ready?.();
-  const port = await listen(server, config.server.port, config.server.host);
+  const port = await listen(server, config.server.port, config.server.host, config.server.listenBacklog);
   const boundAdminPort = adminServer === null ? null : await listen(adminServer, adminPort!, adminHost).catch(async (err: unknown) => {
     await new Promise((resolve) => server.close(resolve));
     throw err;
   });
   upstreams.current.healthChecker.start();
+  runtime.overload.start();
   metrics.configLastReloadSuccess.set(Date.now() / 1000);
   const reloadContext: ApplyContext = { started: config, runtime, upstreams, traffic, logger, accessLog, metrics };
 
@@ -121,6 +124,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     shuttingDown ??= (async () => {
       runtime.draining = true;
       upstreams.current.healthChecker.stop();
+      runtime.overload.stop();
       const closed = Promise.all(servers.map((each) => new Promise<void>((resolve) => each.close(() => resolve()))));
       const deadline = Date.now() + graceMs;
       // Answers not begun yet close their connection after them, so keep-alive clients reconnect

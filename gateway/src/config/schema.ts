@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { cidrProblem, type TrustedProxies } from "../http/client-ip";
 import { consoleSchema } from "./console-schema";
+import { overloadSchema } from "./overload-schema";
 import { priceSchema } from "./price-schema";
 import { PROVIDER_NAMES } from "../providers/provider";
 import { forwardHeadersSchema, targetHealthCheckSchema, tracingSchema } from "./upstream-schema";
@@ -190,6 +191,14 @@ export const gatewayConfigSchema = z
         bufferedBytesLimit: positiveInt.optional(),
         /** A client that leaves a write unread this long is cut (buffered answers and streams). */
         writeTimeoutMs: positiveInt.default(60_000),
+        /** Shedding new requests past a concurrency ceiling or event-loop lag (config/overload-schema.ts). */
+        overload: overloadSchema,
+        /**
+         * Connections the kernel queues before the gateway accepts them (Node's default is 511). A
+         * lagging process meets a burst of connects with a full queue, and the kernel drops or resets
+         * them unanswered; capped by net.core.somaxconn (4096 on Linux 5.4+).
+         */
+        listenBacklog: positiveInt.default(4096),
         /**
          * Worker processes sharing the port (node:cluster), for VMs and bare metal; `auto`: one per
          * core. `--workers N` and WORKERS override it. Kubernetes runs one process per pod (1).

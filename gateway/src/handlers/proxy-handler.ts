@@ -19,6 +19,8 @@ import { writeBuffered } from "../upstream/client-writer";
 import { applyCharge, finishRecord, newRecord } from "./request-record";
 import type { GatewayRuntime } from "./runtime";
 import { admissionBody, responsesTurnFor } from "./responses-turn";
+import { shedRequest } from "./shed";
+import { lingerOnClose } from "../http/lingering-close";
 
 /**
  * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
@@ -49,6 +51,9 @@ function checkContentType(value: string | undefined): void {
 
 export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const startedAt = performance.now();
+  // Overload: shed before any work (no key check, no body); admitted, it counts until `finally`.
+  const shed = rt.overload.enter();
+  if (shed !== null) return shedRequest(rt, route, req, res, shed, startedAt);
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
@@ -135,7 +140,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   } catch (err) {
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
+    // The close lingers (http/lingering-close.ts): a client still sending its body reads this answer.
     if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
+    if (!req.complete) lingerOnClose(req.socket);
     const clientClosed = (err as { code?: string }).code === "GW_CLIENT_CLOSED";
     record.status = clientClosed ? 499 : sendError(res, err, headers, route.dialect);
     record.errorCode = clientClosed ? "client_closed" : err instanceof GatewayError ? ERROR_KINDS[err.code].openaiCode : "internal_error";
@@ -146,6 +153,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     admissionSpan?.fail(err instanceof GatewayError ? err.code : "error").end();
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
+    rt.overload.leave();
     rt.metrics.inflight.dec();
     bodyHold.release();
     const charged = admission?.settle(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
 import type { BufferBudget } from "../http/buffer-budget";
+import type { OverloadGuard } from "../http/overload-guard";
 import type { AccessLog, Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { Router } from "../routing/router";
@@ -23,6 +24,8 @@ export interface GatewayRuntime {
   readonly traffic: TrafficControl;
   /** The process's budget for buffered bodies (request bodies read here, answers in the forwarder). */
   readonly buffers: BufferBudget;
+  /** Sheds new proxied requests past the concurrency ceiling or event-loop lag (server.overload). */
+  readonly overload: OverloadGuard;
   /** Responses kept for previous_response_id, GET, DELETE and input_items (responses/store.ts). */
   readonly responses: ResponseStore;
   /** Handles `/admin/…` when the admin API is configured. */

@@ -29,11 +29,11 @@ export function createGatewayServer(settings: GatewayConfig["server"], handler: 
   return server;
 }
 
-/** Listens on `host:port` and resolves with the bound port (port 0 picks a free one). */
-export function listen(server: Server, port: number, host: string): Promise<number> {
+/** Listens on `host:port` and resolves with the bound port (port 0 picks a free one); `backlog`: see server.listenBacklog. */
+export function listen(server: Server, port: number, host: string, backlog?: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off("error", reject);
       resolve((server.address() as AddressInfo).port);
     });

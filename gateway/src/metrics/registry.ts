@@ -83,6 +83,8 @@ export class GatewayMetrics {
   readonly upstreamAuthFailures = new Counter({ ...opts(METRICS.upstreamAuthFailures), registers: [this.registry] });
   readonly targetHealthInfo = new Gauge({ ...opts(METRICS.targetHealthInfo), aggregator: "max", registers: [this.registry] });
   readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
+  readonly requestsShed = new Counter({ ...opts(METRICS.requestsShed), registers: [this.registry] });
+  readonly eventLoopLag = new Gauge({ ...opts(METRICS.eventLoopLag), aggregator: "max", registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;

@@ -53,6 +53,7 @@ export function applyConfig(ctx: ApplyContext, next: GatewayConfig): ReloadRepor
   for (const key of runtime.config.keys) if (!kept.has(`${key.name}\u0000${key.team}`)) ctx.metrics.forgetKey(key.name, key.team);
   runtime.keyLabels = keyLabelsFor(next, ctx.metrics);
   runtime.config = next;
+  runtime.overload.configure(next.server.overload);
   const resolveClientIp = clientIpResolver(trustedProxiesOf(next.server));
   runtime.clientIp = (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]);
   ctx.logger.level = next.logging.level;

@@ -6,8 +6,8 @@
  * Live on reload: models and targets, routing, health checks, upstream timeouts and attempts,
  * connection pool settings (new pools; old ones drain), keys, plans, teams, pricing, per-IP
  * limits, auth.required, the admin key's value, the admin throttle, the cache's TTL, scope and
- * entry size, limits.defaultMaxTokens, logging, server.bodyLimitBytes, writeTimeoutMs, readiness
- * and the trusted proxies.
+ * entry size, limits.defaultMaxTokens, logging, server.bodyLimitBytes, writeTimeoutMs, readiness,
+ * overload and the trusted proxies.
  * Restart: everything below (listener, connection timeouts, memory budget, stores and their
  * addresses, whether the admin API and the cache exist at all, the stream and deadline bounds the
  * pod's grace period and the limit leases are sized from).
@@ -34,6 +34,7 @@ export function restartView(config: AnyConfig): Record<string, unknown> {
     "server.keepAliveTimeoutMs": server.keepAliveTimeoutMs,
     "server.shutdownGraceMs": server.shutdownGraceMs,
     "server.bufferedBytesLimit": server.bufferedBytesLimit,
+    "server.listenBacklog": server.listenBacklog,
     "upstreamDefaults.deadlineMs": defaults.deadlineMs,
     "upstreamDefaults.maxStreamMs": defaults.maxStreamMs,
     tracing: config.tracing,

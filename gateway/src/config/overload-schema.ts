@@ -1,0 +1,28 @@
+/**
+ * `server.overload`: when the process sheds new proxied requests (503 server_overloaded with
+ * Retry-After) instead of taking work it cannot serve. See http/overload.ts and docs/capacity.md.
+ */
+import { z } from "zod";
+
+export const overloadSchema = z
+  .object({
+    /**
+     * Requests in flight on the proxy routes, streams included, past which new ones are shed; 0: no
+     * ceiling. 12,000 lets the 10,000 concurrent streams a process is sized for (docs/capacity.md)
+     * pass with a margin, and still bounds memory and file descriptors (two per stream: keep
+     * `ulimit -n` above twice this).
+     */
+    maxInFlight: z.number().int().nonnegative().default(12_000),
+    /**
+     * Shed while the sampled event-loop lag is at or above this; 0: never shed on lag. A busy
+     * process relaying thousands of streams lags tens of milliseconds; a saturated one, seconds.
+     * Shedding stops once the lag has stayed under half of this for a second (no flapping).
+     */
+    maxEventLoopLagMs: z.number().int().nonnegative().default(500),
+    /** The Retry-After a shed request gets, in seconds. */
+    retryAfterSeconds: z.number().int().positive().max(3600).default(1),
+  })
+  .strict()
+  .default({});
+
+export type OverloadSettings = z.output<typeof overloadSchema>;
