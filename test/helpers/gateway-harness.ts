@@ -26,7 +26,9 @@ export interface TestGateway {
 export function testConfig(input: Partial<GatewayConfigInput> & Pick<GatewayConfigInput, "models">): GatewayConfigInput {
   return {
     ...input,
-    server: { host: "127.0.0.1", port: 0, ...input.server },
+    // Lag shedding off unless a test turns it on: an in-process gateway shares jest's event loop,
+    // so the lag it would see is the test's own busy work, not the gateway's.
+    server: { host: "127.0.0.1", port: 0, ...input.server, overload: { maxEventLoopLagMs: 0, ...input.server?.overload } },
     logging: { level: "debug", ...input.logging },
     healthCheck: { enabled: false, ...input.healthCheck },
   };

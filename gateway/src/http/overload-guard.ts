@@ -20,7 +20,7 @@ export class OverloadGuard {
   private settings: OverloadSettings;
   private readonly hysteresis: LagHysteresis;
   private readonly sampler: EventLoopLagSampler;
-  private readonly shedCounters: Record<ShedReason, { inc(): void }>;
+  private readonly shedCounters: Record<ShedReason, { inc(value?: number): void }>;
 
   constructor(settings: OverloadSettings, metrics: OverloadMetrics) {
     this.settings = settings;
@@ -30,6 +30,8 @@ export class OverloadGuard {
       this.hysteresis.observe(lagMs, nowMs);
     });
     this.shedCounters = { in_flight: metrics.requestsShed.labels("in_flight"), event_loop_lag: metrics.requestsShed.labels("event_loop_lag") };
+    // Both series from the start, so rate() and alerts see a 0 rather than nothing.
+    for (const counter of Object.values(this.shedCounters)) counter.inc(0);
   }
 
   /** Proxied requests admitted and not finished yet. */

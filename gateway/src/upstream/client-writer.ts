@@ -5,6 +5,7 @@
  * leaves a write unread for the write timeout is cut, so it cannot hold the answer's memory (or a
  * paused upstream) for ever.
  */
+import { ioFairTimeout } from "../http/io-fair-timeout";
 import type { ServerResponse } from "node:http";
 import type { Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
@@ -23,18 +24,18 @@ const SLICE_BYTES = 256 * 1024;
  * `timeoutMs` without a drain (then `onStall`, e.g. to abort a paused upstream).
  */
 export function awaitDrain(res: ServerResponse, timeoutMs: number, resume: () => void, onStall: () => void = () => {}): void {
-  const timer = setTimeout(() => {
+  // I/O-fair: a drain that arrived while the loop was stalled (overload) is not taken for a stall.
+  const timer = ioFairTimeout(() => {
     res.off("drain", onDrain).off("close", onClose);
     res.destroy();
     onStall();
   }, timeoutMs);
-  timer.unref();
   const onClose = () => {
-    clearTimeout(timer);
+    timer.clear();
     res.off("drain", onDrain);
   };
   const onDrain = () => {
-    clearTimeout(timer);
+    timer.clear();
     res.off("close", onClose);
     resume();
   };
