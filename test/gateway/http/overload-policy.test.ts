@@ -1,0 +1,124 @@
+/**
+ * The overload policy and its timing parts without HTTP: the lag hysteresis, the shed decision,
+ * the event-loop lag sampler against a real stalled loop, and the I/O-fair timeout.
+ */
+import { createServer, connect, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { EventLoopLagSampler } from "../../../gateway/src/http/event-loop-lag";
+import { ioFairTimeout } from "../../../gateway/src/http/io-fair-timeout";
+import { LagHysteresis, shedReasonFor } from "../../../gateway/src/http/overload";
+
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // the loop is stalled
+  }
+}
+
+describe("lag hysteresis", () => {
+  it("starts on the first sample at the threshold and stops only after a calm second under half of it", () => {
+    const h = new LagHysteresis(400, 1_000);
+    expect(h.observe(399, 0)).toBe(false);
+    expect(h.observe(400, 100)).toBe(true);
+    // Under the threshold but above half: still shedding, and the calm clock does not start.
+    expect(h.observe(250, 200)).toBe(true);
+    expect(h.observe(100, 300)).toBe(true);
+    expect(h.observe(100, 1_200)).toBe(true);
+    // A sample back above half restarts the calm clock.
+    expect(h.observe(300, 1_250)).toBe(true);
+    expect(h.observe(10, 1_300)).toBe(true);
+    expect(h.observe(10, 2_299)).toBe(true);
+    expect(h.observe(10, 2_300)).toBe(false);
+    expect(h.observe(10, 2_400)).toBe(false);
+  });
+
+  it("is off with a threshold of 0, and a reload to 0 stops shedding at once", () => {
+    expect(new LagHysteresis(0).observe(60_000, 0)).toBe(false);
+    const h = new LagHysteresis(200);
+    expect(h.observe(500, 0)).toBe(true);
+    h.setMax(0);
+    expect(h.shedding).toBe(false);
+    expect(h.observe(500, 100)).toBe(false);
+  });
+});
+
+describe("shed decision", () => {
+  it("sheds at the ceiling (0: none), then on lag, else admits", () => {
+    expect(shedReasonFor(2, 3, false)).toBeNull();
+    expect(shedReasonFor(3, 3, false)).toBe("in_flight");
+    expect(shedReasonFor(3, 3, true)).toBe("in_flight");
+    expect(shedReasonFor(1_000_000, 0, false)).toBeNull();
+    expect(shedReasonFor(0, 0, true)).toBe("event_loop_lag");
+  });
+});
+
+describe("event-loop lag sampler", () => {
+  it("reports a stalled loop as a late tick of about the stall's length", async () => {
+    const samples: number[] = [];
+    const sampler = new EventLoopLagSampler((lag) => samples.push(lag), 20);
+    sampler.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      busyWait(300);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      // The stall shows as one late tick of at least most of its length.
+      expect(Math.max(...samples)).toBeGreaterThanOrEqual(250);
+      expect(samples.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      sampler.stop();
+    }
+  });
+});
+
+describe("I/O-fair timeout", () => {
+  let server: Server;
+  let serverSide: Socket;
+  let client: Socket;
+  beforeEach(async () => {
+    server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve));
+    client = connect((server.address() as AddressInfo).port, "127.0.0.1");
+    serverSide = await accepted;
+  });
+  afterEach(async () => {
+    client.destroy();
+    serverSide.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("lets data that arrived during a stall cancel it, where a plain timer would have fired first", async () => {
+    let fairFired = false;
+    let plainFired = false;
+    let plainFiredBeforeData = false;
+    let dataSeen = false;
+    const fair = ioFairTimeout(() => (fairFired = true), 50);
+    const plain = setTimeout(() => {
+      plainFired = true;
+      plainFiredBeforeData = !dataSeen;
+    }, 50);
+    const arrived = new Promise<void>((resolve) =>
+      serverSide.once("data", () => {
+        dataSeen = true;
+        fair.clear();
+        clearTimeout(plain);
+        resolve();
+      }),
+    );
+    client.write("x");
+    // The data reaches the kernel at once, but the loop is stalled past both deadlines.
+    busyWait(200);
+    await arrived;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(plainFired && plainFiredBeforeData).toBe(true);
+    expect(fairFired).toBe(false);
+  });
+
+  it("fires when nothing arrives", async () => {
+    const fired = await new Promise<number>((resolve) => {
+      const started = performance.now();
+      ioFairTimeout(() => resolve(performance.now() - started), 30);
+    });
+    expect(fired).toBeGreaterThanOrEqual(29);
+  });
+});
