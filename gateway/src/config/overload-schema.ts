@@ -14,9 +14,10 @@ export const overloadSchema = z
      */
     maxInFlight: z.number().int().nonnegative().default(12_000),
     /**
-     * Shed while the sampled event-loop lag is at or above this; 0: never shed on lag. A busy
-     * process relaying thousands of streams lags tens of milliseconds; a saturated one, seconds.
-     * Shedding stops once the lag has stayed under half of this for a second (no flapping).
+     * Shed while the sampled event-loop lag is at or above this (two samples in a row, so one GC
+     * pause does not); 0: never shed on lag. A busy process relaying thousands of streams lags tens
+     * of milliseconds; a saturated one, a second and more on every tick. Shedding stops once the lag
+     * has stayed under half of this for a second (no flapping).
      */
     maxEventLoopLagMs: z.number().int().nonnegative().default(500),
     /** The Retry-After a shed request gets, in seconds. */

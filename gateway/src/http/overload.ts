@@ -9,20 +9,26 @@ export type ShedReason = (typeof SHED_REASONS)[keyof typeof SHED_REASONS];
 
 /** How long the lag must stay under the low-water mark before shedding stops. */
 export const LAG_CALM_MS = 1_000;
+/** Samples in a row at or above the threshold that start shedding: a lone GC pause or burst does not. */
+export const LAG_SUSTAIN_SAMPLES = 2;
 
 /**
- * Lag hysteresis: shedding starts on the first sample at or above `maxLagMs` (a saturated loop
- * must stop taking work at once) and stops once every sample for `calmMs` has been under half of
- * it, so a loop hovering near the threshold does not flap between shedding and admitting.
+ * Lag hysteresis: shedding starts once `sustainSamples` samples in a row reach `maxLagMs` (a
+ * saturated loop lags on every tick; a process that paused once for a major GC has recovered by
+ * the next one), and stops once every sample for `calmMs` has been under half of it, so a loop
+ * hovering near the threshold does not flap between shedding and admitting.
  */
 export class LagHysteresis {
   private on = false;
+  /** Samples in a row at or above the threshold. */
+  private highRun = 0;
   /** When the samples went under the low-water mark; -1 while they are not. */
   private calmSince = -1;
 
   constructor(
     private maxLagMs: number,
     private readonly calmMs: number = LAG_CALM_MS,
+    private readonly sustainSamples: number = LAG_SUSTAIN_SAMPLES,
   ) {}
 
   get shedding(): boolean {
@@ -32,7 +38,10 @@ export class LagHysteresis {
   /** A new threshold (config reload); 0 turns lag shedding off at once. */
   setMax(maxLagMs: number): void {
     this.maxLagMs = maxLagMs;
-    if (maxLagMs === 0) this.on = false;
+    if (maxLagMs === 0) {
+      this.on = false;
+      this.highRun = 0;
+    }
   }
 
   /** Takes one lag sample taken at `nowMs`; returns whether to shed. */
@@ -40,15 +49,18 @@ export class LagHysteresis {
     const max = this.maxLagMs;
     if (max === 0) return false;
     if (lagMs >= max) {
-      this.on = true;
+      this.highRun++;
+      if (this.highRun >= this.sustainSamples) this.on = true;
       this.calmSince = -1;
-    } else if (this.on) {
-      if (lagMs >= max / 2) this.calmSince = -1;
-      else if (this.calmSince === -1) this.calmSince = nowMs;
-      else if (nowMs - this.calmSince >= this.calmMs) {
-        this.on = false;
-        this.calmSince = -1;
-      }
+      return this.on;
+    }
+    this.highRun = 0;
+    if (!this.on) return false;
+    if (lagMs >= max / 2) this.calmSince = -1;
+    else if (this.calmSince === -1) this.calmSince = nowMs;
+    else if (nowMs - this.calmSince >= this.calmMs) {
+      this.on = false;
+      this.calmSince = -1;
     }
     return this.on;
   }

@@ -16,16 +16,26 @@ function busyWait(ms: number): void {
 }
 
 describe("lag hysteresis", () => {
-  it("starts on the first sample at the threshold and stops only after a calm second under half of it", () => {
+  it("starts on the second sample in a row at the threshold, not on a lone spike", () => {
     const h = new LagHysteresis(400, 1_000);
     expect(h.observe(399, 0)).toBe(false);
-    expect(h.observe(400, 100)).toBe(true);
+    expect(h.observe(2_000, 100)).toBe(false);
+    expect(h.observe(10, 200)).toBe(false);
+    expect(h.observe(400, 300)).toBe(false);
+    expect(h.observe(400, 400)).toBe(true);
+  });
+
+  it("stops only after a calm second under half the threshold", () => {
+    const h = new LagHysteresis(400, 1_000);
+    h.observe(500, 0);
+    expect(h.observe(500, 100)).toBe(true);
     // Under the threshold but above half: still shedding, and the calm clock does not start.
     expect(h.observe(250, 200)).toBe(true);
     expect(h.observe(100, 300)).toBe(true);
     expect(h.observe(100, 1_200)).toBe(true);
-    // A sample back above half restarts the calm clock.
+    // A sample back above half restarts the calm clock; one at the threshold keeps shedding.
     expect(h.observe(300, 1_250)).toBe(true);
+    expect(h.observe(450, 1_260)).toBe(true);
     expect(h.observe(10, 1_300)).toBe(true);
     expect(h.observe(10, 2_299)).toBe(true);
     expect(h.observe(10, 2_300)).toBe(false);
@@ -35,7 +45,8 @@ describe("lag hysteresis", () => {
   it("is off with a threshold of 0, and a reload to 0 stops shedding at once", () => {
     expect(new LagHysteresis(0).observe(60_000, 0)).toBe(false);
     const h = new LagHysteresis(200);
-    expect(h.observe(500, 0)).toBe(true);
+    h.observe(500, 0);
+    expect(h.observe(500, 50)).toBe(true);
     h.setMax(0);
     expect(h.shedding).toBe(false);
     expect(h.observe(500, 100)).toBe(false);

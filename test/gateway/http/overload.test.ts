@@ -32,7 +32,12 @@ function contentOf(text: string): { content: string; done: boolean } {
   return { content, done: data.at(-1) === "[DONE]" };
 }
 
-/** Blocks this process's event loop (the in-process gateway's) for `ms`, from a timer. */
+/** Saturates this process's event loop (the in-process gateway's): `times` stalls of `ms`, each from a timer. */
+async function saturateLoop(ms: number, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) await stallLoop(ms);
+}
+
+/** Blocks this process's event loop for `ms`, from a timer. */
 function stallLoop(ms: number): Promise<void> {
   return new Promise((resolve) =>
     setTimeout(() => {
@@ -153,13 +158,19 @@ describe("overload shedding", () => {
   });
 
   it("sheds while the event loop lags, admits again once it has stayed calm, and never cuts a running stream", async () => {
-    const upstream = await fx.upstream("ok", { kind: "ok", tokens: 40, interTokenMs: 20 });
+    const upstream = await fx.upstream("ok", { kind: "ok", tokens: 100, interTokenMs: 20 });
     const gw = await fx.gateway([{ name: "gpt", targets: [{ name: "ok", baseUrl: upstream.baseUrl }] }], { server: { overload: { maxEventLoopLagMs: 200 } } });
     const running = await chat(gw.url, { model: "gpt", stream: true });
     expect(running.status).toBe(200);
     const body = readStream(running);
 
-    await stallLoop(600);
+    // One stall is a GC pause, not saturation: nothing is shed.
+    await stallLoop(400);
+    const afterSpike = await chat(gw.url, { model: "gpt" });
+    expect(afterSpike.status).toBe(200);
+    await afterSpike.arrayBuffer();
+
+    await saturateLoop(400, 3);
     const calmFrom = performance.now();
     const shed = await chat(gw.url, { model: "gpt" });
     expect(shed.status).toBe(503);
@@ -179,7 +190,7 @@ describe("overload shedding", () => {
     expect(admittedAt - calmFrom).toBeGreaterThanOrEqual(900);
 
     const text = await body;
-    const expected = Array.from({ length: 40 }, (_, i) => mockToken(i)).join("");
+    const expected = Array.from({ length: 100 }, (_, i) => mockToken(i)).join("");
     expect(contentOf(text)).toEqual({ content: expected, done: true });
     const metrics = await scrape(gw.url);
     expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "event_loop_lag" })).toBeGreaterThanOrEqual(1);
@@ -195,7 +206,7 @@ describe("overload shedding", () => {
     const gw = await fx.gateway(models, { server: { overload: { maxInFlight: 0, maxEventLoopLagMs: 0 } } });
     const running = await Promise.all([0, 1, 2, 3].map(() => chat(gw.url, { model: "gpt", stream: true })));
     for (const res of running) expect(res.status).toBe(200);
-    await stallLoop(600);
+    await saturateLoop(400, 3);
     const unlimited = await chat(gw.url, { model: "gpt", stream: true });
     expect(unlimited.status).toBe(200);
     running.push(unlimited);
