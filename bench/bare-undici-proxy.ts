@@ -4,27 +4,30 @@
  * its content-type. No parsing, no auth, no limits, no metrics, no logs.
  *
  * Usage: node dist/bench/bare-undici-proxy.js --port P --upstream http://127.0.0.1:A [--upstream …]
+ *   [--connections N]   upstream connections per pool (256; the stream benchmark raises it)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
 import { installSignalProfiler } from "./lib/self-profiler";
 
-function argsOf(argv: string[]): { port: number; upstreams: string[] } {
+function argsOf(argv: string[]): { port: number; upstreams: string[]; connections: number } {
   let port = 0;
+  let connections = 256;
   const upstreams: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--port") port = Number(argv[++i]);
     else if (argv[i] === "--upstream") upstreams.push(argv[++i]);
+    else if (argv[i] === "--connections") connections = Number(argv[++i]);
   }
   if (upstreams.length === 0) throw new Error("at least one --upstream is required");
-  return { port, upstreams };
+  return { port, upstreams, connections };
 }
 
 async function main(): Promise<void> {
   installSignalProfiler();
-  const { port, upstreams } = argsOf(process.argv.slice(2));
-  const pools = upstreams.map((origin) => new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 }));
+  const { port, upstreams, connections } = argsOf(process.argv.slice(2));
+  const pools = upstreams.map((origin) => new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 }));
   let next = 0;
 
   const proxy = (req: IncomingMessage, res: ServerResponse): void => {
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
   const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0 }, proxy);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", 1024, () => resolve());
+    server.listen(port, "127.0.0.1", 4096, () => resolve());
   });
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   const stop = () => {

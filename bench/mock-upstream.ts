@@ -6,6 +6,8 @@
  *   POST … with `"stream":true` in the body SSE: role chunk, 20 content chunks, finish chunk,
  *                                           usage chunk, [DONE] (one write per event)
  *   … and `"mock_interval_ms":N` too        the same events N ms apart (held-open streams)
+ *   … and `"mock_events":E` too             E content chunks instead of 20 (long streams; each
+ *                                           stream holds only its response and one timer)
  *   GET  /v1/models                         model list (health checks)
  *
  * Usage: node dist/bench/mock-upstream.js [--port P]... (0 or none: one free port; several
@@ -21,6 +23,7 @@ const PROMPT_TOKENS = 19;
 const STREAM_TRUE = Buffer.from('"stream":true');
 const STREAM_TRUE_SPACED = Buffer.from('"stream": true');
 const INTERVAL_FIELD = '"mock_interval_ms":';
+const EVENTS_FIELD = '"mock_events":';
 
 function completionBody(): Buffer {
   const content = Array.from({ length: STREAM_CONTENT_CHUNKS }, (_, i) => `word${i}`).join(" ");
@@ -67,31 +70,49 @@ const MODELS = Buffer.from(JSON.stringify({ object: "list", data: [{ id: MOCK_MO
 const MODELS_HEADERS = ["content-type", "application/json", "content-length", String(MODELS.length)];
 const NOT_FOUND = Buffer.from('{"error":{"message":"not found","type":"invalid_request_error","param":null,"code":null}}');
 
-function intervalOf(body: Buffer): number {
+/** A small non-negative integer field read from the raw body, without parsing it. */
+function fieldOf(body: Buffer, field: string, max: number): number {
   const text = body.toString("latin1");
-  const at = text.indexOf(INTERVAL_FIELD);
+  const at = text.indexOf(field);
   if (at === -1) return 0;
-  const value = parseInt(text.slice(at + INTERVAL_FIELD.length, at + INTERVAL_FIELD.length + 8), 10);
-  return Number.isFinite(value) && value > 0 ? Math.min(value, 10_000) : 0;
+  const value = parseInt(text.slice(at + field.length, at + field.length + 8), 10);
+  return Number.isFinite(value) && value > 0 ? Math.min(value, max) : 0;
 }
 
-function sendStream(res: ServerResponse, intervalMs: number): void {
+/** The usage chunk for a stream of `contentChunks` chunks (the default one is pre-serialised). */
+function usageEvent(contentChunks: number): Buffer {
+  if (contentChunks === STREAM_CONTENT_CHUNKS) return EVENTS[EVENTS.length - 2];
+  const usage = { prompt_tokens: PROMPT_TOKENS, completion_tokens: contentChunks, total_tokens: PROMPT_TOKENS + contentChunks };
+  return Buffer.from(`data: ${JSON.stringify({ id: "chatcmpl-bench0000000000000000", object: "chat.completion.chunk", created: 1_700_000_000, model: MOCK_MODEL, system_fingerprint: "fp_bench", choices: [], usage })}\n\n`);
+}
+
+/** The `i`-th event of a stream with `contentChunks` content chunks: role, content…, finish, usage, [DONE]. */
+function eventAt(i: number, contentChunks: number): Buffer {
+  if (i === 0) return EVENTS[0];
+  if (i <= contentChunks) return EVENTS[1 + ((i - 1) % STREAM_CONTENT_CHUNKS)];
+  if (i === contentChunks + 1) return EVENTS[EVENTS.length - 3];
+  if (i === contentChunks + 2) return usageEvent(contentChunks);
+  return EVENTS[EVENTS.length - 1];
+}
+
+function sendStream(res: ServerResponse, intervalMs: number, contentChunks: number): void {
   res.writeHead(200, STREAM_HEADERS);
-  if (intervalMs === 0) {
+  if (intervalMs === 0 && contentChunks === STREAM_CONTENT_CHUNKS) {
     for (let i = 0; i < EVENTS.length - 1; i++) res.write(EVENTS[i]);
     res.end(EVENTS[EVENTS.length - 1]);
     return;
   }
+  const last = contentChunks + 3;
   let i = 0;
   const timer = setInterval(() => {
     if (res.destroyed) return clearInterval(timer);
-    if (i === EVENTS.length - 1) {
+    if (i === last) {
       clearInterval(timer);
-      res.end(EVENTS[i]);
+      res.end(eventAt(i, contentChunks));
       return;
     }
-    res.write(EVENTS[i++]);
-  }, intervalMs);
+    res.write(eventAt(i++, contentChunks));
+  }, Math.max(1, intervalMs));
   res.once("close", () => clearInterval(timer));
 }
 
@@ -111,7 +132,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
     const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    if (body.includes(STREAM_TRUE) || body.includes(STREAM_TRUE_SPACED)) return sendStream(res, intervalOf(body));
+    if (body.includes(STREAM_TRUE) || body.includes(STREAM_TRUE_SPACED)) return sendStream(res, fieldOf(body, INTERVAL_FIELD, 10_000), fieldOf(body, EVENTS_FIELD, 100_000) || STREAM_CONTENT_CHUNKS);
     res.writeHead(200, COMPLETION_HEADERS);
     res.end(COMPLETION);
   });
@@ -134,7 +155,7 @@ async function main(): Promise<void> {
         new Promise<number>((resolve, reject) => {
           const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0 }, handle);
           server.once("error", reject);
-          server.listen(port, "127.0.0.1", 1024, () => resolve((server.address() as AddressInfo).port));
+          server.listen(port, "127.0.0.1", 4096, () => resolve((server.address() as AddressInfo).port));
         }),
     ),
   );

@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, hostname, loadavg, release, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { describeFeatures, probeFeatures } from "./lib/features";
@@ -36,6 +36,7 @@ import {
 } from "./lib/results";
 import { CHAT_PATH, isGateway, startMock, startTarget, type BenchPaths, type RunningTarget, type Tools } from "./lib/targets";
 import { measureTtfb } from "./lib/ttfb";
+import { findRoot } from "./lib/root";
 import { MOCK_MODEL } from "./mock-upstream";
 
 export interface RunOptions {
@@ -55,11 +56,6 @@ export interface RunOptions {
   maxSeconds: number;
 }
 
-/** The repository root: the first directory above this script with bench/tsconfig.json (dist/bench/ or a test's own outDir). */
-function findRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, "bench", "tsconfig.json"))) return dir;
-  return resolve(from, "../..");
-}
 const ROOT = findRoot(__dirname);
 
 /** `{n}` becomes a per-request counter (bench/lib/load.ts): no two requests carry the same text. */

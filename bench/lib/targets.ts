@@ -6,6 +6,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import type { GatewayConfigInput } from "../../gateway/src/config/schema";
 import { gatewayConfig, type GatewayVariant } from "./gateway-configs";
 import { haproxyConfig } from "./haproxy";
 import { NODE_HEAP_FLAGS } from "../../gateway/src/heap";
@@ -36,6 +37,10 @@ export interface TargetOptions {
   nodeFlags?: readonly string[];
   /** Extra environment for Node targets (BENCH_CPU_PROFILE). */
   env?: NodeJS.ProcessEnv;
+  /** Upstream connections per target for the bare proxy (256 unless set; long streams need one each). */
+  upstreamConnections?: number;
+  /** Applied to the gateway's config last (the stream benchmark's overload and pool settings). */
+  gatewayOverrides?: (config: GatewayConfigInput) => GatewayConfigInput;
 }
 
 export interface RunningTarget {
@@ -112,7 +117,7 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
 
   if (name === "bare-undici") {
     const port = await freePort();
-    const args = [...(options.nodeFlags ?? NODE_HEAP_FLAGS), join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
+    const args = [...(options.nodeFlags ?? NODE_HEAP_FLAGS), join(paths.dist, "bare-undici-proxy.js"), "--port", String(port), ...mockPorts.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`]), ...(options.upstreamConnections ? ["--connections", String(options.upstreamConnections)] : [])];
     const proc = startProcess("bare-undici", process.execPath, args, logFile, options.env);
     const url = `http://127.0.0.1:${port}`;
     await ready(url, proc);
@@ -128,7 +133,8 @@ export async function startTarget(name: TargetName, paths: BenchPaths, tools: To
   }
   try {
     const port = await freePort();
-    const config = gatewayConfig({ variant, port, upstreamPorts: mockPorts, redisPort: redis?.port });
+    const base = gatewayConfig({ variant, port, upstreamPorts: mockPorts, redisPort: redis?.port });
+    const config = options.gatewayOverrides ? options.gatewayOverrides(base) : base;
     const cfgFile = join(paths.work, `${name}.yaml`);
     writeFileSync(cfgFile, stringify(config));
     const entry = options.gatewayEntry === "main" ? join(paths.dist, "../gateway/src/main.js") : join(paths.dist, "gateway-main.js");

@@ -227,6 +227,8 @@ export const gatewayConfigSchema = z
         /** Longest a stream may run in total; infra sets the pod's grace period above it. */
         maxStreamMs: positiveInt.default(600_000),
         connectionsPerTarget: positiveInt.default(256),
+        /** How long an idle upstream connection is kept; below the upstream's own idle timeout, it never goes stale under a request. */
+        idleConnectionMs: positiveInt.default(30_000),
         /** Largest non-streaming upstream answer the gateway buffers (images can be big). */
         maxResponseBytes: positiveInt.default(64 * 1024 * 1024),
       })

@@ -16,16 +16,16 @@ const MAX_HELD_BYTES = 1 << 20;
 
 const USAGE_QUOTED = Buffer.from('"usage"');
 
-/** True when `usage` appears with an object value (not `null`). */
-function hasUsageObject(data: Buffer): boolean {
+/** Where `"usage":` first appears with an object value (not `null`), or -1. */
+function usageObjectAt(data: Buffer): number {
   let at = data.indexOf(USAGE_KEY);
   while (at !== -1) {
     let i = at + USAGE_KEY.length;
     while (data[i] === 0x20) i++;
-    if (data[i] === 0x7b /* { */) return true;
+    if (data[i] === 0x7b /* { */) return at;
     at = data.indexOf(USAGE_KEY, i);
   }
-  return false;
+  return -1;
 }
 
 /** The JSON payload of an event's `data:` lines, or null. */
@@ -75,15 +75,16 @@ export class SseUsageFilter {
       this.heldBytes = chunk.length - end;
     }
     if (this.delivered) tallyDeltas(complete, 0, complete.length, this.delivered);
-    return hasUsageObject(complete) ? this.processEvents(complete) : complete;
+    const usageAt = usageObjectAt(complete);
+    return usageAt === -1 ? complete : this.processEvents(complete, usageAt);
   }
 
   /** What is still held when the stream ends (an unterminated last event). */
   flush(): Buffer {
     const rest = this.takeHeld(EMPTY);
     if (rest.length > 0 && this.delivered) tallyDeltas(rest, 0, rest.length, this.delivered);
-    if (rest.length > 0 && hasUsageObject(rest)) return this.processEvents(rest);
-    return rest;
+    const usageAt = rest.length > 0 ? usageObjectAt(rest) : -1;
+    return usageAt === -1 ? rest : this.processEvents(rest, usageAt);
   }
 
   /** The held bytes followed by `tail`, emptying the hold; uncopied when nothing was held. */
@@ -96,12 +97,15 @@ export class SseUsageFilter {
     return out;
   }
 
-  /** Reads usage from the events that mention it and cuts the dropped ones out by byte offsets. */
-  private processEvents(complete: Buffer): Buffer {
+  /**
+   * Reads usage from the events that mention it and cuts the dropped ones out by byte offsets.
+   * `firstUsage`: the first usage object (events before it carry none, or `"usage":null`).
+   */
+  private processEvents(complete: Buffer, firstUsage: number): Buffer {
     let kept: Buffer[] | null = null;
     let keptFrom = 0;
     let start = 0;
-    let at = complete.indexOf(USAGE_QUOTED);
+    let at = firstUsage;
     const ends = eventEnds(complete);
     // An unterminated last event (at the end of the stream) counts as one too.
     if ((ends[ends.length - 1] ?? 0) < complete.length) ends.push(complete.length);

@@ -10,6 +10,7 @@ import type { Dispatcher } from "undici";
 import type { BufferHold } from "../http/buffer-budget";
 import type { TranslatedPiece } from "../translate/translator";
 import { classifyError, type AttemptFailure } from "./failure";
+import { isStaleConnectionError } from "./stale-connection";
 
 /** Where a committed stream's chunks go (the client response). */
 export interface StreamSink {
@@ -169,6 +170,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (code === "GW_OVERLOADED") this.overloaded = true;
     const failure = code === "GW_RESPONSE_TOO_LARGE" ? { reason: "invalid_response" as const, detail: "response too large" } : classifyError(error);
     if (code === "GW_DEADLINE") failure.reason = "deadline";
+    else if (this.headersAt === 0 && isStaleConnectionError(error)) failure.staleConnection = true;
     this.finish({ kind: "failed", failure });
   }
 

@@ -17,6 +17,8 @@ export interface AttemptFailure {
   upstreamRequestId?: string | null;
   /** upstream_auth: the request sent client headers (organization, project) that may be why. */
   clientScoped?: boolean;
+  /** network: a reused connection reset or closed before any response byte (stale-connection.ts). */
+  staleConnection?: boolean;
 }
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);

@@ -123,6 +123,8 @@ export class Forwarder {
     let attempts = 0;
     let last: AttemptFailure | null = null;
     let pending: { pool: string; target: string; reason: string } | null = null;
+    /** The target whose last attempt met a stale keep-alive connection: tried again, on a new one. */
+    let staleOn: TargetState | null = null;
 
     try {
       for (const pool of req.chain) {
@@ -134,7 +136,9 @@ export class Forwarder {
             last = { reason: "deadline", detail: "deadline passed" };
             break;
           }
-          const state = pool.pick(Date.now(), tried);
+          const state: TargetState | null = staleOn ?? pool.pick(Date.now(), tried);
+          const retryingStale = staleOn !== null;
+          staleOn = null;
           if (state === null) break;
           tried.add(state);
           const target = this.targets.get(state)!;
@@ -155,7 +159,7 @@ export class Forwarder {
           const sentAt = performance.now();
           const span = trace.child("upstream attempt", SpanKind.client);
           span?.set("aigw.model", pool.name).set("aigw.target", state.name).set("gen_ai.request.model", target.upstreamModel).set("server.address", target.endpoint.origin).set("aigw.attempt", attempts);
-          target.endpoint.dispatcher.dispatch(
+          (retryingStale ? target.endpoint.fresh : target.endpoint.dispatcher).dispatch(
             {
               method: "POST",
               path: target.endpoint.pathPrefix + path,
@@ -186,15 +190,21 @@ export class Forwarder {
               return { ...this.outcome(499, state, pool, target, attempts, null, null, null, false, true), deliveredTokens: req.countDelivered ? 0 : null };
             }
             if (result.kind !== "failed") this.metrics.upstreamDurationFor(pool.name, state.name).observe((attempt.headersAt - sentAt) / 1000);
-            const failure = this.judge(result, state, target, req, translator);
+            // A stale connection is not the target's fault: not judged, and tried once more within this attempt's count.
+            const stale = !retryingStale && result.kind === "failed" && result.failure.staleConnection === true;
+            const failure = stale ? result.failure : this.judge(result, state, target, req, translator);
             if (failure || result.kind === "failed") {
               state.inflight--;
               const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
               last = why;
-              pending = { pool: pool.name, target: state.name, reason: why.reason };
+              pending = { pool: pool.name, target: state.name, reason: stale ? "stale_connection" : why.reason };
               span?.set("aigw.failure", why.reason).fail(why.detail);
-              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: why.reason, detail: why.detail, upstreamRequestId: why.upstreamRequestId ?? undefined }, "upstream attempt failed");
+              this.logger.debug({ reqId: req.requestId, model: pool.name, target: state.name, reason: pending.reason, detail: why.detail, upstreamRequestId: why.upstreamRequestId ?? undefined }, "upstream attempt failed");
               if (why.reason === "deadline") break;
+              if (stale) {
+                staleOn = state;
+                n--;
+              }
               continue;
             }
             state.recordSuccess(attempt.headersAt - sentAt);

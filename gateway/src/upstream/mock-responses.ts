@@ -56,40 +56,54 @@ export function mockTextCompletion(request: MockRequest, tokens: number, from: s
   return mockCompletion("cmpl", "text_completion", (text) => ({ text }), request, tokens, from);
 }
 
-/** The SSE events of a streamed chat completion, `data: …\n\n` each, ending with [DONE]. */
-export function mockChatStreamEvents(request: MockRequest, tokens: number): string[] {
-  const id = idFor("chatcmpl", request);
-  const model = String(request.model ?? "mock");
+/**
+ * The SSE events of a streamed chat completion (`data: …\n\n` each, ending with [DONE]), made
+ * one at a time as they are sent: a long stream holds one event, not all of them, and not the
+ * request (only the few values its events need).
+ */
+export function mockChatStream(request: MockRequest, tokens: number): Generator<string, void, undefined> {
   const includeUsage = request.stream_options?.include_usage === true;
-  const usageField = includeUsage ? { usage: null } : {};
-  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
-    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField })}\n\n`;
-  const events = [chunk({ role: "assistant", content: "" }, null)];
-  for (let i = 0; i < tokens; i++) events.push(chunk({ content: mockToken(i) }, null));
-  events.push(chunk({}, "stop"));
-  if (includeUsage) {
-    const promptTokens = mockPromptTokens(request);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens };
-    events.push(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage })}\n\n`);
-  }
-  events.push("data: [DONE]\n\n");
-  return events;
+  return chatStream(idFor("chatcmpl", request), String(request.model ?? "mock"), tokens, includeUsage ? mockPromptTokens(request) : null);
 }
 
-/** Streamed text completion events. */
-export function mockTextStreamEvents(request: MockRequest, tokens: number): string[] {
-  const id = idFor("cmpl", request);
-  const model = String(request.model ?? "mock");
-  const events: string[] = [];
+function* chatStream(id: string, model: string, tokens: number, promptTokens: number | null): Generator<string, void, undefined> {
+  const usageField = promptTokens !== null ? { usage: null } : {};
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...usageField })}\n\n`;
+  yield chunk({ role: "assistant", content: "" }, null);
+  for (let i = 0; i < tokens; i++) yield chunk({ content: mockToken(i) }, null);
+  yield chunk({}, "stop");
+  if (promptTokens !== null) {
+    const usage = { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens };
+    yield `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage })}\n\n`;
+  }
+  yield "data: [DONE]\n\n";
+}
+
+/** Every event of mockChatStream at once (tests, translation fixtures). */
+export function mockChatStreamEvents(request: MockRequest, tokens: number): string[] {
+  return [...mockChatStream(request, tokens)];
+}
+
+/** Streamed text completion events, one at a time (as mockChatStream). */
+export function mockTextStream(request: MockRequest, tokens: number): Generator<string, void, undefined> {
+  const includeUsage = request.stream_options?.include_usage === true;
+  return textStream(idFor("cmpl", request), String(request.model ?? "mock"), tokens, includeUsage ? mockPromptTokens(request) : null);
+}
+
+function* textStream(id: string, model: string, tokens: number, promptTokens: number | null): Generator<string, void, undefined> {
   for (let i = 0; i < tokens; i++) {
-    events.push(`data: ${JSON.stringify({ id, object: "text_completion", created: 1_700_000_000, model, choices: [{ index: 0, text: mockToken(i), logprobs: null, finish_reason: i === tokens - 1 ? "stop" : null }] })}\n\n`);
+    yield `data: ${JSON.stringify({ id, object: "text_completion", created: 1_700_000_000, model, choices: [{ index: 0, text: mockToken(i), logprobs: null, finish_reason: i === tokens - 1 ? "stop" : null }] })}\n\n`;
   }
-  if (request.stream_options?.include_usage === true) {
-    const promptTokens = mockPromptTokens(request);
-    events.push(`data: ${JSON.stringify({ id, object: "text_completion", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens } })}\n\n`);
+  if (promptTokens !== null) {
+    yield `data: ${JSON.stringify({ id, object: "text_completion", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens } })}\n\n`;
   }
-  events.push("data: [DONE]\n\n");
-  return events;
+  yield "data: [DONE]\n\n";
+}
+
+/** Every event of mockTextStream at once. */
+export function mockTextStreamEvents(request: MockRequest, tokens: number): string[] {
+  return [...mockTextStream(request, tokens)];
 }
 
 /** Deterministic unit vectors derived from each input's hash. */

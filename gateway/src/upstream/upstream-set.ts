@@ -39,8 +39,8 @@ const RETIRE_MARGIN_MS = 30_000;
 
 /** Connection settings: when they change, targets need new connection pools. */
 function poolSettings(config: GatewayConfig): unknown {
-  const { connectTimeoutMs, connectionsPerTarget } = config.upstreamDefaults;
-  return { connectTimeoutMs, connectionsPerTarget };
+  const { connectTimeoutMs, connectionsPerTarget, idleConnectionMs } = config.upstreamDefaults;
+  return { connectTimeoutMs, connectionsPerTarget, idleConnectionMs };
 }
 
 export class LiveUpstreams {

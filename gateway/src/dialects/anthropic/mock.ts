@@ -22,23 +22,43 @@ function idFor(request: Json): string {
   return `msg_mock${createHash("sha1").update(JSON.stringify(request)).digest("hex").slice(0, 16)}`;
 }
 
-/** The answer's tokens, cut at the first stop sequence they contain. */
-function answerTokens(request: Json, tokens: number): { pieces: string[]; stopSequence: string | null } {
-  const pieces = Array.from({ length: tokens }, (_, i) => mockToken(i));
-  const stops = Array.isArray(request.stop_sequences) ? request.stop_sequences.filter((s): s is string => typeof s === "string" && s.length > 0) : [];
-  let text = "";
-  for (let i = 0; i < pieces.length; i++) {
-    const next = text + pieces[i];
+function stopSequencesOf(request: Json): string[] {
+  return Array.isArray(request.stop_sequences) ? request.stop_sequences.filter((s): s is string => typeof s === "string" && s.length > 0) : [];
+}
+
+/**
+ * The answer's tokens one at a time, cut at the first stop sequence the text contains (the last
+ * piece may be part of a token); returns the stop sequence hit, or null. Only the text's last
+ * characters are kept: a stop sequence first found with a new piece overlaps it.
+ */
+function* answerPieces(stops: readonly string[], tokens: number): Generator<string, string | null, undefined> {
+  const keep = Math.max(0, ...stops.map((stop) => stop.length - 1));
+  let tail = "";
+  for (let i = 0; i < tokens; i++) {
+    const piece = mockToken(i);
+    const next = tail + piece;
     const hit = stops.find((stop) => next.includes(stop));
     if (hit !== undefined) {
-      const cut = next.indexOf(hit) - text.length;
-      const kept = pieces.slice(0, i);
-      if (cut > 0) kept.push(pieces[i].slice(0, cut));
-      return { pieces: kept, stopSequence: hit };
+      const cut = next.indexOf(hit) - tail.length;
+      if (cut > 0) yield piece.slice(0, cut);
+      return hit;
     }
-    text = next;
+    yield piece;
+    if (keep > 0) tail = next.slice(-keep);
   }
-  return { pieces, stopSequence: null };
+  return null;
+}
+
+/** The whole answer text (trailing space trimmed), its piece count and the stop sequence hit. */
+function answerText(stops: readonly string[], tokens: number): { text: string; count: number; stopSequence: string | null } {
+  const pieces = answerPieces(stops, tokens);
+  let text = "";
+  let count = 0;
+  for (let step = pieces.next(); ; step = pieces.next()) {
+    if (step.done) return { text: text.trimEnd(), count, stopSequence: step.value };
+    text += step.value;
+    count++;
+  }
 }
 
 /** The tool a forced tool_choice names (`any`: the first tool), or null. */
@@ -66,9 +86,9 @@ export function mockAnthropicMessage(request: Json, tokens: number): Json {
     content.push({ type: "tool_use", id: `toolu_mock${idFor(request).slice(8, 20)}`, name: tool, input: { query: "mock" } });
     stopReason = "tool_use";
   } else {
-    const answer = answerTokens(request, tokens);
-    content.push({ type: "text", text: answer.pieces.join("").trimEnd() });
-    output = answer.pieces.length;
+    const answer = answerText(stopSequencesOf(request), tokens);
+    content.push({ type: "text", text: answer.text });
+    output = answer.count;
     if (answer.stopSequence !== null) {
       stopReason = "stop_sequence";
       stopSequence = answer.stopSequence;
@@ -88,33 +108,77 @@ export function mockAnthropicMessage(request: Json, tokens: number): Json {
 
 const event = (name: string, data: Json) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
 
-/** The events of a streamed answer, one SSE event a string, as Anthropic sends them. */
-export function mockAnthropicStreamEvents(request: Json, tokens: number): string[] {
-  const full = mockAnthropicMessage(request, tokens);
-  const usage = full.usage as Json;
-  const events = [event("message_start", { message: { ...full, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }), event("ping", {})];
-  const blocks = full.content as Json[];
-  blocks.forEach((block, index) => {
-    if (block.type === "thinking") {
-      events.push(event("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } }));
-      events.push(event("content_block_delta", { index, delta: { type: "thinking_delta", thinking: block.thinking } }));
-      events.push(event("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } }));
-    } else if (block.type === "tool_use") {
-      events.push(event("content_block_start", { index, content_block: { ...block, input: {} } }));
-      const json = JSON.stringify(block.input);
-      events.push(event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json.slice(0, 5) } }));
-      events.push(event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json.slice(5) } }));
-    } else {
-      events.push(event("content_block_start", { index, content_block: { type: "text", text: "" } }));
-      const text = String(block.text);
-      // One delta per word, as the OpenAI mock streams one token per chunk.
-      for (const piece of text.match(/\S+\s*/g) ?? []) events.push(event("content_block_delta", { index, delta: { type: "text_delta", text: piece } }));
+/**
+ * The events of a streamed answer, one SSE event a string, as Anthropic sends them, made one at
+ * a time as they are sent: a long stream holds neither its events nor the request.
+ */
+export function mockAnthropicStream(request: Json, tokens: number): Generator<string, void, undefined> {
+  const id = idFor(request);
+  const tool = forcedTool(request);
+  const answer: StreamedAnswer = {
+    message: { id, type: "message", role: "assistant", model: String(request.model ?? "mock"), content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: mockAnthropicInputTokens(request), output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } },
+    thinking: thinkingOn(request),
+    tool: tool === null ? null : { type: "tool_use", id: `toolu_mock${id.slice(8, 20)}`, name: tool, input: { query: "mock" } },
+    stops: stopSequencesOf(request),
+  };
+  return anthropicStream(answer, tokens);
+}
+
+interface StreamedAnswer {
+  /** message_start's message. */
+  message: Json;
+  thinking: boolean;
+  /** The tool_use block of a forced tool choice, else null (a text answer). */
+  tool: Json | null;
+  stops: string[];
+}
+
+function* anthropicStream(answer: StreamedAnswer, tokens: number): Generator<string, void, undefined> {
+  yield event("message_start", { message: answer.message });
+  yield event("ping", {});
+  let index = 0;
+  if (answer.thinking) {
+    yield event("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+    yield event("content_block_delta", { index, delta: { type: "thinking_delta", thinking: MOCK_THINKING } });
+    yield event("content_block_delta", { index, delta: { type: "signature_delta", signature: "mock-signature" } });
+    yield event("content_block_stop", { index });
+    index++;
+  }
+  let stopReason = "end_turn";
+  let stopSequence: string | null = null;
+  let output = tokens;
+  if (answer.tool !== null) {
+    yield event("content_block_start", { index, content_block: { ...answer.tool, input: {} } });
+    const json = JSON.stringify(answer.tool.input);
+    yield event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json.slice(0, 5) } });
+    yield event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json.slice(5) } });
+    stopReason = "tool_use";
+  } else {
+    yield event("content_block_start", { index, content_block: { type: "text", text: "" } });
+    // One delta per token, as the OpenAI mock streams one token per chunk; the answer's trailing space is trimmed.
+    const pieces = answerPieces(answer.stops, tokens);
+    output = 0;
+    let step = pieces.next();
+    while (!step.done) {
+      const piece = step.value;
+      output++;
+      step = pieces.next();
+      const text = step.done ? piece.trimEnd() : piece;
+      if (text.length > 0) yield event("content_block_delta", { index, delta: { type: "text_delta", text } });
     }
-    events.push(event("content_block_stop", { index }));
-  });
-  events.push(event("message_delta", { delta: { stop_reason: full.stop_reason, stop_sequence: full.stop_sequence }, usage: { output_tokens: usage.output_tokens } }));
-  events.push(event("message_stop", {}));
-  return events;
+    if (step.value !== null) {
+      stopReason = "stop_sequence";
+      stopSequence = step.value;
+    }
+  }
+  yield event("content_block_stop", { index });
+  yield event("message_delta", { delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: { output_tokens: output } });
+  yield event("message_stop", {});
+}
+
+/** Every event of mockAnthropicStream at once (tests, translation fixtures). */
+export function mockAnthropicStreamEvents(request: Json, tokens: number): string[] {
+  return [...mockAnthropicStream(request, tokens)];
 }
 
 export function mockAnthropicCountTokens(request: Json): Json {

@@ -36,33 +36,50 @@ function words(request: Record<string, unknown>, tokens: number): number {
   return Math.min(tokens, max);
 }
 
-/** The Chat message and finish reason the mock's answer amounts to. */
-function chatAnswer(request: Record<string, unknown>, tokens: number): { message: Record<string, unknown>; finish: string; outputTokens: number } {
+/** What the mock answers: a call of `tool`, or `count` words; the Chat finish reason and output tokens. */
+function plan(request: Record<string, unknown>, tokens: number): { tool: string | null; count: number; finish: string; outputTokens: number } {
   const tool = toolToCall(request);
-  if (tool !== null) return { message: { role: "assistant", content: null, tool_calls: [{ id: `call_${contextOf(request).id.slice(5, 21)}`, type: "function", function: { name: tool, arguments: "{}" } }] }, finish: "tool_calls", outputTokens: 1 };
+  if (tool !== null) return { tool, count: 0, finish: "tool_calls", outputTokens: 1 };
   const count = words(request, tokens);
-  return { message: { role: "assistant", content: Array.from({ length: count }, (_, i) => mockToken(i)).join("").trimEnd() }, finish: count < tokens ? "length" : "stop", outputTokens: count };
+  return { tool: null, count, finish: count < tokens ? "length" : "stop", outputTokens: count };
+}
+
+/** The Chat message the mock's answer amounts to. */
+function chatMessage(context: ResponseContext, answer: ReturnType<typeof plan>): Record<string, unknown> {
+  if (answer.tool !== null) return { role: "assistant", content: null, tool_calls: [{ id: `call_${context.id.slice(5, 21)}`, type: "function", function: { name: answer.tool, arguments: "{}" } }] };
+  return { role: "assistant", content: Array.from({ length: answer.count }, (_, i) => mockToken(i)).join("").trimEnd() };
 }
 
 export function mockResponse(request: Record<string, unknown>, tokens: number): Record<string, unknown> {
-  const { message, finish, outputTokens } = chatAnswer(request, tokens);
-  const usage = { prompt_tokens: inputTokens(request), completion_tokens: outputTokens };
-  return chatCompletionToResponse({ choices: [{ index: 0, message, finish_reason: finish }], usage }, contextOf(request))!.response;
+  const context = contextOf(request);
+  const answer = plan(request, tokens);
+  const usage = { prompt_tokens: inputTokens(request), completion_tokens: answer.outputTokens };
+  return chatCompletionToResponse({ choices: [{ index: 0, message: chatMessage(context, answer), finish_reason: answer.finish }], usage }, context)!.response;
 }
 
-/** The SSE events of a streamed mock response, `event: …\ndata: …\n\n` each. */
-export function mockResponseStreamEvents(request: Record<string, unknown>, tokens: number): string[] {
-  const machine = new ChatStreamToResponses(contextOf(request));
-  const { message, finish, outputTokens } = chatAnswer(request, tokens);
-  const events = machine.start();
+/**
+ * The SSE events of a streamed mock response, `event: …\ndata: …\n\n` each, made one Chat
+ * chunk at a time as they are sent (the event machine keeps what the final response needs).
+ */
+export function* mockResponseStream(request: Record<string, unknown>, tokens: number): Generator<string, void, undefined> {
+  const context = contextOf(request);
+  const machine = new ChatStreamToResponses(context);
+  const answer = plan(request, tokens);
+  const promptTokens = inputTokens(request);
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => machine.chunk({ choices: [{ index: 0, delta, finish_reason: finishReason }] });
-  if (Array.isArray(message.tool_calls)) {
-    events.push(...chunk({ tool_calls: (message.tool_calls as Record<string, unknown>[]).map((call, index) => ({ index, ...call })) }));
+  yield* machine.start();
+  if (answer.tool !== null) {
+    const calls = chatMessage(context, answer).tool_calls as Record<string, unknown>[];
+    yield* chunk({ tool_calls: calls.map((call, index) => ({ index, ...call })) });
   } else {
-    for (let i = 0; i < outputTokens; i++) events.push(...chunk({ content: mockToken(i) }));
+    for (let i = 0; i < answer.count; i++) yield* chunk({ content: mockToken(i) });
   }
-  events.push(...chunk({}, finish));
-  events.push(...machine.chunk({ choices: [], usage: { prompt_tokens: inputTokens(request), completion_tokens: outputTokens } }));
-  events.push(...machine.finish());
-  return events;
+  yield* chunk({}, answer.finish);
+  yield* machine.chunk({ choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: answer.outputTokens } });
+  yield* machine.finish();
+}
+
+/** Every event of mockResponseStream at once (tests). */
+export function mockResponseStreamEvents(request: Record<string, unknown>, tokens: number): string[] {
+  return [...mockResponseStream(request, tokens)];
 }

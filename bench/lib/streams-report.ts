@@ -1,0 +1,69 @@
+/** The stream benchmark's results and their Markdown table, with the ratios to the bare proxy. */
+import type { ClientSummary } from "../stream-client";
+import type { MetricPeaks } from "./metrics-peaks";
+
+export interface StreamCaseResult {
+  target: string;
+  case: "held" | "overload";
+  streams: number;
+  intervalMs: number;
+  eventsPerStream: number;
+  offeredEventsPerSec: number;
+  client: ClientSummary;
+  /** Streams that ended in no answer, a reset, a cut or a timeout. */
+  lost: number;
+  cpuSeconds: number;
+  mockCpuSeconds: number;
+  cpuUsPerEvent: number | null;
+  baselineRssMb: number;
+  peakRssMb: number;
+  kbPerOpenStream: number | null;
+  note: string;
+  /** The gateway's own heap and event-loop gauges at their peak (gateway targets only). */
+  gauges: MetricPeaks | null;
+}
+
+export interface StreamMachine {
+  cores: number;
+  cpu: string;
+  node: string;
+  loadBefore: number;
+  loadAfter: number;
+  fdLimit: number;
+  date: string;
+}
+
+const fixed = (n: number | null, digits = 1) => (n === null ? "" : n.toFixed(digits));
+
+/** Gateway ÷ bare proxy for one case, from the same run; null when either is missing. */
+export function streamRatio(results: readonly StreamCaseResult[], caseName: StreamCaseResult["case"], pick: (r: StreamCaseResult) => number | null): number | null {
+  const gateway = results.find((r) => r.target === "gateway-full-memory" && r.case === caseName);
+  const bare = results.find((r) => r.target === "bare-undici" && r.case === caseName);
+  const g = gateway ? pick(gateway) : null;
+  const b = bare ? pick(bare) : null;
+  return g !== null && b !== null && b > 0 ? g / b : null;
+}
+
+export function renderStreamsMarkdown(machine: StreamMachine, results: readonly StreamCaseResult[]): string {
+  const lines = [
+    `# Stream benchmark, ${machine.date.slice(0, 10)}`,
+    "",
+    `${machine.cores} × ${machine.cpu}, Node ${machine.node}, load average ${machine.loadBefore.toFixed(2)} before and ${machine.loadAfter.toFixed(2)} after; open-file limit ${machine.fdLimit}.`,
+    "",
+    "| Target | Case | streams | events apart | complete | shed (503) | other refusals | lost | peak open | CPU µs/event | RSS before → peak MB | KB per open stream | heap used / total MB, loop lag ms (peaks) | note |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  for (const r of results) {
+    const c = r.client.counts;
+    const lostDetail = r.lost > 0 ? `${r.lost} (cut ${c.cut}, reset ${c.reset}, no answer ${c["no-response"]}, connect ${c["connect-failed"]}, timeout ${c.timeout})` : "0";
+    lines.push(`| ${r.target} | ${r.case} | ${r.streams} | ${r.intervalMs} ms | ${c.complete} | ${c.shed} | ${c.refused} | ${lostDetail} | ${r.client.peakOpen} | ${fixed(r.cpuUsPerEvent)} | ${r.baselineRssMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} | ${fixed(r.kbPerOpenStream)} | ${r.gauges ? `${fixed(r.gauges.heapUsedMb, 0)} / ${fixed(r.gauges.heapTotalMb, 0)}, ${fixed(r.gauges.eventLoopLagMaxMs, 0)}` : ""} | ${r.note} |`);
+  }
+  const cpu = streamRatio(results, "held", (r) => r.cpuUsPerEvent);
+  const memory = streamRatio(results, "held", (r) => r.kbPerOpenStream);
+  lines.push("", "Gateway ÷ bare undici proxy, same run:", "");
+  lines.push(`- CPU per streamed event (held): ${cpu === null ? "n/a" : `${cpu.toFixed(2)}×`} (goal ≤ 1.5×)`);
+  lines.push(`- memory per open stream (held): ${memory === null ? "n/a" : `${memory.toFixed(2)}×`}`);
+  const lost = results.filter((r) => r.target !== "bare-undici").reduce((sum, r) => sum + r.lost, 0);
+  lines.push(`- streams lost through the gateway and direct, every case: ${lost} (goal 0)`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,118 @@
+/**
+ * The stream benchmark's client: raw TCP sockets, one streamed chat completion per connection
+ * (`Connection: close`), opened at a fixed rate, each read to its end and classified (see
+ * lib/stream-outcomes.ts). Nothing between the socket and the count (no HTTP client library)
+ * can hide a reset or a connection closed without an answer. Its own process, so its work does
+ * not slow the harness that samples the target. Prints one JSON summary line when every stream
+ * has ended (or the deadline passed).
+ *
+ * Usage: node dist/bench/stream-client.js --port P --streams N --rate R --interval MS --events E
+ *   [--key K] [--slack-s S]
+ */
+import { connect } from "node:net";
+import { AnswerScanner, classify, emptyCounts, type Ending, type OutcomeCounts } from "./lib/stream-outcomes";
+
+export interface ClientSpec {
+  port: number;
+  streams: number;
+  /** New connections per second. */
+  rate: number;
+  intervalMs: number;
+  events: number;
+  key: string | null;
+  /** A stream still open this long past its expected end is counted as a timeout. */
+  slackSec: number;
+}
+
+export interface ClientSummary {
+  counts: OutcomeCounts;
+  /** SSE events received, over every stream. */
+  events: number;
+  /** Most streams open at once (connected, not yet ended). */
+  peakOpen: number;
+  /** Error codes of resets, by code. */
+  errorCodes: Record<string, number>;
+  /** HTTP statuses of refusals other than the graceful 503. */
+  refusedStatuses: Record<string, number>;
+  seconds: number;
+}
+
+function specOf(argv: string[]): ClientSpec {
+  const value = (name: string, fallback?: number) => {
+    const at = argv.indexOf(`--${name}`);
+    const n = at >= 0 ? Number(argv[at + 1]) : fallback;
+    if (n === undefined || !Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a number`);
+    return n;
+  };
+  const keyAt = argv.indexOf("--key");
+  return { port: value("port"), streams: value("streams"), rate: value("rate", 1_000), intervalMs: value("interval", 1_000), events: value("events", 30), key: keyAt >= 0 ? argv[keyAt + 1] : null, slackSec: value("slack-s", 60) };
+}
+
+function requestBytes(spec: ClientSpec, n: number): Buffer {
+  const body = JSON.stringify({ model: "gpt-4o-mini", stream: true, mock_interval_ms: spec.intervalMs, mock_events: spec.events, messages: [{ role: "user", content: `stream ${n}` }] });
+  const auth = spec.key ? `authorization: Bearer ${spec.key}\r\n` : "";
+  return Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${spec.port}\r\ncontent-type: application/json\r\n${auth}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+export function runClient(spec: ClientSpec): Promise<ClientSummary> {
+  const started = Date.now();
+  const summary: ClientSummary = { counts: emptyCounts(), events: 0, peakOpen: 0, errorCodes: {}, refusedStatuses: {}, seconds: 0 };
+  const expectedMs = spec.intervalMs * (spec.events + 3) + spec.slackSec * 1_000;
+  let opened = 0;
+  let open = 0;
+  let ended = 0;
+  return new Promise((resolve) => {
+    const finishAll = () => {
+      summary.seconds = (Date.now() - started) / 1_000;
+      resolve(summary);
+    };
+    const openOne = (n: number) => {
+      const scan = new AnswerScanner();
+      const socket = connect({ port: spec.port, host: "127.0.0.1" });
+      let connected = false;
+      let settled = false;
+      const timer = setTimeout(() => settle({ kind: "timeout" }), expectedMs);
+      const settle = (ending: Ending) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (connected) open--;
+        const outcome = classify(scan, ending);
+        summary.counts[outcome]++;
+        summary.events += scan.events;
+        if (ending.kind === "error") summary.errorCodes[ending.code] = (summary.errorCodes[ending.code] ?? 0) + 1;
+        if (outcome === "refused") summary.refusedStatuses[String(scan.status)] = (summary.refusedStatuses[String(scan.status)] ?? 0) + 1;
+        socket.destroy();
+        if (++ended === spec.streams) finishAll();
+      };
+      socket.once("connect", () => {
+        connected = true;
+        summary.peakOpen = Math.max(summary.peakOpen, ++open);
+        socket.write(requestBytes(spec, n));
+      });
+      socket.on("data", (chunk: Buffer) => scan.push(chunk));
+      socket.once("end", () => settle({ kind: "end" }));
+      socket.once("close", () => settle({ kind: "end" }));
+      socket.once("error", (err: NodeJS.ErrnoException) => settle(connected ? { kind: "error", code: err.code ?? "error" } : { kind: "connect-failed" }));
+    };
+    // Open at the given rate, a batch every 10 ms.
+    const perTick = Math.max(1, Math.round(spec.rate / 100));
+    const opener = setInterval(() => {
+      for (let i = 0; i < perTick && opened < spec.streams; i++) openOne(opened++);
+      if (opened >= spec.streams) clearInterval(opener);
+    }, 10);
+    if (spec.streams === 0) finishAll();
+  });
+}
+
+if (require.main === module) {
+  runClient(specOf(process.argv.slice(2)))
+    .then((summary) => {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      process.exit(0);
+    })
+    .catch((err) => {
+      process.stderr.write(`stream client failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
+}
