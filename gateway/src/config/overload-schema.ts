@@ -20,6 +20,14 @@ export const overloadSchema = z
      * has stayed under half of this for a second (no flapping).
      */
     maxEventLoopLagMs: z.number().int().nonnegative().default(500),
+    /**
+     * Shed while the event loop's utilisation (the share of time it was not idle, over one-second
+     * windows) is at or above this, two windows in a row; 0 (default): off. Relaying more stream
+     * events than it can, a process stays near 1.0 while its lag can stay low; 0.98 sheds only a
+     * loop that is never idle. Off by default: a process briefly at 1.0 while it takes a burst of
+     * connections still serves them all, only slower.
+     */
+    maxEventLoopUtilization: z.number().min(0).max(1).default(0),
     /** The Retry-After a shed request gets, in seconds. */
     retryAfterSeconds: z.number().int().positive().max(3600).default(1),
   })

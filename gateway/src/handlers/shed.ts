@@ -19,6 +19,7 @@ export const SHED_KEEP_ALIVE_BODY_BYTES = 64 * 1024;
 const MESSAGES: Record<ShedReason, string> = {
   in_flight: "The gateway is serving as many requests as it is configured to hold; retry after the Retry-After interval.",
   event_loop_lag: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
+  event_loop_utilization: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
 };
 
 export function shedRequest(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse, reason: ShedReason, startedAt: number): void {

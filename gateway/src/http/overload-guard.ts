@@ -1,16 +1,19 @@
 /**
  * The process's overload guard: counts the proxied requests in flight, samples the event-loop
- * lag, and says at the start of each proxied request whether to shed it (see ./overload.ts for
+ * lag (every 100 ms) and utilisation (every second), and says at the start of each proxied request whether to shed it (see ./overload.ts for
  * the policy). Probes and the admin API never pass through it.
  */
 import type { Counter, Gauge } from "prom-client";
 import type { OverloadSettings } from "../config/overload-schema";
 import { EventLoopLagSampler } from "./event-loop-lag";
-import { LagHysteresis, shedReasonFor, type ShedReason } from "./overload";
+import { LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, shedReasonFor, type ShedReason } from "./overload";
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
 
 export interface OverloadMetrics {
   /** `aigw_event_loop_lag_seconds`. */
   eventLoopLag: Gauge<string>;
+  /** `aigw_event_loop_utilization`. */
+  eventLoopUtilization: Gauge<string>;
   /** `aigw_requests_shed_total{reason}`. */
   requestsShed: Counter<string>;
 }
@@ -19,17 +22,32 @@ export class OverloadGuard {
   private inFlightNow = 0;
   private settings: OverloadSettings;
   private readonly hysteresis: LagHysteresis;
+  private readonly utilization: UtilizationHysteresis;
+  /** The utilisation counters at the start of the current window, and when it started. */
+  private windowStart: EventLoopUtilization = performance.eventLoopUtilization();
+  private windowStartedAt = performance.now();
   private readonly sampler: EventLoopLagSampler;
   private readonly shedCounters: Record<ShedReason, { inc(value?: number): void }>;
 
   constructor(settings: OverloadSettings, metrics: OverloadMetrics) {
     this.settings = settings;
     this.hysteresis = new LagHysteresis(settings.maxEventLoopLagMs);
+    this.utilization = new UtilizationHysteresis(settings.maxEventLoopUtilization);
     this.sampler = new EventLoopLagSampler((lagMs, nowMs) => {
       metrics.eventLoopLag.set(lagMs / 1000);
       this.hysteresis.observe(lagMs, nowMs);
+      if (nowMs - this.windowStartedAt < UTILIZATION_WINDOW_MS) return;
+      const window = performance.eventLoopUtilization(this.windowStart);
+      this.windowStart = performance.eventLoopUtilization();
+      this.windowStartedAt = nowMs;
+      metrics.eventLoopUtilization.set(window.utilization);
+      this.utilization.observe(window.utilization, nowMs);
     });
-    this.shedCounters = { in_flight: metrics.requestsShed.labels("in_flight"), event_loop_lag: metrics.requestsShed.labels("event_loop_lag") };
+    this.shedCounters = {
+      in_flight: metrics.requestsShed.labels("in_flight"),
+      event_loop_lag: metrics.requestsShed.labels("event_loop_lag"),
+      event_loop_utilization: metrics.requestsShed.labels("event_loop_utilization"),
+    };
     // Both series from the start, so rate() and alerts see a 0 rather than nothing.
     for (const counter of Object.values(this.shedCounters)) counter.inc(0);
   }
@@ -53,7 +71,7 @@ export class OverloadGuard {
    * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503).
    */
   enter(): ShedReason | null {
-    const reason = shedReasonFor(this.inFlightNow, this.settings.maxInFlight, this.hysteresis.shedding);
+    const reason = shedReasonFor(this.inFlightNow, this.settings.maxInFlight, this.hysteresis.shedding, this.utilization.shedding);
     if (reason !== null) {
       this.shedCounters[reason].inc();
       return reason;
@@ -71,9 +89,12 @@ export class OverloadGuard {
   configure(settings: OverloadSettings): void {
     this.settings = settings;
     this.hysteresis.setMax(settings.maxEventLoopLagMs);
+    this.utilization.setMax(settings.maxEventLoopUtilization);
   }
 
   start(): void {
+    this.windowStart = performance.eventLoopUtilization();
+    this.windowStartedAt = performance.now();
     this.sampler.start();
   }
 

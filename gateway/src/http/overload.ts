@@ -1,24 +1,28 @@
 /**
- * The overload policy, pure: whether a new proxied request is shed, and the event-loop lag
- * hysteresis behind it. Shedding only ever refuses new requests; what is admitted runs to its end.
+ * The overload policy, pure: whether a new proxied request is shed, and the event-loop lag and
+ * utilisation hysteresis behind it. Shedding only ever refuses new requests; what is admitted runs to its end.
  */
 
 /** Values of `aigw_requests_shed_total{reason}` and of the access log's `refusal` for a shed request. */
-export const SHED_REASONS = { inFlight: "in_flight", eventLoopLag: "event_loop_lag" } as const;
+export const SHED_REASONS = { inFlight: "in_flight", eventLoopLag: "event_loop_lag", eventLoopUtilization: "event_loop_utilization" } as const;
 export type ShedReason = (typeof SHED_REASONS)[keyof typeof SHED_REASONS];
 
-/** How long the lag must stay under the low-water mark before shedding stops. */
+/** How long the measure must stay under the low-water mark before shedding stops. */
 export const LAG_CALM_MS = 1_000;
 /** Samples in a row at or above the threshold that start shedding: a lone GC pause or burst does not. */
 export const LAG_SUSTAIN_SAMPLES = 2;
+/** Utilisation is judged over windows this long (the lag on every 100 ms tick). */
+export const UTILIZATION_WINDOW_MS = 1_000;
+/** How far under its threshold the utilisation must fall before shedding stops. */
+export const UTILIZATION_LOW_WATER_GAP = 0.1;
 
 /**
- * Lag hysteresis: shedding starts once `sustainSamples` samples in a row reach `maxLagMs` (a
- * saturated loop lags on every tick; a process that paused once for a major GC has recovered by
- * the next one), and stops once every sample for `calmMs` has been under half of it, so a loop
- * hovering near the threshold does not flap between shedding and admitting.
+ * Hysteresis on a sampled measure: shedding starts once `sustainSamples` samples in a row reach
+ * the threshold, and stops once every sample for `calmMs` has been under the low-water mark, so
+ * a measure hovering near the threshold does not flap between shedding and admitting. A
+ * threshold of 0 is off.
  */
-export class LagHysteresis {
+export class ThresholdHysteresis {
   private on = false;
   /** Samples in a row at or above the threshold. */
   private highRun = 0;
@@ -26,7 +30,8 @@ export class LagHysteresis {
   private calmSince = -1;
 
   constructor(
-    private maxLagMs: number,
+    private threshold: number,
+    private readonly lowWaterOf: (threshold: number) => number,
     private readonly calmMs: number = LAG_CALM_MS,
     private readonly sustainSamples: number = LAG_SUSTAIN_SAMPLES,
   ) {}
@@ -35,20 +40,20 @@ export class LagHysteresis {
     return this.on;
   }
 
-  /** A new threshold (config reload); 0 turns lag shedding off at once. */
-  setMax(maxLagMs: number): void {
-    this.maxLagMs = maxLagMs;
-    if (maxLagMs === 0) {
+  /** A new threshold (config reload); 0 turns this check off at once. */
+  setMax(threshold: number): void {
+    this.threshold = threshold;
+    if (threshold === 0) {
       this.on = false;
       this.highRun = 0;
     }
   }
 
-  /** Takes one lag sample taken at `nowMs`; returns whether to shed. */
-  observe(lagMs: number, nowMs: number): boolean {
-    const max = this.maxLagMs;
+  /** Takes one sample taken at `nowMs`; returns whether to shed. */
+  observe(value: number, nowMs: number): boolean {
+    const max = this.threshold;
     if (max === 0) return false;
-    if (lagMs >= max) {
+    if (value >= max) {
       this.highRun++;
       if (this.highRun >= this.sustainSamples) this.on = true;
       this.calmSince = -1;
@@ -56,7 +61,7 @@ export class LagHysteresis {
     }
     this.highRun = 0;
     if (!this.on) return false;
-    if (lagMs >= max / 2) this.calmSince = -1;
+    if (value >= this.lowWaterOf(max)) this.calmSince = -1;
     else if (this.calmSince === -1) this.calmSince = nowMs;
     else if (nowMs - this.calmSince >= this.calmMs) {
       this.on = false;
@@ -67,11 +72,35 @@ export class LagHysteresis {
 }
 
 /**
+ * Lag hysteresis: starts on two samples in a row at `maxLagMs` (a saturated loop lags on every
+ * tick; a process that paused once for a major GC has recovered by the next one), stops after a
+ * second under half of it.
+ */
+export class LagHysteresis extends ThresholdHysteresis {
+  constructor(maxLagMs: number, calmMs: number = LAG_CALM_MS, sustainSamples: number = LAG_SUSTAIN_SAMPLES) {
+    super(maxLagMs, (max) => max / 2, calmMs, sustainSamples);
+  }
+}
+
+/**
+ * Utilisation hysteresis, over one-second windows: starts on two windows in a row at the
+ * threshold (a loop that never went idle for two seconds), stops after two windows 0.1 under it.
+ * This is what a process relaying more stream events than it can shows: libuv handles at most
+ * 1,024 ready sockets per turn, so its timers stay on time while every stream slows down.
+ */
+export class UtilizationHysteresis extends ThresholdHysteresis {
+  constructor(maxUtilization: number) {
+    super(maxUtilization, (max) => max - UTILIZATION_LOW_WATER_GAP, UTILIZATION_WINDOW_MS, 2);
+  }
+}
+
+/**
  * Why a new request is shed, or null to admit it. `maxInFlight` 0 means no ceiling; `inFlight`
  * counts the requests already admitted, not this one.
  */
-export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean): ShedReason | null {
+export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean, utilizationShedding = false): ShedReason | null {
   if (maxInFlight !== 0 && inFlight >= maxInFlight) return SHED_REASONS.inFlight;
   if (lagShedding) return SHED_REASONS.eventLoopLag;
+  if (utilizationShedding) return SHED_REASONS.eventLoopUtilization;
   return null;
 }

@@ -35,7 +35,8 @@ export const METRICS = {
   upstreamAuthFailures: { name: "aigw_upstream_auth_failures_total", help: "Upstream 401/403 answers to the gateway's credentials for a target (a misconfigured key, org or project), by status", labels: ["model", "target", "status"] },
   targetHealthInfo: { name: "aigw_target_health_info", help: "1 for each target's current health state (up, down, ejected, rate_limited, misconfigured) and its bounded reason", labels: ["model", "target", "state", "reason"] },
   tracingSpans: { name: "aigw_tracing_spans_total", help: "Trace spans by export result: exported, dropped (queue full), failed (collector error or timeout)", labels: ["result"] },
-  requestsShed: { name: "aigw_requests_shed_total", help: "Proxied requests refused at once with 503 server_overloaded (server.overload), by reason: in_flight (the concurrency ceiling) or event_loop_lag", labels: ["reason"] },
+  requestsShed: { name: "aigw_requests_shed_total", help: "Proxied requests refused at once with 503 server_overloaded (server.overload), by reason: in_flight (the concurrency ceiling), event_loop_lag or event_loop_utilization", labels: ["reason"] },
+  eventLoopUtilization: { name: "aigw_event_loop_utilization", help: "Share of the last second the event loop was not idle (1: saturated); shedding at server.overload.maxEventLoopUtilization when set", labels: [] },
   eventLoopLag: { name: "aigw_event_loop_lag_seconds", help: "The event-loop lag the overload guard last sampled (how late a 100 ms timer fired); shedding starts at server.overload.maxEventLoopLagMs", labels: [] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },
 } as const;

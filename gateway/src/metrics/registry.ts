@@ -85,6 +85,7 @@ export class GatewayMetrics {
   readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
   readonly requestsShed = new Counter({ ...opts(METRICS.requestsShed), registers: [this.registry] });
   readonly eventLoopLag = new Gauge({ ...opts(METRICS.eventLoopLag), aggregator: "max", registers: [this.registry] });
+  readonly eventLoopUtilization = new Gauge({ ...opts(METRICS.eventLoopUtilization), aggregator: "max", registers: [this.registry] });
 
   readonly requestsFor = childCache(this.requests);
   readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;

@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { EventLoopLagSampler } from "../../../gateway/src/http/event-loop-lag";
 import { ioFairTimeout } from "../../../gateway/src/http/io-fair-timeout";
-import { LagHysteresis, shedReasonFor } from "../../../gateway/src/http/overload";
+import { LagHysteresis, UtilizationHysteresis, shedReasonFor } from "../../../gateway/src/http/overload";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -131,5 +131,25 @@ describe("I/O-fair timeout", () => {
       ioFairTimeout(() => resolve(performance.now() - started), 30);
     });
     expect(fired).toBeGreaterThanOrEqual(29);
+  });
+});
+
+describe("utilisation hysteresis", () => {
+  it("starts on two windows in a row at the threshold, stops after two windows 0.1 under it", () => {
+    const h = new UtilizationHysteresis(0.95);
+    expect(h.observe(1, 0)).toBe(false);
+    expect(h.observe(0.5, 1_000)).toBe(false);
+    expect(h.observe(0.96, 2_000)).toBe(false);
+    expect(h.observe(1, 3_000)).toBe(true);
+    expect(h.observe(0.9, 4_000)).toBe(true);
+    expect(h.observe(0.8, 5_000)).toBe(true);
+    expect(h.observe(0.8, 6_000)).toBe(false);
+    expect(new UtilizationHysteresis(0).observe(1, 0)).toBe(false);
+  });
+
+  it("is the last reason checked", () => {
+    expect(shedReasonFor(0, 10, false, true)).toBe("event_loop_utilization");
+    expect(shedReasonFor(0, 10, true, true)).toBe("event_loop_lag");
+    expect(shedReasonFor(10, 10, true, true)).toBe("in_flight");
   });
 });

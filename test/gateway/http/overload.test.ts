@@ -1,6 +1,6 @@
 /**
  * Overload through HTTP: past `server.overload.maxInFlight`, or while the event loop lags past
- * `maxEventLoopLagMs`, new proxied requests get 503 server_overloaded (Anthropic routes: 529
+ * `maxEventLoopLagMs` (or is never idle, `maxEventLoopUtilization`), new proxied requests get 503 server_overloaded (Anthropic routes: 529
  * overloaded_error) with Retry-After, before authentication and without reaching an upstream;
  * streams already running complete intact; probes keep answering; sheds are counted and logged.
  */
@@ -200,10 +200,29 @@ describe("overload shedding", () => {
     expect(line).toMatchObject({ status: 503, errorCode: "server_overloaded", route: "chat.completions" });
   });
 
+  it("sheds while the event loop is never idle (maxEventLoopUtilization), then admits again", async () => {
+    const upstream = await fx.upstream("ok", { kind: "ok", tokens: 4 });
+    const gw = await fx.gateway([{ name: "gpt", targets: [{ name: "ok", baseUrl: upstream.baseUrl }] }], { server: { overload: { maxEventLoopUtilization: 0.9 } } });
+    // Three seconds of a loop that is busy all the time but never late by much (200 ms stalls).
+    await saturateLoop(200, 15);
+    const shed = await chat(gw.url, { model: "gpt" });
+    expect(shed.status).toBe(503);
+    expect((await json(shed)).error.code).toBe("server_overloaded");
+    await eventually(async () => {
+      const res = await chat(gw.url, { model: "gpt" });
+      await res.arrayBuffer();
+      return res.status === 200;
+    }, 15_000, 200);
+    const metrics = await scrape(gw.url);
+    expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "event_loop_utilization" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "aigw_event_loop_utilization")).not.toBeNull();
+    expect(gw.logs().find((l) => l.msg === "request" && l.refusal === "event_loop_utilization")).toMatchObject({ status: 503 });
+  });
+
   it("turns each check off with 0, and follows a config reload", async () => {
     const upstream = await fx.upstream("slow", { kind: "sse", chunks: HELD_STREAM, holdAt: 2 });
     const models = [{ name: "gpt", targets: [{ name: "slow", baseUrl: upstream.baseUrl }] }];
-    const gw = await fx.gateway(models, { server: { overload: { maxInFlight: 0, maxEventLoopLagMs: 0 } } });
+    const gw = await fx.gateway(models, { server: { overload: { maxInFlight: 0, maxEventLoopLagMs: 0, maxEventLoopUtilization: 0 } } });
     const running = await Promise.all([0, 1, 2, 3].map(() => chat(gw.url, { model: "gpt", stream: true })));
     for (const res of running) expect(res.status).toBe(200);
     await saturateLoop(400, 3);
