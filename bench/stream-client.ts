@@ -7,7 +7,7 @@
  * has ended (or the deadline passed).
  *
  * Usage: node dist/bench/stream-client.js --port P --streams N --rate R --interval MS --events E
- *   [--key K] [--slack-s S]
+ *   [--key K] [--slack-s S] [--prompt-bytes B]
  */
 import { connect } from "node:net";
 import { AnswerScanner, classify, emptyCounts, type Ending, type OutcomeCounts } from "./lib/stream-outcomes";
@@ -22,6 +22,8 @@ export interface ClientSpec {
   key: string | null;
   /** A stream still open this long past its expected end is counted as a timeout. */
   slackSec: number;
+  /** Bytes of prompt text per request (realistic prompts are kilobytes; the default is a few words). */
+  promptBytes?: number;
 }
 
 export interface ClientSummary {
@@ -45,11 +47,12 @@ function specOf(argv: string[]): ClientSpec {
     return n;
   };
   const keyAt = argv.indexOf("--key");
-  return { port: value("port"), streams: value("streams"), rate: value("rate", 1_000), intervalMs: value("interval", 1_000), events: value("events", 30), key: keyAt >= 0 ? argv[keyAt + 1] : null, slackSec: value("slack-s", 60) };
+  return { port: value("port"), streams: value("streams"), rate: value("rate", 1_000), intervalMs: value("interval", 1_000), events: value("events", 30), key: keyAt >= 0 ? argv[keyAt + 1] : null, slackSec: value("slack-s", 60), promptBytes: value("prompt-bytes", 0) };
 }
 
 function requestBytes(spec: ClientSpec, n: number): Buffer {
-  const body = JSON.stringify({ model: "gpt-4o-mini", stream: true, mock_interval_ms: spec.intervalMs, mock_events: spec.events, messages: [{ role: "user", content: `stream ${n}` }] });
+  const prompt = `stream ${n} ${"lorem ipsum ".repeat(Math.ceil((spec.promptBytes ?? 0) / 12))}`;
+  const body = JSON.stringify({ model: "gpt-4o-mini", stream: true, mock_interval_ms: spec.intervalMs, mock_events: spec.events, messages: [{ role: "user", content: prompt }] });
   const auth = spec.key ? `authorization: Bearer ${spec.key}\r\n` : "";
   return Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${spec.port}\r\ncontent-type: application/json\r\n${auth}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
