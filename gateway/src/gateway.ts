@@ -29,6 +29,8 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Traffic control to use; built from the config by default. */
   trafficControl?: (config: GatewayConfig, deps: { metrics: GatewayMetrics; logger: Logger }) => TrafficControl;
+  /** The open-file limit the overload ceilings derive from; read from /proc by default (null: none). */
+  openFileLimit?: number | null;
 }
 
 export interface Gateway {
@@ -71,7 +73,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     accessLog: config.logging.accessLog ? accessLog : null,
     traffic,
     buffers,
-    overload: new OverloadGuard(config.server.overload, metrics),
+    overload: new OverloadGuard(config.server.overload, metrics, options.openFileLimit === undefined ? undefined : options.openFileLimit),
     responses: createResponseStore(config, { logger, metrics }),
     admin: consoleParts ? consoleParts.server.wrapAdmin(traffic.handleAdmin ?? null) : traffic.handleAdmin ?? null,
     console: consoleParts?.server ?? null,
@@ -107,6 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const server = createGatewayServer(config.server, track(createRequestListener(runtime, onError, adminPort === undefined ? "all" : "public")));
   const adminServer = adminPort === undefined ? null : createGatewayServer(config.server, track(createRequestListener(runtime, onError, "admin")));
   const servers = adminServer === null ? [server] : [server, adminServer];
+  for (const listener of servers) runtime.overload.watchConnections(listener);
   // Serve only once Redis answered (or startup gave up on it, bounded) and runtime keys loaded.
   await traffic.ready?.();
   const port = await listen(server, config.server.port, config.server.host, config.server.listenBacklog);
@@ -116,6 +119,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   });
   upstreams.current.healthChecker.start();
   runtime.overload.start();
+  const { maxInFlight, maxConnections } = runtime.overload;
+  if (maxInFlight !== config.server.overload.maxInFlight) logger.warn({ configured: config.server.overload.maxInFlight, maxInFlight, maxConnections }, "server.overload.maxInFlight lowered to what the open-file limit allows (two sockets a request); raise `ulimit -n` for more");
   metrics.configLastReloadSuccess.set(Date.now() / 1000);
   const reloadContext: ApplyContext = { started: config, runtime, upstreams, traffic, logger, accessLog, metrics };
 

@@ -226,7 +226,7 @@ export const gatewayConfigSchema = z
         deadlineMs: positiveInt.default(120_000),
         /** Longest a stream may run in total; infra sets the pod's grace period above it. */
         maxStreamMs: positiveInt.default(600_000),
-        connectionsPerTarget: positiveInt.default(256),
+        connectionsPerTarget: positiveInt.default(16_384), // a stream holds one throughout; see README
         /** How long an idle upstream connection is kept; below the upstream's own idle timeout, it never goes stale under a request. */
         idleConnectionMs: positiveInt.default(30_000),
         /** Largest non-streaming upstream answer the gateway buffers (images can be big). */

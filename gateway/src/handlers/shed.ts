@@ -18,6 +18,7 @@ export const SHED_KEEP_ALIVE_BODY_BYTES = 64 * 1024;
 
 const MESSAGES: Record<ShedReason, string> = {
   in_flight: "The gateway is serving as many requests as it is configured to hold; retry after the Retry-After interval.",
+  open_connections: "The gateway holds as many connections as it can; retry after the Retry-After interval.",
   event_loop_lag: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
   event_loop_utilization: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
 };
@@ -25,7 +26,8 @@ const MESSAGES: Record<ShedReason, string> = {
 export function shedRequest(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse, reason: ShedReason, startedAt: number): void {
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
-  if (rt.draining || !smallBody(req)) {
+  // Past the connection ceiling, closing is the point: the descriptor goes back.
+  if (rt.draining || !smallBody(req) || reason === "open_connections") {
     // node:http closes after this answer; linger so a client still sending its body reads the 503.
     headers.push("connection", "close");
     lingerOnClose(req.socket);

@@ -6,7 +6,9 @@
 import type { Counter, Gauge } from "prom-client";
 import type { OverloadSettings } from "../config/overload-schema";
 import { EventLoopLagSampler } from "./event-loop-lag";
-import { LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, shedReasonFor, type ShedReason } from "./overload";
+import { LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
+import { connectionCeilingFor, inFlightCeilingFor, openFileLimit } from "./fd-limit";
+import type { Server } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
 
 export interface OverloadMetrics {
@@ -28,9 +30,18 @@ export class OverloadGuard {
   private windowStartedAt = performance.now();
   private readonly sampler: EventLoopLagSampler;
   private readonly shedCounters: Record<ShedReason, { inc(value?: number): void }>;
+  /** What the open-file limit allows: requests in flight (two sockets each), and client connections. */
+  private readonly fdInFlightCeiling: number | null;
+  readonly maxConnections: number | null;
+  private maxInFlightNow: number;
+  private openConnectionsNow = 0;
 
-  constructor(settings: OverloadSettings, metrics: OverloadMetrics) {
+  /** `fdLimit`: the process's open-file limit (read from /proc unless given; null: unknown, no fd ceilings). */
+  constructor(settings: OverloadSettings, metrics: OverloadMetrics, fdLimit: number | null = openFileLimit()) {
     this.settings = settings;
+    this.fdInFlightCeiling = inFlightCeilingFor(fdLimit);
+    this.maxInFlightNow = effectiveMaxInFlight(settings.maxInFlight, this.fdInFlightCeiling);
+    this.maxConnections = connectionCeilingFor(fdLimit, this.maxInFlightNow === 0 ? this.fdInFlightCeiling ?? 0 : this.maxInFlightNow);
     this.hysteresis = new LagHysteresis(settings.maxEventLoopLagMs);
     this.utilization = new UtilizationHysteresis(settings.maxEventLoopUtilization);
     this.sampler = new EventLoopLagSampler((lagMs, nowMs) => {
@@ -45,6 +56,7 @@ export class OverloadGuard {
     });
     this.shedCounters = {
       in_flight: metrics.requestsShed.labels("in_flight"),
+      open_connections: metrics.requestsShed.labels("open_connections"),
       event_loop_lag: metrics.requestsShed.labels("event_loop_lag"),
       event_loop_utilization: metrics.requestsShed.labels("event_loop_utilization"),
     };
@@ -62,6 +74,24 @@ export class OverloadGuard {
     return this.sampler.lagMs;
   }
 
+  /** The in-flight ceiling in force (0: none): the configured one within the open-file limit's. */
+  get maxInFlight(): number {
+    return this.maxInFlightNow;
+  }
+
+  /** Client connections open on the listeners it watches, busy or idle. */
+  get openConnections(): number {
+    return this.openConnectionsNow;
+  }
+
+  /** Counts `server`'s connections toward the open-file ceiling (every listener takes descriptors). */
+  watchConnections(server: Server): void {
+    server.on("connection", (socket) => {
+      this.openConnectionsNow++;
+      socket.once("close", () => this.openConnectionsNow--);
+    });
+  }
+
   get retryAfterSeconds(): number {
     return this.settings.retryAfterSeconds;
   }
@@ -71,7 +101,7 @@ export class OverloadGuard {
    * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503).
    */
   enter(): ShedReason | null {
-    const reason = shedReasonFor(this.inFlightNow, this.settings.maxInFlight, this.hysteresis.shedding, this.utilization.shedding);
+    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections);
     if (reason !== null) {
       this.shedCounters[reason].inc();
       return reason;
@@ -88,6 +118,7 @@ export class OverloadGuard {
   /** New settings from a config reload; requests in flight are not affected. */
   configure(settings: OverloadSettings): void {
     this.settings = settings;
+    this.maxInFlightNow = effectiveMaxInFlight(settings.maxInFlight, this.fdInFlightCeiling);
     this.hysteresis.setMax(settings.maxEventLoopLagMs);
     this.utilization.setMax(settings.maxEventLoopUtilization);
   }

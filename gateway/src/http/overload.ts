@@ -4,7 +4,7 @@
  */
 
 /** Values of `aigw_requests_shed_total{reason}` and of the access log's `refusal` for a shed request. */
-export const SHED_REASONS = { inFlight: "in_flight", eventLoopLag: "event_loop_lag", eventLoopUtilization: "event_loop_utilization" } as const;
+export const SHED_REASONS = { inFlight: "in_flight", openConnections: "open_connections", eventLoopLag: "event_loop_lag", eventLoopUtilization: "event_loop_utilization" } as const;
 export type ShedReason = (typeof SHED_REASONS)[keyof typeof SHED_REASONS];
 
 /** How long the measure must stay under the low-water mark before shedding stops. */
@@ -95,11 +95,22 @@ export class UtilizationHysteresis extends ThresholdHysteresis {
 }
 
 /**
- * Why a new request is shed, or null to admit it. `maxInFlight` 0 means no ceiling; `inFlight`
- * counts the requests already admitted, not this one.
+ * The in-flight ceiling in force: the configured one (0: none) within what the open-file limit
+ * allows (null: unknown), since past that accept() fails and connections drop unanswered.
  */
-export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean, utilizationShedding = false): ShedReason | null {
+export function effectiveMaxInFlight(configured: number, fdCeiling: number | null): number {
+  if (fdCeiling === null) return configured;
+  return configured === 0 ? fdCeiling : Math.min(configured, fdCeiling);
+}
+
+/**
+ * Why a new request is shed, or null to admit it. `maxInFlight` 0 means no ceiling; `inFlight`
+ * counts the requests already admitted, not this one. `openConnections` past `maxConnections`
+ * (null: none): the process is near its open-file limit with connections, busy or idle.
+ */
+export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean, utilizationShedding = false, openConnections = 0, maxConnections: number | null = null): ShedReason | null {
   if (maxInFlight !== 0 && inFlight >= maxInFlight) return SHED_REASONS.inFlight;
+  if (maxConnections !== null && openConnections > maxConnections) return SHED_REASONS.openConnections;
   if (lagShedding) return SHED_REASONS.eventLoopLag;
   if (utilizationShedding) return SHED_REASONS.eventLoopUtilization;
   return null;

@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { EventLoopLagSampler } from "../../../gateway/src/http/event-loop-lag";
 import { ioFairTimeout } from "../../../gateway/src/http/io-fair-timeout";
-import { LagHysteresis, UtilizationHysteresis, shedReasonFor } from "../../../gateway/src/http/overload";
+import { LagHysteresis, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor } from "../../../gateway/src/http/overload";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -60,6 +60,21 @@ describe("shed decision", () => {
     expect(shedReasonFor(3, 3, true)).toBe("in_flight");
     expect(shedReasonFor(1_000_000, 0, false)).toBeNull();
     expect(shedReasonFor(0, 0, true)).toBe("event_loop_lag");
+  });
+
+  it("sheds past the connection ceiling (null: none), after the in-flight one", () => {
+    expect(shedReasonFor(0, 10, false, false, 129, 128)).toBe("open_connections");
+    expect(shedReasonFor(0, 10, false, false, 128, 128)).toBeNull();
+    expect(shedReasonFor(10, 10, false, false, 129, 128)).toBe("in_flight");
+    expect(shedReasonFor(0, 10, false, false, 1_000_000, null)).toBeNull();
+  });
+
+  it("keeps the in-flight ceiling within what the open-file limit allows", () => {
+    expect(effectiveMaxInFlight(12_000, 9_872)).toBe(9_872);
+    expect(effectiveMaxInFlight(500, 9_872)).toBe(500);
+    expect(effectiveMaxInFlight(0, 9_872)).toBe(9_872);
+    expect(effectiveMaxInFlight(12_000, null)).toBe(12_000);
+    expect(effectiveMaxInFlight(0, null)).toBe(0);
   });
 });
 
