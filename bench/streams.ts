@@ -23,7 +23,7 @@ import { cpus, hostname, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRoot } from "./lib/root";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
-import { parseOpenFileLimit } from "../gateway/src/http/fd-limit";
+import { inFlightCeilingFor, parseOpenFileLimit } from "../gateway/src/http/fd-limit";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { killAllSync, sleep, which } from "./lib/processes";
 import { renderProfile, summariseProfile, type CpuProfile } from "./lib/cpuprofile";
@@ -56,8 +56,6 @@ interface Options {
 }
 
 const ROOT = findRoot(__dirname);
-/** Sockets, files and pipes a proxy needs besides its streams' two sockets each. */
-const FD_RESERVE = 200;
 
 function optionsOf(argv: string[]): Options {
   const get = (flag: string) => {
@@ -187,7 +185,8 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "aigw-streams-"));
   const paths: BenchPaths = { root: ROOT, dist: __dirname, work };
   const fdLimit = parseOpenFileLimit(readFileSync("/proc/self/limits", "utf8")) ?? 1_024;
-  const proxyCeiling = Math.floor((fdLimit - FD_RESERVE) / 2);
+  // What the gateway itself allows (http/fd-limit.ts); the bare proxy gets the same number.
+  const proxyCeiling = inFlightCeilingFor(fdLimit) ?? 10_000;
   const load = loadavg();
   process.stdout.write(`Stream benchmark on 127.0.0.1, ${cpus().length} cores, load average ${load[0].toFixed(2)}; open-file limit ${fdLimit} (a proxy holds 2 sockets a stream: at most ${proxyCeiling} streams through one process here). Scratch: ${work}\n`);
   const results: StreamCaseResult[] = [];

@@ -1,5 +1,5 @@
 /**
- * Peaks of a gateway's own gauges while a case runs, scraped from its /metrics every second:
+ * Peaks of a gateway's own gauges while a case runs, scraped from its /metrics every 2 s (and at the end):
  * V8 heap used and total (what of the RSS is JavaScript), and the event-loop lag prom-client
  * reports. Scrapes that fail (the target is saturated) are skipped, not errors.
  */
@@ -23,7 +23,7 @@ export class MetricsPeakSampler {
   private readonly timer: NodeJS.Timeout;
   private inFlight = false;
 
-  constructor(private readonly metricsUrl: string, intervalMs = 1_000) {
+  constructor(private readonly metricsUrl: string, intervalMs = 2_000) {
     this.timer = setInterval(() => void this.scrape(), intervalMs);
     void this.scrape();
   }

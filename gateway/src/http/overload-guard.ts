@@ -18,6 +18,8 @@ export interface OverloadMetrics {
   eventLoopUtilization: Gauge<string>;
   /** `aigw_requests_shed_total{reason}`. */
   requestsShed: Counter<string>;
+  /** `aigw_client_connections`. */
+  clientConnections?: Gauge<string>;
 }
 
 export class OverloadGuard {
@@ -37,7 +39,7 @@ export class OverloadGuard {
   private openConnectionsNow = 0;
 
   /** `fdLimit`: the process's open-file limit (read from /proc unless given; null: unknown, no fd ceilings). */
-  constructor(settings: OverloadSettings, metrics: OverloadMetrics, fdLimit: number | null = openFileLimit()) {
+  constructor(settings: OverloadSettings, private readonly metrics: OverloadMetrics, fdLimit: number | null = openFileLimit()) {
     this.settings = settings;
     this.fdInFlightCeiling = inFlightCeilingFor(fdLimit);
     this.maxInFlightNow = effectiveMaxInFlight(settings.maxInFlight, this.fdInFlightCeiling);
@@ -86,9 +88,10 @@ export class OverloadGuard {
 
   /** Counts `server`'s connections toward the open-file ceiling (every listener takes descriptors). */
   watchConnections(server: Server): void {
+    const gauge = this.metrics.clientConnections;
     server.on("connection", (socket) => {
-      this.openConnectionsNow++;
-      socket.once("close", () => this.openConnectionsNow--);
+      gauge?.set(++this.openConnectionsNow);
+      socket.once("close", () => gauge?.set(--this.openConnectionsNow));
     });
   }
 
