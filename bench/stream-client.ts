@@ -36,7 +36,17 @@ export interface ClientSummary {
   errorCodes: Record<string, number>;
   /** HTTP statuses of refusals other than the graceful 503. */
   refusedStatuses: Record<string, number>;
+  /** Completed streams, connect to end: how much a saturated target slowed them (nominal: events × interval). */
+  durationP50Ms: number | null;
+  durationP99Ms: number | null;
   seconds: number;
+}
+
+/** The `p`-th percentile (0–1) of `values`, or null for none. */
+export function percentileOf(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 function specOf(argv: string[]): ClientSpec {
@@ -59,7 +69,8 @@ function requestBytes(spec: ClientSpec, n: number): Buffer {
 
 export function runClient(spec: ClientSpec): Promise<ClientSummary> {
   const started = Date.now();
-  const summary: ClientSummary = { counts: emptyCounts(), events: 0, peakOpen: 0, errorCodes: {}, refusedStatuses: {}, seconds: 0 };
+  const summary: ClientSummary = { counts: emptyCounts(), events: 0, peakOpen: 0, errorCodes: {}, refusedStatuses: {}, durationP50Ms: null, durationP99Ms: null, seconds: 0 };
+  const durations: number[] = [];
   const expectedMs = spec.intervalMs * (spec.events + 3) + spec.slackSec * 1_000;
   let opened = 0;
   let open = 0;
@@ -67,12 +78,15 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
   return new Promise((resolve) => {
     const finishAll = () => {
       summary.seconds = (Date.now() - started) / 1_000;
+      summary.durationP50Ms = percentileOf(durations, 0.5);
+      summary.durationP99Ms = percentileOf(durations, 0.99);
       resolve(summary);
     };
     const openOne = (n: number) => {
       const scan = new AnswerScanner();
       const socket = connect({ port: spec.port, host: "127.0.0.1" });
       let connected = false;
+      let connectedAt = 0;
       let settled = false;
       const timer = setTimeout(() => settle({ kind: "timeout" }), expectedMs);
       const settle = (ending: Ending) => {
@@ -82,6 +96,7 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
         if (connected) open--;
         const outcome = classify(scan, ending);
         summary.counts[outcome]++;
+        if (outcome === "complete") durations.push(Date.now() - connectedAt);
         summary.events += scan.events;
         if (ending.kind === "error") summary.errorCodes[ending.code] = (summary.errorCodes[ending.code] ?? 0) + 1;
         if (outcome === "refused") summary.refusedStatuses[String(scan.status)] = (summary.refusedStatuses[String(scan.status)] ?? 0) + 1;
@@ -90,6 +105,7 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
       };
       socket.once("connect", () => {
         connected = true;
+        connectedAt = Date.now();
         summary.peakOpen = Math.max(summary.peakOpen, ++open);
         socket.write(requestBytes(spec, n));
       });

@@ -35,7 +35,8 @@ import { renderStreamsMarkdown, type StreamCaseResult } from "./lib/streams-repo
 import type { ClientSummary } from "./stream-client";
 import { MOCK_MODEL } from "./mock-upstream";
 
-const STREAM_TARGETS = ["direct", "bare-undici", "gateway-full-memory"] as const;
+/** `gateway-elu`: gateway-full-memory with `server.overload.maxEventLoopUtilization: 0.98`. */
+const STREAM_TARGETS = ["direct", "bare-undici", "gateway-full-memory", "gateway-elu"] as const;
 type StreamTarget = (typeof STREAM_TARGETS)[number];
 const STREAM_CASES = ["held", "overload"] as const;
 type StreamCase = (typeof STREAM_CASES)[number];
@@ -110,7 +111,7 @@ async function measureCase(paths: BenchPaths, target: StreamTarget, caseName: St
   const baselineRss = rssBytes(processTree(measuredPid));
   const sampler = new UsageSampler(measuredPid);
   const mockSampler = new UsageSampler(mockPid);
-  const gauges = target === "gateway-full-memory" ? new MetricsPeakSampler(`http://127.0.0.1:${port}/metrics`) : null;
+  const gauges = target.startsWith("gateway") ? new MetricsPeakSampler(`http://127.0.0.1:${port}/metrics`) : null;
   const client = await runClient(paths, port, streams, rate, intervalMs, events, target === "direct" ? null : BENCH_CLIENT_KEY);
   const usage = sampler.stop();
   const mockUsage = mockSampler.stop();
@@ -138,7 +139,7 @@ async function measureCase(paths: BenchPaths, target: StreamTarget, caseName: St
   const c = client.counts;
   process.stdout.write(
     `  ${caseName.padEnd(9)} ${streams} streams: complete ${c.complete}, shed ${c.shed}, refused ${c.refused}, lost ${lost} (cut ${c.cut}, reset ${c.reset}, no-response ${c["no-response"]}, connect ${c["connect-failed"]}, timeout ${c.timeout}); ` +
-      `peak open ${client.peakOpen}; ${result.cpuUsPerEvent?.toFixed(1)} µs CPU/event; RSS ${result.baselineRssMb.toFixed(0)} → ${result.peakRssMb.toFixed(0)} MB (${result.kbPerOpenStream?.toFixed(1)} KB/stream)${peaks ? `; heap used ≤ ${peaks.heapUsedMb?.toFixed(0)} MB of ${peaks.heapTotalMb?.toFixed(0)}, loop lag ≤ ${peaks.eventLoopLagMaxMs?.toFixed(0)} ms` : ""}; ${client.seconds.toFixed(1)} s\n`,
+      `peak open ${client.peakOpen}; stream length p50/p99 ${client.durationP50Ms !== null ? (client.durationP50Ms / 1000).toFixed(1) : "-"}/${client.durationP99Ms !== null ? (client.durationP99Ms / 1000).toFixed(1) : "-"} s; ${result.cpuUsPerEvent?.toFixed(1)} µs CPU/event; RSS ${result.baselineRssMb.toFixed(0)} → ${result.peakRssMb.toFixed(0)} MB (${result.kbPerOpenStream?.toFixed(1)} KB/stream)${peaks ? `; heap used ≤ ${peaks.heapUsedMb?.toFixed(0)} MB of ${peaks.heapTotalMb?.toFixed(0)}, loop lag ≤ ${peaks.eventLoopLagMaxMs?.toFixed(0)} ms` : ""}; ${client.seconds.toFixed(1)} s\n`,
   );
   return result;
 }
@@ -175,9 +176,13 @@ async function writeProfileSummary(pid: number, file: string, events: number): P
   process.stdout.write(`  profile: ${file.replace(/\.cpuprofile$/, ".md")}\n`);
 }
 
-/** Long-stream settings for the gateway: one upstream connection per stream, no pool queue. */
-function gatewayOverrides(connections: number) {
-  return (config: GatewayConfigInput): GatewayConfigInput => ({ ...config, upstreamDefaults: { ...config.upstreamDefaults, connectionsPerTarget: connections } });
+/** Long-stream settings for the gateway: one upstream connection per stream, no pool queue; `elu`: shedding on utilisation too. */
+function gatewayOverrides(connections: number, elu: boolean) {
+  return (config: GatewayConfigInput): GatewayConfigInput => ({
+    ...config,
+    server: { ...config.server, ...(elu ? { overload: { maxEventLoopUtilization: 0.98 } } : {}) },
+    upstreamDefaults: { ...config.upstreamDefaults, connectionsPerTarget: connections },
+  });
 }
 
 async function main(): Promise<void> {
@@ -203,7 +208,8 @@ async function main(): Promise<void> {
       let running: RunningTarget | null = null;
       if (target !== "direct") {
         const env = profileFile ? { BENCH_CPU_PROFILE: profileFile(target) } : undefined;
-        running = await startTarget(target, paths, { wrk: null, haproxy: null, redis: which("redis-server") }, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", upstreamConnections: fdLimit, gatewayOverrides: gatewayOverrides(fdLimit), env }, readyBody, readyHeaders);
+        const variant = target === "gateway-elu" ? "gateway-full-memory" : target;
+        running = await startTarget(variant, paths, { wrk: null, haproxy: null, redis: which("redis-server") }, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", upstreamConnections: fdLimit, gatewayOverrides: gatewayOverrides(fdLimit, target === "gateway-elu"), env }, readyBody, readyHeaders);
       }
       try {
         const measuredPid = running ? running.proc.pid : mock.proc.pid;

@@ -34,6 +34,7 @@ export interface StreamMachine {
 }
 
 const fixed = (n: number | null, digits = 1) => (n === null ? "" : n.toFixed(digits));
+const seconds = (ms: number | null) => (ms === null ? "–" : (ms / 1000).toFixed(1));
 
 /** Gateway ÷ bare proxy for one case, from the same run; null when either is missing. */
 export function streamRatio(results: readonly StreamCaseResult[], caseName: StreamCaseResult["case"], pick: (r: StreamCaseResult) => number | null): number | null {
@@ -50,13 +51,13 @@ export function renderStreamsMarkdown(machine: StreamMachine, results: readonly 
     "",
     `${machine.cores} × ${machine.cpu}, Node ${machine.node}, load average ${machine.loadBefore.toFixed(2)} before and ${machine.loadAfter.toFixed(2)} after; open-file limit ${machine.fdLimit}.`,
     "",
-    "| Target | Case | streams | events apart | complete | shed (503) | other refusals | lost | peak open | CPU µs/event | RSS before → peak MB | KB per open stream | heap used / total MB, loop lag ms (peaks) | note |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| Target | Case | streams | events apart | complete | shed (503) | other refusals | lost | peak open | stream length p50 / p99 s (nominal) | CPU µs/event | RSS before → peak MB | KB per open stream | heap used / total MB, loop lag ms (peaks) | note |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of results) {
     const c = r.client.counts;
     const lostDetail = r.lost > 0 ? `${r.lost} (cut ${c.cut}, reset ${c.reset}, no answer ${c["no-response"]}, connect ${c["connect-failed"]}, timeout ${c.timeout})` : "0";
-    lines.push(`| ${r.target} | ${r.case} | ${r.streams} | ${r.intervalMs} ms | ${c.complete} | ${c.shed} | ${c.refused} | ${lostDetail} | ${r.client.peakOpen} | ${fixed(r.cpuUsPerEvent)} | ${r.baselineRssMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} | ${fixed(r.kbPerOpenStream)} | ${r.gauges ? `${fixed(r.gauges.heapUsedMb, 0)} / ${fixed(r.gauges.heapTotalMb, 0)}, ${fixed(r.gauges.eventLoopLagMaxMs, 0)}` : ""} | ${r.note} |`);
+    lines.push(`| ${r.target} | ${r.case} | ${r.streams} | ${r.intervalMs} ms | ${c.complete} | ${c.shed} | ${c.refused} | ${lostDetail} | ${r.client.peakOpen} | ${seconds(r.client.durationP50Ms)} / ${seconds(r.client.durationP99Ms)} (${((r.intervalMs * (r.eventsPerStream + 3)) / 1000).toFixed(1)}) | ${fixed(r.cpuUsPerEvent)} | ${r.baselineRssMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} | ${fixed(r.kbPerOpenStream)} | ${r.gauges ? `${fixed(r.gauges.heapUsedMb, 0)} / ${fixed(r.gauges.heapTotalMb, 0)}, ${fixed(r.gauges.eventLoopLagMaxMs, 0)}` : ""} | ${r.note} |`);
   }
   const cpu = streamRatio(results, "held", (r) => r.cpuUsPerEvent);
   const memory = streamRatio(results, "held", (r) => r.kbPerOpenStream);

@@ -1,6 +1,7 @@
 /** The stream benchmark's pure parts: reading answers off raw sockets, classifying ends, the file limit, gauges, ratios. */
 import { AnswerScanner, classify, emptyCounts, lostOf } from "../../bench/lib/stream-outcomes";
 import { gaugeValue } from "../../bench/lib/metrics-peaks";
+import { percentileOf } from "../../bench/stream-client";
 import { renderStreamsMarkdown, streamRatio, type StreamCaseResult } from "../../bench/lib/streams-report";
 import { connectionCeilingFor, FD_RESERVE, inFlightCeilingFor, parseOpenFileLimit } from "../../gateway/src/http/fd-limit";
 
@@ -85,6 +86,12 @@ describe("open-file limit", () => {
 });
 
 describe("stream report", () => {
+  it("takes percentiles of stream lengths", () => {
+    expect(percentileOf([], 0.5)).toBeNull();
+    expect(percentileOf([5, 1, 3, 2, 4], 0.5)).toBe(3);
+    expect(percentileOf(Array.from({ length: 100 }, (_, i) => i + 1), 0.99)).toBe(100);
+  });
+
   it("reads unlabelled gauges from a Prometheus exposition", () => {
     const text = "# HELP nodejs_heap_size_used_bytes x\nnodejs_heap_size_used_bytes 1048576\nnodejs_eventloop_lag_max_seconds 0.25\n";
     expect(gaugeValue(text, "nodejs_heap_size_used_bytes")).toBe(1_048_576);
@@ -100,7 +107,7 @@ describe("stream report", () => {
       intervalMs: 1_000,
       eventsPerStream: 30,
       offeredEventsPerSec: 10,
-      client: { counts: { ...emptyCounts(), complete: 10 - lost, reset: lost }, events: 300, peakOpen: 10, errorCodes: {}, refusedStatuses: {}, seconds: 31 },
+      client: { counts: { ...emptyCounts(), complete: 10 - lost, reset: lost }, events: 300, peakOpen: 10, errorCodes: {}, refusedStatuses: {}, durationP50Ms: 33_000, durationP99Ms: 34_000, seconds: 31 },
       lost,
       cpuSeconds: 1,
       mockCpuSeconds: 1,
@@ -116,5 +123,6 @@ describe("stream report", () => {
     const md = renderStreamsMarkdown({ cores: 2, cpu: "x", node: "v24", loadBefore: 1, loadAfter: 1, fdLimit: 20_000, date: "2026-11-29T00:00:00Z" }, results);
     expect(md).toContain("CPU per streamed event (held): 1.25×");
     expect(md).toContain("streams lost through the gateway and direct, every case: 1 (goal 0)");
+    expect(md).toContain("| 33.0 / 34.0 (33.0) |");
   });
 });
