@@ -4,7 +4,9 @@
  * under the same load. Variants run in interleaved rounds (A B C … A B C …) so that drifting
  * machine load spreads over all of them; the median of the rounds is reported.
  *
- *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--out DIR]
+ *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--only all,bare,minimal] [--out DIR]
+ * The bare undici proxy runs as one more variant, so the issue's ratio (CPU per request ÷ the
+ * bare proxy's) comes from interleaved rounds rather than one pass over a noisy machine.
  * The table is printed and written to bench/results/ablation-<time>-<case>.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,7 +25,10 @@ import { JSON_BODY, SSE_BODY } from "./run";
 /** Builds the variant from the all-features config (and the minimal one). */
 type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConfigInput;
 
-const VARIANTS: { name: string; patch: Patch }[] = [
+const BARE = "bare undici proxy (reference)";
+
+/** `patch` builds a gateway config; the bare proxy (bench/bare-undici-proxy.ts) has none. */
+const VARIANTS: { name: string; patch: Patch | null }[] = [
   { name: "all features (memory store)", patch: (c) => c },
   { name: "− access log", patch: (c) => ({ ...c, logging: { level: "info", accessLog: false } }) },
   { name: "− tokens per minute (no tokenizer)", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, concurrent: 1_000_000 } } }) },
@@ -31,6 +36,7 @@ const VARIANTS: { name: string; patch: Patch }[] = [
   { name: "− all limits (key only)", patch: (c) => ({ ...c, plans: { bench: {} } }) },
   { name: "− health checks", patch: (c) => ({ ...c, healthCheck: { enabled: false } }) },
   { name: "minimal (no key, no limits, no access log)", patch: (_c, minimal) => minimal },
+  { name: BARE, patch: null },
 ];
 
 function median(values: number[]): number {
@@ -42,6 +48,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
   const caseName = get("--case", "json-64");
+  // `--only all,bare,minimal`: a subset, e.g. the three the issue's ratio needs, for more rounds in the time.
+  const only = get("--only", "").split(",").filter(Boolean);
+  const picked = VARIANTS.filter((v, i) => only.length === 0 || only.some((o) => (o === "all" && i === 0) || (o === "bare" && v.patch === null) || (o === "minimal" && v.name.startsWith("minimal"))));
   const duration = Number(get("--duration", "4"));
   const rounds = Number(get("--rounds", "3"));
   const root = resolve(__dirname, "../..");
@@ -55,14 +64,16 @@ async function main(): Promise<void> {
   const results = new Map<string, { cpu: number[]; rps: number[]; errors: number }>();
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const variant of VARIANTS) {
+      for (const variant of picked) {
         const port = await freePort();
         const base = gatewayConfig({ variant: "full-memory", port, upstreamPorts: mock.ports });
         const minimal = gatewayConfig({ variant: "minimal", port, upstreamPorts: mock.ports });
-        const config = variant.patch(base, minimal);
         const file = join(work, "gateway.yaml");
-        writeFileSync(file, stringify(config));
-        const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, join(__dirname, "gateway-main.js"), "--config", file], join(work, "gateway.log"));
+        if (variant.patch) writeFileSync(file, stringify(variant.patch(base, minimal)));
+        const args = variant.patch
+          ? [join(__dirname, "gateway-main.js"), "--config", file]
+          : [join(__dirname, "bare-undici-proxy.js"), "--port", String(port), ...mock.ports.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
+        const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, ...args], join(work, "gateway.log"));
         try {
           const url = `http://127.0.0.1:${port}`;
           await waitUntil("the gateway", async () => (await fetch(url + CHAT_PATH, { method: "POST", headers, body: JSON_BODY })).status === 200, 20_000, proc);
@@ -86,21 +97,25 @@ async function main(): Promise<void> {
     await stopProcess(mock.proc);
     rmSync(work, { recursive: true, force: true });
   }
-  const all = results.get(VARIANTS[0].name)!;
+  const all = results.get(picked[0].name)!;
   const baseCpu = median(all.cpu);
+  const bare = results.get(BARE);
+  const bareCpu = bare ? median(bare.cpu) : null;
   const lines = [
     `# Feature costs: ${caseName}, ${new Date().toISOString()}`,
     "",
     `${rounds} interleaved rounds of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
     "",
-    "| Variant | req/s | CPU µs/req | saves vs all features | errors |",
-    "|---|---:|---:|---:|---:|",
+    `| Variant | req/s | CPU µs/req | saves vs ${picked[0].name} | CPU ÷ bare proxy | errors |`,
+    "|---|---:|---:|---:|---:|---:|",
   ];
-  for (const variant of VARIANTS) {
+  for (const variant of picked) {
     const r = results.get(variant.name)!;
     const cpu = median(r.cpu);
-    lines.push(`| ${variant.name} | ${Math.round(median(r.rps)).toLocaleString("en-US")} | ${cpu.toFixed(1)} | ${variant === VARIANTS[0] ? "" : `${(baseCpu - cpu).toFixed(1)} µs`} | ${r.errors} |`);
+    const ratio = bareCpu ? `${(cpu / bareCpu).toFixed(2)}×` : "";
+    lines.push(`| ${variant.name} | ${Math.round(median(r.rps)).toLocaleString("en-US")} | ${cpu.toFixed(1)} | ${variant === picked[0] ? "" : `${(baseCpu - cpu).toFixed(1)} µs`} | ${ratio} | ${r.errors} |`);
   }
+  if (bare) lines.push("", `Every round, CPU ÷ the bare proxy's in the same round (all features): ${all.cpu.map((c, i) => (c / bare.cpu[i]).toFixed(2)).join(", ")}.`);
   const md = `${lines.join("\n")}\n`;
   const outDir = resolve(get("--out", join(root, "bench/results")));
   mkdirSync(outDir, { recursive: true });
