@@ -2,15 +2,13 @@
  * One connection pool per upstream origin (shared by every target on that origin), or the
  * in-process mock for `mock://` targets. Built once at start; the hot path only looks them up.
  */
-import { Pool, type Dispatcher } from "undici";
+import { Pool } from "undici";
 import type { GatewayConfig, TargetConfig } from "../config/schema";
 import { MockDispatcher } from "./mock-dispatcher";
 import { connectorWithSocketInfo, FreshConnectionDispatcher } from "./stale-connection";
+import type { UpstreamDispatcher } from "./upstream-dispatcher";
 
-export interface UpstreamDispatcher {
-  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
-  close(): Promise<void>;
-}
+export type { UpstreamDispatcher };
 
 /** Where a target's requests go: its dispatcher and the path prefix from its base URL. */
 export interface UpstreamEndpoint {

@@ -12,7 +12,7 @@
  */
 import type { Socket } from "node:net";
 import { buildConnector, type Dispatcher } from "undici";
-import type { UpstreamDispatcher } from "./dispatchers";
+import type { UpstreamDispatcher } from "./upstream-dispatcher";
 
 /** What a socket reset or close looks like once undici reports it. */
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE"]);

@@ -5,32 +5,8 @@
  * EPIPE or ECONNRESET instead of the answer.
  */
 import { connect } from "node:net";
+import { DECLARED_BODY_BYTES as DECLARED, uploadingClient } from "../../helpers/uploading-client";
 import { serverFixture } from "../../helpers/fixture";
-
-const DECLARED = 4_000_000;
-
-/** Sends headers declaring a 4 MB body, then streams it as fast as the socket takes it; resolves with every byte read before the close. */
-function uploadingClient(port: number, headers: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let received = "";
-    let pump: NodeJS.Timeout | undefined;
-    socket.on("connect", () => {
-      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\ncontent-length: ${DECLARED}\r\n${headers}\r\n{"model":"gpt","x":"`);
-      const piece = Buffer.alloc(16 * 1024, 0x61);
-      let sent = 0;
-      pump = setInterval(() => {
-        for (let i = 0; i < 4 && sent < DECLARED - 100_000; i++, sent += piece.length) socket.write(piece);
-      }, 1);
-    });
-    socket.on("data", (data: Buffer) => (received += data.toString("latin1")));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearInterval(pump);
-      resolve(received);
-    });
-  });
-}
 
 describe("lingering close after an early refusal", () => {
   const fx = serverFixture();

@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { serverFixture } from "../../helpers/fixture";
+import { uploadingClient } from "../../helpers/uploading-client";
 import { eventually } from "../../helpers/gateway-harness";
 import { HI, chat, json, metricValue, readStream, scrape, sseData } from "../../helpers/http-client";
 import { mockToken } from "../../../gateway/src/upstream/mock-responses";
@@ -48,30 +49,6 @@ function stallLoop(ms: number): Promise<void> {
       resolve();
     }, 0),
   );
-}
-
-/** One raw request whose declared body is mostly still unsent; resolves with what came back before the close. */
-function bigBodyRequest(url: string, path: string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), "127.0.0.1");
-    let received = "";
-    let pump: NodeJS.Timeout | undefined;
-    socket.on("connect", () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\ncontent-length: 4000000\r\n\r\n{"model":"gpt","x":"`);
-      const piece = Buffer.alloc(16 * 1024, 0x61);
-      let sent = 0;
-      pump = setInterval(() => {
-        for (let i = 0; i < 4 && sent < 3_900_000; i++, sent += piece.length) socket.write(piece);
-      }, 1);
-    });
-    socket.on("data", (data: Buffer) => (received += data.toString("latin1")));
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearInterval(pump);
-      resolve(received);
-    });
-  });
 }
 
 describe("overload shedding", () => {
@@ -116,7 +93,7 @@ describe("overload shedding", () => {
     expect(upstream.completions).toHaveLength(3);
 
     // A client still sending a large body reads its 503 (a lingering close, not a reset).
-    const raw = await bigBodyRequest(gw.url, "/v1/chat/completions");
+    const raw = await uploadingClient(Number(new URL(gw.url).port));
     expect(raw).toMatch(/^HTTP\/1\.1 503 /);
     expect(raw).toMatch(/\r\nconnection: close\r\n/i);
     expect(raw).toMatch(/\r\nretry-after: 2\r\n/i);
