@@ -121,7 +121,7 @@ describe("stream report", () => {
     const results = [row("bare-undici", 40, 3), row("gateway-full-memory", 50, 1)];
     expect(streamRatio(results, "held", (r) => r.cpuUsPerEvent)).toBeCloseTo(1.25);
     const md = renderStreamsMarkdown({ cores: 2, cpu: "x", node: "v24", loadBefore: 1, loadAfter: 1, fdLimit: 20_000, date: "2026-11-29T00:00:00Z" }, results);
-    expect(md).toContain("CPU per streamed event (held): 1.25×");
+    expect(md).toContain("CPU per streamed event (held, 33 events a stream: per-stream setup weighs in): 1.25×");
     expect(md).toContain("streams lost through the gateway and direct, every case: 1 (goal 0)");
     expect(md).toContain("| 33.0 / 34.0 (33.0) |");
   });
