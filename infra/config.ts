@@ -141,6 +141,7 @@ const stackConfigSchema = z
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),
             budgetUsedRatio: z.number().gt(0).lte(1),
+            shedRatio: z.number().gt(0).lt(1),
           })
           .partial()
           .strict()

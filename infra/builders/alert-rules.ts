@@ -35,6 +35,8 @@ export interface AlertThresholds {
   rateLimitRejectionRatio: number;
   /** Share of a key's or team's monthly budget spent. */
   budgetUsedRatio: number;
+  /** Requests shed with 503 server_overloaded (server.overload) per answered request. */
+  shedRatio: number;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
@@ -44,6 +46,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   memoryLimitRatio: 0.9,
   rateLimitRejectionRatio: 0.05,
   budgetUsedRatio: 0.8,
+  shedRatio: 0.01,
 };
 
 /** `aigw_rejections_total{reason}` values that mean "a rate limit said no" (budget is its own alert). */
@@ -138,6 +141,14 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
       "10m",
       "Rate limiting ({{ $labels.reason }}) is refusing a rising share of requests",
       "Rejections by {{ $labels.reason }} are {{ $value | humanizePercentage }} of answered requests over 5m.",
+    ),
+    rule(
+      "AiGatewayShedding",
+      "warning",
+      `sum ${by("reason")} (rate(${m.requestsShed.name}{${sel}}[5m])) / ignoring (reason) group_left sum ${by()} (rate(${m.requests.name}{${sel}}[5m])) > ${t.shedRatio}`,
+      "5m",
+      "Gateway pods shed new requests ({{ $labels.reason }}): they are past what they can carry",
+      "{{ $value | humanizePercentage }} of requests were refused with 503 server_overloaded over 5m: add replicas (or cores), or size server.overload (docs/capacity.md).",
     ),
     rule(
       "AiGatewayKeyBudgetHigh",

@@ -56,6 +56,7 @@ export class AlertRules extends pulumi.ComponentResource {
           memoryLimitRatio: t.memoryLimitRatio,
           rateLimitRejectionRatio: t.rateLimitRejectionRatio,
           budgetUsedRatio: t.budgetUsedRatio,
+          shedRatio: t.shedRatio,
         }),
       ])
       .apply(([namespace, job, extraLabels, runbookBaseUrl, thresholds]) =>

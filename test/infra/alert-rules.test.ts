@@ -15,7 +15,7 @@ const mocks = installMocks();
 const groups: RuleGroup[] = buildAlertRuleGroups({ namespace: NS, job: JOB, extraLabels: EXTRA_LABELS });
 const alertNames = groups.flatMap((g) => g.rules.map((r) => r.alert));
 
-test("the alert set: latency on first token and upstream, errors, limits, budgets, health, memory, scraping", () => {
+test("the alert set: latency on first token and upstream, errors, limits, shedding, budgets, health, memory, scraping", () => {
   expect(alertNames.sort()).toEqual([
     "AiGatewayHighErrorRate",
     "AiGatewayInstanceDown",
@@ -25,6 +25,7 @@ test("the alert set: latency on first token and upstream, errors, limits, budget
     "AiGatewayPodMemoryHigh",
     "AiGatewayRateLimitPressure",
     "AiGatewaySharedStoreFallback",
+    "AiGatewayShedding",
     "AiGatewaySlowFirstToken",
     "AiGatewaySlowUpstream",
     "AiGatewayTargetDown",
@@ -51,7 +52,7 @@ test("every alert carries namespace and job when it fires (promtool compares the
 
 test("promtool check rules accepts the groups", () => {
   const result = checkRules(groups);
-  expect(result.output).toMatch(/SUCCESS: 12 rules found/);
+  expect(result.output).toMatch(/SUCCESS: 13 rules found/);
   expect(result.status).toBe(0);
 });
 

@@ -109,6 +109,18 @@ export const SCENARIOS: Scenario[] = [
     expected: [],
   },
   {
+    name: "3% of requests shed on event-loop lag fires",
+    alert: "AiGatewayShedding",
+    series: [req("200", 97), req("503", 3), counter("aigw_requests_shed_total", gw({ reason: "event_loop_lag" }), 3)],
+    expected: [
+      alert(scope({ reason: "event_loop_lag" }), {
+        summary: "Gateway pods shed new requests (event_loop_lag): they are past what they can carry",
+        description: "3% of requests were refused with 503 server_overloaded over 5m: add replicas (or cores), or size server.overload (docs/capacity.md).",
+      }),
+    ],
+  },
+  { name: "0.5% shed does not fire", alert: "AiGatewayShedding", series: [req("200", 199), counter("aigw_requests_shed_total", gw({ reason: "in_flight" }), 1)], expected: [] },
+  {
     name: "a key at 85% of its budget fires",
     alert: "AiGatewayKeyBudgetHigh",
     series: [gauge("aigw_budget_used_ratio", gw({ key: "app-a", team: "research" }), 0.85), gauge("aigw_budget_used_ratio", gw({ key: "app-a", team: "research", pod: "gw-1" }), 0.85)],

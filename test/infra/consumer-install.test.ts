@@ -89,7 +89,7 @@ test("npm pack, install into a fresh TypeScript project, type-check and run a pr
     expect(run.stderr).toBe("");
     const result = JSON.parse(run.stdout) as { url: string; alerts: number; seen: string[] };
     expect(result.url).toBe("http://consumer.llm.svc.cluster.local:80");
-    expect(result.alerts).toBe(12);
+    expect(result.alerts).toBe(13);
     expect(result.seen).toEqual(
       expect.arrayContaining([
         "ai-gateway:index:AiGateway consumer",

@@ -109,7 +109,7 @@ test("prod: HPA 3-20, persistent Redis, a Gateway API route for /v1, alerts, das
   });
   const rule = await stateOf(mocks, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "ai-gateway-alerts-prometheusrule");
   expect(rule.metadata.labels.release).toBe("kube-prometheus-stack");
-  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(12);
+  expect(rule.spec.groups.flatMap((g: { rules: unknown[] }) => g.rules)).toHaveLength(13);
   expect(rule.spec.groups[0].rules[0].labels).toEqual({ owner: "platform", severity: "warning" });
   const dashboard = await stateOf(mocks, "kubernetes:core/v1:ConfigMap", "ai-gateway-grafana-dashboard");
   expect([dashboard.metadata.namespace, dashboard.metadata.labels.grafana_dashboard, dashboard.metadata.annotations.grafana_folder]).toEqual(["monitoring", "1", "AI gateway"]);
