@@ -6,76 +6,26 @@
 import { openaiErrorToAnthropic } from "../dialects/anthropic/errors";
 import { ANTHROPIC_DELTA_FIELDS } from "../dialects/anthropic/delivered";
 import { anthropicStreamError } from "../dialects/anthropic/stream-error";
-import { countTextTokens } from "../limits/tokens";
-import { tallyDeltas, tokensOfTally, type DeltaTally } from "../stream/delta-count";
-import { SseReader } from "../stream/sse-reader";
-import type { Usage } from "../traffic/types";
 import { anthropicRequestToOpenai } from "./anthropic-openai/request";
 import { openaiResponseToAnthropic } from "./anthropic-openai/response";
 import { OpenaiStreamToAnthropic } from "./anthropic-openai/stream-to-anthropic";
-import type { ClientRequest, TranslatedPiece, TranslationTarget, Translator, TranslatorPair, UpstreamRequest } from "./translator";
+import { ConvertingTranslator, type Conversion } from "./converting-translator";
+import type { TranslatorPair } from "./translator";
 
-const NO_HEADERS: readonly string[] = [];
-
-class AnthropicToOpenaiChat implements Translator {
-  private bodies = new Map<string, Buffer>();
-  private reader: SseReader | null = null;
-  private stream: OpenaiStreamToAnthropic | null = null;
-  private usage: Usage | null = null;
-  private delivered: string | null = null;
-  private readonly tally: DeltaTally | null;
-
-  constructor(private readonly client: ClientRequest) {
-    this.tally = client.countDelivered ? { pieces: 0, bytes: 0 } : null;
-  }
-
-  request(target: TranslationTarget): UpstreamRequest {
-    let body = this.bodies.get(target.upstreamModel);
-    if (body === undefined) {
-      body = Buffer.from(JSON.stringify(anthropicRequestToOpenai(this.client.body, target.upstreamModel, this.client.stream)));
-      this.bodies.set(target.upstreamModel, body);
-    }
-    return { operation: "chat.completions", body, headers: NO_HEADERS };
-  }
-
-  contentType(): string {
-    return "application/json";
-  }
-
-  responseBody(piece: Buffer, endOfStream: boolean, json?: Record<string, unknown>): TranslatedPiece {
-    const model = String(this.client.body.model);
-    if (json !== undefined) {
-      const { message, usage } = openaiResponseToAnthropic(json, model);
-      this.usage = usage;
-      if (this.tally) this.delivered = JSON.stringify(message.content);
-      return { body: Buffer.from(JSON.stringify(message)), usage };
-    }
-    const reader = (this.reader ??= new SseReader());
-    const stream = (this.stream ??= new OpenaiStreamToAnthropic(model));
-    let out = stream.push(reader.push(piece));
-    if (endOfStream) out += stream.push(reader.flush()) + stream.end();
-    const bytes = Buffer.from(out);
-    if (this.tally && bytes.length > 0) tallyDeltas(bytes, 0, bytes.length, this.tally, ANTHROPIC_DELTA_FIELDS);
-    this.usage = stream.usage;
-    return { body: bytes, usage: this.usage };
-  }
-
-  deliveredTokens(): number | null {
-    if (this.tally === null) return null;
-    if (this.stream) return tokensOfTally(this.tally);
-    return this.delivered === null ? null : countTextTokens(this.delivered);
-  }
-
-  errorBody(status: number, body: Buffer): Buffer {
-    return openaiErrorToAnthropic(status, body);
-  }
-
-  streamError(message: string): Buffer {
-    return anthropicStreamError(message);
-  }
-}
+const ANTHROPIC_FROM_OPENAI_CHAT: Conversion = {
+  operation: "chat.completions",
+  request: (client, upstreamModel) => anthropicRequestToOpenai(client.body, upstreamModel, client.stream),
+  answer: (json, model) => {
+    const { message, usage } = openaiResponseToAnthropic(json, model);
+    return { body: message, usage, delivered: message.content };
+  },
+  stream: (_client, model) => new OpenaiStreamToAnthropic(model),
+  deltaFields: ANTHROPIC_DELTA_FIELDS,
+  errorBody: openaiErrorToAnthropic,
+  streamError: anthropicStreamError,
+};
 
 export const anthropicMessagesToOpenaiChat: TranslatorPair = {
   name: "anthropic-messages-to-openai-chat",
-  create: (client) => new AnthropicToOpenaiChat(client),
+  create: (client) => new ConvertingTranslator(client, ANTHROPIC_FROM_OPENAI_CHAT),
 };
