@@ -43,6 +43,17 @@ async function keysOf(url: string, pattern: string): Promise<string[]> {
   }
 }
 
+/** The cache is written after the answer is sent: waits (bounded) until a key not in `before` appears. */
+async function waitForNewKey(url: string, before: string[]): Promise<void> {
+  const known = new Set(before);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await keysOf(url, "aigw:cache:*")).some((key) => !known.has(key))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the fresh answer was never written to the cache's Redis");
+}
+
 describe("the cache cannot evict limiter state", () => {
   const servers: { stop(): Promise<void> }[] = [];
   let gateway: TestGateway | null = null;
@@ -107,8 +118,15 @@ describe("the cache cannot evict limiter state", () => {
     expect(await metricValue(gw.url, 'aigw_store_errors_total{store="redis"}')).toBeNull();
     // Entries went to the cache's Redis (which evicts its own under allkeys-lru), none to the state Redis.
     expect(await keysOf(state.url, "*cache*")).toEqual([]);
-    expect((await keysOf(cacheRedis.url, "aigw:cache:*")).length).toBeGreaterThan(0);
-    const hit = await cacheable(gw.url, 19);
+    const floodKeys = await keysOf(cacheRedis.url, "aigw:cache:*");
+    expect(floodKeys.length).toBeGreaterThan(0);
+    // Which flood entries survived allkeys-lru depends on the order the concurrent writes landed
+    // in, so the hit is checked on one fresh entry: written after the flood, the newest, never evicted.
+    const miss = await cacheable(gw.url, 100);
+    expect(miss.headers.get("x-cache")).toBe("MISS");
+    await miss.arrayBuffer();
+    await waitForNewKey(cacheRedis.url, floodKeys);
+    const hit = await cacheable(gw.url, 100);
     expect(hit.headers.get("x-cache")).toBe("HIT");
     await hit.arrayBuffer();
   }, 120_000);
