@@ -21,6 +21,8 @@ export interface LineSinkOptions {
   flushIntervalMs?: number;
   /** Beyond this many bytes waiting for a blocked reader (EAGAIN), new lines are dropped and counted. */
   maxQueuedBytes?: number;
+  /** The write call (fs.writeSync); tests pass one that records or refuses writes. */
+  writeSync?: (fd: number, bytes: Buffer) => number;
 }
 
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
@@ -39,6 +41,7 @@ export class LineSink {
   private readonly chunkBytes: number;
   private readonly flushIntervalMs: number;
   private readonly maxQueuedBytes: number;
+  private readonly writeSync: (fd: number, bytes: Buffer) => number;
   /** The chunk lines are appended to; null while idle (an idle sink holds no memory). */
   private chunk: Buffer | null = null;
   private used = 0;
@@ -57,6 +60,7 @@ export class LineSink {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+    this.writeSync = options.writeSync ?? writeSync;
     open.add(this);
     if (!exitHooked) {
       exitHooked = true;
@@ -155,7 +159,7 @@ export class LineSink {
   /** One write; bytes taken (all of them when the destination is gone: those lines are dropped). */
   private writeOut(bytes: Buffer): number {
     try {
-      return writeSync(this.fd, bytes);
+      return this.writeSync(this.fd, bytes);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EAGAIN" || code === "EWOULDBLOCK") {
