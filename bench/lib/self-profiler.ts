@@ -36,7 +36,9 @@ function installHeapSampler(file: string): void {
       const s = new Session();
       session = s;
       s.connect();
-      const params = { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+      // BENCH_HEAP_LIVE=1: only what is still alive when the profile is taken (what is retained).
+      const collected = process.env.BENCH_HEAP_LIVE !== "1";
+      const params = { samplingInterval: 1024, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected };
       s.post("HeapProfiler.enable", () => s.post("HeapProfiler.startSampling", params as object));
       return;
     }

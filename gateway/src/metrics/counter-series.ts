@@ -25,11 +25,16 @@ class Series implements CounterSeries {
   }
 }
 
+function nth(i: number, a: string, b: string, c: string, d: string, e: string, f = ""): string {
+  return i === 0 ? a : i === 1 ? b : i === 2 ? c : i === 3 ? d : i === 4 ? e : f;
+}
+
 /** A tree of Maps, one level per label: a look-up builds no key string (label values are mostly interned constants). */
 type Level = Map<string, Level | Series>;
 
 /** `get(...labelValues)` for one counter (values in its labelNames' order), and `removeWhere` to drop series. */
 export function counterSeries(metric: Counter<string>, labelNames: readonly string[]) {
+  if (labelNames.length < 1 || labelNames.length > 6) throw new Error(`counterSeries: 1 to 6 labels, not ${labelNames.length}`);
   const root: Level = new Map();
   const all = new Set<Series>();
   const flush = (): void => {
@@ -47,21 +52,25 @@ export function counterSeries(metric: Counter<string>, labelNames: readonly stri
     return previous?.call(this);
   };
   const depth = labelNames.length;
-  const get = (...values: string[]): CounterSeries => {
+  const make = (values: readonly string[]): Series => {
+    const labels: Record<string, string> = {};
+    labelNames.forEach((name, i) => (labels[name] = values[i]));
+    const made = new Series(labels, values);
+    all.add(made);
+    return made;
+  };
+  // Fixed parameters, not a rest array: the hot path allocates nothing on a hit.
+  const get = (a: string, b = "", c = "", d = "", e = "", f = ""): CounterSeries => {
     let level = root;
     for (let i = 0; i < depth - 1; i++) {
-      let next = level.get(values[i]) as Level | undefined;
-      if (next === undefined) level.set(values[i], (next = new Map()));
+      const value = nth(i, a, b, c, d, e);
+      let next = level.get(value) as Level | undefined;
+      if (next === undefined) level.set(value, (next = new Map()));
       level = next;
     }
-    let found = level.get(values[depth - 1]) as Series | undefined;
-    if (found === undefined) {
-      const labels: Record<string, string> = {};
-      labelNames.forEach((name, i) => (labels[name] = values[i]));
-      found = new Series(labels, values.slice());
-      level.set(values[depth - 1], found);
-      all.add(found);
-    }
+    const last = nth(depth - 1, a, b, c, d, e, f);
+    let found = level.get(last) as Series | undefined;
+    if (found === undefined) level.set(last, (found = make([a, b, c, d, e, f].slice(0, depth))));
     return found;
   };
   /** Drops the series (pending increments included) whose label values match, e.g. a deleted key's. */
