@@ -37,14 +37,29 @@ export class AccessLog {
     return new AccessLog(level, this.dest);
   }
 
-  info(fields: Record<string, unknown>, msg: string): void {
+  /** True when lines are written (level info or more verbose): callers may skip building them. */
+  get on(): boolean {
+    return this.enabled;
+  }
+
+  /** A line from fields already serialised as `,"key":value` pieces (the proxied request's, ../handlers/access-line.ts). */
+  writeFields(fields: string, msg: string): void {
     if (!this.enabled) return;
+    this.dest.write(`${this.prefix()}${fields},"msg":${JSON.stringify(msg)}}\n`);
+  }
+
+  private prefix(): string {
     const now = Date.now();
     if (now !== this.lastMs) {
       this.lastMs = now;
       this.timePrefix = `{"level":"info","time":"${new Date(now).toISOString()}"`;
     }
-    let line = this.timePrefix;
+    return this.timePrefix;
+  }
+
+  info(fields: Record<string, unknown>, msg: string): void {
+    if (!this.enabled) return;
+    let line = this.prefix();
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
