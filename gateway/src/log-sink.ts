@@ -52,8 +52,10 @@ export class LineSink {
   /** The reader said EAGAIN: nothing is tried again before the retry timer. */
   private blocked = false;
   private closed = false;
-  /** Lines dropped because the reader stayed blocked past maxQueuedBytes. */
+  /** Lines dropped because the reader stayed blocked past maxQueuedBytes (or the destination failed). */
   dropped = 0;
+  /** Of `dropped`, those already reported in a warning line. */
+  private reported = 0;
 
   constructor(options: LineSinkOptions = {}) {
     this.fd = options.fd ?? 1;
@@ -97,8 +99,17 @@ export class LineSink {
   flush(callback?: (err?: Error) => void): void {
     this.blocked = false;
     this.drain();
+    this.reportDropped();
     this.seal();
     callback?.();
+  }
+
+  /** Once the reader takes lines again, says how many were dropped while it did not. */
+  private reportDropped(): void {
+    if (this.dropped === this.reported || this.blocked || this.queue.length > 0) return;
+    const count = this.dropped - this.reported;
+    this.reported = this.dropped;
+    this.write(`{"level":"warn","time":"${new Date().toISOString()}","dropped":${count},"msg":"log lines dropped: the log reader was blocked"}\n`);
   }
 
   /** pino calls this on `logger.flush()` for synchronous destinations. */

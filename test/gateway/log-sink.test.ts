@@ -114,6 +114,24 @@ describe("LineSink", () => {
     expect(rec.writes).toHaveLength(0);
   });
 
+  it("reports how many lines it dropped once the reader takes lines again", () => {
+    let refusing = true;
+    const rec = recorder(() => refusing);
+    const sink = new LineSink({ chunkBytes: 4096, writeSync: rec.writeSync, flushIntervalMs: 60_000, maxQueuedBytes: 8_192 });
+    for (const line of lines(300, 13)) sink.write(line);
+    const dropped = sink.dropped;
+    expect(dropped).toBeGreaterThan(0);
+    refusing = false;
+    sink.write('{"msg":"after"}\n');
+    sink.flush();
+    const out = rec.text().split("\n").filter(Boolean);
+    const warning = out.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("log lines dropped"));
+    expect(warning).toMatchObject({ level: "warn", dropped });
+    expect(out[out.length - 1]).toContain("log lines dropped");
+    expect(out).toContain('{"msg":"after"}');
+    sink.end();
+  });
+
   it("writes to a real file what flush() was given", () => {
     const file = join(dir, "out.log");
     const fd = openSync(file, "w");
