@@ -12,6 +12,7 @@ import { estimateRequestTokens, loadTokenizer } from "../gateway/src/limits/toke
 import { GatewayMetrics } from "../gateway/src/metrics/registry";
 import { SseUsageFilter } from "../gateway/src/stream/sse-usage-filter";
 import { streamEvents } from "./mock-upstream";
+import { timeRelay } from "./lib/stream-micro";
 
 function time(label: string, iterations: number, fn: () => unknown): { label: string; us: number } {
   for (let i = 0; i < Math.min(2_000, iterations); i++) fn(); // warm the JIT
@@ -89,6 +90,7 @@ function main(): void {
       f.flush();
     }),
   );
+  rows.push(...timeRelay(time));
   const width = Math.max(...rows.map((r) => r.label.length));
   process.stdout.write(`Per-call cost on ${process.version} (in-process, warm; machine load moves these):\n\n| Step | µs/call |\n|---|---:|\n`);
   for (const r of rows) process.stdout.write(`| ${r.label.padEnd(width)} | ${r.us.toFixed(2)} |\n`);
