@@ -24,9 +24,13 @@ function argsOf(argv: string[]): { port: number; upstreams: string[]; connection
   return { port, upstreams, connections };
 }
 
-async function main(): Promise<void> {
-  installSignalProfiler();
-  const { port, upstreams, connections } = argsOf(process.argv.slice(2));
+export interface BareProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the bare proxy on 127.0.0.1 (`port` 0: a free one); the stream memory tool runs it in-process. */
+export async function startBareProxy(port: number, upstreams: readonly string[], connections: number): Promise<BareProxy> {
   const pools = upstreams.map((origin) => new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 }));
   let next = 0;
 
@@ -64,16 +68,29 @@ async function main(): Promise<void> {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", 4096, () => resolve());
   });
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-  const stop = () => {
-    server.close();
-    void Promise.all(pools.map((p) => p.destroy())).finally(() => process.exit(0));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.close();
+      server.closeAllConnections();
+      await Promise.all(pools.map((p) => p.destroy()));
+    },
   };
+}
+
+async function main(): Promise<void> {
+  installSignalProfiler();
+  const { port, upstreams, connections } = argsOf(process.argv.slice(2));
+  const proxy = await startBareProxy(port, upstreams, connections);
+  process.stdout.write(`${JSON.stringify({ port: proxy.port })}\n`);
+  const stop = () => void proxy.close().finally(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 }
 
-main().catch((err) => {
-  process.stderr.write(`bare proxy failed: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bare proxy failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

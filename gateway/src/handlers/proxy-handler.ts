@@ -61,7 +61,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const trace = RequestTrace.from(req.headers, rt.tracer ?? null, `POST ${route.name}`);
   /** Authentication, limits, budget and the cache look-up, as one span when the trace is recorded. */
   let admissionSpan = rt.traffic.passthrough ? null : trace.child("admission");
-  let admission: Admission | null = null;
+  /** The admission's settle() (all a stream needs to keep of it); null when traffic control is off. */
+  let settle: Admission["settle"] | null = null;
   /** This request's body in the buffer budget, released when the request is over. */
   const bodyHold = rt.buffers.hold();
   let deliveredTokens: number | null = null;
@@ -77,8 +78,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
       if (held) await held;
     }
-    const received = await readBody(req, rt.config.server.bodyLimitBytes, bodyHold);
-    const { body, forward: rawBody } = parseBody(received);
+    // `let`: dropped below once handed to the forwarder, so a long stream does not keep them here.
+    let { body, forward: rawBody } = parseBody(await readBody(req, rt.config.server.bodyLimitBytes, bodyHold));
     const model = body.model;
     if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
     record.model = model;
@@ -94,13 +95,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
     let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
-    const admissionRequest: AdmissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
+    let admissionRequest: AdmissionRequest | null = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
-      admission = await traffic.admit(admissionRequest);
+      let admission: Admission | null = await traffic.admit(admissionRequest);
+      settle = admission.settle;
       const servable = admission.servable;
       if (servable) chain = chain.filter((p) => servable.has(p.name));
       for (const [name, value] of admission.headers) headers.push(name, value);
+      admission = null; // its header pairs are copied: a stream keeps only settle()
       if (!stream) {
         const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
         cacheKey = lookup.key;
@@ -125,7 +128,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       sendJson(res, 200, local, headers);
       return;
     }
-    const outcome: ForwardOutcome = await rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: admission !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined }, res);
+    const forwarding = rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: settle !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined }, res);
+    body = rawBody = admissionRequest = null!;
+    const outcome: ForwardOutcome = await forwarding;
     record.upstreamRequestId = outcome.upstreamRequestId;
     record.target = outcome.target;
     record.status = outcome.status;
@@ -156,7 +161,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     rt.overload.leave();
     rt.metrics.inflight.dec();
     bodyHold.release();
-    const charged = admission?.settle(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });
+    const charged = settle?.(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });
     applyCharge(rt, record, charged);
     finishRecord(rt, route, requestId, startedAt, record, trace);
   }

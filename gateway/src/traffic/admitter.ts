@@ -33,6 +33,10 @@ const CONCURRENCY_HOLD_MS = 500;
 const ZERO_USAGE: Usage = Object.freeze({ promptTokens: 0, completionTokens: 0 });
 const NOT_CHARGED: Charged = Object.freeze({ usage: null, estimated: false });
 
+const NO_RESERVATIONS: Reservation[] = [];
+const NO_BUDGETS: BudgetCheck[] = [];
+const NO_BUDGET_KINDS: BudgetKind[] = [];
+
 export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle: () => NOT_CHARGED });
 
 export interface AdmitterOptions {
@@ -44,6 +48,27 @@ export interface AdmitterOptions {
   /** How refusals decided before the body is read are held (default: never). */
   refusalDelay?: RefusalDelayOptions;
   now?: () => number;
+}
+
+/** What settle() needs of an admission, and nothing more (see Admitter.settlementOf). */
+interface SettlePlan {
+  key: ResolvedKey;
+  /** The key's immutable id, which its state follows. */
+  name: string;
+  /** The request, when a cache hit may mark it; null for streams. */
+  hitKey: AdmissionRequest | null;
+  model: string;
+  estimatePrompt: number;
+  estimateCompletion: number;
+  /** Tokens reserved against tokens per minute. */
+  reserved: number;
+  tpmRate: RateCheck | null;
+  concurrencyKey: string | null;
+  leaseId: string;
+  reservations: Reservation[];
+  budgets: BudgetCheck[];
+  budgetKinds: BudgetKind[];
+  store: LimitStore;
 }
 
 export class Admitter {
@@ -181,29 +206,58 @@ export class Admitter {
 
     const reservations: Reservation[] = reserveNano > 0 ? budgets.map((b) => ({ key: b.key, leaseId, reserveNano })) : [];
     this.gate.acquire(name);
+    const settle = this.settlementOf({
+      key,
+      name,
+      // Only a non-streaming request can be a cache hit; a stream's settle() must not keep its body.
+      hitKey: request.stream ? null : request,
+      model: request.model,
+      estimatePrompt: estimate.prompt,
+      estimateCompletion: estimate.completion,
+      reserved,
+      tpmRate: tpmIndex >= 0 ? rates[tpmIndex] : null,
+      concurrencyKey: concurrency?.key ?? null,
+      leaseId,
+      // Most keys have no budget: one shared empty list rather than three per open stream.
+      reservations: reservations.length > 0 ? reservations : NO_RESERVATIONS,
+      budgets: budgets.length > 0 ? budgets : NO_BUDGETS,
+      budgetKinds: budgetKinds.length > 0 ? budgetKinds : NO_BUDGET_KINDS,
+      store: result.store,
+    });
+    return servable ? { headers, settle, servable } : { headers, settle };
+  }
+
+  /**
+   * The settle() of one admitted request. A function of its own so its closure keeps only
+   * `plan`, not admit()'s whole scope (the parsed body, the store's answer): a stream holds its
+   * settle() for as long as it runs.
+   */
+  private settlementOf(plan: SettlePlan): Admission["settle"] {
     let settled = false;
-    const settle = (reported: Usage | null, upstreamModel: string, details: SettleDetails = {}): Charged => {
+    return (reported: Usage | null, upstreamModel: string, details: SettleDetails = {}): Charged => {
       if (settled) return NOT_CHARGED;
       settled = true;
+      const { key, name, estimatePrompt, estimateCompletion, budgets, budgetKinds, reservations, leaseId } = plan;
+      const identity = key.identity;
       this.gate.release(name);
-      const hit = this.cacheHits.has(request);
+      const hit = plan.hitKey !== null && this.cacheHits.has(plan.hitKey);
       let usage = hit ? ZERO_USAGE : reported;
       let estimated = false;
       if (usage === null && details.deliveredTokens !== undefined && details.deliveredTokens !== null) {
-        usage = { promptTokens: estimate.prompt, completionTokens: details.deliveredTokens };
+        usage = { promptTokens: estimatePrompt, completionTokens: details.deliveredTokens };
         estimated = true;
       }
       // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
-      if (usage && estimate.completion > 0 && usage.completionTokens > estimate.completion) usage = { ...usage, completionTokens: estimate.completion };
-      const input: SettleInput = { rates: [], concurrency: concurrency && { key: concurrency.key, leaseId }, spends: [], reservations };
+      if (usage && estimateCompletion > 0 && usage.completionTokens > estimateCompletion) usage = { ...usage, completionTokens: estimateCompletion };
+      const input: SettleInput = { rates: [], concurrency: plan.concurrencyKey === null ? null : { key: plan.concurrencyKey, leaseId }, spends: [], reservations };
       // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
-      if (usage && tpmIndex >= 0) {
-        const delta = usage.promptTokens + usage.completionTokens - reserved;
-        if (delta !== 0) input.rates = [{ ...rates[tpmIndex], delta }];
+      if (usage && plan.tpmRate !== null) {
+        const delta = usage.promptTokens + usage.completionTokens - plan.reserved;
+        if (delta !== 0) input.rates = [{ ...plan.tpmRate, delta }];
       }
       let addNano = 0;
       // The served model's price (a fallback's, when one answered): the billed name, then the pool's.
-      const costNano = usage && !hit ? this.options.prices.usageCostNano(usage, upstreamModel, details.servedModel ?? request.model) : 0;
+      const costNano = usage && !hit ? this.options.prices.usageCostNano(usage, upstreamModel, details.servedModel ?? plan.model) : 0;
       if (usage && budgets.length > 0) {
         addNano = costNano;
         if (addNano > 0) {
@@ -213,7 +267,7 @@ export class Admitter {
       }
       const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
-      result.store.settle(input).then(
+      plan.store.settle(input).then(
         (settledResult) => {
           if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
         },
@@ -221,7 +275,6 @@ export class Admitter {
       );
       return charged;
     };
-    return servable ? { headers, settle, servable } : { headers, settle };
   }
 
   /**

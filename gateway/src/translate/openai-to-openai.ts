@@ -80,6 +80,12 @@ class OpenAIPassThrough implements Translator {
     return { body: out, usage: filter.usage };
   }
 
+  committed(): boolean {
+    // The rewritten bodies only served attempts; the answer needs nothing of the request but its flags.
+    this.bodies = null;
+    return true;
+  }
+
   deliveredTokens(): number | null {
     if (!this.client.countDelivered) return null;
     if (this.filter) return this.filter.delivered && tokensOfTally(this.filter.delivered);

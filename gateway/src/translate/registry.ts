@@ -45,6 +45,10 @@ export function translatedRoutes(): string[] {
   return [...PAIRS.keys()];
 }
 
+const RELEASED_BYTES = Buffer.alloc(0);
+/** What a committed request's parsed body reads as (nothing reads it after commit). */
+const RELEASED_BODY: Record<string, unknown> = Object.freeze({});
+
 /** The translators of one request, one per pair, created when a target of that pair is first tried. */
 export class RequestTranslators {
   private first: { pair: TranslatorPair; translator: Translator } | null = null;
@@ -54,6 +58,17 @@ export class RequestTranslators {
 
   get request(): ClientRequest {
     return this.client;
+  }
+
+  /**
+   * `translator`'s answer is committed (a stream's first byte went to the client): the raw bytes,
+   * the other pairs' translators and, when `translator` says it no longer reads it, the parsed
+   * body are dropped, so a long stream does not hold its request.
+   */
+  committed(translator: Translator): void {
+    this.more = null;
+    this.client.rawBody = RELEASED_BYTES;
+    if (translator.committed?.() === true) this.client.body = RELEASED_BODY;
   }
 
   /** The translator for a target of `provider`; null when it cannot serve this route. */

@@ -84,6 +84,12 @@ export interface Translator {
    * the dialect's normal end, which would tell the client the answer was complete).
    */
   streamError(message: string): Buffer;
+  /**
+   * The answer is committed to the client: no attempt will follow, so what only building upstream
+   * requests needed may go. Returns true when this translator no longer reads the client's parsed
+   * body (the request's copy can then be dropped for the rest of a stream); absent: keeps it.
+   */
+  committed?(): boolean;
 }
 
 /** A (client dialect, upstream dialect) pair: creates the per-request translator. */

@@ -99,6 +99,9 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.clearHeadersTimer();
     this.status = statusCode;
     this.headers = headers;
+    // undici's controller keeps the raw header Buffers (a dozen or more) for the whole answer;
+    // `headers` has what the gateway reads, so a long stream need not hold both.
+    (controller as { rawHeaders?: unknown }).rawHeaders = null;
     const type = headers["content-type"];
     // A compressed stream cannot be read (or redacted) event by event: it is buffered and refused.
     const encoding = headers["content-encoding"];

@@ -64,6 +64,16 @@ export function writeBuffered(res: ServerResponse, status: number, contentType: 
   pump();
 }
 
+/**
+ * node:http builds the response head as a rope of 50-70 small strings (one `+=` per header line)
+ * and keeps it as `_header` for the life of the response: about 2 KB a stream. Reading one
+ * character flattens it in place (one copy of a few hundred bytes), and the rope is collected.
+ */
+function flattenHead(res: ServerResponse): void {
+  const head = (res as { _header?: unknown })._header;
+  if (typeof head === "string") head.charCodeAt(0);
+}
+
 export interface StreamResult {
   usage: Usage | null;
   /** Completion tokens the gateway counted in what it forwarded (when asked to count). */
@@ -107,6 +117,7 @@ export function pipeStream(
   };
   for (const value of STREAM_HEADERS) headers.push(value);
   res.writeHead(200, headers);
+  flattenHead(res);
   const firstOut = filter.push(first);
   if (firstOut.length > 0) res.write(firstOut);
   return new Promise((resolve) => {

@@ -27,6 +27,7 @@ import { countsTowardEjection, exhaustedError, isRetryableStatus, isUpstreamAuth
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
 import { upstreamRequestIdOf } from "./upstream-request-id";
+import { dispatchBody, RELEASE_AFTER_SEND_BYTES } from "./send-once-body";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -73,6 +74,8 @@ export interface ForwardOutcome {
   /** The provider's id for the answer (its x-request-id / request-id), when it gave a sane one. */
   upstreamRequestId: string | null;
 }
+
+const EMPTY_CHUNK = Buffer.alloc(0);
 
 class ClientClosedError extends Error {
   readonly code = "GW_CLIENT_CLOSED";
@@ -143,7 +146,7 @@ export class Forwarder {
           tried.add(state);
           const target = this.targets.get(state)!;
           const translator = translators.for(target.provider);
-          const upstream = translator?.request(target);
+          let upstream = translator?.request(target);
           const path = upstream && target.provider.paths[upstream.operation];
           if (translator === null || upstream === undefined || path === undefined) {
             // Not an attempt: this target cannot serve the route at all (e.g. embeddings on Anthropic).
@@ -163,8 +166,10 @@ export class Forwarder {
             {
               method: "POST",
               path: target.endpoint.pathPrefix + path,
-              headers: attemptHeaders(target, req.requestId, trace.traceparentFor(span), trace.context.tracestate, req.clientHeaders, upstream.headers),
-              body: upstream.body,
+              headers: withContentLength(attemptHeaders(target, req.requestId, trace.traceparentFor(span), trace.context.tracestate, req.clientHeaders, upstream.headers), upstream.body),
+              // A large body as a one-shot iterable, so undici does not hold it until the answer ends
+              // (undici takes iterables, as documented; its DispatchOptions type does not list them).
+              body: dispatchBody(upstream.body) as Buffer,
               // Our own timers below decide; undici's coarse one (see armHeadersTimeout) would fire first.
               headersTimeout: 0,
               bodyTimeout: target.timeoutMs,
@@ -210,6 +215,14 @@ export class Forwarder {
             state.recordSuccess(attempt.headersAt - sentAt);
             handedOver = result.kind === "buffered";
             span?.end();
+            if (result.kind === "stream") {
+              // Committed: nothing is retried after the first byte, so a stream (minutes long) keeps
+              // none of its request's bytes, nor its parsed body where the translator needs it no more.
+              translators.committed(translator);
+              req.body = translators.request.body;
+              req.rawBody = translators.request.rawBody;
+              upstream = undefined;
+            }
             try {
               return await this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
             } finally {
@@ -347,12 +360,15 @@ export class Forwarder {
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
     const streamSpan = req.trace?.child("stream") ?? null;
     streamSpan?.set("aigw.model", pool.name).set("aigw.target", state.name);
-    const streamed = await pipeStream(res, attempt, result.first, headers, {
+    const piping = pipeStream(res, attempt, result.first, headers, {
       translator,
       maxStreamMs: this.defaults.maxStreamMs,
       stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
       secrets: target.secrets,
     });
+    // Written to the client already: the stream's frames need not keep the first chunk meanwhile.
+    result.first = EMPTY_CHUNK;
+    const streamed = await piping;
     if (streamed.interrupted && !streamed.clientClosed) {
       this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
       this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
@@ -377,6 +393,12 @@ export class Forwarder {
 function misconfiguredStatus(chain: readonly ModelPool[], now: number): number | null {
   for (const pool of chain) for (const target of pool.targets) if (target.misconfiguredStatus !== null && target.healthInfo(now).state === "misconfigured") return target.misconfiguredStatus;
   return null;
+}
+
+/** undici cannot size an iterable body: a SendOnceBody states its length, so it is not sent chunked. */
+function withContentLength(headers: string[], body: Buffer): string[] {
+  if (body.length >= RELEASE_AFTER_SEND_BYTES) headers.push("content-length", String(body.length));
+  return headers;
 }
 
 /** Records what an attempt's answer was on its span (before the forwarder judges it). */

@@ -11,6 +11,7 @@ import type { TargetConfig } from "../config/schema";
 import { mockAnthropicCountTokens, mockAnthropicMessage, mockAnthropicModelList, mockAnthropicStream } from "../dialects/anthropic/mock";
 import { mockChatCompletion, mockChatStream, mockEmbeddings, mockImages, mockModelList, mockTextCompletion, mockTextStream, type MockRequest } from "./mock-responses";
 import { mockResponse, mockResponseStream } from "../dialects/openai-responses/mock";
+import { dispatchedBytes } from "./send-once-body";
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -151,7 +152,8 @@ export class MockDispatcher {
     }
     let request: MockRequest;
     try {
-      request = JSON.parse(Buffer.isBuffer(options.body) ? options.body.toString("utf8") : String(options.body ?? "{}"));
+      const bytes = dispatchedBytes(options.body);
+      request = JSON.parse(bytes !== null ? bytes.toString("utf8") : String(options.body ?? "{}"));
     } catch {
       return exchange.json(400, { error: { message: "mock upstream: invalid JSON", type: "invalid_request_error", code: null } });
     }
