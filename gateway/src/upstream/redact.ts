@@ -182,7 +182,10 @@ export class StreamRedactor {
   }
 }
 
-/** Per target's secrets (the same array for every stream of the target), built once. */
+/**
+ * Per target's secrets (the same frozen array for every stream of the target, see
+ * prepared-target.ts), built once. A caller that passes a fresh array gets a fresh table.
+ */
 const prefixEndTables = new WeakMap<readonly TargetSecret[], Uint8Array>();
 
 /** A 256-entry table: 1 for each byte that is the last of a proper prefix of some secret. */
