@@ -4,10 +4,11 @@
  * under the same load. Variants run in interleaved rounds (A B C … A B C …) so that drifting
  * machine load spreads over all of them; the median of the rounds is reported.
  *
- *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--only all,bare,minimal] [--out DIR]
- *     [--baseline DIR]   DIR: another checkout's built dist/bench (`git archive main | tar -x`, then
- *                        `npm run build:bench`): its all-features gateway runs as one more variant,
- *                        so a change is measured against the code before it in the same rounds
+ *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--only all,bare,minimal]
+ *     [--baseline DIR] [--out DIR]
+ * `--baseline DIR`: another build's dist/bench (e.g. the commit before a change, built in a copy
+ * of the tree): each gateway variant also runs from it, in the same rounds, named "… (baseline)",
+ * so a before/after comparison holds on a machine whose load swings between runs.
  * The bare undici proxy runs as one more variant, so the issue's ratio (CPU per request ÷ the
  * bare proxy's) comes from interleaved rounds rather than one pass over a noisy machine.
  * The table is printed and written to bench/results/ablation-<time>-<case>.md.
@@ -30,10 +31,8 @@ type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConf
 
 const BARE = "bare undici proxy (reference)";
 
-const BASELINE = "all features, baseline build (--baseline)";
-
-/** `patch` builds a gateway config; the bare proxy (bench/bare-undici-proxy.ts) has none. `entryDir`: another build's dist/bench. */
-const VARIANTS: { name: string; patch: Patch | null; entryDir?: string }[] = [
+/** `patch` builds a gateway config; the bare proxy (bench/bare-undici-proxy.ts) has none. */
+const VARIANTS: { name: string; patch: Patch | null; dist?: string }[] = [
   { name: "all features (memory store)", patch: (c) => c },
   { name: "− access log", patch: (c) => ({ ...c, logging: { level: "info", accessLog: false } }) },
   { name: "− tokens per minute (no tokenizer)", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, concurrent: 1_000_000 } } }) },
@@ -55,11 +54,11 @@ async function main(): Promise<void> {
   const caseName = get("--case", "json-64");
   // `--only all,bare,minimal`: a subset, e.g. the three the issue's ratio needs, for more rounds in the time.
   const only = get("--only", "").split(",").filter(Boolean);
-  const picked = VARIANTS.filter((v, i) => only.length === 0 || only.some((o) => (o === "all" && i === 0) || (o === "bare" && v.patch === null) || (o === "minimal" && v.name.startsWith("minimal"))));
+  const chosen = VARIANTS.filter((v, i) => only.length === 0 || only.some((o) => (o === "all" && i === 0) || (o === "bare" && v.patch === null) || (o === "minimal" && v.name.startsWith("minimal"))));
+  const baseline = argv.includes("--baseline") ? resolve(get("--baseline", "")) : null;
+  const picked = baseline === null ? chosen : chosen.flatMap((v) => (v.patch === null ? [v] : [v, { ...v, name: `${v.name} (baseline)`, dist: baseline }]));
   const duration = Number(get("--duration", "4"));
   const rounds = Number(get("--rounds", "3"));
-  const baselineDir = argv.includes("--baseline") ? resolve(get("--baseline", "")) : null;
-  if (baselineDir !== null) picked.splice(1, 0, { name: BASELINE, patch: (c) => c, entryDir: baselineDir });
   const root = resolve(__dirname, "../..");
   const work = mkdtempSync(join(tmpdir(), "aigw-ablate-"));
   const paths: BenchPaths = { root, dist: __dirname, work };
@@ -78,7 +77,7 @@ async function main(): Promise<void> {
         const file = join(work, "gateway.yaml");
         if (variant.patch) writeFileSync(file, stringify(variant.patch(base, minimal)));
         const args = variant.patch
-          ? [join(variant.entryDir ?? __dirname, "gateway-main.js"), "--config", file]
+          ? [join(variant.dist ?? __dirname, "gateway-main.js"), "--config", file]
           : [join(__dirname, "bare-undici-proxy.js"), "--port", String(port), ...mock.ports.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
         const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, ...args], join(work, "gateway.log"));
         try {
@@ -123,11 +122,6 @@ async function main(): Promise<void> {
     lines.push(`| ${variant.name} | ${Math.round(median(r.rps)).toLocaleString("en-US")} | ${cpu.toFixed(1)} | ${variant === picked[0] ? "" : `${(baseCpu - cpu).toFixed(1)} µs`} | ${ratio} | ${r.errors} |`);
   }
   if (bare) lines.push("", `Every round, CPU ÷ the bare proxy's in the same round (all features): ${all.cpu.map((c, i) => (c / bare.cpu[i]).toFixed(2)).join(", ")}.`);
-  const baseline = results.get(BASELINE);
-  if (baseline) {
-    lines.push("", `Baseline build: ${baselineDir}. Every round, this build's all-features CPU ÷ the baseline's in the same round: ${all.cpu.map((c, i) => (c / baseline.cpu[i]).toFixed(2)).join(", ")}.`);
-    if (bare) lines.push(`Every round, the baseline's CPU ÷ the bare proxy's: ${baseline.cpu.map((c, i) => (c / bare.cpu[i]).toFixed(2)).join(", ")}.`);
-  }
   const md = `${lines.join("\n")}\n`;
   const outDir = resolve(get("--out", join(root, "bench/results")));
   mkdirSync(outDir, { recursive: true });

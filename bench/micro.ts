@@ -25,6 +25,7 @@ import { usageFromObject } from "../gateway/src/stream/usage";
 import type { ClientIdentity } from "../gateway/src/traffic/types";
 import { SseUsageFilter } from "../gateway/src/stream/sse-usage-filter";
 import { streamEvents } from "./mock-upstream";
+import { timeRelay } from "./lib/stream-micro";
 
 function time(label: string, iterations: number, fn: () => unknown): { label: string; us: number } {
   for (let i = 0; i < Math.min(2_000, iterations); i++) fn(); // warm the JIT
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
       f.flush();
     }),
   );
+  rows.push(...timeRelay(time));
   for (const row of await destinationRows()) rows.push(row);
   if (written === 0) throw new Error("nothing serialised");
   const width = Math.max(...rows.map((r) => r.label.length));

@@ -5,10 +5,12 @@
  * arrives (client closed early, stream cut, no usage sent). One regular-expression pass over the
  * bytes read as latin1 (one character a byte, so offsets are byte offsets) finds every field at
  * once: a third of the cost of one Buffer.indexOf pass per field name (5.6 KB of chat events:
- * 4.8 µs against 19.9).
+ * 4.8 µs against 19.9). The name's opening quote is a lookbehind, and matches are taken with
+ * test() (no match array): a pattern starting with `"`, JSON's commonest byte, and exec() ran
+ * about 1.4 times slower on a stream event (318 ns against 233).
  */
 
-/** The fields tallyDeltas looks for, as one pattern: `"name":`, optional spaces, an opening quote. */
+/** The fields tallyDeltas looks for, as one pattern: `"name":`, optional spaces, an opening quote; it ends where the value starts. */
 export interface DeltaFields {
   readonly pattern: RegExp;
 }
@@ -16,7 +18,7 @@ export interface DeltaFields {
 /** The matcher for some field names (another dialect's fields). */
 export function fieldKeys(names: readonly string[]): DeltaFields {
   const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  return { pattern: new RegExp(`"(?:${escaped.join("|")})": *"`, "g") };
+  return { pattern: new RegExp(`(?<=")(?:${escaped.join("|")})": *"`, "g") };
 }
 
 const FIELDS = fieldKeys(["content", "text", "refusal", "reasoning_content", "arguments"]);
@@ -32,7 +34,7 @@ export function tallyDeltas(data: Buffer, from: number, to: number, tally: Delta
   const text = data.toString("latin1", from, to);
   const pattern = fields.pattern;
   pattern.lastIndex = 0;
-  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+  while (pattern.test(text)) {
     // The value runs to the next unescaped quote (or the end of what is here).
     let i = pattern.lastIndex;
     const start = i;

@@ -3,6 +3,8 @@
  * or CR alone, an event ending at an empty line. Each byte is looked at once across every
  * chunk (indexOf jumps from line ending to line ending), so a big event arriving in tiny
  * pieces costs linear time, and the state carries a CR at a chunk's end over to the next.
+ * A chunk that ends with a blank line (`\n\n`, how every SSE server writes its events) ends an
+ * event at its last byte whatever it holds before: then nothing is scanned at all.
  */
 
 const LF = 0x0a;
@@ -19,6 +21,12 @@ export class SseEventScanner {
    * in `chunk`) of the last event completed in it, or -1. `ends`, when given, receives every end.
    */
   scan(chunk: Buffer, ends?: number[]): number {
+    if (ends === undefined && endsWithBlankLine(chunk)) {
+      // The second LF is an empty line whatever came before it (an LF, or the LF of a CRLF).
+      this.atLineStart = true;
+      this.afterCR = false;
+      return chunk.length;
+    }
     let last = -1;
     let i = 0;
     let nextLF = chunk.indexOf(LF);
@@ -55,6 +63,12 @@ export class SseEventScanner {
     }
     return last;
   }
+}
+
+/** The chunk's last two bytes are LF LF: its last byte ends an event. */
+export function endsWithBlankLine(chunk: Buffer): boolean {
+  const n = chunk.length;
+  return n >= 2 && chunk[n - 1] === LF && chunk[n - 2] === LF;
 }
 
 /** Every event end (exclusive) in a buffer that starts at an event start. */

@@ -21,8 +21,8 @@ export interface PreparedTarget {
   /** The same without content-type, plus the provider's probe headers, for active health checks. */
   probeHeaders: string[];
   timeoutMs: number;
-  /** The key and credential-like header values, redacted from what the upstream answers. */
-  secrets: TargetSecret[];
+  /** The key and credential-like header values, redacted from what the upstream answers (frozen: redact.ts caches per array). */
+  secrets: readonly TargetSecret[];
   /** Client headers this target receives (`forwardHeaders`, User-Agent). */
   passthrough: ClientPassthrough;
 }
@@ -54,7 +54,7 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
     baseHeaders: ["content-type", "application/json", ...authHeaders],
     probeHeaders,
     timeoutMs: config.timeoutMs ?? defaults.timeoutMs,
-    secrets: secrets.map(compileSecret),
+    secrets: Object.freeze(secrets.map(compileSecret)),
     passthrough: clientPassthroughFor(config.headers, config.forwardHeaders ?? provider.forwardHeaders),
   };
 }
