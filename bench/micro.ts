@@ -4,12 +4,25 @@
  * so their growth with prompt and answer size shows. Not a gate: figures move with the machine.
  */
 import { randomUUID } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { LineSink } from "../gateway/src/log-sink";
 import { Writable } from "node:stream";
 import { hashKey, digestsEqual } from "../gateway/src/auth/key-hash";
 import { monthOf } from "../gateway/src/budget/spend";
-import { createLoggers } from "../gateway/src/log";
+import { AccessLog, createLoggers } from "../gateway/src/log";
+import type { DestinationStream } from "pino";
 import { estimateRequestTokens, loadTokenizer } from "../gateway/src/limits/tokens";
 import { GatewayMetrics } from "../gateway/src/metrics/registry";
+import { Counter, Registry } from "prom-client";
+import { newRecord } from "../gateway/src/handlers/request-record";
+import { requestLineFields } from "../gateway/src/handlers/access-line";
+import { topLevelUsage } from "../gateway/src/upstream/answer-usage";
+import { parseJsonObject } from "../gateway/src/upstream/answer-body";
+import { usageFromObject } from "../gateway/src/stream/usage";
+import type { ClientIdentity } from "../gateway/src/traffic/types";
 import { SseUsageFilter } from "../gateway/src/stream/sse-usage-filter";
 import { streamEvents } from "./mock-upstream";
 import { timeRelay } from "./lib/stream-micro";
@@ -33,7 +46,40 @@ function completion(chars: number): Buffer {
   return Buffer.from(JSON.stringify({ id: "chatcmpl-x", object: "chat.completion", created: 1, model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }], usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 } }));
 }
 
-function main(): void {
+/**
+ * One access line written to a file through each destination, as the server does: a batch per
+ * event-loop turn, then the writes drained. CPU of every thread (sonic-boom wrote from libuv's pool).
+ */
+async function destinationRows(): Promise<{ label: string; us: number }[]> {
+  const dir = mkdtempSync(join(tmpdir(), "aigw-micro-"));
+  const fd = openSync(join(dir, "log"), "w");
+  const line = `${JSON.stringify({ level: "info", time: new Date().toISOString(), reqId: randomUUID(), route: "chat.completions", model: "gpt-4o-mini", status: 200, attempts: 1, latencyMs: 0.62, promptTokens: 19, completionTokens: 20, msg: "request" })}\n`;
+  const run = async (label: string, dest: { write(s: string): unknown; flush?(cb?: () => void): void }) => {
+    const lines = 100_000;
+    const started = process.cpuUsage();
+    for (let i = 0; i < lines; i += 64) {
+      for (let j = 0; j < 64; j++) dest.write(line);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise<void>((resolve) => (dest.flush ? dest.flush(() => resolve()) : resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const used = process.cpuUsage(started);
+    return { label, us: (used.user + used.system) / lines };
+  };
+  try {
+    return [
+      await run("log destination, one line: pino sonic-boom, async, 8 KiB batches (before; CPU of all threads)", pino.destination({ dest: fd, sync: false, minLength: 8192, periodicFlush: 250 })),
+      await run("log destination, one line: LineSink, 64 KiB writes", new LineSink({ fd })),
+      await run("log destination, one line: cluster worker, sonic-boom 4 KiB (before)", pino.destination({ dest: fd, sync: false, minLength: 4095, maxWrite: 4096, periodicFlush: 250 })),
+      await run("log destination, one line: cluster worker, LineSink 4 KiB", new LineSink({ fd, chunkBytes: 4096 })),
+    ];
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
   loadTokenizer();
   const rows: { label: string; us: number }[] = [];
   for (const chars of [60, 4_000, 40_000]) {
@@ -67,18 +113,34 @@ function main(): void {
   const { logger, accessLog } = createLoggers("info", sink);
   const record = { reqId: "9bbaf173-9abb-4617-b866-1b1bc4dba006", route: "chat.completions", model: "gpt-4o-mini", key: "bench", team: "bench", target: "upstream-1", status: 200, attempts: 1, latencyMs: 1.23, ttftMs: undefined, promptTokens: 19, completionTokens: 20, cache: undefined };
   rows.push(time("log line through the general logger (pino, redact paths)", 50_000, () => logger.info(record, "request")));
-  rows.push(time("access-log line (pino, no redaction)", 50_000, () => accessLog.info(record, "request")));
+  rows.push(time("access-log line (AccessLog.info, generic walk, no redaction)", 50_000, () => accessLog.info(record, "request")));
+  // A destination that only keeps the length: the serialisation alone, no stream machinery.
+  let written = 0;
+  const bare = new AccessLog("info", { write: (line: string) => ((written += line.length), true) } as unknown as DestinationStream);
+  const proxied = newRecord("127.0.0.1");
+  Object.assign(proxied, { model: "gpt-4o-mini", upstreamModel: "gpt-4o-mini", target: "upstream-1", status: 200, attempts: 1, usage: { promptTokens: 19, completionTokens: 20 }, costNano: 14_850, identity: { keyId: "k", keyName: "bench", team: "bench" } as unknown as ClientIdentity });
+  rows.push(time("proxied request's access-log line, generic (the object finishRecord built before)", 50_000, () => bare.info({ reqId: "9bbaf173-9abb-4617-b866-1b1bc4dba006", route: "chat.completions", model: "gpt-4o-mini", servedModel: undefined, upstreamModel: "gpt-4o-mini", stream: false, keyName: "bench", team: "bench", clientIp: "127.0.0.1", target: "upstream-1", status: 200, errorCode: undefined, refusal: undefined, interrupted: undefined, attempts: 1, upstreamRequestId: undefined, traceId: "0af7651916cd43dd8448eb211c80319c", latencyMs: 0.62, ttftMs: undefined, promptTokens: 19, completionTokens: 20, cachedTokens: undefined, cacheWriteTokens: undefined, reasoningTokens: undefined, usageEstimated: undefined, costUsd: 0.00001485, costEstimated: false, cache: undefined }, "request")));
+  rows.push(time("proxied request's access-log line, hand-serialised (requestLineFields)", 50_000, () => bare.writeFields(requestLineFields("9bbaf173-9abb-4617-b866-1b1bc4dba006", "chat.completions", "gpt-4o-mini", "gpt-4o-mini", proxied, 0.62, "0af7651916cd43dd8448eb211c80319c"), "request")));
   rows.push(time("same line, JSON.stringify by hand", 50_000, () => sink.write(`${JSON.stringify({ level: "info", time: Date.now(), ...record, msg: "request" })}\n`)));
 
+  const answer = completion(100);
+  rows.push(time("answer usage: JSON.parse of the whole answer (before)", 50_000, () => usageFromObject(parseJsonObject(answer, {})?.usage)));
+  rows.push(time("answer usage: tail scan (topLevelUsage)", 50_000, () => usageFromObject(topLevelUsage(answer))));
+  const plainRegistry = new Registry();
+  const plain = new Counter({ name: "plain_total", help: "h", labelNames: ["route", "model", "target", "status", "key", "team"], registers: [plainRegistry] });
+  const plainChild = plain.labels("chat.completions", "gpt-4o-mini", "upstream-1", "200", "bench", "bench");
+  rows.push(time("counter increment: prom-client child, 6 labels (before)", 200_000, () => plainChild.inc()));
+
   const metrics = new GatewayMetrics();
+  rows.push(time("counter increment: counter series, 6 labels (requestsFor)", 200_000, () => metrics.requestsFor("chat.completions", "gpt-4o-mini", "upstream-1", "200", "bench", "bench").inc()));
   rows.push(
     time("metrics per request (requests, duration, upstream, tokens ×2, inflight ±)", 50_000, () => {
       metrics.inflight.inc();
-      metrics.requestsFor("chat.completions", "gpt-4o-mini", "upstream-1", "200").inc();
-      metrics.requestDurationFor("chat.completions", "gpt-4o-mini").observe(0.0012);
+      metrics.requestsFor("chat.completions", "gpt-4o-mini", "upstream-1", "200", "bench", "bench").inc();
+      metrics.requestDurationFor("chat.completions", "gpt-4o-mini", "ok").observe(0.0012);
       metrics.upstreamDurationFor("gpt-4o-mini", "upstream-1").observe(0.0008);
-      metrics.tokensFor("gpt-4o-mini", "prompt").inc(19);
-      metrics.tokensFor("gpt-4o-mini", "completion").inc(20);
+      metrics.tokensFor("gpt-4o-mini", "prompt", "bench", "bench").inc(19);
+      metrics.tokensFor("gpt-4o-mini", "completion", "bench", "bench").inc(20);
       metrics.inflight.dec();
     }),
   );
@@ -91,9 +153,11 @@ function main(): void {
     }),
   );
   rows.push(...timeRelay(time));
+  for (const row of await destinationRows()) rows.push(row);
+  if (written === 0) throw new Error("nothing serialised");
   const width = Math.max(...rows.map((r) => r.label.length));
   process.stdout.write(`Per-call cost on ${process.version} (in-process, warm; machine load moves these):\n\n| Step | µs/call |\n|---|---:|\n`);
   for (const r of rows) process.stdout.write(`| ${r.label.padEnd(width)} | ${r.us.toFixed(2)} |\n`);
 }
 
-main();
+void main();

@@ -1,12 +1,13 @@
 /**
- * Structured JSON logging (pino). The destination is asynchronous and batched (written in 8 KiB
- * blocks, and at least every 250 ms), so logging costs the hot path one string build per line
- * and no syscall. Two loggers share it: the general one redacts secret-named fields at any
+ * Structured JSON logging (pino). The destination batches lines into 64 KiB writes, flushed at
+ * least every 250 ms, on drain and on exit (./log-sink.ts), so logging costs the hot path one
+ * string build and a memcpy per line. Two loggers share it: the general one redacts secret-named fields at any
  * depth as a second line of defence; the access log writes only fields the pipeline chose, so it skips
  * redaction (measured at ~4 µs a line).
  */
 import pino, { type DestinationStream, type Logger } from "pino";
 import { redactSecrets } from "./log-redact";
+import { LineSink } from "./log-sink";
 
 export type { Logger };
 
@@ -36,14 +37,29 @@ export class AccessLog {
     return new AccessLog(level, this.dest);
   }
 
-  info(fields: Record<string, unknown>, msg: string): void {
+  /** True when lines are written (level info or more verbose): callers may skip building them. */
+  get on(): boolean {
+    return this.enabled;
+  }
+
+  /** A line from fields already serialised as `,"key":value` pieces (the proxied request's, ../handlers/access-line.ts). */
+  writeFields(fields: string, msg: string): void {
     if (!this.enabled) return;
+    this.dest.write(`${this.prefix()}${fields},"msg":${JSON.stringify(msg)}}\n`);
+  }
+
+  private prefix(): string {
     const now = Date.now();
     if (now !== this.lastMs) {
       this.lastMs = now;
       this.timePrefix = `{"level":"info","time":"${new Date(now).toISOString()}"`;
     }
-    let line = this.timePrefix;
+    return this.timePrefix;
+  }
+
+  info(fields: Record<string, unknown>, msg: string): void {
+    if (!this.enabled) return;
+    let line = this.prefix();
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
@@ -61,7 +77,7 @@ export class AccessLog {
 }
 
 export function createLoggers(level: string, destination?: DestinationStream): Loggers {
-  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: 250 });
+  const dest = destination ?? new LineSink();
   // String levels ("info", not 30): what Loki, Cloud Logging and most log pipelines read as severity.
   const base = { level, base: undefined, messageKey: "msg", timestamp: pino.stdTimeFunctions.isoTime };
   return {

@@ -7,7 +7,7 @@
  */
 import type { RedisClient } from "../store/redis-client";
 import type { LoggerPort } from "../traffic/metrics-port";
-import { COUNTERS, fieldOf, type Counters, type SpendSubject } from "./rollup";
+import { COUNTERS, fieldsOf, type Counters, type SpendSubject } from "./rollup";
 import { redisKeys } from "../store/redis-keys";
 
 export interface RollupStoreOptions {
@@ -57,10 +57,11 @@ export class RollupStore {
     const target = this.redis ? this.pending : this.memory;
     let fields = target.get(date);
     if (!fields) target.set(date, (fields = new Map()));
-    for (const counter of COUNTERS) {
-      const value = counters[counter];
+    const names = fieldsOf(subject);
+    for (let i = 0; i < COUNTERS.length; i++) {
+      const value = counters[COUNTERS[i]];
       if (value === 0) continue;
-      const field = fieldOf(subject, counter);
+      const field = names[i];
       const before = fields.get(field);
       if (before === undefined && this.redis) {
         if (this.pendingFields >= this.maxPendingFields) {

@@ -44,6 +44,34 @@ export function fieldOf(subject: SpendSubject, counter: Counter): string {
   return JSON.stringify([subject.key, subject.team, subject.model, counter]);
 }
 
+/** Subjects whose field names are kept; past it the cache starts over (names are cheap to rebuild). */
+const MAX_CACHED_SUBJECTS = 4096;
+/** key → team → model → the fields of every counter, in COUNTERS order. */
+let cachedFields = new Map<string, Map<string, Map<string, readonly string[]>>>();
+let cachedSubjects = 0;
+
+/**
+ * Every counter's field of one subject, in COUNTERS order: built once per subject, since the
+ * same few key × team × model subjects add to the rollups on every request.
+ */
+export function fieldsOf(subject: SpendSubject): readonly string[] {
+  let teams = cachedFields.get(subject.key);
+  let models = teams?.get(subject.team);
+  const found = models?.get(subject.model);
+  if (found !== undefined) return found;
+  if (cachedSubjects >= MAX_CACHED_SUBJECTS) {
+    cachedFields = new Map();
+    cachedSubjects = 0;
+    teams = models = undefined;
+  }
+  if (teams === undefined) cachedFields.set(subject.key, (teams = new Map()));
+  if (models === undefined) teams.set(subject.team, (models = new Map()));
+  const fields = COUNTERS.map((counter) => fieldOf(subject, counter));
+  models.set(subject.model, fields);
+  cachedSubjects++;
+  return fields;
+}
+
 /** The subject and counter of a stored field; null for a field this version does not know. */
 export function parseField(field: string): { subject: SpendSubject; counter: Counter } | null {
   try {

@@ -4,7 +4,8 @@
  * destination whose every write is whole lines of at most PIPE_BUF bytes, so lines from several
  * workers sharing one stdout never interleave (see `workerLogDestination`).
  */
-import pino, { type DestinationStream } from "pino";
+import type { DestinationStream } from "pino";
+import { LineSink } from "../log-sink";
 import type { GatewayMetrics } from "../metrics/registry";
 import { isClusterMessage, type ClusterMetricsResponse, type MetricsJson } from "./messages";
 
@@ -15,13 +16,13 @@ import { isClusterMessage, type ClusterMetricsResponse, type MetricsJson } from 
 export const ATOMIC_WRITE_BYTES = 4096;
 
 /**
- * The workers' log destination: pino's batched asynchronous writer (as one process uses, see
- * ../log.ts) with each write cut at a line boundary and at most ATOMIC_WRITE_BYTES long. A single
+ * The workers' log destination: the batched writer one process uses (../log-sink.ts) with
+ * chunks of ATOMIC_WRITE_BYTES, so each write is whole lines and at most that long. A single
  * line longer than that (never an access-log line; possibly an error with a long stack) is
  * written alone and may be split by a pipe.
  */
 export function workerLogDestination(fd = 1): DestinationStream {
-  return pino.destination({ dest: fd, sync: false, minLength: ATOMIC_WRITE_BYTES - 1, maxWrite: ATOMIC_WRITE_BYTES, periodicFlush: 250 });
+  return new LineSink({ fd, chunkBytes: ATOMIC_WRITE_BYTES });
 }
 
 const METRICS_TIMEOUT_MS = 5_000;

@@ -9,6 +9,7 @@ import type { ProxyRoute } from "../routes";
 import type { Charged, ClientIdentity, Usage } from "../traffic/types";
 import type { RequestTrace } from "../tracing/request-trace";
 import type { GatewayRuntime } from "./runtime";
+import { requestLineFields } from "./access-line";
 
 /** What the access log and metrics need to know about one request. */
 export interface RequestRecord {
@@ -69,8 +70,6 @@ export function applyCharge(rt: GatewayRuntime, record: RequestRecord, charged: 
   record.costNano = charged && charged.costNano !== undefined && charged.usage ? charged.costNano : rt.spend.prices.usageCostNano(record.usage, ...names);
 }
 
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
-
 export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord, trace: RequestTrace | null = null): void {
   const latencyMs = performance.now() - startedAt;
   const model = rt.router.resolve(record.model) ? record.model : "";
@@ -107,35 +106,7 @@ export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: s
     keyName: record.identity?.keyName ?? null, team: record.identity?.team ?? null, promptTokens: usage?.promptTokens ?? null, completionTokens: usage?.completionTokens ?? null,
     costUsd: costNano === null ? null : costNano / 1e9, refusal: record.refusal ?? null, errorCode: record.errorCode ?? null, stream: record.stream, cache: record.cache,
   });
-  if (rt.accessLog === null) return;
-  rt.accessLog.info({
-    reqId: requestId,
-    route: route.name,
-    model: model || undefined,
-    servedModel: served && served !== model ? served : undefined,
-    upstreamModel: record.upstreamModel || undefined,
-    stream: record.stream,
-    keyName: record.identity?.keyName,
-    team: record.identity?.team,
-    clientIp: record.clientIp,
-    target: record.target ?? undefined,
-    status: record.status,
-    errorCode: record.errorCode,
-    refusal: record.refusal,
-    interrupted: record.interrupted || undefined,
-    attempts: record.attempts,
-    upstreamRequestId: record.upstreamRequestId ?? undefined,
-    traceId: trace?.context.traceId,
-    latencyMs: round2(latencyMs),
-    ttftMs: record.ttftMs === null ? undefined : round2(record.ttftMs),
-    promptTokens: usage?.promptTokens,
-    completionTokens: usage?.completionTokens,
-    cachedTokens: usage?.cachedPromptTokens,
-    cacheWriteTokens: usage?.cacheWriteTokens,
-    reasoningTokens: usage?.reasoningTokens,
-    usageEstimated: record.usageEstimated || undefined,
-    costUsd: costNano === null ? undefined : Number((costNano / 1e9).toFixed(9)),
-    costEstimated: costNano === null ? undefined : record.usageEstimated,
-    cache: record.cache ?? undefined,
-  }, "request");
+  const accessLog = rt.accessLog;
+  if (accessLog === null || !accessLog.on) return;
+  accessLog.writeFields(requestLineFields(requestId, route.name, model, served, record, latencyMs, trace?.context.traceId), "request");
 }

@@ -1,10 +1,12 @@
 /**
  * The Prometheus registry of one gateway instance (its own, so several gateways can share a
  * process in tests). Labelled children are cached per label set: the hot path does one Map
- * look-up instead of prom-client's label hashing.
+ * look-up instead of prom-client's label hashing; the per-request counters also defer their
+ * increments to the next read (./counter-series.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { METRICS } from "./names";
+import { counterSeries } from "./counter-series";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const UPSTREAM_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -91,13 +93,13 @@ export class GatewayMetrics {
   readonly clientConnections = new Gauge({ ...opts(METRICS.clientConnections), aggregator: "sum", registers: [this.registry] });
   readonly eventLoopUtilization = new Gauge({ ...opts(METRICS.eventLoopUtilization), aggregator: "max", registers: [this.registry] });
 
-  readonly requestsFor = childCache(this.requests);
+  readonly requestsFor = counterSeries(this.requests, METRICS.requests.labels);
   readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;
-  readonly spendFor = childCache(this.spend);
+  readonly spendFor = counterSeries(this.spend, METRICS.spend.labels);
   readonly upstreamDurationFor = childCache(this.upstreamDuration);
   readonly ttftFor = childCache(this.timeToFirstToken);
-  readonly tokensFor = childCache(this.tokens);
-  readonly usageEstimatedFor = childCache(this.usageEstimated);
+  readonly tokensFor = counterSeries(this.tokens, METRICS.tokens.labels);
+  readonly usageEstimatedFor = counterSeries(this.usageEstimated, METRICS.usageEstimated.labels);
   readonly retriesFor = childCache(this.retries);
   readonly upstreamAuthFailuresFor = childCache(this.upstreamAuthFailures);
 

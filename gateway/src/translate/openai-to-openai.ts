@@ -10,6 +10,7 @@ import { tokensOfTally } from "../stream/delta-count";
 import { SseUsageFilter } from "../stream/sse-usage-filter";
 import { usageFromObject } from "../stream/usage";
 import { spliceIncludeUsage } from "../upstream/splice-usage";
+import { topLevelUsage } from "../upstream/answer-usage";
 import type { Usage } from "../traffic/types";
 import type { ClientRequest, TranslatedPiece, TranslationTarget, Translator, TranslatorPair, UpstreamRequest } from "./translator";
 import type { UpstreamOperation } from "../providers";
@@ -78,6 +79,14 @@ class OpenAIPassThrough implements Translator {
       if (rest.length > 0) out = out.length === 0 ? rest : Buffer.concat([out, rest]);
     }
     return { body: out, usage: filter.usage };
+  }
+
+  answerAsIs(body: Buffer): TranslatedPiece | null {
+    // An answer without a usable usage is parsed in full: delivered tokens are counted from it.
+    const usage = usageFromObject(topLevelUsage(body));
+    if (usage === null) return null;
+    this.usage = usage;
+    return { body, usage };
   }
 
   committed(): boolean {

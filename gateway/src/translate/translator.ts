@@ -74,6 +74,12 @@ export interface Translator {
    * is true and the answer was not a stream). May throw TranslationError for a buffered answer.
    */
   responseBody(piece: Buffer, endOfStream: boolean, json?: Record<string, unknown>): TranslatedPiece;
+  /**
+   * A pass-through's buffered 2xx answer, unchanged, with its usage read from the body's tail
+   * without parsing the rest (../upstream/answer-usage.ts); null when that cannot be done (the
+   * caller parses the body and calls responseBody). Absent on translators that rewrite answers.
+   */
+  answerAsIs?(body: Buffer): TranslatedPiece | null;
   /** Completion tokens counted in what was delivered (when the usage never came); null when not counted. */
   deliveredTokens(): number | null;
   /** An upstream's error answer (4xx, JSON, already redacted) in the client's dialect. */

@@ -18,10 +18,15 @@ export function isApiErrorBody(headers: Record<string, string | string[] | undef
   return false;
 }
 
+/** A JSON content type, or none (then the body is judged by whether it parses). */
+export function isJsonType(headers: Record<string, string | string[] | undefined>): boolean {
+  const type = header(headers["content-type"]);
+  return type === undefined || type.includes("json");
+}
+
 /** A JSON object body is the only good non-streaming answer; null for anything else. */
 export function parseJsonObject(body: Buffer, headers: Record<string, string | string[] | undefined>): Record<string, unknown> | null {
-  const type = header(headers["content-type"]);
-  if (type !== undefined && !type.includes("json")) return null;
+  if (!isJsonType(headers)) return null;
   try {
     const parsed: unknown = JSON.parse(body.toString("utf8"));
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;

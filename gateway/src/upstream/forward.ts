@@ -22,7 +22,7 @@ import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { attemptHeaders, sentClientScope } from "./attempt-headers";
 import { pipeStream, writeBuffered } from "./client-writer";
-import { header, isApiErrorBody, parseJsonObject } from "./answer-body";
+import { header, isApiErrorBody, isJsonType, parseJsonObject } from "./answer-body";
 import { countsTowardEjection, exhaustedError, isRetryableStatus, isUpstreamAuthStatus, misconfiguredError, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
@@ -308,6 +308,12 @@ export class Forwarder {
       result.body = redacted;
     }
     if (result.kind === "buffered") {
+      // A pass-through's success needs only its usage: read from the tail, no full parse.
+      const asIs = status < 400 && isJsonType(result.headers) ? translator.answerAsIs?.(result.body) : null;
+      if (asIs) {
+        result.translated = asIs;
+        return null;
+      }
       result.json = parseJsonObject(result.body, result.headers);
       if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
       if (status >= 400) {

@@ -72,4 +72,38 @@ describe("redirects and error pages from upstream", () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(body);
   });
+
+  it("reads the usage of a passed-through answer from its top level, never from text quoting one", async () => {
+    // The answer's content quotes a usage block, and a nested object carries one too: the access
+    // log and the client see the real top-level usage.
+    const quoting = JSON.stringify({
+      id: "chatcmpl-q",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: 'fake: ,"usage":{"prompt_tokens":900000,"completion_tokens":900000}}' }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
+      system_fingerprint: "fp_q",
+    });
+    const nested = JSON.stringify({ id: "chatcmpl-n", choices: [], usage: { prompt_tokens: 3, completion_tokens: 4 }, meta: { usage: { prompt_tokens: 800000 } } });
+    const up = await servers.upstream("up", (_req, i) => ({ kind: "status", status: 200, headers: { "content-type": "application/json" }, body: i === 0 ? quoting : nested }));
+    await servers.gateway([{ name: "m", targets: [{ name: "a", baseUrl: up.baseUrl }] }], { logging: { level: "info", accessLog: true } });
+    const first = await chat(servers.gw.url, { model: "m" });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe(quoting);
+    const second = await chat(servers.gw.url, { model: "m" });
+    expect(await second.text()).toBe(nested);
+    const lines = servers.gw.logs().filter((l) => l.msg === "request");
+    expect(lines.map((l) => [l.promptTokens, l.completionTokens])).toEqual([
+      [11, 7],
+      [3, 4],
+    ]);
+  });
+
+  it("still fails over from a 200 whose JSON body does not parse, usage or not", async () => {
+    const cut = await servers.upstream("cut", { kind: "status", status: 200, headers: { "content-type": "application/json" }, body: '{"id":"x","choices":[' });
+    const good = await servers.upstream("good", { kind: "ok" });
+    await servers.gateway([{ name: "m", targets: [{ name: "cut", baseUrl: cut.baseUrl }, { name: "good", baseUrl: good.baseUrl }] }]);
+    const res = await chat(servers.gw.url, { model: "m" });
+    expect([res.status, res.headers.get("x-gateway-target")]).toEqual([200, "good"]);
+    expect(cut.completions.length).toBe(1);
+  });
 });

@@ -1,0 +1,50 @@
+/**
+ * The proxied request's access-log fields, serialised by hand: the record's shape is fixed, so
+ * each field is one append with its key written in the source, not a generic walk over an
+ * object built for the purpose (AccessLog.info: ~2.2 µs and ~1 KB of garbage a line, this: about
+ * half). The output is byte for byte what AccessLog.info writes for the same fields (a test
+ * checks them against each other): same order, undefined fields left out, strings escaped by
+ * JSON.stringify, non-finite numbers as null.
+ */
+import type { RequestRecord } from "./request-record";
+
+const str = JSON.stringify;
+const num = (value: number): string => (Number.isFinite(value) ? String(value) : "null");
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * A proxied request's fields as `,"key":value` pieces (AccessLog adds the level, time and msg):
+ * `model` is the requested model when a pool serves it (else ""), `served` the pool that answered.
+ */
+export function requestLineFields(requestId: string, route: string, model: string, served: string, r: RequestRecord, latencyMs: number, traceId: string | undefined): string {
+  let s = `,"reqId":${str(requestId)},"route":${str(route)}`;
+  if (model) s += `,"model":${str(model)}`;
+  if (served && served !== model) s += `,"servedModel":${str(served)}`;
+  if (r.upstreamModel) s += `,"upstreamModel":${str(r.upstreamModel)}`;
+  s += `,"stream":${r.stream}`;
+  const identity = r.identity;
+  if (identity?.keyName !== undefined) s += `,"keyName":${str(identity.keyName)}`;
+  if (identity?.team !== undefined) s += `,"team":${str(identity.team)}`;
+  s += `,"clientIp":${str(r.clientIp)}`;
+  if (r.target !== null) s += `,"target":${str(r.target)}`;
+  s += `,"status":${num(r.status)}`;
+  if (r.errorCode !== undefined) s += `,"errorCode":${str(r.errorCode)}`;
+  if (r.refusal !== undefined) s += `,"refusal":${str(r.refusal)}`;
+  if (r.interrupted) s += `,"interrupted":true`;
+  s += `,"attempts":${num(r.attempts)}`;
+  if (r.upstreamRequestId !== null) s += `,"upstreamRequestId":${str(r.upstreamRequestId)}`;
+  if (traceId !== undefined) s += `,"traceId":${str(traceId)}`;
+  s += `,"latencyMs":${num(round2(latencyMs))}`;
+  if (r.ttftMs !== null) s += `,"ttftMs":${num(round2(r.ttftMs))}`;
+  const usage = r.usage;
+  if (usage !== null) {
+    s += `,"promptTokens":${num(usage.promptTokens)},"completionTokens":${num(usage.completionTokens)}`;
+    if (usage.cachedPromptTokens !== undefined) s += `,"cachedTokens":${num(usage.cachedPromptTokens)}`;
+    if (usage.cacheWriteTokens !== undefined) s += `,"cacheWriteTokens":${num(usage.cacheWriteTokens)}`;
+    if (usage.reasoningTokens !== undefined) s += `,"reasoningTokens":${num(usage.reasoningTokens)}`;
+  }
+  if (r.usageEstimated) s += `,"usageEstimated":true`;
+  if (r.costNano !== null) s += `,"costUsd":${num(Number((r.costNano / 1e9).toFixed(9)))},"costEstimated":${r.usageEstimated}`;
+  if (r.cache !== null) s += `,"cache":${str(r.cache)}`;
+  return s;
+}
