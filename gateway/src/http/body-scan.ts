@@ -20,10 +20,22 @@ const SET_THRESHOLD = 16;
 
 const OBJECT = 1;
 
+/** Scratch for the usual depth limit, reused: the scan is synchronous, and a level is set before it is read. */
+const DEFAULT_KINDS = new Uint8Array(MAX_JSON_DEPTH + 2);
+const SHARED_KEYS: (string[] | Set<string> | null)[] = [];
+
 /** Classifies `raw` (malformed input is left to JSON.parse, which rejects it). */
 export function scanJsonBody(raw: Uint8Array, maxDepth: number = MAX_JSON_DEPTH): BodyScan {
-  const kinds = new Uint8Array(maxDepth + 2);
-  const keys: (string[] | Set<string> | null)[] = [];
+  const kinds = maxDepth === MAX_JSON_DEPTH ? DEFAULT_KINDS : new Uint8Array(maxDepth + 2);
+  const keys = SHARED_KEYS;
+  try {
+    return scan(raw, maxDepth, kinds, keys);
+  } finally {
+    keys.length = 0; // no body's keys kept past its scan
+  }
+}
+
+function scan(raw: Uint8Array, maxDepth: number, kinds: Uint8Array, keys: (string[] | Set<string> | null)[]): BodyScan {
   const text = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   let depth = 0;
   let expectKey = false;

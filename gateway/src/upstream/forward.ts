@@ -76,6 +76,7 @@ export interface ForwardOutcome {
 }
 
 const EMPTY_CHUNK = Buffer.alloc(0);
+const NONE_TRIED: ReadonlySet<TargetState> = new Set();
 
 class ClientClosedError extends Error {
   readonly code = "GW_CLIENT_CLOSED";
@@ -103,7 +104,9 @@ export class Forwarder {
   async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome> {
     const deadline = req.startedAt + this.defaults.deadlineMs;
     const trace = req.trace ?? RequestTrace.from({}, null, "");
-    const tried = new Set<TargetState>();
+    /** Targets already tried: the first alone, until a second pick needs a Set (most requests make one attempt). */
+    let firstTried: TargetState | null = null;
+    let tried: Set<TargetState> | null = null;
     const translators = new RequestTranslators({
       route: req.route.name,
       body: req.body,
@@ -139,11 +142,12 @@ export class Forwarder {
             last = { reason: "deadline", detail: "deadline passed" };
             break;
           }
-          const state: TargetState | null = staleOn ?? pool.pick(Date.now(), tried);
+          const state: TargetState | null = staleOn ?? pool.pick(Date.now(), tried ?? (firstTried === null ? NONE_TRIED : (tried = new Set([firstTried]))));
           const retryingStale = staleOn !== null;
           staleOn = null;
           if (state === null) break;
-          tried.add(state);
+          if (tried !== null) tried.add(state);
+          else firstTried = state;
           const target = this.targets.get(state)!;
           const translator = translators.for(target.provider);
           let upstream = translator?.request(target);
@@ -341,9 +345,9 @@ export class Forwarder {
     attempts: number,
     translator: Translator,
   ): Promise<ForwardOutcome> {
-    const headers = [...req.headers, "x-gateway-attempts", String(attempts), "x-gateway-target", state.name, "x-gateway-model", pool.name];
+    // Added to the request's own list (no copy) just before the head is written from it.
+    const headers = req.headers;
     const upstreamRequestId = upstreamRequestIdOf(result.headers);
-    if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
     if (result.kind === "buffered") {
       const contentType = translator.contentType(header(result.headers["content-type"]));
       const ok = result.status >= 200 && result.status < 300;
@@ -356,6 +360,7 @@ export class Forwarder {
         if (res.destroyed) hold.release();
         else res.once("close", () => hold.release());
       }
+      addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
       writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
       const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
       outcome.upstreamRequestId = upstreamRequestId;
@@ -366,6 +371,7 @@ export class Forwarder {
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
     const streamSpan = req.trace?.child("stream") ?? null;
     streamSpan?.set("aigw.model", pool.name).set("aigw.target", state.name);
+    addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
     const piping = pipeStream(res, attempt, result.first, headers, {
       translator,
       maxStreamMs: this.defaults.maxStreamMs,
@@ -399,6 +405,12 @@ export class Forwarder {
 function misconfiguredStatus(chain: readonly ModelPool[], now: number): number | null {
   for (const pool of chain) for (const target of pool.targets) if (target.misconfiguredStatus !== null && target.healthInfo(now).state === "misconfigured") return target.misconfiguredStatus;
   return null;
+}
+
+/** The response headers that say which attempt, target and model answered. */
+function addAnswerHeaders(headers: string[], attempts: number, target: string, model: string, upstreamRequestId: string | null): void {
+  headers.push("x-gateway-attempts", String(attempts), "x-gateway-target", target, "x-gateway-model", model);
+  if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
 }
 
 /** undici cannot size an iterable body: a SendOnceBody states its length, so it is not sent chunked. */
