@@ -82,10 +82,6 @@ class ClientClosedError extends Error {
   readonly code = "GW_CLIENT_CLOSED";
 }
 
-function deadlineError(): Error {
-  return Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" });
-}
-
 export class Forwarder {
   constructor(
     private readonly targets: ReadonlyMap<TargetState, PreparedTarget>,
@@ -180,14 +176,12 @@ export class Forwarder {
             },
             attempt,
           );
-          // The deadline also covers the body of a non-streaming answer, so it has a timer of its own.
-          if (target.timeoutMs < remaining) attempt.armHeadersTimeout(target.timeoutMs);
-          const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
+          // The target's wait for headers, and the deadline (which also covers a buffered answer's body).
+          attempt.armTimeouts(target.timeoutMs, deadline);
           // A buffered answer's bytes stay held until deliver() has written it; every other exit frees them.
           let handedOver = false;
           try {
             const result = await attempt.result;
-            clearTimeout(deadlineTimer);
             if (span !== null) recordAttemptResult(span, result);
             if (attempt.overloaded) {
               state.inflight--;
