@@ -121,7 +121,7 @@ export class Forwarder {
       clientClosed = true;
       current?.abort(new ClientClosedError("client closed the connection"));
     };
-    res.once("close", onClose);
+    res.on("close", onClose); // removed below; `on` needs no once-wrapper per request
     let attempts = 0;
     let last: AttemptFailure | null = null;
     let pending: { pool: string; target: string; reason: string } | null = null;
@@ -222,7 +222,8 @@ export class Forwarder {
               upstream = undefined;
             }
             try {
-              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
+              const delivered = this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
+              return delivered instanceof Promise ? await delivered : delivered;
             } finally {
               state.inflight--;
             }
@@ -328,7 +329,8 @@ export class Forwarder {
     return null;
   }
 
-  private async deliver(
+  /** Writes the chosen answer: a buffered one synchronously (no promise, no microtask hop), a stream to its end. */
+  private deliver(
     req: ForwardRequest,
     res: ServerResponse,
     result: Exclude<AttemptResult, { kind: "failed" }>,
@@ -338,7 +340,7 @@ export class Forwarder {
     target: PreparedTarget,
     attempts: number,
     translator: Translator,
-  ): Promise<ForwardOutcome> {
+  ): ForwardOutcome | Promise<ForwardOutcome> {
     // Added to the request's own list (no copy) just before the head is written from it.
     const headers = req.headers;
     const upstreamRequestId = upstreamRequestIdOf(result.headers);
@@ -361,6 +363,22 @@ export class Forwarder {
       if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
       return outcome;
     }
+    return this.deliverStream(req, res, result, attempt, state, pool, target, attempts, translator, upstreamRequestId);
+  }
+
+  private async deliverStream(
+    req: ForwardRequest,
+    res: ServerResponse,
+    result: Extract<AttemptResult, { kind: "stream" }>,
+    attempt: UpstreamAttempt,
+    state: TargetState,
+    pool: ModelPool,
+    target: PreparedTarget,
+    attempts: number,
+    translator: Translator,
+    upstreamRequestId: string | null,
+  ): Promise<ForwardOutcome> {
+    const headers = req.headers;
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
     const streamSpan = req.trace?.child("stream") ?? null;
