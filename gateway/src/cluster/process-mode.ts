@@ -38,6 +38,7 @@ export function enterProcessMode(argv: readonly string[], config: GatewayConfig,
     process.exit(1);
   }
   if (workers <= 1) return { kind: "serve", worker: false, gatewayOptions: {}, afterStart: () => undefined };
-  runPrimary({ workers, graceMs: config.server.shutdownGraceMs, logger: createLogger(config.logging.level === "silent" ? "silent" : "info") });
+  // The primary shares stdout with the workers: its writes too stay within PIPE_BUF, whole lines.
+  runPrimary({ workers, graceMs: config.server.shutdownGraceMs, logger: createLogger(config.logging.level === "silent" ? "silent" : "info", workerLogDestination()) });
   return { kind: "primary" };
 }
