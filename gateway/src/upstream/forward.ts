@@ -147,7 +147,7 @@ export class Forwarder {
           const target = this.targets.get(state)!;
           const translator = translators.for(target.provider);
           let upstream = translator?.request(target);
-          const path = upstream && target.provider.paths[upstream.operation];
+          const path = upstream && target.paths[upstream.operation];
           if (translator === null || upstream === undefined || path === undefined) {
             // Not an attempt: this target cannot serve the route at all (e.g. embeddings on Anthropic).
             unservable++;
@@ -165,7 +165,7 @@ export class Forwarder {
           (retryingStale ? target.endpoint.fresh : target.endpoint.dispatcher).dispatch(
             {
               method: "POST",
-              path: target.endpoint.pathPrefix + path,
+              path,
               headers: withContentLength(attemptHeaders(target, req.requestId, trace.traceparentFor(span), trace.context.tracestate, req.clientHeaders, upstream.headers), upstream.body),
               // A large body as a one-shot iterable, so undici does not hold it until the answer ends
               // (undici takes iterables, as documented; its DispatchOptions type does not list them).
