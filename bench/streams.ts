@@ -8,14 +8,18 @@
  *             peak RSS, memory per open stream, CPU per event.
  *   overload  streams with events 25 ms apart, offered at `--overload-factor` (2) times what the
  *             target can relay (its capacity estimated from the held case's CPU per event):
- *             streams shed (503 + Retry-After), completed, lost, cut.
+ *             streams shed (503 + Retry-After), completed, lost, cut. Every stream is opened at
+ *             the start, so the saturation comes after the arrivals.
+ *   sustained the same streams arriving steadily for `--sustained-seconds` (20) at the rate that
+ *             keeps `--overload-factor` times the capacity open once it is reached: arrivals go
+ *             on while the target is saturated, which is what shedding is for.
  *
  * Targets: direct (the mock itself), bare-undici, gateway-full-memory. Writes
  * bench/results/streams-<date>-<host>.md and .json. Every process is killed by PID at the end.
  *
  *   node dist/bench/streams.js [--streams N] [--rate R] [--events E] [--interval MS]
- *     [--targets direct,bare-undici,gateway-full-memory] [--cases held,overload]
- *     [--overload-factor F] [--overload-events E] [--out DIR]
+ *     [--targets direct,bare-undici,gateway-full-memory] [--cases held,overload,sustained]
+ *     [--overload-factor F] [--overload-events E] [--sustained-seconds S] [--sustained-rate R] [--out DIR]
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,7 +42,7 @@ import { MOCK_MODEL } from "./mock-upstream";
 /** `gateway-elu`: gateway-full-memory with `server.overload.maxEventLoopUtilization: 0.98`. */
 const STREAM_TARGETS = ["direct", "bare-undici", "gateway-full-memory", "gateway-elu"] as const;
 type StreamTarget = (typeof STREAM_TARGETS)[number];
-const STREAM_CASES = ["held", "overload"] as const;
+const STREAM_CASES = ["held", "overload", "sustained"] as const;
 type StreamCase = (typeof STREAM_CASES)[number];
 
 interface Options {
@@ -51,6 +55,9 @@ interface Options {
   overloadFactor: number;
   overloadIntervalMs: number;
   overloadEvents: number;
+  sustainedSeconds: number;
+  /** New streams a second in the sustained case; 0: derived from the capacity (a smaller figure for smoke runs). */
+  sustainedRate: number;
   outDir: string;
   /** Write a CPU profile of the gateway's held case here (bench/results/profiles by default with --profile). */
   profile: boolean;
@@ -86,6 +93,8 @@ function optionsOf(argv: string[]): Options {
     overloadFactor: num("--overload-factor", 2),
     overloadIntervalMs: num("--overload-interval", 25),
     overloadEvents: num("--overload-events", 200),
+    sustainedSeconds: num("--sustained-seconds", 20),
+    sustainedRate: num("--sustained-rate", 0),
     outDir: get("--out") ?? join(ROOT, "bench", "results"),
     profile: argv.includes("--profile"),
   };
@@ -166,6 +175,23 @@ async function measureOverload(paths: BenchPaths, target: StreamTarget, pid: num
   return result!;
 }
 
+/**
+ * Streams arriving steadily for `sustainedSeconds` at the rate that keeps `overloadFactor` times
+ * the target's capacity open once the first ones have run their nominal length: arrivals that
+ * keep coming while the target is saturated (the overload case opens everything at once).
+ */
+async function measureSustained(paths: BenchPaths, target: StreamTarget, pid: number, mockPid: number, port: number, options: Options, capacity: number): Promise<StreamCaseResult> {
+  const perStreamEventsPerSec = 1_000 / options.overloadIntervalMs;
+  const concurrent = (options.overloadFactor * 1.1 * capacity) / perStreamEventsPerSec;
+  const nominalSeconds = ((options.overloadEvents + 3) * options.overloadIntervalMs) / 1_000;
+  const rate = options.sustainedRate > 0 ? options.sustainedRate : Math.ceil(concurrent / nominalSeconds);
+  const streams = rate * options.sustainedSeconds;
+  const result = await measureCase(paths, target, "sustained", pid, mockPid, port, streams, rate, options.overloadIntervalMs, options.overloadEvents, "");
+  result.offeredEventsPerSec = Math.round(rate * nominalSeconds * perStreamEventsPerSec);
+  result.note = `${rate} new streams a second for ${options.sustainedSeconds} s: ${result.offeredEventsPerSec} events/s once running = ${(result.offeredEventsPerSec / capacity).toFixed(1)}× the ${Math.round(capacity)} events/s the target relays per CPU second`;
+  return result;
+}
+
 /** Stops the target's profiler, waits for the file, and writes its summary beside it (per event). */
 async function writeProfileSummary(pid: number, file: string, events: number): Promise<void> {
   process.kill(pid, "SIGUSR2");
@@ -221,7 +247,15 @@ async function main(): Promise<void> {
           held = await measureCase(paths, target, "held", measuredPid, mock.proc.pid, port, heldStreams, options.rate, options.intervalMs, options.events, heldNote, running && profileFile ? profileFile(target) : null);
           results.push(held);
         }
-        if (options.cases.includes("overload") && target !== "direct") results.push(await measureOverload(paths, target, measuredPid, mock.proc.pid, port, options, proxyCeiling, held));
+        let overload: StreamCaseResult | null = null;
+        if (options.cases.includes("overload") && target !== "direct") {
+          overload = await measureOverload(paths, target, measuredPid, mock.proc.pid, port, options, proxyCeiling, held);
+          results.push(overload);
+        }
+        if (options.cases.includes("sustained") && target !== "direct") {
+          const perEvent = overload?.cpuUsPerEvent ?? held?.cpuUsPerEvent ?? null;
+          results.push(await measureSustained(paths, target, measuredPid, mock.proc.pid, port, options, perEvent ? 1e6 / perEvent : 20_000));
+        }
       } finally {
         await running?.stop();
       }

@@ -4,7 +4,7 @@ import type { MetricPeaks } from "./metrics-peaks";
 
 export interface StreamCaseResult {
   target: string;
-  case: "held" | "overload";
+  case: "held" | "overload" | "sustained";
   streams: number;
   intervalMs: number;
   eventsPerStream: number;
@@ -67,6 +67,8 @@ export function renderStreamsMarkdown(machine: StreamMachine, results: readonly 
   const eventsOf = (caseName: StreamCaseResult["case"]) => (results.find((r) => r.case === caseName)?.eventsPerStream ?? 0) + 3;
   lines.push(`- CPU per streamed event (held, ${eventsOf("held")} events a stream: per-stream setup weighs in): ${cpu === null ? "n/a" : `${cpu.toFixed(2)}×`} (goal ≤ 1.5×)`);
   lines.push(`- CPU per streamed event (overload, ${eventsOf("overload")} events a stream: mostly the relay itself): ${cpuOverload === null ? "n/a" : `${cpuOverload.toFixed(2)}×`}`);
+  const sustained = results.filter((r) => r.case === "sustained" && r.target === "gateway-full-memory").at(-1);
+  if (sustained) lines.push(`- sustained overload through the gateway: ${sustained.client.counts.shed} of ${sustained.streams} new streams shed with 503, ${sustained.client.counts.complete} complete, ${sustained.lost} lost; stream length p99 ${seconds(sustained.client.durationP99Ms)} s (nominal ${((sustained.intervalMs * (sustained.eventsPerStream + 3)) / 1000).toFixed(1)})`);
   lines.push(`- memory per open stream (held): ${memory === null ? "n/a" : `${memory.toFixed(2)}×`}`);
   const lost = results.filter((r) => r.target !== "bare-undici").reduce((sum, r) => sum + r.lost, 0);
   lines.push(`- streams lost through the gateway and direct, every case: ${lost} (goal 0)`);

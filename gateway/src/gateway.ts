@@ -52,8 +52,9 @@ export interface Gateway {
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const { logger, accessLog } = createLoggers(config.logging.level, options.logDestination);
+  const { logger, accessLog, sink } = createLoggers(config.logging.level, options.logDestination);
   const metrics = new GatewayMetrics({ maxRequestSeconds: (config.upstreamDefaults.deadlineMs + config.upstreamDefaults.maxStreamMs) / 1000 });
+  if (sink) metrics.countDroppedLogLines(() => sink.dropped);
   const keyLabels = keyLabelsFor(config, metrics);
   const buffers = new BufferBudget(
     config.server.bufferedBytesLimit ?? defaultBufferedBytesLimit(Math.max(config.server.bodyLimitBytes, config.upstreamDefaults.maxResponseBytes)),

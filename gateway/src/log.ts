@@ -14,6 +14,8 @@ export type { Logger };
 export interface Loggers {
   logger: Logger;
   accessLog: AccessLog;
+  /** The batched stdout destination, when no other destination was given (its drop count is a metric). */
+  sink: LineSink | null;
 }
 
 /**
@@ -77,13 +79,15 @@ export class AccessLog {
 }
 
 export function createLoggers(level: string, destination?: DestinationStream): Loggers {
-  const dest = destination ?? new LineSink();
+  const sink = destination ? null : new LineSink();
+  const dest = destination ?? (sink as LineSink);
   // String levels ("info", not 30): what Loki, Cloud Logging and most log pipelines read as severity.
   const base = { level, base: undefined, messageKey: "msg", timestamp: pino.stdTimeFunctions.isoTime };
   return {
     // err is serialized inside redactFields, before the walk (formatters run before serializers).
     logger: pino({ ...base, formatters: { level: (label: string) => ({ level: label }), log: redactFields }, serializers: { err: (err: unknown) => err } }, dest),
     accessLog: new AccessLog(level, dest),
+    sink,
   };
 }
 

@@ -23,7 +23,7 @@ describe("stream benchmark smoke", () => {
     const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "bench/tsconfig.json", "--outDir", OUT_DIR], { cwd: ROOT, encoding: "utf8" });
     if (tsc.status !== 0) process.stderr.write(`[stream bench test] tsc reported problems (the files were still emitted):\n${tsc.stdout}${tsc.stderr}\n`);
     resultsDir = mkdtempSync(join(tmpdir(), "aigw-streams-results-"));
-    const args = ["--targets", "direct,gateway-full-memory", "--streams", "60", "--rate", "600", "--events", "3", "--interval", "50", "--overload-events", "4", "--out", resultsDir];
+    const args = ["--targets", "direct,gateway-full-memory", "--streams", "60", "--rate", "600", "--events", "3", "--interval", "50", "--overload-events", "4", "--sustained-seconds", "1", "--sustained-rate", "200", "--out", resultsDir];
     const run = spawnSync(process.execPath, [join(OUT_DIR, "bench", "streams.js"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 200_000 });
     const output = `${run.stdout}${run.stderr}`;
     if (run.status !== 0) throw new Error(`the stream benchmark exited with ${run.status}:\n${output.slice(-4000)}`);
@@ -36,8 +36,10 @@ describe("stream benchmark smoke", () => {
     if (resultsDir) rmSync(resultsDir, { recursive: true, force: true });
   });
 
-  it("ran the held case on both targets and the overload case on the gateway", () => {
-    expect(results.map((r) => `${r.target}/${r.case}`)).toEqual(["direct/held", "gateway-full-memory/held", "gateway-full-memory/overload"]);
+  it("ran the held case on both targets and the overload and sustained cases on the gateway", () => {
+    expect(results.map((r) => `${r.target}/${r.case}`)).toEqual(["direct/held", "gateway-full-memory/held", "gateway-full-memory/overload", "gateway-full-memory/sustained"]);
+    expect(results[3].streams).toBe(200);
+    expect(markdown).toContain("- sustained overload through the gateway: ");
   });
 
   it("accounts for every stream, and loses none at this size", () => {

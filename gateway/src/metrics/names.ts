@@ -37,6 +37,7 @@ export const METRICS = {
   tracingSpans: { name: "aigw_tracing_spans_total", help: "Trace spans by export result: exported, dropped (queue full), failed (collector error or timeout)", labels: ["result"] },
   requestsShed: { name: "aigw_requests_shed_total", help: "Proxied requests refused at once with 503 server_overloaded (server.overload), by reason: in_flight (the concurrency ceiling), open_connections (near the open-file limit), event_loop_lag or event_loop_utilization", labels: ["reason"] },
   clientConnections: { name: "aigw_client_connections", help: "Client connections open on the gateway's listeners, busy or idle (each holds a file descriptor; past the open-file ceiling new requests are shed)", labels: [] },
+  logLinesDropped: { name: "aigw_log_lines_dropped_total", help: "Log lines dropped because the log reader (stdout's pipe) stayed blocked past 16 MiB of waiting lines; the log itself says so once the reader recovers", labels: [] },
   eventLoopUtilization: { name: "aigw_event_loop_utilization", help: "Share of the last second the event loop was not idle (1: saturated); shedding at server.overload.maxEventLoopUtilization when set", labels: [] },
   eventLoopLag: { name: "aigw_event_loop_lag_seconds", help: "The event-loop lag the overload guard last sampled (how late a 100 ms timer fired); shedding starts at server.overload.maxEventLoopLagMs", labels: [] },
   storeFallback: { name: "aigw_store_fallback", help: "1 while the gateway runs on local limits because the shared store is unreachable", labels: [] },

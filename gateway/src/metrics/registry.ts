@@ -91,6 +91,7 @@ export class GatewayMetrics {
   readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
   readonly requestsShed = new Counter({ ...opts(METRICS.requestsShed), registers: [this.registry] });
   readonly eventLoopLag = new Gauge({ ...opts(METRICS.eventLoopLag), aggregator: "max", registers: [this.registry] });
+  readonly logLinesDropped = new Counter({ ...opts(METRICS.logLinesDropped), registers: [this.registry] });
   readonly clientConnections = new Gauge({ ...opts(METRICS.clientConnections), aggregator: "sum", registers: [this.registry] });
   readonly eventLoopUtilization = new Gauge({ ...opts(METRICS.eventLoopUtilization), aggregator: "max", registers: [this.registry] });
 
@@ -131,6 +132,16 @@ export class GatewayMetrics {
   /** Registers a refresh of gauges derived from live state, run at each scrape. */
   onScrape(refresh: () => void): void {
     this.beforeRender.push(refresh);
+  }
+
+  /** Keeps aigw_log_lines_dropped_total at the log destination's running count of dropped lines. */
+  countDroppedLogLines(droppedSoFar: () => number): void {
+    let counted = 0;
+    this.onScrape(() => {
+      const dropped = droppedSoFar();
+      if (dropped > counted) this.logLinesDropped.inc(dropped - counted);
+      counted = dropped;
+    });
   }
 
   private renderer: (() => Promise<{ contentType: string; body: string }>) | null = null;
