@@ -99,9 +99,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   /** Responses not yet closed, on either listener: the drain waits for them. */
   const active = new Set<ServerResponse>();
+  // One listener function for every response (it reads the response from `this`): no closure per request.
+  const untrack = function (this: ServerResponse) {
+    active.delete(this);
+  };
   const track = (listener: (req: IncomingMessage, res: ServerResponse) => void) => (req: IncomingMessage, res: ServerResponse) => {
     active.add(res);
-    res.once("close", () => active.delete(res));
+    res.on("close", untrack);
     listener(req, res);
   };
   const onError = (err: unknown) => logger.error({ err }, "unhandled request error");

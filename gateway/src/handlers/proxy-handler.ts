@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
 import { requestIdFrom } from "../http/request-id";
-import { readBody } from "../http/read-body";
+import { readBody, readBodyNow } from "../http/read-body";
 import { MAX_JSON_DEPTH, scanJsonBody } from "../http/body-scan";
 import { checkGenerationParams } from "../http/generation-params";
 import { sendError, sendJson } from "../http/respond";
@@ -66,6 +66,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   /** This request's body in the buffer budget, released when the request is over. */
   const bodyHold = rt.buffers.hold();
   let deliveredTokens: number | null = null;
+  /** The whole body was read (taken at once, node:http may not have marked the request complete yet). */
+  let bodyRead = false;
   rt.metrics.inflight.inc();
   try {
     if (req.method !== "POST") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed on ${route.name}; use POST.`);
@@ -79,7 +81,14 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       if (held) await held;
     }
     // `let`: dropped below once handed to the forwarder, so a long stream does not keep them here.
-    let { body, forward: rawBody } = parseBody(await readBody(req, rt.config.server.bodyLimitBytes, bodyHold));
+    const bodyLimit = rt.config.server.bodyLimitBytes;
+    // node:http emits the request at its headers and parses a body that came in the same read just
+    // after: one microtask later it is buffered, and taken without the stream's events (readBodyNow).
+    if (req.readableLength === 0) await null;
+    let raw: Buffer | null = readBodyNow(req, bodyLimit, bodyHold) ?? (await readBody(req, bodyLimit, bodyHold));
+    bodyRead = true;
+    let { body, forward: rawBody } = parseBody(raw);
+    raw = null; // the frame of a long stream must not keep the bytes (see rawBody below)
     const model = body.model;
     if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
     record.model = model;
@@ -95,9 +104,10 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
     let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
-    let admissionRequest: AdmissionRequest | null = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
+    let admissionRequest: AdmissionRequest | null = null;
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
+      admissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
       let admission: Admission | null = await traffic.admit(admissionRequest);
       settle = admission.settle;
       const servable = admission.servable;
@@ -146,8 +156,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
     // discard the body to keep the connection, so an abusive client's big bodies cost nothing.
     // The close lingers (http/lingering-close.ts): a client still sending its body reads this answer.
-    if (!req.complete && !headers.includes("connection")) headers.push("connection", "close");
-    if (!req.complete) lingerOnClose(req.socket);
+    const unread = !req.complete && !bodyRead;
+    if (unread && !headers.includes("connection")) headers.push("connection", "close");
+    if (unread) lingerOnClose(req.socket);
     const clientClosed = (err as { code?: string }).code === "GW_CLIENT_CLOSED";
     record.status = clientClosed ? 499 : sendError(res, err, headers, route.dialect);
     record.errorCode = clientClosed ? "client_closed" : err instanceof GatewayError ? ERROR_KINDS[err.code].openaiCode : "internal_error";

@@ -7,6 +7,26 @@ import type { IncomingMessage } from "node:http";
 import { GatewayError } from "../errors";
 import { overloadedError, type BufferHold } from "./buffer-budget";
 
+/**
+ * The body at once when all of it has already arrived (the usual small request, whose body came
+ * in the same read as its headers: node:http has its declared length buffered once the request
+ * event's handler yields), with readBody's budget check; null when some is still to come, when the
+ * length is not declared (chunked), or when it is over the limit (then readBody, which refuses it
+ * as before). No promise, listeners or stream events between the request's arrival and its
+ * dispatch upstream.
+ */
+export function readBodyNow(req: IncomingMessage, limit: number, hold: BufferHold | null = null): Buffer | null {
+  const declared = req.headers["content-length"];
+  if (declared === undefined || req.readableFlowing === true) return null;
+  const length = Number(declared);
+  if (!(length <= limit) || req.readableLength !== length) return null;
+  if (hold && !hold.growTo(length)) throw overloadedError("this request body");
+  // One buffer of everything buffered (a single chunk is returned as it is).
+  return (req.read() as Buffer | null) ?? EMPTY;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export function readBody(req: IncomingMessage, limit: number, hold: BufferHold | null = null): Promise<Buffer> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {

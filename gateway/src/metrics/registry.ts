@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { METRICS } from "./names";
+import { histogramSeries } from "./histogram-series";
 import { counterSeries } from "./counter-series";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -95,10 +96,10 @@ export class GatewayMetrics {
   readonly eventLoopUtilization = new Gauge({ ...opts(METRICS.eventLoopUtilization), aggregator: "max", registers: [this.registry] });
 
   readonly requestsFor = counterSeries(this.requests, METRICS.requests.labels);
-  readonly requestDurationFor: ReturnType<typeof childCache<Histogram<string>>>;
+  readonly requestDurationFor: ReturnType<typeof histogramSeries>;
   readonly spendFor = counterSeries(this.spend, METRICS.spend.labels);
-  readonly upstreamDurationFor = childCache(this.upstreamDuration);
-  readonly ttftFor = childCache(this.timeToFirstToken);
+  readonly upstreamDurationFor = histogramSeries(this.upstreamDuration, METRICS.upstreamDuration.labels);
+  readonly ttftFor = histogramSeries(this.timeToFirstToken, METRICS.timeToFirstToken.labels);
   readonly tokensFor = counterSeries(this.tokens, METRICS.tokens.labels);
   readonly usageEstimatedFor = counterSeries(this.usageEstimated, METRICS.usageEstimated.labels);
   readonly retriesFor = childCache(this.retries);
@@ -107,7 +108,7 @@ export class GatewayMetrics {
   constructor(options: GatewayMetricsOptions = {}) {
     const buckets = requestDurationBuckets(options.maxRequestSeconds ?? 600);
     this.requestDuration = new Histogram({ ...opts(METRICS.requestDuration), buckets, registers: [this.registry] });
-    this.requestDurationFor = childCache(this.requestDuration);
+    this.requestDurationFor = histogramSeries(this.requestDuration, METRICS.requestDuration.labels);
     collectDefaultMetrics({ register: this.registry });
     // These walk every handle and request on each scrape (10,000 streams: ~80 ms of blocked loop
     // per scrape) and say little: aigw_inflight and aigw_client_connections count what matters.

@@ -44,8 +44,15 @@ export class ModelPool {
       const only = this.targets[0];
       return only.isAvailable(now) && !tried.has(only) ? only : null;
     }
-    const candidates = this.targets.filter((t) => t.isAvailable(now) && !tried.has(t));
-    return this.balancer.pick(candidates);
+    // Usually every target is a candidate: then the list itself, no filtered copy per request.
+    let every = true;
+    for (const t of this.targets) {
+      if (!t.isAvailable(now) || tried.has(t)) {
+        every = false;
+        break;
+      }
+    }
+    return this.balancer.pick(every ? this.targets : this.targets.filter((t) => t.isAvailable(now) && !tried.has(t)));
   }
 }
 

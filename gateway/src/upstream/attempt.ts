@@ -42,8 +42,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private pendingEnd: { error: Error | null } | null = null;
   /** Why the attempt was aborted before undici started it. */
   private abortedEarly: Error | null = null;
-  /** The per-attempt wait for response headers (see armHeadersTimeout). */
-  private headersTimer: NodeJS.Timeout | null = null;
+  /** The attempt's one timer: its wait for response headers, then the request's deadline (see armTimeouts). */
+  private timer: NodeJS.Timeout | null = null;
+  /** performance.now() past which the request's deadline aborts this attempt. */
+  private deadlineAt = Infinity;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
   headersAt = 0;
   /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
@@ -68,14 +70,35 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * Aborts the attempt when no response headers arrived within `ms`. A native timer: undici's own
-   * headersTimeout runs on a 499 ms tick that counts a timer's first partial tick as whole, so it
-   * fires up to half a second early (an 800 ms deadline answered at 583 ms) or late (a 400 ms
-   * timeout at up to 998 ms, leaving no time for a second attempt).
+   * Aborts the attempt when no response headers arrived within `headersMs` (GW_ATTEMPT_TIMEOUT),
+   * and when it has not settled by `deadlineAt` (performance.now(); GW_DEADLINE: a buffered
+   * answer's body counts, a stream's first chunk settles it). One native timer does both: it is
+   * armed for the sooner of the two, and when the headers wait ends with headers in, it is armed
+   * again for what remains of the deadline (rarely: most answers settle first). The headers wait
+   * has one duration per target, so its timers share one of Node's timer lists rather than each
+   * request making a list of its own. Native, not undici's headersTimeout: that runs on a 499 ms
+   * tick that counts a timer's first partial tick as whole, so it fires up to half a second early
+   * (an 800 ms deadline answered at 583 ms) or late (a 400 ms timeout at up to 998 ms, leaving no
+   * time for a second attempt).
    */
-  armHeadersTimeout(ms: number): void {
-    if (this.settled || this.headersAt !== 0) return;
-    this.headersTimer = setTimeout(() => this.abort(Object.assign(new Error("no response headers within the attempt timeout"), { code: "GW_ATTEMPT_TIMEOUT" })), ms);
+  armTimeouts(headersMs: number, deadlineAt: number): void {
+    if (this.settled) return;
+    this.deadlineAt = deadlineAt;
+    const remaining = deadlineAt - performance.now();
+    // The attempt rides as the timer's argument: no closure per attempt.
+    if (headersMs < remaining && this.headersAt === 0) this.timer = setTimeout(headersWaitEnded, headersMs, this);
+    else this.armDeadline();
+  }
+
+  /** @internal the timer's callbacks below */
+  armDeadline(): void {
+    this.timer = setTimeout(deadlinePassed, Math.max(1, Math.ceil(this.deadlineAt - performance.now())), this);
+  }
+
+  /** @internal */
+  timerFired(): boolean {
+    this.timer = null;
+    return !this.settled;
   }
 
   /** Hands the rest of a settled stream to `sink`. */
@@ -96,7 +119,6 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.headersAt = performance.now();
-    this.clearHeadersTimer();
     this.status = statusCode;
     this.headers = headers;
     // undici's controller keeps the raw header Buffers (a dozen or more) for the whole answer;
@@ -177,18 +199,28 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.finish({ kind: "failed", failure });
   }
 
-  private clearHeadersTimer(): void {
-    if (this.headersTimer === null) return;
-    clearTimeout(this.headersTimer);
-    this.headersTimer = null;
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private finish(result: AttemptResult): void {
-    this.clearHeadersTimer();
+    this.clearTimer();
     if (this.settled) return;
     this.settled = true;
     this.settle(result);
   }
+}
+
+function headersWaitEnded(attempt: UpstreamAttempt): void {
+  if (!attempt.timerFired()) return;
+  if (attempt.headersAt === 0) attempt.abort(Object.assign(new Error("no response headers within the attempt timeout"), { code: "GW_ATTEMPT_TIMEOUT" }));
+  else attempt.armDeadline();
+}
+
+function deadlinePassed(attempt: UpstreamAttempt): void {
+  if (attempt.timerFired()) attempt.abort(Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" }));
 }
 
 /** Small answers (most of them) keep the chunk list: one chunk needs no copy at all. */

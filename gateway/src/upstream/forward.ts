@@ -76,13 +76,10 @@ export interface ForwardOutcome {
 }
 
 const EMPTY_CHUNK = Buffer.alloc(0);
+const NONE_TRIED: ReadonlySet<TargetState> = new Set();
 
 class ClientClosedError extends Error {
   readonly code = "GW_CLIENT_CLOSED";
-}
-
-function deadlineError(): Error {
-  return Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" });
 }
 
 export class Forwarder {
@@ -103,7 +100,9 @@ export class Forwarder {
   async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome> {
     const deadline = req.startedAt + this.defaults.deadlineMs;
     const trace = req.trace ?? RequestTrace.from({}, null, "");
-    const tried = new Set<TargetState>();
+    /** Targets already tried: the first alone, until a second pick needs a Set (most requests make one attempt). */
+    let firstTried: TargetState | null = null;
+    let tried: Set<TargetState> | null = null;
     const translators = new RequestTranslators({
       route: req.route.name,
       body: req.body,
@@ -122,7 +121,7 @@ export class Forwarder {
       clientClosed = true;
       current?.abort(new ClientClosedError("client closed the connection"));
     };
-    res.once("close", onClose);
+    res.on("close", onClose); // removed below; `on` needs no once-wrapper per request
     let attempts = 0;
     let last: AttemptFailure | null = null;
     let pending: { pool: string; target: string; reason: string } | null = null;
@@ -139,15 +138,16 @@ export class Forwarder {
             last = { reason: "deadline", detail: "deadline passed" };
             break;
           }
-          const state: TargetState | null = staleOn ?? pool.pick(Date.now(), tried);
+          const state: TargetState | null = staleOn ?? pool.pick(Date.now(), tried ?? (firstTried === null ? NONE_TRIED : (tried = new Set([firstTried]))));
           const retryingStale = staleOn !== null;
           staleOn = null;
           if (state === null) break;
-          tried.add(state);
+          if (tried !== null) tried.add(state);
+          else firstTried = state;
           const target = this.targets.get(state)!;
           const translator = translators.for(target.provider);
           let upstream = translator?.request(target);
-          const path = upstream && target.provider.paths[upstream.operation];
+          const path = upstream && target.paths[upstream.operation];
           if (translator === null || upstream === undefined || path === undefined) {
             // Not an attempt: this target cannot serve the route at all (e.g. embeddings on Anthropic).
             unservable++;
@@ -165,7 +165,7 @@ export class Forwarder {
           (retryingStale ? target.endpoint.fresh : target.endpoint.dispatcher).dispatch(
             {
               method: "POST",
-              path: target.endpoint.pathPrefix + path,
+              path,
               headers: withContentLength(attemptHeaders(target, req.requestId, trace.traceparentFor(span), trace.context.tracestate, req.clientHeaders, upstream.headers), upstream.body),
               // A large body as a one-shot iterable, so undici does not hold it until the answer ends
               // (undici takes iterables, as documented; its DispatchOptions type does not list them).
@@ -176,14 +176,12 @@ export class Forwarder {
             },
             attempt,
           );
-          // The deadline also covers the body of a non-streaming answer, so it has a timer of its own.
-          if (target.timeoutMs < remaining) attempt.armHeadersTimeout(target.timeoutMs);
-          const deadlineTimer = setTimeout(() => attempt.abort(deadlineError()), Math.ceil(remaining));
+          // The target's wait for headers, and the deadline (which also covers a buffered answer's body).
+          attempt.armTimeouts(target.timeoutMs, deadline);
           // A buffered answer's bytes stay held until deliver() has written it; every other exit frees them.
           let handedOver = false;
           try {
             const result = await attempt.result;
-            clearTimeout(deadlineTimer);
             if (span !== null) recordAttemptResult(span, result);
             if (attempt.overloaded) {
               state.inflight--;
@@ -224,7 +222,8 @@ export class Forwarder {
               upstream = undefined;
             }
             try {
-              return await this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
+              const delivered = this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
+              return delivered instanceof Promise ? await delivered : delivered;
             } finally {
               state.inflight--;
             }
@@ -330,7 +329,8 @@ export class Forwarder {
     return null;
   }
 
-  private async deliver(
+  /** Writes the chosen answer: a buffered one synchronously (no promise, no microtask hop), a stream to its end. */
+  private deliver(
     req: ForwardRequest,
     res: ServerResponse,
     result: Exclude<AttemptResult, { kind: "failed" }>,
@@ -340,10 +340,10 @@ export class Forwarder {
     target: PreparedTarget,
     attempts: number,
     translator: Translator,
-  ): Promise<ForwardOutcome> {
-    const headers = [...req.headers, "x-gateway-attempts", String(attempts), "x-gateway-target", state.name, "x-gateway-model", pool.name];
+  ): ForwardOutcome | Promise<ForwardOutcome> {
+    // Added to the request's own list (no copy) just before the head is written from it.
+    const headers = req.headers;
     const upstreamRequestId = upstreamRequestIdOf(result.headers);
-    if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
     if (result.kind === "buffered") {
       const contentType = translator.contentType(header(result.headers["content-type"]));
       const ok = result.status >= 200 && result.status < 300;
@@ -356,16 +356,34 @@ export class Forwarder {
         if (res.destroyed) hold.release();
         else res.once("close", () => hold.release());
       }
+      addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
       writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
       const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
       outcome.upstreamRequestId = upstreamRequestId;
       if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
       return outcome;
     }
+    return this.deliverStream(req, res, result, attempt, state, pool, target, attempts, translator, upstreamRequestId);
+  }
+
+  private async deliverStream(
+    req: ForwardRequest,
+    res: ServerResponse,
+    result: Extract<AttemptResult, { kind: "stream" }>,
+    attempt: UpstreamAttempt,
+    state: TargetState,
+    pool: ModelPool,
+    target: PreparedTarget,
+    attempts: number,
+    translator: Translator,
+    upstreamRequestId: string | null,
+  ): Promise<ForwardOutcome> {
+    const headers = req.headers;
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
     const streamSpan = req.trace?.child("stream") ?? null;
     streamSpan?.set("aigw.model", pool.name).set("aigw.target", state.name);
+    addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
     const piping = pipeStream(res, attempt, result.first, headers, {
       translator,
       maxStreamMs: this.defaults.maxStreamMs,
@@ -399,6 +417,12 @@ export class Forwarder {
 function misconfiguredStatus(chain: readonly ModelPool[], now: number): number | null {
   for (const pool of chain) for (const target of pool.targets) if (target.misconfiguredStatus !== null && target.healthInfo(now).state === "misconfigured") return target.misconfiguredStatus;
   return null;
+}
+
+/** The response headers that say which attempt, target and model answered. */
+function addAnswerHeaders(headers: string[], attempts: number, target: string, model: string, upstreamRequestId: string | null): void {
+  headers.push("x-gateway-attempts", String(attempts), "x-gateway-target", target, "x-gateway-model", model);
+  if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
 }
 
 /** undici cannot size an iterable body: a SendOnceBody states its length, so it is not sent chunked. */

@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig } from "../config/schema";
 import { providerFor, type Provider } from "../providers";
+import type { UpstreamOperation } from "../providers/provider";
 import type { TargetState } from "../routing/target-state";
 import { clientPassthroughFor, type ClientPassthrough } from "./attempt-headers";
 import type { Dispatchers, UpstreamEndpoint } from "./dispatchers";
@@ -25,6 +26,8 @@ export interface PreparedTarget {
   secrets: readonly TargetSecret[];
   /** Client headers this target receives (`forwardHeaders`, User-Agent). */
   passthrough: ClientPassthrough;
+  /** The request path of each operation the provider has, its base URL's path in front (built once, not per request). */
+  paths: Readonly<Partial<Record<UpstreamOperation, string>>>;
 }
 
 /** Header names that carry credentials (Azure's `api-key`, `x-api-key`, `x-goog-api-key`, tokens…). */
@@ -46,9 +49,13 @@ export function prepareTarget(state: TargetState, dispatchers: Dispatchers, defa
     .filter(([name, value]) => CREDENTIAL_HEADER.test(name) && value.length >= 8)
     .map(([, value]) => value);
   if (config.apiKey) secrets.push(config.apiKey);
+  const endpoint = dispatchers.endpointFor(config);
+  const paths: Partial<Record<UpstreamOperation, string>> = {};
+  for (const [operation, path] of Object.entries(provider.paths) as [UpstreamOperation, string | undefined][]) if (path !== undefined) paths[operation] = endpoint.pathPrefix + path;
   return {
     state,
-    endpoint: dispatchers.endpointFor(config),
+    endpoint,
+    paths,
     provider,
     upstreamModel: config.model ?? state.model,
     baseHeaders: ["content-type", "application/json", ...authHeaders],

@@ -13,6 +13,20 @@ import { startTrafficGateway } from "../traffic/http-helpers";
 import { MockUpstream as Upstream } from "../../helpers/mock-upstream";
 
 describe("scanJsonBody", () => {
+  it("keeps nothing from one scan to the next (its scratch space is reused)", () => {
+    const b = (s: string) => Buffer.from(s);
+    // A scan that stops early (too deep, a duplicate) leaves levels behind; the next starts clean.
+    expect(scanJsonBody(b(`{"a":{"k":1,"k":2}}`))).toBe("ambiguous-keys");
+    expect(scanJsonBody(b(`{"a":{"k":1}}`))).toBe("plain");
+    expect(scanJsonBody(b("[".repeat(200) + "]".repeat(200)))).toBe("too-deep");
+    expect(scanJsonBody(b(`[{"k":1},{"k":2}]`))).toBe("plain");
+    expect(scanJsonBody(b(`{"x":[1,{"k":1}],"k":2}`))).toBe("plain");
+    // Top-level commas after an array at depth 1 never count as keys (level 0 is never an object level).
+    expect(scanJsonBody(b(`[1,"k","k"]`))).toBe("plain");
+    expect(scanJsonBody(b(`{"deep":${"[".repeat(10)}${"]".repeat(10)}}`), 5)).toBe("too-deep");
+    expect(scanJsonBody(b(`{"k":1,"k":1}`))).toBe("ambiguous-keys");
+  });
+
   it.each([
     ['{"model":"a","model":"b"}', "ambiguous-keys"],
     ['{"model" : "a", "x": {"model":"b"}}', "plain"],

@@ -136,4 +136,50 @@ describe("UpstreamAttempt", () => {
     attempt.onResponseError(controller, controller.reason!);
     expect(await attempt.result).toMatchObject({ kind: "failed", failure: { reason: "deadline" } });
   });
+
+  describe("armTimeouts: one timer for the headers wait and the deadline", () => {
+    const codeOf = (c: FakeController) => (c.reason as { code?: string } | null)?.code;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it("aborts with GW_ATTEMPT_TIMEOUT when no headers came within the wait", async () => {
+      const { attempt, controller } = started(false);
+      attempt.armTimeouts(30, performance.now() + 10_000);
+      await sleep(400);
+      expect(codeOf(controller)).toBe("GW_ATTEMPT_TIMEOUT");
+    });
+
+    it("with headers in, lets a slow body run past the wait and aborts it at the deadline (GW_DEADLINE)", async () => {
+      const { attempt, controller } = started(false);
+      const armedAt = performance.now();
+      attempt.armTimeouts(30, armedAt + 250);
+      attempt.onResponseStart(controller, 200, JSON_TYPE);
+      attempt.onResponseData(controller, Buffer.from('{"a":'));
+      await sleep(120);
+      expect(controller.aborted).toBe(false); // past the 30 ms wait: headers were in
+      while (!controller.aborted && performance.now() - armedAt < 5_000) await sleep(10);
+      expect(codeOf(controller)).toBe("GW_DEADLINE");
+      expect(performance.now() - armedAt).toBeGreaterThanOrEqual(249);
+    });
+
+    it("arms only the deadline when it comes before the wait would end", async () => {
+      const { controller } = (() => {
+        const s = started(false);
+        s.attempt.armTimeouts(60_000, performance.now() + 30);
+        return s;
+      })();
+      await sleep(400);
+      expect(codeOf(controller)).toBe("GW_DEADLINE");
+    });
+
+    it("fires nothing once the attempt settled", async () => {
+      const { attempt, controller } = started(false);
+      attempt.armTimeouts(20, performance.now() + 40);
+      attempt.onResponseStart(controller, 200, JSON_TYPE);
+      attempt.onResponseData(controller, Buffer.from("{}"));
+      attempt.onResponseEnd();
+      expect(await attempt.result).toMatchObject({ kind: "buffered", status: 200 });
+      await sleep(200);
+      expect(controller.aborted).toBe(false);
+    });
+  });
 });
