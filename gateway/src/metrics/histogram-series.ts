@@ -8,7 +8,7 @@
  *
  * This writes into the histogram's series table (`hashMap`, keyed by prom-client's label hash,
  * each series `{ sum, count, bucketValues }` keyed by upper bound): prom-client has no cheaper
- * public observe. The shape is checked at start; test/gateway/metrics/histogram-series.test.ts
+ * public observe. The shape is checked at start (another shape: prom-client's public children); test/gateway/metrics/histogram-series.test.ts
  * compares the exposition with prom-client's own observe, across reset().
  */
 import type { Histogram } from "prom-client";
@@ -30,8 +30,18 @@ interface HistogramInternals {
   zero(labels: Record<string, string>): void;
 }
 
-// prom-client's own label hash (lib/util.js), so a series here and one made by `labels()` are the same series.
-const { hashObject } = require("prom-client/lib/util") as { hashObject(labels: Record<string, string>, names?: readonly string[]): string };
+type HashObject = (labels: Record<string, string>, names?: readonly string[]) => string;
+
+/** prom-client's own label hash (lib/util.js), so a series here and one made by `labels()` are the same series; null if a release moved it. */
+function promHashObject(): HashObject | null {
+  try {
+    const util = require("prom-client/lib/util") as { hashObject?: HashObject };
+    return typeof util.hashObject === "function" ? util.hashObject : null;
+  } catch {
+    return null;
+  }
+}
+const hashObject = promHashObject();
 
 class Series implements HistogramSeries {
   constructor(
@@ -68,10 +78,12 @@ type Level = Map<string, Level | Series>;
 /** `get(...labelValues)` (in the histogram's labelNames order, 1 to 3 labels) for one histogram. */
 export function histogramSeries(metric: Histogram<string>, labelNames: readonly string[]) {
   const internals = metric as unknown as HistogramInternals;
-  if (typeof internals.hashMap !== "object" || !Array.isArray(internals.upperBounds) || typeof internals.zero !== "function") {
-    throw new Error("histogramSeries: prom-client's Histogram no longer has the expected shape");
-  }
   if (labelNames.length < 1 || labelNames.length > 3) throw new Error(`histogramSeries: 1 to 3 labels, not ${labelNames.length}`);
+  const hash = hashObject;
+  if (hash === null || typeof internals.hashMap !== "object" || !Array.isArray(internals.upperBounds) || typeof internals.zero !== "function" || !Array.isArray(internals.sortedLabelNames)) {
+    // A prom-client release with other internals: its public (slower) children, same exposition.
+    return (a: string, b = "", c = ""): HistogramSeries => metric.labels(...[a, b, c].slice(0, labelNames.length));
+  }
   const bounds = internals.upperBounds;
   const keys = bounds.map(String);
   const root: Level = new Map();
@@ -79,7 +91,7 @@ export function histogramSeries(metric: Histogram<string>, labelNames: readonly 
   const make = (values: readonly string[]): Series => {
     const labels: Record<string, string> = {};
     labelNames.forEach((name, i) => (labels[name] = values[i]));
-    return new Series(internals, labels, hashObject(labels, internals.sortedLabelNames), bounds, keys);
+    return new Series(internals, labels, hash(labels, internals.sortedLabelNames), bounds, keys);
   };
   // Fixed parameters, not a rest array: a hit allocates nothing.
   return (a: string, b = "", c = ""): HistogramSeries => {

@@ -61,3 +61,13 @@ describe("histogramSeries", () => {
     expect(() => get("m").observe(Infinity)).toThrow(TypeError);
   });
 });
+
+describe("histogramSeries on a prom-client with other internals", () => {
+  it("falls back to the histogram's public children instead of failing", () => {
+    const seen: { labels: string[]; value: number }[] = [];
+    const stub = { labels: (...labels: string[]) => ({ observe: (value: number) => seen.push({ labels, value }) }) };
+    const seriesFor = histogramSeries(stub as unknown as Histogram<string>, ["route", "status"]);
+    seriesFor("/v1/chat/completions", "200").observe(0.25);
+    expect(seen).toEqual([{ labels: ["/v1/chat/completions", "200"], value: 0.25 }]);
+  });
+});
