@@ -11,10 +11,10 @@ import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
 import type { ModelPool } from "../routing/router";
-import { parseRetryAfterMs, type TargetState } from "../routing/target-state";
+import type { TargetState } from "../routing/target-state";
 import { deliveredCompletionTokens } from "../budget/delivered";
 import { RequestTranslators } from "../translate/registry";
-import { TranslationError, type Translator } from "../translate/translator";
+import type { Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
 import { SpanKind, type ActiveSpan } from "../tracing/span";
 import { RequestTrace } from "../tracing/request-trace";
@@ -22,11 +22,12 @@ import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { attemptHeaders, sentClientScope } from "./attempt-headers";
 import { pipeStream, writeBuffered } from "./client-writer";
-import { header, isApiErrorBody, isJsonType, parseJsonObject } from "./answer-body";
-import { countsTowardEjection, exhaustedError, isRetryableStatus, isUpstreamAuthStatus, misconfiguredError, type AttemptFailure } from "./failure";
+import { header } from "./answer-body";
+import { countsTowardEjection, exhaustedError, misconfiguredError, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
-import { decodeContentEncoding, redactErrorBody, redactRaw } from "./redact";
+import { redactRaw } from "./redact";
 import { upstreamRequestIdOf } from "./upstream-request-id";
+import { answerFailure } from "./answer-failure";
 import { dispatchBody, RELEASE_AFTER_SEND_BYTES } from "./send-once-body";
 
 export interface ForwardRequest {
@@ -251,7 +252,7 @@ export class Forwarder {
   /** Returns why this answer cannot be used, recording it on the target; null when usable. */
   private judge(result: AttemptResult, state: TargetState, target: PreparedTarget, req: ForwardRequest, translator: Translator): AttemptFailure | null {
     const now = Date.now();
-    const failure = this.failureOf(result, now, target, translator);
+    const failure = answerFailure(result, now, target, translator, this.defaults.maxResponseBytes);
     if (failure === null) return null;
     if (result.kind !== "failed") failure.upstreamRequestId = upstreamRequestIdOf(result.headers);
     if (failure.reason === "status_429") failure.retryAfterMs = state.recordRateLimited(now, failure.retryAfterMs ?? null);
@@ -279,54 +280,6 @@ export class Forwarder {
     }
     const fresh = state.recordAuthFailure(now, status);
     this.logger.warn({ ...fields, baseUrl: target.state.config.baseUrl, fresh }, "target misconfigured: the upstream refused its credentials");
-  }
-
-  private failureOf(result: AttemptResult, now: number, target: PreparedTarget, translator: Translator): AttemptFailure | null {
-    if (result.kind === "failed") return result.failure;
-    const status = result.status;
-    if (result.kind === "buffered" && header(result.headers["content-encoding"]) !== undefined) {
-      // Compressed (the gateway never asks for it): decode, so it can be checked and redacted.
-      const decoded = decodeContentEncoding(result.body, header(result.headers["content-encoding"]), this.defaults.maxResponseBytes);
-      if (decoded === null) return { reason: "invalid_response", status, detail: "undecodable content-encoding" };
-      result.body = decoded;
-    }
-    if (status === 429) {
-      const retryAfterMs = parseRetryAfterMs(header(result.headers["retry-after"]), header(result.headers["retry-after-ms"]), now);
-      return { reason: "status_429", status: 429, retryAfterMs, detail: "429" };
-    }
-    if (isRetryableStatus(status)) return { reason: "status_5xx", status, detail: String(status) };
-    // The body is never passed on: it may quote part of the key ("Incorrect API key provided: sk-ab…yz").
-    if (isUpstreamAuthStatus(status)) return { reason: "upstream_auth", status, detail: `status ${status}` };
-    // A redirect (undici does not follow them) or an error page that is not an API error: never the client's.
-    if (status < 200 || (status >= 300 && status < 400)) return { reason: "invalid_response", status, detail: `status ${status}` };
-    if (status >= 400) {
-      if (result.kind !== "buffered" || !isApiErrorBody(result.headers, result.body)) return { reason: "invalid_response", status, detail: "error page, not JSON" };
-      const redacted = redactErrorBody(result.body, target.secrets);
-      // Still quoting the key under layers of escapes: refuse it rather than risk passing it on.
-      if (redacted === null) return { reason: "invalid_response", status, detail: "error body quotes the key" };
-      result.body = redacted;
-    }
-    if (result.kind === "buffered") {
-      // A pass-through's success needs only its usage: read from the tail, no full parse.
-      const asIs = status < 400 && isJsonType(result.headers) ? translator.answerAsIs?.(result.body) : null;
-      if (asIs) {
-        result.translated = asIs;
-        return null;
-      }
-      result.json = parseJsonObject(result.body, result.headers);
-      if (result.json === null) return { reason: "invalid_response", status, detail: "not a JSON object" };
-      if (status >= 400) {
-        result.body = translator.errorBody(status, result.body);
-        return null;
-      }
-      try {
-        result.translated = translator.responseBody(result.body, true, result.json);
-      } catch (err) {
-        if (err instanceof TranslationError) return { reason: "invalid_response", status, detail: `untranslatable answer: ${err.message}` };
-        throw err;
-      }
-    }
-    return null;
   }
 
   /** Writes the chosen answer: a buffered one synchronously (no promise, no microtask hop), a stream to its end. */
