@@ -9,43 +9,30 @@ import { Session } from "node:inspector";
 import { writeFileSync } from "node:fs";
 
 export function installSignalProfiler(file: string | undefined = process.env.BENCH_CPU_PROFILE, heapFile: string | undefined = process.env.BENCH_HEAP_PROFILE): void {
-  if (heapFile) return installHeapSampler(heapFile);
-  if (!file) return;
-  let session: Session | null = null;
-  process.on("SIGUSR2", () => {
-    if (session === null) {
-      const s = new Session();
-      session = s;
-      s.connect();
-      s.post("Profiler.enable", () => s.post("Profiler.start"));
-      return;
-    }
-    const s = session;
-    session = null;
-    s.post("Profiler.stop", (err, result) => {
-      if (!err) writeFileSync(file, JSON.stringify(result.profile));
-      s.disconnect();
-    });
-  });
+  if (heapFile) {
+    // BENCH_HEAP_LIVE=1: only what is still alive when the profile is taken (what is retained).
+    const collected = process.env.BENCH_HEAP_LIVE !== "1";
+    const params = { samplingInterval: 1024, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected };
+    toggleOnSignal(heapFile, (s) => s.post("HeapProfiler.enable", () => s.post("HeapProfiler.startSampling", params as object)), "HeapProfiler.stopSampling");
+  } else if (file) {
+    toggleOnSignal(file, (s) => s.post("Profiler.enable", () => s.post("Profiler.start")), "Profiler.stop");
+  }
 }
 
-function installHeapSampler(file: string): void {
+/** The first SIGUSR2 starts a profiler through an inspector session, the next writes its profile to `file`. */
+function toggleOnSignal(file: string, start: (session: Session) => void, stopMethod: "Profiler.stop" | "HeapProfiler.stopSampling"): void {
   let session: Session | null = null;
   process.on("SIGUSR2", () => {
     if (session === null) {
-      const s = new Session();
-      session = s;
-      s.connect();
-      // BENCH_HEAP_LIVE=1: only what is still alive when the profile is taken (what is retained).
-      const collected = process.env.BENCH_HEAP_LIVE !== "1";
-      const params = { samplingInterval: 1024, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected };
-      s.post("HeapProfiler.enable", () => s.post("HeapProfiler.startSampling", params as object));
+      session = new Session();
+      session.connect();
+      start(session);
       return;
     }
     const s = session;
     session = null;
-    s.post("HeapProfiler.stopSampling", (err, result) => {
-      if (!err) writeFileSync(file, JSON.stringify(result.profile));
+    s.post(stopMethod, (err: Error | null, result?: { profile: object }) => {
+      if (!err && result) writeFileSync(file, JSON.stringify(result.profile));
       s.disconnect();
     });
   });

@@ -5,6 +5,7 @@
  * escapes and non-ASCII keys, arrays of objects.
  */
 import { scanJsonBody } from "../../../gateway/src/http/body-scan";
+import { seededRandom } from "../../helpers/seeded-random";
 
 function oracle(raw: Buffer, maxDepth = 128): string {
   const kinds = new Uint8Array(maxDepth + 2);
@@ -56,11 +57,6 @@ function oracle(raw: Buffer, maxDepth = 128): string {
   return ambiguous ? "ambiguous-keys" : "plain";
 }
 
-/** A seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
-}
 
 const NAMES = ["model", "messages", "role", "content", "a", "ab", "ba", "mod\\u0065l", "é", "k1", "k2", "x".repeat(40)];
 
@@ -79,7 +75,7 @@ function value(r: () => number, depth: number): string {
 
 describe("scanJsonBody against the string-per-key oracle", () => {
   it("agrees on 5,000 random bodies", () => {
-    const r = rng(14);
+    const r = seededRandom(14);
     const verdicts = new Map<string, number>();
     for (let n = 0; n < 5_000; n++) {
       const body = Buffer.from(`{"model":"m","messages":${value(r, 1)},"extra":${value(r, 1)}}`);

@@ -12,18 +12,7 @@ import { ReferenceSseEventScanner } from "./reference/sse-events-reference";
 import { ReferenceStreamRedactor } from "./reference/stream-redactor-reference";
 import { fieldKeys, tallyDeltas } from "../../../gateway/src/stream/delta-count";
 import { referenceFieldKeys, referenceTallyDeltas } from "./reference/delta-count-reference";
-
-/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../helpers/seeded-random";
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
@@ -106,7 +95,7 @@ describe("SSE relay fast paths against the reference implementations", () => {
     let pushes = 0;
     let dropped = 0;
     for (let seed = 1; seed <= 4_000; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const stream = randomStream(random);
       const chunks = random() < 0.5 ? randomChunks(random, stream) : eventAlignedChunks(random, stream);
       const drop = random() < 0.7;
@@ -135,7 +124,7 @@ describe("SSE relay fast paths against the reference implementations", () => {
 
   it("the scanner finds the same last event end in every chunk", () => {
     for (let seed = 1; seed <= 2_000; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const stream = randomStream(random);
       const fast = new SseEventScanner();
       const reference = new ReferenceSseEventScanner();
@@ -149,7 +138,7 @@ describe("SSE relay fast paths against the reference implementations", () => {
     const secrets = [compileSecret("sk-live-AbC\n123"), compileSecret("key-xyz")];
     let redacted = 0;
     for (let seed = 1; seed <= 2_000; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const parts: string[] = [];
       for (let i = int(random, 20); i >= 0; i--) parts.push(pick(random, ["data: {\"a\":\"", "sk-live-AbC\n123", "sk-live-", "key-", "xyz", "\n\n", "k", "s", "é", "AbC\n1"]));
       const stream = Buffer.from(parts.join(""));
@@ -176,7 +165,7 @@ describe("SSE relay fast paths against the reference implementations", () => {
     const atoms = ['"content":"', '"content": "', "xcontent\":\"", '"reasoning_content":"', '"text":"', '"texts":"', '"partial_json":"', '"thinking":  "', "abc", '\\"', '"', ":", " ", "é", '"arguments":"{\\"a\\":1}"', '"refusal":null', "}"];
     let counted = 0;
     for (let seed = 1; seed <= 3_000; seed++) {
-      const random = generator(seed);
+      const random = seededRandom(seed);
       const parts: string[] = [];
       for (let i = int(random, 30); i >= 0; i--) parts.push(pick(random, atoms));
       const data = Buffer.from(parts.join(""));
