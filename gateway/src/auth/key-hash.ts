@@ -4,17 +4,39 @@
  * byte of a guess changes the whole digest unpredictably, so how long a lookup takes says
  * nothing about how much of the secret was right. A hit is re-checked with timingSafeEqual.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
 
-/** SHA-256 of the key, 64 lowercase hex digits. */
+/**
+ * SHA-256 of the key, 64 lowercase hex digits. One-shot `crypto.hash` (every request with a key
+ * runs this): about a quarter of createHash().update().digest()'s time, and no Hash object.
+ */
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  return hash("sha256", key, "hex");
 }
 
-/** Constant-time equality of two hex digests (false on any length or format mismatch). */
+/** One hex digit's value, or -1: lowercase only, as digests are written (config keyHash is checked so). */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return -1;
+}
+
+/**
+ * Constant-time equality of two lowercase hex digests (false on any length or format mismatch).
+ * Compares every digit without stopping at the first difference, in place: no Buffers decoded
+ * per request (this re-checks each key look-up hit).
+ */
 export function digestsEqual(a: string, b: string): boolean {
   if (a.length !== 64 || b.length !== 64) return false;
-  return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+  let diff = 0;
+  let invalid = 0;
+  for (let i = 0; i < 64; i++) {
+    const x = hexValue(a.charCodeAt(i));
+    const y = hexValue(b.charCodeAt(i));
+    diff |= x ^ y;
+    invalid |= x | y;
+  }
+  return diff === 0 && invalid >= 0;
 }
 
 /** Constant-time check of a presented secret against an expected one (the admin key). */

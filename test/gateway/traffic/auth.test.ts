@@ -20,6 +20,24 @@ describe("key hashing", () => {
     expect(secretMatches("admin-secret-12345", "admin-secret-123456")).toBe(false);
   });
 
+  it("hashes like createHash for any text (the one-shot hash is the hot path's)", () => {
+    for (const key of ["", "sk-1", "sk-é-ключ-🔑", "x".repeat(5000)]) {
+      expect(hashKey(key)).toBe(createHash("sha256").update(key, "utf8").digest("hex"));
+    }
+  });
+
+  it("tells digests apart at any digit, and refuses non-hex or uppercase digits", () => {
+    const digest = hashKey("k1");
+    for (const at of [0, 31, 63]) {
+      const other = digest.slice(0, at) + (digest[at] === "0" ? "1" : "0") + digest.slice(at + 1);
+      expect(digestsEqual(digest, other)).toBe(false);
+      expect(digestsEqual(other, digest)).toBe(false);
+    }
+    expect(digestsEqual("g".repeat(64), "g".repeat(64))).toBe(false);
+    expect(digestsEqual(digest.toUpperCase(), digest.toUpperCase())).toBe(false);
+    expect(digestsEqual("0".repeat(64), "0".repeat(64))).toBe(true);
+  });
+
   it("generates 256-bit keys with a recognisable prefix", () => {
     const a = generateKey();
     expect(a).toMatch(/^sk-gw-[A-Za-z0-9_-]{43}$/);
