@@ -10,7 +10,21 @@ import type { RequestRecord } from "./request-record";
 
 const str = JSON.stringify;
 const num = (value: number): string => (Number.isFinite(value) ? String(value) : "null");
-const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * `num(Math.round(ms * 100) / 100)`, written from the integer count of hundredths: the same digits
+ * (a double n/100 below 2^53/100 prints as its two-decimal form, trailing zeros dropped) without
+ * V8's shortest-double conversion, which costs about 0.2 µs a call. Anything else takes num().
+ */
+export function hundredths(ms: number): string {
+  const n = Math.round(ms * 100);
+  if (!(n >= 0 && n < 1e15)) return num(n / 100);
+  const whole = Math.floor(n / 100);
+  const frac = n - whole * 100;
+  if (frac === 0) return String(whole);
+  if (frac % 10 === 0) return `${whole}.${frac / 10}`;
+  return frac < 10 ? `${whole}.0${frac}` : `${whole}.${frac}`;
+}
 
 /**
  * A proxied request's fields as `,"key":value` pieces (AccessLog adds the level, time and msg):
@@ -34,8 +48,8 @@ export function requestLineFields(requestId: string, route: string, model: strin
   s += `,"attempts":${num(r.attempts)}`;
   if (r.upstreamRequestId !== null) s += `,"upstreamRequestId":${str(r.upstreamRequestId)}`;
   if (traceId !== undefined) s += `,"traceId":${str(traceId)}`;
-  s += `,"latencyMs":${num(round2(latencyMs))}`;
-  if (r.ttftMs !== null) s += `,"ttftMs":${num(round2(r.ttftMs))}`;
+  s += `,"latencyMs":${hundredths(latencyMs)}`;
+  if (r.ttftMs !== null) s += `,"ttftMs":${hundredths(r.ttftMs)}`;
   const usage = r.usage;
   if (usage !== null) {
     s += `,"promptTokens":${num(usage.promptTokens)},"completionTokens":${num(usage.completionTokens)}`;

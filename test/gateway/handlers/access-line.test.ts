@@ -5,7 +5,7 @@
  */
 import { Writable } from "node:stream";
 import { AccessLog } from "../../../gateway/src/log";
-import { requestLineFields } from "../../../gateway/src/handlers/access-line";
+import { hundredths, requestLineFields } from "../../../gateway/src/handlers/access-line";
 import { newRecord, type RequestRecord } from "../../../gateway/src/handlers/request-record";
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
@@ -86,6 +86,24 @@ describe("requestLineFields", () => {
     for (let i = 0; i < lines.length; i += 2) {
       expect(noTime(lines[i + 1])).toBe(noTime(lines[i]));
       JSON.parse(lines[i + 1]);
+    }
+  });
+
+  it("prints milliseconds to two decimals exactly as String(Math.round(ms * 100) / 100) does", () => {
+    const mismatches: string[] = [];
+    const check = (ms: number) => {
+      if (hundredths(ms) !== String(round2(ms)) && mismatches.length < 5) mismatches.push(`${ms}: ${hundredths(ms)} != ${String(round2(ms))}`);
+    };
+    // Every hundredth up to 1,000 s, then random values across the range a latency can take.
+    for (let n = 0; n <= 100_000_000; n += n < 1_000_000 ? 1 : 997) check(n / 100);
+    let x = 7;
+    for (let i = 0; i < 200_000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      check((x / 2 ** 31) * 10 ** (x % 16));
+    }
+    expect(mismatches).toEqual([]);
+    for (const odd of [0.004, 0.005, 0.015, 1.005, 2.675, -0, -0.004, -1.5, Number.NaN, Infinity, 1e13, 9.99e12, 1e15, 1e22]) {
+      expect(hundredths(odd)).toBe(Number.isFinite(round2(odd)) ? String(round2(odd)) : "null");
     }
   });
 
