@@ -112,7 +112,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       settle = admission.settle;
       const servable = admission.servable;
       if (servable) chain = chain.filter((p) => servable.has(p.name));
-      for (const [name, value] of admission.headers) headers.push(name, value);
+      const limitHeaders = admission.headers;
+      for (let i = 0; i < limitHeaders.length; i++) headers.push(limitHeaders[i]);
       admission = null; // its header pairs are copied: a stream keeps only settle()
       if (!stream) {
         const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);

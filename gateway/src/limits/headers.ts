@@ -43,6 +43,19 @@ export function rateLimitHeaders(requests: LimitSnapshot | null, tokens: LimitSn
   return headers;
 }
 
+/** The header names of one limit's triple (limit, remaining, reset). */
+export type LimitHeaderNames = readonly [string, string, string];
+export const REQUEST_HEADER_NAMES: LimitHeaderNames = ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"];
+export const TOKEN_HEADER_NAMES: LimitHeaderNames = ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"];
+
+/**
+ * One limit's triple as rateLimitHeaders() writes it, appended flat (name, value, …) to a
+ * response's header list: an admitted request's path, with the limit's text made once per key.
+ */
+export function appendRateLimitHeaders(out: string[], names: LimitHeaderNames, limitText: string, status: { remaining: number; resetMs: number }): void {
+  out.push(names[0], limitText, names[1], String(status.remaining), names[2], formatDuration(status.resetMs));
+}
+
 /** Retry-After (whole seconds, at least 1) and retry-after-ms, which the OpenAI SDKs honour. */
 export function retryAfterHeaders(retryAfterMs: number): [string, string][] {
   const ms = Math.max(1, Math.ceil(retryAfterMs));

@@ -92,5 +92,8 @@ export interface LimitStore {
   readonly kind: "memory" | "redis";
   admit(input: AdmitInput): Promise<AdmitResult>;
   settle(input: SettleInput): Promise<SettleResult>;
+  /** The same decisions without a promise, for a store that makes them synchronously (the memory store). */
+  admitSync?(input: AdmitInput): AdmitResult;
+  settleSync?(input: SettleInput): SettleResult;
   close(): Promise<void>;
 }

@@ -14,8 +14,8 @@ import { crossedThresholds, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } f
 import { usdToNano } from "../budget/pricing";
 import { worstCaseNano } from "../budget/worst-case";
 import { GatewayError } from "../errors";
-import { formatDuration, rateLimitHeaders, retryAfterHeaders, type LimitSnapshot } from "../limits/headers";
-import type { BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput } from "../limits/store";
+import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
+import type { AdmitInput, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
 import { redisKeys } from "../store/redis-keys";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,6 +36,16 @@ const NOT_CHARGED: Charged = Object.freeze({ usage: null, estimated: false });
 const NO_RESERVATIONS: Reservation[] = [];
 const NO_BUDGETS: BudgetCheck[] = [];
 const NO_BUDGET_KINDS: BudgetKind[] = [];
+const NO_ESTIMATE = Object.freeze({ prompt: 0, completion: 0 });
+
+/** What every admission of one key shares: its state's names and its requests-per-minute check. */
+interface KeyChecks {
+  rpm: Readonly<RateCheck> | null;
+  tpmKey: string;
+  concurrencyKey: string;
+  rpmLimitText: string;
+  tpmLimitText: string;
+}
 
 export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle: () => NOT_CHARGED });
 
@@ -79,6 +89,8 @@ export class Admitter {
   private readonly delay: RefusalDelay;
   /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
   private readonly cacheHits = new WeakSet<AdmissionRequest>();
+  /** Per resolved key (immutable: a reload or a key change resolves a new one), built once. */
+  private readonly checksByKey = new WeakMap<ResolvedKey, KeyChecks>();
 
   constructor(private readonly options: AdmitterOptions) {
     this.now = options.now ?? Date.now;
@@ -156,55 +168,85 @@ export class Admitter {
     return null;
   }
 
+  /** The checks and names a key's admissions share, built on its first admission (a reload resolves keys afresh). */
+  private checksOf(key: ResolvedKey): KeyChecks {
+    let checks = this.checksByKey.get(key);
+    if (checks === undefined) {
+      const { limits, identity } = key;
+      // State follows the key's immutable id, never its name (a re-created name starts afresh).
+      const name = identity.keyId;
+      checks = {
+        rpm: limits.requestsPerMinute === undefined ? null : Object.freeze({ key: redisKeys.requestsPerMinute(name), limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }),
+        tpmKey: redisKeys.tokensPerMinute(name),
+        concurrencyKey: redisKeys.concurrency(name),
+        rpmLimitText: String(limits.requestsPerMinute),
+        tpmLimitText: String(limits.tokensPerMinute),
+      };
+      this.checksByKey.set(key, checks);
+    }
+    return checks;
+  }
+
   async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {
     this.precheck(key);
     const { limits, identity } = key;
-    // State follows the key's immutable id, never its name (a re-created name starts afresh).
     const name = identity.keyId;
-    const month = monthOf(this.now());
+    const checks = this.checksOf(key);
     const leaseId = `${this.replicaId}:${++this.leaseCounter}`;
-    const budgetKinds: BudgetKind[] = [];
-    const budgetLimits: { key: string; limitNano: number }[] = [];
-    if (limits.monthlyBudgetUsd !== undefined) {
-      budgetLimits.push({ key: keySpendKey(name, month), limitNano: usdToNano(limits.monthlyBudgetUsd) });
-      budgetKinds.push("key");
-    }
-    if (key.teamBudgetUsd !== undefined) {
-      budgetLimits.push({ key: teamSpendKey(identity.team, month), limitNano: usdToNano(key.teamBudgetUsd) });
-      budgetKinds.push("team");
+    let budgetKinds = NO_BUDGET_KINDS;
+    let budgetLimits: { key: string; limitNano: number }[] | null = null;
+    if (limits.monthlyBudgetUsd !== undefined || key.teamBudgetUsd !== undefined) {
+      const month = monthOf(this.now());
+      budgetKinds = [];
+      budgetLimits = [];
+      if (limits.monthlyBudgetUsd !== undefined) {
+        budgetLimits.push({ key: keySpendKey(name, month), limitNano: usdToNano(limits.monthlyBudgetUsd) });
+        budgetKinds.push("key");
+      }
+      if (key.teamBudgetUsd !== undefined) {
+        budgetLimits.push({ key: teamSpendKey(identity.team, month), limitNano: usdToNano(key.teamBudgetUsd) });
+        budgetKinds.push("team");
+      }
     }
     const rates: RateCheck[] = [];
     let rpmIndex = -1;
     let tpmIndex = -1;
-    if (limits.requestsPerMinute !== undefined) {
-      rpmIndex = rates.push({ key: redisKeys.requestsPerMinute(name), limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }) - 1;
-    }
+    if (checks.rpm !== null) rpmIndex = rates.push(checks.rpm) - 1;
     // Token counting is the expensive part: only for keys whose limits need it.
-    const estimate = limits.tokensPerMinute !== undefined || budgetLimits.length > 0 ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : { prompt: 0, completion: 0 };
+    const estimate = limits.tokensPerMinute !== undefined || budgetLimits !== null ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : NO_ESTIMATE;
     const reserved = estimate.prompt + estimate.completion;
     if (limits.tokensPerMinute !== undefined) {
-      tpmIndex = rates.push({ key: redisKeys.tokensPerMinute(name), limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
+      tpmIndex = rates.push({ key: checks.tpmKey, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
     }
     let servable: Set<string> | undefined;
     let reserveNano = 0;
-    if (budgetLimits.length > 0) {
+    let budgets = NO_BUDGETS;
+    if (budgetLimits !== null) {
       const candidates = request.candidates ?? [{ name: request.model, upstreamModels: [] }];
       const worst = worstCaseNano(this.options.prices, estimate.prompt, estimate.completion, candidates);
       if (worst.unpriced.length > 0) servable = this.dropUnpriced(request, key, candidates, worst.unpriced);
       reserveNano = worst.nano;
+      budgets = budgetLimits.map((b) => ({ ...b, reserveNano }));
     }
-    const budgets: BudgetCheck[] = budgetLimits.map((b) => ({ ...b, reserveNano }));
-    const concurrency = limits.concurrent !== undefined ? { key: redisKeys.concurrency(name), limit: limits.concurrent, leaseId } : null;
+    const concurrency = limits.concurrent !== undefined ? { key: checks.concurrencyKey, limit: limits.concurrent, leaseId } : null;
 
-    const result = await this.options.store.admit({ budgets, rates, concurrency, leaseId });
-    this.reportSpend(key, budgets, budgetKinds, result.spentNano);
+    const input: AdmitInput = { budgets, rates, concurrency, leaseId };
+    // The memory store decides synchronously: no promise and no microtask hop for its answer.
+    const store = this.options.store;
+    const result = store.admitSync !== undefined ? store.admitSync(input) : await store.admit(input);
+    if (budgets.length > 0) this.reportSpend(key, budgets, budgetKinds, result.spentNano);
     if (rpmIndex >= 0) this.gate.learnRpm(name, rates[rpmIndex].limit, MINUTE_MS, result.rates[rpmIndex], this.now());
 
-    const snapshot = (index: number): LimitSnapshot | null => (index < 0 ? null : { limit: rates[index].limit, ...result.rates[index] });
-    const headers = rateLimitHeaders(snapshot(rpmIndex), snapshot(tpmIndex));
-    if (!result.allowed) throw refusal({ result, key, kinds: budgetKinds, budgets, rates, rpmIndex, headers, metrics: this.options.metrics });
+    if (!result.allowed) {
+      const snapshot = (index: number): LimitSnapshot | null => (index < 0 ? null : { limit: rates[index].limit, ...result.rates[index] });
+      const headers = rateLimitHeaders(snapshot(rpmIndex), snapshot(tpmIndex));
+      throw refusal({ result, key, kinds: budgetKinds, budgets, rates, rpmIndex, headers, metrics: this.options.metrics });
+    }
+    // The same x-ratelimit-* lines as rateLimitHeaders(), flat for the response head.
+    const headers: string[] = [];
+    if (rpmIndex >= 0) appendRateLimitHeaders(headers, REQUEST_HEADER_NAMES, checks.rpmLimitText, result.rates[rpmIndex]);
+    if (tpmIndex >= 0) appendRateLimitHeaders(headers, TOKEN_HEADER_NAMES, checks.tpmLimitText, result.rates[tpmIndex]);
 
-    const reservations: Reservation[] = reserveNano > 0 ? budgets.map((b) => ({ key: b.key, leaseId, reserveNano })) : [];
     this.gate.acquire(name);
     const settle = this.settlementOf({
       key,
@@ -219,9 +261,9 @@ export class Admitter {
       concurrencyKey: concurrency?.key ?? null,
       leaseId,
       // Most keys have no budget: one shared empty list rather than three per open stream.
-      reservations: reservations.length > 0 ? reservations : NO_RESERVATIONS,
-      budgets: budgets.length > 0 ? budgets : NO_BUDGETS,
-      budgetKinds: budgetKinds.length > 0 ? budgetKinds : NO_BUDGET_KINDS,
+      reservations: reserveNano > 0 ? budgets.map((b) => ({ key: b.key, leaseId, reserveNano })) : NO_RESERVATIONS,
+      budgets,
+      budgetKinds,
       store: result.store,
     });
     return servable ? { headers, settle, servable } : { headers, settle };
@@ -267,12 +309,19 @@ export class Admitter {
       }
       const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
-      plan.store.settle(input).then(
-        (settledResult) => {
-          if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
-        },
-        (err: unknown) => this.options.logger.warn({ keyName: identity.keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed"),
-      );
+      const onSettled = (settledResult: SettleResult) => {
+        if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
+      };
+      const failed = (err: unknown) => this.options.logger.warn({ keyName: identity.keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed");
+      const store = plan.store;
+      if (store.settleSync !== undefined) {
+        // The memory store settles synchronously: no promise and no callbacks queued.
+        try {
+          onSettled(store.settleSync(input));
+        } catch (err) {
+          failed(err);
+        }
+      } else store.settle(input).then(onSettled, failed);
       return charged;
     };
   }

@@ -72,8 +72,8 @@ export interface Charged {
 
 /** A request that was let in: headers to send, and what to do when it ends. */
 export interface Admission {
-  /** `x-ratelimit-*` response headers, already formatted (may be empty). */
-  readonly headers: readonly [string, string][];
+  /** `x-ratelimit-*` response headers, already formatted, flat: name, value, name, value… (may be empty). */
+  readonly headers: readonly string[];
   /** The candidates that may serve this request (unpriced fallbacks of a budgeted key dropped); undefined: all. */
   readonly servable?: ReadonlySet<string>;
   /**

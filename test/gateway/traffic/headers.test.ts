@@ -1,5 +1,5 @@
 /** x-ratelimit-* headers in OpenAI's format, and Retry-After. */
-import { formatDuration, rateLimitHeaders, retryAfterHeaders } from "../../../gateway/src/limits/headers";
+import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES } from "../../../gateway/src/limits/headers";
 
 describe("formatDuration (Go duration style, as OpenAI sends)", () => {
   it.each([
@@ -32,6 +32,21 @@ describe("rateLimitHeaders", () => {
     ]);
     expect(rateLimitHeaders(null, null)).toEqual([]);
     expect(rateLimitHeaders(null, { limit: 1, remaining: 0, resetMs: 60_000 }).map(([n]) => n)).toEqual(["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"]);
+  });
+});
+
+describe("appendRateLimitHeaders (an admitted request's flat head)", () => {
+  it("appends exactly rateLimitHeaders' lines, flattened, for any limit state", () => {
+    let x = 3;
+    const rand = (n: number) => (x = (x * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 2_000; i++) {
+      const requests = rand(3) === 0 ? null : { limit: 1 + rand(1e6), remaining: rand(1e6), resetMs: rand(4e6) / (1 + rand(7)) };
+      const tokens = rand(3) === 0 ? null : { limit: 1 + rand(2e9), remaining: rand(2e9), resetMs: rand(4e6) / (1 + rand(7)) };
+      const flat: string[] = ["x-request-id", "r"];
+      if (requests) appendRateLimitHeaders(flat, REQUEST_HEADER_NAMES, String(requests.limit), requests);
+      if (tokens) appendRateLimitHeaders(flat, TOKEN_HEADER_NAMES, String(tokens.limit), tokens);
+      expect(flat).toEqual(["x-request-id", "r", ...rateLimitHeaders(requests, tokens).flat()]);
+    }
   });
 });
 
