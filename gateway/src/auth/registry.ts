@@ -57,6 +57,11 @@ export class KeyRegistry {
 
   /** The key for a presented secret (expired ones included: see isExpired), or null (unknown or disabled). May throw when Redis fails. */
   async resolve(secret: string): Promise<ResolvedKey | null> {
+    return this.resolveNow(secret);
+  }
+
+  /** resolve(), answered synchronously when no Redis look-up is needed (config keys, no runtime keys): no promise per request. */
+  resolveNow(secret: string): ResolvedKey | null | Promise<ResolvedKey | null> {
     const digest = hashKey(secret);
     const configured = this.configKeys.get(digest);
     if (configured) {
@@ -64,7 +69,11 @@ export class KeyRegistry {
       return configured.resolved.record.disabled ? null : configured.resolved;
     }
     if (!this.runtime) return null;
-    const record = await this.runtime.lookup(digest);
+    return this.resolveRuntime(this.runtime, digest);
+  }
+
+  private async resolveRuntime(runtime: RuntimeKeyStore, digest: string): Promise<ResolvedKey | null> {
+    const record = await runtime.lookup(digest);
     if (!record || record.disabled) return null;
     // Written before reserved names were refused: such a plan or team would resolve to nothing.
     if (isReservedName(record.name) || isReservedName(record.plan) || isReservedName(record.team)) return null;

@@ -74,7 +74,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     checkContentType(req.headers["content-type"]);
     const traffic = rt.traffic;
     if (!traffic.passthrough) {
-      record.identity = await traffic.authenticate(req.headers, record.clientIp);
+      const identity = traffic.authenticate(req.headers, record.clientIp);
+      record.identity = identity instanceof Promise ? await identity : identity;
       // Before the body is read: a key known to be over its rate costs no parsing or counting.
       // Such a refusal is held a moment (limits.refusalDelayMs) so a client ignoring Retry-After cannot loop it.
       const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
@@ -108,7 +109,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
       admissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
-      let admission: Admission | null = await traffic.admit(admissionRequest);
+      const admitted = traffic.admit(admissionRequest);
+      let admission: Admission | null = admitted instanceof Promise ? await admitted : admitted;
       settle = admission.settle;
       const servable = admission.servable;
       if (servable) chain = chain.filter((p) => servable.has(p.name));
@@ -116,7 +118,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       for (let i = 0; i < limitHeaders.length; i++) headers.push(limitHeaders[i]);
       admission = null; // its header pairs are copied: a stream keeps only settle()
       if (!stream) {
-        const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
+        const looking = traffic.cacheLookup(admissionRequest, rawBody, req.headers);
+        const lookup = looking instanceof Promise ? await looking : looking;
         cacheKey = lookup.key;
         if (lookup.hit) {
           record.cache = "HIT";

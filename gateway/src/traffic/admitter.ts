@@ -15,7 +15,7 @@ import { usdToNano } from "../budget/pricing";
 import { worstCaseNano } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
-import type { AdmitInput, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
+import type { AdmitInput, AdmitResult, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
 import { redisKeys } from "../store/redis-keys";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -37,6 +37,20 @@ const NO_RESERVATIONS: Reservation[] = [];
 const NO_BUDGETS: BudgetCheck[] = [];
 const NO_BUDGET_KINDS: BudgetKind[] = [];
 const NO_ESTIMATE = Object.freeze({ prompt: 0, completion: 0 });
+
+/** An admission waiting for the store's answer: what deciding it needs. */
+interface Draft {
+  request: AdmissionRequest;
+  key: ResolvedKey;
+  checks: KeyChecks;
+  input: AdmitInput & { leaseId: string; budgets: BudgetCheck[]; rates: RateCheck[] };
+  estimate: { prompt: number; completion: number };
+  rpmIndex: number;
+  tpmIndex: number;
+  budgetKinds: BudgetKind[];
+  reserveNano: number;
+  servable: Set<string> | undefined;
+}
 
 /** What every admission of one key shares: its state's names and its requests-per-minute check. */
 interface KeyChecks {
@@ -187,7 +201,11 @@ export class Admitter {
     return checks;
   }
 
-  async admit(request: AdmissionRequest, key: ResolvedKey): Promise<Admission> {
+  /**
+   * Decides one request of an authenticated key. Synchronous on the memory store (no promise per
+   * request); a promise when the store is Redis. A refusal is thrown (or the promise rejects).
+   */
+  admit(request: AdmissionRequest, key: ResolvedKey): Admission | Promise<Admission> {
     this.precheck(key);
     const { limits, identity } = key;
     const name = identity.keyId;
@@ -214,9 +232,8 @@ export class Admitter {
     if (checks.rpm !== null) rpmIndex = rates.push(checks.rpm) - 1;
     // Token counting is the expensive part: only for keys whose limits need it.
     const estimate = limits.tokensPerMinute !== undefined || budgetLimits !== null ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : NO_ESTIMATE;
-    const reserved = estimate.prompt + estimate.completion;
     if (limits.tokensPerMinute !== undefined) {
-      tpmIndex = rates.push({ key: checks.tpmKey, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: reserved }) - 1;
+      tpmIndex = rates.push({ key: checks.tpmKey, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: estimate.prompt + estimate.completion }) - 1;
     }
     let servable: Set<string> | undefined;
     let reserveNano = 0;
@@ -229,11 +246,18 @@ export class Admitter {
       budgets = budgetLimits.map((b) => ({ ...b, reserveNano }));
     }
     const concurrency = limits.concurrent !== undefined ? { key: checks.concurrencyKey, limit: limits.concurrent, leaseId } : null;
-
-    const input: AdmitInput = { budgets, rates, concurrency, leaseId };
+    const draft: Draft = { request, key, checks, input: { budgets, rates, concurrency, leaseId }, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable };
     // The memory store decides synchronously: no promise and no microtask hop for its answer.
     const store = this.options.store;
-    const result = store.admitSync !== undefined ? store.admitSync(input) : await store.admit(input);
+    if (store.admitSync !== undefined) return this.decided(draft, store.admitSync(draft.input));
+    return store.admit(draft.input).then((result) => this.decided(draft, result));
+  }
+
+  /** The store's answer to an admission: the refusal to throw, or the admitted request's headers and settle(). */
+  private decided(draft: Draft, result: AdmitResult): Admission {
+    const { request, key, checks, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable } = draft;
+    const { budgets, rates, concurrency, leaseId } = draft.input;
+    const name = key.identity.keyId;
     if (budgets.length > 0) this.reportSpend(key, budgets, budgetKinds, result.spentNano);
     if (rpmIndex >= 0) this.gate.learnRpm(name, rates[rpmIndex].limit, MINUTE_MS, result.rates[rpmIndex], this.now());
 
@@ -256,7 +280,7 @@ export class Admitter {
       model: request.model,
       estimatePrompt: estimate.prompt,
       estimateCompletion: estimate.completion,
-      reserved,
+      reserved: estimate.prompt + estimate.completion,
       tpmRate: tpmIndex >= 0 ? rates[tpmIndex] : null,
       concurrencyKey: concurrency?.key ?? null,
       leaseId,

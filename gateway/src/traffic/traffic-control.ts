@@ -89,10 +89,29 @@ export class GatewayTrafficControl implements TrafficControl {
     if (this.starting) await this.starting;
   }
 
-  async authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null> {
+  /**
+   * Per-IP limit, then the key. Answered synchronously when nothing needs a store (startup over,
+   * no per-IP limit, a config key): no promise per request. A refusal is a rejected promise.
+   */
+  authenticate(headers: IncomingHttpHeaders, clientIp: string): ClientIdentity | null | Promise<ClientIdentity | null> {
+    if (this.starting !== null || this.parts.perIp !== null) return this.authenticateAfterChecks(headers, clientIp);
+    try {
+      return this.identify(headers);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async authenticateAfterChecks(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null> {
     if (this.starting) await this.starting;
-    const { perIp, registry, authRequired, metrics } = this.parts;
+    const perIp = this.parts.perIp;
     if (perIp) await this.checkPerIp(perIp, clientIp);
+    return this.identify(headers);
+  }
+
+  /** The presented key's identity (null when keys are not required and none is sent); throws the refusal. */
+  private identify(headers: IncomingHttpHeaders): ClientIdentity | null | Promise<ClientIdentity | null> {
+    const { registry, authRequired, metrics } = this.parts;
     if (!authRequired && !registry.hasKeys) return null;
     const secret = extractKey(headers);
     if (secret === null) {
@@ -100,15 +119,33 @@ export class GatewayTrafficControl implements TrafficControl {
       metrics.rejections.inc({ reason: REJECTION_REASONS.missingKey });
       throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY' or in the 'x-api-key' header."), REJECTION_REASONS.missingKey);
     }
-    let resolved: ResolvedKey | null;
+    let resolved: ResolvedKey | null | Promise<ResolvedKey | null>;
     try {
-      resolved = await registry.resolve(secret);
+      resolved = registry.resolveNow(secret);
     } catch (err) {
-      metrics.storeErrors.inc({ store: "redis" });
-      metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
-      this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
-      throw refused(new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]), REJECTION_REASONS.storeUnavailable);
+      throw this.keyStoreFailed(err);
     }
+    if (resolved instanceof Promise) {
+      return resolved.then(
+        (key) => this.identityOf(key),
+        (err: unknown) => {
+          throw this.keyStoreFailed(err);
+        },
+      );
+    }
+    return this.identityOf(resolved);
+  }
+
+  private keyStoreFailed(err: unknown): GatewayError {
+    const metrics = this.parts.metrics;
+    metrics.storeErrors.inc({ store: "redis" });
+    metrics.rejections.inc({ reason: REJECTION_REASONS.storeUnavailable });
+    this.parts.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "key look-up failed");
+    return refused(new GatewayError("GW_ERR_STORE_UNAVAILABLE", "The key store is unavailable; try again shortly.", [["retry-after", "1"]]), REJECTION_REASONS.storeUnavailable);
+  }
+
+  private identityOf(resolved: ResolvedKey | null): ClientIdentity | null {
+    const { authRequired, metrics } = this.parts;
     if (resolved && isExpired(resolved, Date.now())) {
       metrics.rejections.inc({ reason: REJECTION_REASONS.expiredKey });
       throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", `This API key expired at ${new Date(resolved.expiresAtMs as number).toISOString()}. Ask your gateway administrator for a new key or a later expiry date.`), REJECTION_REASONS.expiredKey);
@@ -135,8 +172,17 @@ export class GatewayTrafficControl implements TrafficControl {
     if (key && !key.unlimited) return this.parts.admitter.precheckHeld(key);
   }
 
-  async admit(request: AdmissionRequest): Promise<Admission> {
-    if (this.starting) await this.starting;
+  /** Synchronous on the memory store once startup is over (no promise per request); a refusal is a rejected promise. */
+  admit(request: AdmissionRequest): Admission | Promise<Admission> {
+    if (this.starting) return this.starting.then(() => this.admitNow(request));
+    try {
+      return this.admitNow(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private admitNow(request: AdmissionRequest): Admission | Promise<Admission> {
     const identity = request.identity;
     if (!identity) return NOOP_ADMISSION;
     if (identity.allowedModels && !identity.allowedModels.has(request.model)) {
@@ -148,9 +194,14 @@ export class GatewayTrafficControl implements TrafficControl {
     return this.parts.admitter.admit(request, key);
   }
 
-  async cacheLookup(request: AdmissionRequest, _rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup> {
+  /** No promise when there is nothing to look up (no cache, or a request it bypasses). */
+  cacheLookup(request: AdmissionRequest, _rawBody: Buffer, headers: IncomingHttpHeaders): CacheLookup | Promise<CacheLookup> {
     const cache = this.parts.cache;
     if (!cache || cacheDecision(request.route, request.body, request.stream, headers) === "bypass") return NO_LOOKUP;
+    return this.lookUp(cache, request);
+  }
+
+  private async lookUp(cache: NonNullable<LiveParts["cache"]>, request: AdmissionRequest): Promise<CacheLookup> {
     if (this.starting) await this.starting;
     const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyId ?? ""}`;
     const key = cacheKey(scope, request.route, request.model, request.body);

@@ -111,22 +111,26 @@ export interface SpendParts {
   liveRuntimeKeys(): ReadonlySet<string> | null;
 }
 
+/**
+ * authenticate, admit and cacheLookup may answer synchronously (no promise per request on the
+ * memory store and config keys); they never throw synchronously: a refusal is a rejected promise.
+ */
 export interface TrafficControl {
   /** True when nothing is configured: the pipeline may skip every hook (fast path). */
   readonly passthrough: boolean;
   /** Prices and daily rollups; absent from a hand-built TrafficControl (then no spend is recorded). */
   readonly spend?: SpendParts;
   /** Per-IP limit, then the client key. Returns null when keys are not required. */
-  authenticate(headers: IncomingHttpHeaders, clientIp: string): Promise<ClientIdentity | null>;
+  authenticate(headers: IncomingHttpHeaders, clientIp: string): ClientIdentity | null | Promise<ClientIdentity | null>;
   /**
    * Cheap checks before the body is read (no token counting, no store call): refuses a key this
    * replica already knows is over its requests per minute or concurrency. Optional.
    */
   precheck?(identity: ClientIdentity): Promise<void> | void;
   /** Model permission, budget, requests/tokens per minute, concurrency. */
-  admit(request: AdmissionRequest): Promise<Admission>;
+  admit(request: AdmissionRequest): Admission | Promise<Admission>;
   /** Exact-match cache, for non-streaming deterministic requests. */
-  cacheLookup(request: AdmissionRequest, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<CacheLookup>;
+  cacheLookup(request: AdmissionRequest, rawBody: Buffer, headers: IncomingHttpHeaders): CacheLookup | Promise<CacheLookup>;
   cacheStore(key: string, response: CachedResponse): void;
   /** The admin API (`/admin/…`), when configured; null when off. */
   readonly handleAdmin?: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;

@@ -51,7 +51,7 @@ describe("admin API", () => {
       const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, json: (await res.json()) as Record<string, any> };
     };
-    const auth = (key: string) => tc.authenticate({ authorization: `Bearer ${key}` }, "127.0.0.1").then((id) => id?.keyName ?? null, (err: { code: string }) => err.code);
+    const auth = (key: string) => Promise.resolve(tc.authenticate({ authorization: `Bearer ${key}` }, "127.0.0.1")).then((id) => id?.keyName ?? null, (err: { code: string }) => err.code);
     return { tc, call, auth };
   }
 

@@ -27,8 +27,10 @@ const request = (identity: ClientIdentity | null, body: Record<string, unknown> 
   stream,
 });
 
-async function caught(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
+/** The refusal: traffic control answers may be synchronous, but a refusal is always a rejected promise. */
+async function caught(answer: unknown): Promise<GatewayError> {
+  if (!(answer instanceof Promise)) throw new Error("expected a refusal (a rejected promise), got an answer");
+  const err = await answer.then(
     () => null,
     (e: unknown) => e,
   );
