@@ -30,6 +30,8 @@ export class AccessLog {
   private readonly keys = new Map<string, string>();
   private lastMs = -1;
   private timePrefix = "";
+  private lastMsg = "";
+  private lastEnd = `,"msg":""}\n`;
   constructor(level: string, private readonly dest: DestinationStream) {
     this.enabled = level === "info" || level === "debug" || level === "trace";
   }
@@ -47,7 +49,12 @@ export class AccessLog {
   /** A line from fields already serialised as `,"key":value` pieces (the proxied request's, ../handlers/access-line.ts). */
   writeFields(fields: string, msg: string): void {
     if (!this.enabled) return;
-    this.dest.write(`${this.prefix()}${fields},"msg":${JSON.stringify(msg)}}\n`);
+    // Every proxied request's line ends the same way: its end is serialised once.
+    if (msg !== this.lastMsg) {
+      this.lastMsg = msg;
+      this.lastEnd = `,"msg":${JSON.stringify(msg)}}\n`;
+    }
+    this.dest.write(this.prefix() + fields + this.lastEnd);
   }
 
   private prefix(): string {

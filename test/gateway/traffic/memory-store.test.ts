@@ -85,6 +85,34 @@ describe("MemoryStore", () => {
     expect(await store.admit(budget)).toMatchObject({ allowed: true, spentNano: [0] });
   });
 
+  it("holds every outstanding reservation against the budget, exactly, as thousands come and go", async () => {
+    const reserve = (leaseId: string, reserveNano: number) => store.admitSync({ budgets: [{ key: "b", limitNano: 1_000_000, reserveNano }], rates: [], concurrency: null, leaseId });
+    const release = (leaseId: string, reserveNano: number) => store.settleSync({ rates: [], concurrency: null, spends: [], reservations: [{ key: "b", leaseId, reserveNano }] });
+    const held = new Map<string, number>();
+    let x = 11;
+    for (let i = 0; i < 5_000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const open = [...held.keys()];
+      if (open.length > 0 && x % 3 === 0) {
+        const leaseId = open[x % open.length];
+        release(leaseId, held.get(leaseId)!);
+        held.delete(leaseId);
+        continue;
+      }
+      const nano = 1 + (x % 900);
+      const heldNow = [...held.values()].reduce((a, b) => a + b, 0);
+      const result = reserve(`l${i}`, nano);
+      // Admitted exactly while what is held plus this reservation fits; the store reports what others hold.
+      expect(result.allowed).toBe(heldNow + nano <= 1_000_000);
+      expect(result.heldNano).toEqual([heldNow]);
+      if (result.allowed) held.set(`l${i}`, nano);
+    }
+    release("never-reserved", 5);
+    for (const [leaseId, nano] of held) release(leaseId, nano);
+    expect(store.size).toBe(0);
+    expect(reserve("last", 1_000_000).allowed).toBe(true);
+  });
+
   it("sweeps full limits and expired spend", async () => {
     await store.admit(input(10));
     await store.settle({ rates: [], concurrency: null, spends: [{ key: "s", addNano: 1, ttlMs: 1_000 }] });
