@@ -11,15 +11,14 @@ import { randomBytes } from "node:crypto";
 import type { ResolvedKey } from "../auth/key-record";
 import type { PriceTable } from "../budget/pricing";
 import { crossedThresholds, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
-import { usdToNano } from "../budget/pricing";
 import { worstCaseNano } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
 import type { AdmitInput, AdmitResult, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
 import { estimateRequestTokens } from "../limits/tokens";
-import { redisKeys } from "../store/redis-keys";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalGate } from "./local-gate";
+import { KeyChecksCache, type KeyChecks } from "./key-checks";
 import { refused } from "./refusal-reason";
 import { RefusalDelay, type RefusalDelayOptions } from "./refusal-delay";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
@@ -50,15 +49,6 @@ interface Draft {
   budgetKinds: BudgetKind[];
   reserveNano: number;
   servable: Set<string> | undefined;
-}
-
-/** What every admission of one key shares: its state's names and its requests-per-minute check. */
-interface KeyChecks {
-  rpm: Readonly<RateCheck> | null;
-  tpmKey: string;
-  concurrencyKey: string;
-  rpmLimitText: string;
-  tpmLimitText: string;
 }
 
 export const NOOP_ADMISSION: Admission = Object.freeze({ headers: [], settle: () => NOT_CHARGED });
@@ -103,8 +93,7 @@ export class Admitter {
   private readonly delay: RefusalDelay;
   /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
   private readonly cacheHits = new WeakSet<AdmissionRequest>();
-  /** Per resolved key (immutable: a reload or a key change resolves a new one), built once. */
-  private readonly checksByKey = new WeakMap<ResolvedKey, KeyChecks>();
+  private readonly checks = new KeyChecksCache();
 
   constructor(private readonly options: AdmitterOptions) {
     this.now = options.now ?? Date.now;
@@ -182,25 +171,6 @@ export class Admitter {
     return null;
   }
 
-  /** The checks and names a key's admissions share, built on its first admission (a reload resolves keys afresh). */
-  private checksOf(key: ResolvedKey): KeyChecks {
-    let checks = this.checksByKey.get(key);
-    if (checks === undefined) {
-      const { limits, identity } = key;
-      // State follows the key's immutable id, never its name (a re-created name starts afresh).
-      const name = identity.keyId;
-      checks = {
-        rpm: limits.requestsPerMinute === undefined ? null : Object.freeze({ key: redisKeys.requestsPerMinute(name), limit: limits.requestsPerMinute, periodMs: MINUTE_MS, cost: 1, sticky: true }),
-        tpmKey: redisKeys.tokensPerMinute(name),
-        concurrencyKey: redisKeys.concurrency(name),
-        rpmLimitText: String(limits.requestsPerMinute),
-        tpmLimitText: String(limits.tokensPerMinute),
-      };
-      this.checksByKey.set(key, checks);
-    }
-    return checks;
-  }
-
   /**
    * Decides one request of an authenticated key. Synchronous on the memory store (no promise per
    * request); a promise when the store is Redis. A refusal is thrown (or the promise rejects).
@@ -209,41 +179,35 @@ export class Admitter {
     this.precheck(key);
     const { limits, identity } = key;
     const name = identity.keyId;
-    const checks = this.checksOf(key);
+    const checks = this.checks.of(key);
     const leaseId = `${this.replicaId}:${++this.leaseCounter}`;
+    // Budgets: the key's own and its team's, in that order (their spend keys made once a month).
     let budgetKinds = NO_BUDGET_KINDS;
-    let budgetLimits: { key: string; limitNano: number }[] | null = null;
     if (limits.monthlyBudgetUsd !== undefined || key.teamBudgetUsd !== undefined) {
+      budgetKinds = checks.budgetKinds;
       const month = monthOf(this.now());
-      budgetKinds = [];
-      budgetLimits = [];
-      if (limits.monthlyBudgetUsd !== undefined) {
-        budgetLimits.push({ key: keySpendKey(name, month), limitNano: usdToNano(limits.monthlyBudgetUsd) });
-        budgetKinds.push("key");
-      }
-      if (key.teamBudgetUsd !== undefined) {
-        budgetLimits.push({ key: teamSpendKey(identity.team, month), limitNano: usdToNano(key.teamBudgetUsd) });
-        budgetKinds.push("team");
-      }
+      KeyChecksCache.forMonth(checks, name, identity.team, month);
     }
     const rates: RateCheck[] = [];
     let rpmIndex = -1;
     let tpmIndex = -1;
     if (checks.rpm !== null) rpmIndex = rates.push(checks.rpm) - 1;
     // Token counting is the expensive part: only for keys whose limits need it.
-    const estimate = limits.tokensPerMinute !== undefined || budgetLimits !== null ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : NO_ESTIMATE;
+    const estimate = limits.tokensPerMinute !== undefined || budgetKinds.length > 0 ? estimateRequestTokens(request.route, request.body, this.options.defaultMaxTokens) : NO_ESTIMATE;
     if (limits.tokensPerMinute !== undefined) {
       tpmIndex = rates.push({ key: checks.tpmKey, limit: limits.tokensPerMinute, periodMs: MINUTE_MS, cost: estimate.prompt + estimate.completion }) - 1;
     }
     let servable: Set<string> | undefined;
     let reserveNano = 0;
     let budgets = NO_BUDGETS;
-    if (budgetLimits !== null) {
+    if (budgetKinds.length > 0) {
       const candidates = request.candidates ?? [{ name: request.model, upstreamModels: [] }];
       const worst = worstCaseNano(this.options.prices, estimate.prompt, estimate.completion, candidates);
       if (worst.unpriced.length > 0) servable = this.dropUnpriced(request, key, candidates, worst.unpriced);
       reserveNano = worst.nano;
-      budgets = budgetLimits.map((b) => ({ ...b, reserveNano }));
+      budgets = [];
+      if (checks.keyLimitNano !== null) budgets.push({ key: checks.keySpendKey, limitNano: checks.keyLimitNano, reserveNano });
+      if (checks.teamLimitNano !== null) budgets.push({ key: checks.teamSpendKey, limitNano: checks.teamLimitNano, reserveNano });
     }
     const concurrency = limits.concurrent !== undefined ? { key: checks.concurrencyKey, limit: limits.concurrent, leaseId } : null;
     const draft: Draft = { request, key, checks, input: { budgets, rates, concurrency, leaseId }, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable };
@@ -328,7 +292,14 @@ export class Admitter {
         addNano = costNano;
         if (addNano > 0) {
           const settleMonth = monthOf(this.now());
-          input.spends = budgetKinds.map((kind) => ({ key: kind === "key" ? keySpendKey(name, settleMonth) : teamSpendKey(identity.team, settleMonth), addNano, ttlMs: SPEND_TTL_MS }));
+          // The month the request ends in (a request across midnight of the 1st spends in the new month).
+          const checks = this.checks.of(key);
+          const same = settleMonth === checks.month;
+          input.spends = budgetKinds.map((kind) => ({
+            key: kind === "key" ? (same ? checks.keySpendKey : keySpendKey(name, settleMonth)) : same ? checks.teamSpendKey : teamSpendKey(identity.team, settleMonth),
+            addNano,
+            ttlMs: SPEND_TTL_MS,
+          }));
         }
       }
       const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
@@ -374,8 +345,9 @@ export class Admitter {
       const total = spent[i];
       if (!Number.isFinite(total) || total < 0) return;
       const ratio = total / budget.limitNano;
-      if (kinds[i] === "key") this.options.metrics.budgetUsedRatio.set({ key: keyName, team }, ratio);
-      else this.options.metrics.teamBudgetUsedRatio.set({ team }, ratio);
+      const checks = this.checks.of(key);
+      if (kinds[i] === "key") this.options.metrics.budgetUsedRatio.set(checks.keyRatioLabels, ratio);
+      else this.options.metrics.teamBudgetUsedRatio.set(checks.teamRatioLabels, ratio);
       if (added <= 0) return;
       for (const threshold of crossedThresholds(total - added, total, budget.limitNano)) {
         this.options.logger.warn(
