@@ -93,6 +93,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     record.model = model;
     const pool = rt.router.resolve(model);
     if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    // The same name, from the config rather than this body: a stream's record holds no string of its own.
+    if (pool.name === model) record.model = pool.name;
     checkGenerationParams(body);
     route.check?.(body);
     // The conversation a Responses request continues, loaded now so admission counts all of it.

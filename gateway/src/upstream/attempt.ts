@@ -210,8 +210,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.settle(result);
+    // A settled attempt reads neither again; a stream keeps this object for minutes.
+    this.settle = settledAlready;
+    this.headers = NO_HEADERS;
   }
 }
+
+const settledAlready = (): void => {};
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
 
 function headersWaitEnded(attempt: UpstreamAttempt): void {
   if (!attempt.timerFired()) return;
