@@ -88,13 +88,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     bodyRead = true;
     let { body, forward: rawBody } = parseBody(raw);
     raw = null; // the frame of a long stream must not keep the bytes (see rawBody below)
-    const model = body.model;
-    if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
+    const asked = body.model;
+    if (typeof asked !== "string" || asked.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
+    record.model = asked;
+    const pool = rt.router.resolve(asked);
+    if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${asked.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    // The same name as the config's string, not the body's: what a stream keeps (its record, its
+    // admission) then holds no string of its own.
+    const model = pool.name === asked ? pool.name : asked;
     record.model = model;
-    const pool = rt.router.resolve(model);
-    if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
-    // The same name, from the config rather than this body: a stream's record holds no string of its own.
-    if (pool.name === model) record.model = pool.name;
     checkGenerationParams(body);
     route.check?.(body);
     // The conversation a Responses request continues, loaded now so admission counts all of it.

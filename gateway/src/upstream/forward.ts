@@ -85,8 +85,6 @@ export interface ForwardOutcome {
   upstreamRequestId: string | null;
 }
 
-const EMPTY_CHUNK = Buffer.alloc(0);
-const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
 const NONE_TRIED: ReadonlySet<TargetState> = new Set();
 
 class ClientClosedError extends Error {
@@ -355,10 +353,8 @@ export class Forwarder {
     const outcome = this.outcome(200, state, pool, target, attempts, null, ttftMs, null, false, false);
     outcome.upstreamRequestId = upstreamRequestId;
     const first = result.first;
-    // The attempt's settled result is not read again: a long stream need not keep the first chunk
-    // nor the upstream's header strings.
-    result.first = EMPTY_CHUNK;
-    result.headers = NO_HEADERS;
+    // The attempt's settled result is not read again: a long stream need not keep it.
+    attempt.committed();
     StreamDelivery.start(res, attempt, first, req.headers, {
       translator,
       maxStreamMs: this.defaults.maxStreamMs,
