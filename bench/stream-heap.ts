@@ -142,8 +142,11 @@ async function startTarget(target: Target, mockPorts: number[], connections: num
 async function measure(target: Target, options: Options, paths: BenchPaths, mockPorts: number[]): Promise<TargetResult> {
   const running = await startTarget(target, mockPorts, options.streams + 100);
   try {
-    // Warm-up: code compiled, pools and connections made, a client leaving mid-stream.
-    const warm = await holdStreams(paths, running.port, 50, running.key, options.promptBytes);
+    // Warm-up: code compiled, pools and connections made, a client leaving mid-stream. Its streams
+    // run as long as the measured ones, so the relay's code is optimised before the baseline (else
+    // about 2 KB a stream of the difference was compiled code, not anything a stream holds).
+    const warm = await holdStreams(paths, running.port, Math.min(options.streams, 200), running.key, options.promptBytes);
+    await sleep(2_500);
     await release(warm.child);
     await sleep(1_000);
     const before = await settledMemory();
