@@ -12,6 +12,9 @@ import { chat, metricValue, readStream, scrape } from "../../helpers/http-client
 import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
 
 const KEY = "sk-stream-end-one-slot-51c9e7";
+const DELTA = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n';
+/** Two events, then the upstream holds the stream open and silent (until the gateway leaves). */
+const HELD: Behavior = { kind: "sse", chunks: [DELTA, DELTA, DELTA], holdAt: 2 };
 const auth = { authorization: `Bearer ${KEY}` };
 
 describe("a started stream ends exactly once, whichever way it ends", () => {
@@ -94,7 +97,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
   it("the client leaves mid-stream: 499, the upstream aborted", async () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
-    next = { kind: "endless", sse: true };
+    next = HELD;
     const res = await chat(gw.url, { model: "m", stream: true }, { ...auth, "x-request-id": "end-client-left" });
     const reader = res.body!.getReader();
     await reader.read();
@@ -120,6 +123,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
   it("the client stops reading: cut after the write timeout, the paused upstream aborted", async () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
+    // Endless: the gateway's writes back up against the client that reads nothing.
     next = { kind: "endless", sse: true };
     const socket = nonReadingStream("end-stalled");
     const line = await expectEndedOnce("end-stalled", before);
@@ -131,7 +135,8 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
   it("the maximum duration passes: an error event ends it, the upstream aborted", async () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
-    next = { kind: "endless", sse: true };
+    // Held and silent, not endless: a client slower than an endless upstream would meet the write timeout first.
+    next = HELD;
     const startedAt = Date.now();
     const text = await readStream(await chat(gw.url, { model: "m", stream: true }, { ...auth, "x-request-id": "end-max" }));
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_400);
