@@ -79,7 +79,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
       if (held) await held;
     }
-    // `let`: dropped below once handed to the forwarder, so a long stream does not keep them here.
+    // `let`: dropped below once handed to the forwarder, so this frame does not keep them while it
+    // waits for the upstream's first byte (up to the target's timeout, every attempt included).
     const bodyLimit = rt.config.server.bodyLimitBytes;
     // node:http emits the request at its headers and parses a body that came in the same read just
     // after: one microtask later it is buffered, and taken without the stream's events (readBodyNow).
@@ -87,7 +88,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     let raw: Buffer | null = readBodyNow(req, bodyLimit, bodyHold) ?? (await readBody(req, bodyLimit, bodyHold));
     bodyRead = true;
     let { body, forward: rawBody } = parseBody(raw);
-    raw = null; // the frame of a long stream must not keep the bytes (see rawBody below)
+    raw = null; // nor the bytes (see rawBody below)
     const asked = body.model;
     if (typeof asked !== "string" || asked.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
     record.model = asked;
@@ -116,7 +117,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       const servable = admission.servable;
       if (servable) chain = chain.filter((p) => servable.has(p.name));
       for (const [name, value] of admission.headers) headers.push(name, value);
-      admission = null; // its header pairs are copied: a stream keeps only settle()
+      admission = null; // its header pairs are copied: the request's end keeps only settle()
       if (!stream) {
         const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
         cacheKey = lookup.key;
