@@ -233,7 +233,14 @@ export class Forwarder {
               req.rawBody = translators.request.rawBody;
               upstream = undefined;
               // From here the stream holds the target's in-flight count, until it ends.
-              this.startStream(req, res, result, attempt, state, pool, target, attempts, translator);
+              try {
+                this.startStream(req, res, result, attempt, state, pool, target, attempts, translator);
+              } catch (err) {
+                // Thrown before the hand-over (head, first chunk): no end will run, so undo here.
+                state.inflight--;
+                attempt.abort(err as Error);
+                throw err;
+              }
               return STREAM_STARTED;
             }
             try {

@@ -68,6 +68,8 @@ export class StreamDelivery implements StreamSink {
     headers: string[],
     private readonly options: StreamDeliveryOptions,
   ) {
+    // What may throw comes first: until attach() below nothing refers to this object, and the
+    // forwarder gives the target's count back and aborts the upstream itself.
     this.redactor = new StreamRedactor(options.secrets);
     for (const value of STREAM_HEADERS) headers.push(value);
     res.writeHead(200, headers);
