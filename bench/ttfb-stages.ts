@@ -20,6 +20,7 @@ import { CHAT_PATH, startMock, startTarget, type BenchPaths } from "./lib/target
 import { measureTtfb } from "./lib/ttfb";
 import { JSON_BODY, SSE_BODY } from "./run";
 import type { TargetName } from "./lib/results";
+import { checkBenchNode } from "./lib/node-version";
 
 const STAGES = ["before upstream", "upstream", "after upstream"] as const;
 
@@ -29,6 +30,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
+  const nodeVersion = checkBenchNode();
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
   const targets = get("--targets", "bare-undici,gateway-minimal,gateway-full-memory").split(",") as TargetName[];
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   const lines = [
     `# Time to first byte by stage, one connection (${body === SSE_BODY ? "SSE" : "JSON"}), ${new Date().toISOString()}`,
     "",
-    `${rounds} interleaved rounds of ${ms / 1000} s per target, median of the rounds' p50s; load average after ${loadavg()[0].toFixed(2)}. Stages are timed inside the proxy (bench/lib/stage-probe.ts): request → first upstream write, → first upstream read, → first client write.`,
+    `${rounds} interleaved rounds of ${ms / 1000} s per target, median of the rounds' p50s; Node ${nodeVersion}; load average after ${loadavg()[0].toFixed(2)}. Stages are timed inside the proxy (bench/lib/stage-probe.ts): request → first upstream write, → first upstream read, → first client write.`,
     "",
     "| Target | client TTFB p50 ms | + over direct | before upstream µs | upstream µs | after upstream µs | client writes / req | upstream reads / req |",
     "|---|---:|---:|---:|---:|---:|---:|---:|",
