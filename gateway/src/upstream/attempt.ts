@@ -1,8 +1,9 @@
 /**
  * One upstream attempt, as an undici dispatch handler. It settles once, at the point where the
  * gateway can still choose another target: with the whole body for a non-streaming answer
- * (or any error status), or with the first chunk of a successful stream, paused. A settled
- * stream is then attached to a sink that receives the rest with backpressure. A buffered answer
+ * (or any error status), or with the first chunk of a successful stream. A settled stream is then
+ * attached to a sink that receives the rest with backpressure; what arrived in between (the rest
+ * of the read that carried the first chunk) is kept for it rather than paused and read again. A buffered answer
  * holds its bytes in the process's buffer budget (its declared length up front, else as it
  * arrives); when they do not fit the attempt ends with `overloaded` set.
  */
@@ -40,6 +41,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private sink: StreamSink | null = null;
   /** What happened to a settled stream before it was attached. */
   private pendingEnd: { error: Error | null } | null = null;
+  /**
+   * Chunks of a settled stream that came before it was attached: undici parses a read whole, so
+   * the rest of the read that carried the first chunk (a short answer's every event) lands here.
+   * Pausing at the first chunk instead made undici put the rest back into the socket and read it
+   * again (a copy, a second parse, a second read) on every stream.
+   */
+  private early: Buffer[] | null = null;
+  private earlyBytes = 0;
   /** Why the attempt was aborted before undici started it. */
   private abortedEarly: Error | null = null;
   /** The attempt's one timer: its wait for response headers, then the request's deadline (see armTimeouts). */
@@ -64,6 +73,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   /** Aborts the upstream request (client gone, deadline passed). */
   abort(reason: Error): void {
+    this.early = null;
     if (this.controller) return this.controller.abort(reason);
     // Not started yet (still connecting): settle now, and abort as soon as it starts.
     this.abortedEarly = reason;
@@ -113,15 +123,26 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.hold = null;
   }
 
-  /** Hands the rest of a settled stream to `sink`. */
+  /** Hands the rest of a settled stream to `sink`: first what came before this call, then the rest. */
   attach(sink: StreamSink): void {
     this.sink = sink;
+    const early = this.early;
+    this.early = null;
+    // Written whole even when the client is slow: bounded by MAX_EARLY_BYTES and one read.
+    let drained = true;
+    if (early !== null) for (const chunk of early) drained = sink.write(chunk) && drained;
     if (this.pendingEnd) {
       if (this.pendingEnd.error) sink.fail(this.pendingEnd.error);
       else sink.end();
       return;
     }
-    this.controller?.resume();
+    const controller = this.controller;
+    if (controller === null) return;
+    if (drained) controller.resume();
+    else {
+      controller.pause();
+      sink.onDrain(() => controller.resume());
+    }
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -152,12 +173,18 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.streaming) {
       if (!this.settled) {
-        // First bytes of a good stream: hold the upstream until the gateway commits to it.
-        controller.pause();
+        // First bytes of a good stream: the gateway commits to it (or not) once this read is parsed.
         this.finish({ kind: "stream", status: this.status, headers: this.headers, first: chunk });
         return;
       }
-      const sink = this.sink!;
+      const sink = this.sink;
+      if (sink === null) {
+        // Not attached yet: kept for attach(); a gateway slow to commit pauses the upstream.
+        (this.early ??= []).push(chunk);
+        this.earlyBytes += chunk.length;
+        if (this.earlyBytes > MAX_EARLY_BYTES) controller.pause();
+        return;
+      }
       if (!sink.write(chunk)) {
         controller.pause();
         sink.onDrain(() => controller.resume());
@@ -242,6 +269,9 @@ function headersWaitEnded(attempt: UpstreamAttempt): void {
 function deadlinePassed(attempt: UpstreamAttempt): void {
   if (attempt.timerFired()) attempt.abort(Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" }));
 }
+
+/** Past this much of a settled stream kept before attach(), the upstream is paused until then. */
+const MAX_EARLY_BYTES = 64 * 1024;
 
 /** Small answers (most of them) keep the chunk list: one chunk needs no copy at all. */
 const PREALLOCATE_FROM = 64 * 1024;
