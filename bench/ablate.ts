@@ -26,6 +26,7 @@ import { UsageSampler } from "./lib/proc-stats";
 import { CHAT_PATH, startMock, type BenchPaths } from "./lib/targets";
 import { MOCK_MODEL } from "./mock-upstream";
 import { JSON_BODY, SSE_BODY } from "./run";
+import { checkBenchNode } from "./lib/node-version";
 
 /** Builds the variant from the all-features config (and the minimal one). */
 type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConfigInput;
@@ -61,6 +62,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
+  const nodeVersion = checkBenchNode();
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
   const caseName = get("--case", "json-64");
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   const lines = [
     `# Feature costs: ${caseName}, ${new Date().toISOString()}`,
     "",
-    `${rounds} interleaved rounds of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
+    `${rounds} interleaved rounds of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; Node ${nodeVersion}; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
     "",
     `| Variant | req/s | CPU µs/req | saves vs ${picked[0].name} | CPU ÷ bare proxy | errors |`,
     "|---|---:|---:|---:|---:|---:|",

@@ -19,6 +19,7 @@ import { cpuSeconds, processTree } from "./lib/proc-stats";
 import { TARGETS, type TargetName } from "./lib/results";
 import { CHAT_PATH, startMock, startTarget, type BenchPaths } from "./lib/targets";
 import { JSON_BODY, SSE_BODY } from "./run";
+import { checkBenchNode } from "./lib/node-version";
 
 /** Gateway functions whose total time says where a request's CPU goes. */
 const LANDMARKS = [
@@ -32,7 +33,7 @@ const LANDMARKS = [
   "forward",
   "parseJsonObject",
   "bodyFor",
-  "pipeStream",
+  "StreamDelivery",
   "push",
   "writeBuffered",
   "finishRecord",
@@ -42,6 +43,7 @@ const LANDMARKS = [
 ];
 
 async function main(): Promise<void> {
+  checkBenchNode();
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => {
     const at = argv.indexOf(flag);

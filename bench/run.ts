@@ -14,6 +14,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, hostname, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { checkBenchNode } from "./lib/node-version";
 import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { describeFeatures, probeFeatures } from "./lib/features";
@@ -129,7 +130,7 @@ function versionsOf(tools: Tools): Record<string, string> {
       return "missing";
     }
   };
-  const versions: Record<string, string> = { node: process.version, undici: pkg("undici"), autocannon: pkg("autocannon") };
+  const versions: Record<string, string> = { node: checkBenchNode(), undici: pkg("undici"), autocannon: pkg("autocannon") };
   versions.haproxy = tools.haproxy ? firstLine(tools.haproxy, ["-v"]).replace(/^HAProxy version /, "").split(" ")[0] : "not installed";
   versions.wrk = tools.wrk ? firstLine(tools.wrk, ["-v"]).replace(/^wrk /, "").split(" ")[0] : "not installed";
   versions.redis = tools.redis ? (/v=(\S+)/.exec(firstLine(tools.redis, ["--version"]))?.[1] ?? "unknown") : "not installed";

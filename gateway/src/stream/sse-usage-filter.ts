@@ -138,7 +138,7 @@ export class SseUsageFilter {
     }
     if (kept === null) return complete;
     if (keptFrom < complete.length) kept.push(complete.subarray(keptFrom));
-    return kept.length === 1 ? kept[0] : Buffer.concat(kept);
+    return joinKept(kept);
   }
 
   /** processEvents for bytes with CRs: every event end found by the spec's scanner. */
@@ -165,7 +165,7 @@ export class SseUsageFilter {
     if (kept === null) return complete;
     if (keptFrom === complete.length && complete[complete.length - 1] === CR) this.dropNextLF = true;
     if (keptFrom < complete.length) kept.push(complete.subarray(keptFrom));
-    return kept.length === 1 ? kept[0] : Buffer.concat(kept);
+    return joinKept(kept);
   }
 
   /**
@@ -209,6 +209,11 @@ function singleDataLine(bytes: Buffer, start: number, end: number): string | nul
   for (let i = lineEnd; i < end; i++) if (bytes[i] !== LF) return null;
   const from = start + (bytes[start + 5] === 0x20 ? 6 : 5);
   return bytes.toString("utf8", from, lineEnd);
+}
+
+/** The kept pieces as one buffer; none (a chunk that was only the dropped usage event) needs no new one. */
+function joinKept(kept: Buffer[]): Buffer {
+  return kept.length === 0 ? EMPTY : kept.length === 1 ? kept[0] : Buffer.concat(kept);
 }
 
 const LF = 0x0a;

@@ -1,8 +1,9 @@
 /**
  * One upstream attempt, as an undici dispatch handler. It settles once, at the point where the
  * gateway can still choose another target: with the whole body for a non-streaming answer
- * (or any error status), or with the first chunk of a successful stream, paused. A settled
- * stream is then attached to a sink that receives the rest with backpressure. A buffered answer
+ * (or any error status), or with the first chunk of a successful stream. A settled stream is then
+ * attached to a sink that receives the rest with backpressure; what arrived in between (the rest
+ * of the read that carried the first chunk) is kept for it rather than paused and read again. A buffered answer
  * holds its bytes in the process's buffer budget (its declared length up front, else as it
  * arrives); when they do not fit the attempt ends with `overloaded` set.
  */
@@ -40,6 +41,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private sink: StreamSink | null = null;
   /** What happened to a settled stream before it was attached. */
   private pendingEnd: { error: Error | null } | null = null;
+  /**
+   * Chunks of a settled stream that came before it was attached: undici parses a read whole, so
+   * the rest of the read that carried the first chunk (a short answer's every event) lands here.
+   * Pausing at the first chunk instead made undici put the rest back into the socket and read it
+   * again (a copy, a second parse, a second read) on every stream.
+   */
+  private early: Buffer[] | null = null;
+  private earlyBytes = 0;
   /** Why the attempt was aborted before undici started it. */
   private abortedEarly: Error | null = null;
   /** The attempt's one timer: its wait for response headers, then the request's deadline (see armTimeouts). */
@@ -50,19 +59,21 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   headersAt = 0;
   /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
   overloaded = false;
-  readonly result: Promise<AttemptResult>;
+  /** Settles once, as described above; a committed stream drops it (committed()). */
+  result: Promise<AttemptResult>;
 
   constructor(
     private readonly wantStream: boolean,
     private readonly maxBufferedBytes: number,
     /** The buffered answer's share of the budget; the forwarder releases it once the answer is written. */
-    readonly hold: BufferHold | null = null,
+    public hold: BufferHold | null = null,
   ) {
     this.result = new Promise((resolve) => (this.settle = resolve));
   }
 
   /** Aborts the upstream request (client gone, deadline passed). */
   abort(reason: Error): void {
+    this.early = null;
     if (this.controller) return this.controller.abort(reason);
     // Not started yet (still connecting): settle now, and abort as soon as it starts.
     this.abortedEarly = reason;
@@ -101,15 +112,37 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     return !this.settled;
   }
 
-  /** Hands the rest of a settled stream to `sink`. */
+  /**
+   * The stream's first byte went to the client: its settled result (headers, first chunk) is read
+   * no more, and its share of the buffer budget (a stream buffers nothing) goes back. The attempt
+   * lives as long as the stream, minutes maybe, so it keeps only what relaying needs.
+   */
+  committed(): void {
+    this.result = COMMITTED;
+    this.hold?.release();
+    this.hold = null;
+  }
+
+  /** Hands the rest of a settled stream to `sink`: first what came before this call, then the rest. */
   attach(sink: StreamSink): void {
     this.sink = sink;
+    const early = this.early;
+    this.early = null;
+    // Written whole even when the client is slow: bounded by MAX_EARLY_BYTES and one read.
+    let drained = true;
+    if (early !== null) for (const chunk of early) drained = sink.write(chunk) && drained;
     if (this.pendingEnd) {
       if (this.pendingEnd.error) sink.fail(this.pendingEnd.error);
       else sink.end();
       return;
     }
-    this.controller?.resume();
+    const controller = this.controller;
+    if (controller === null) return;
+    if (drained) controller.resume();
+    else {
+      controller.pause();
+      sink.onDrain(() => controller.resume());
+    }
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -140,12 +173,18 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.streaming) {
       if (!this.settled) {
-        // First bytes of a good stream: hold the upstream until the gateway commits to it.
-        controller.pause();
+        // First bytes of a good stream: the gateway commits to it (or not) once this read is parsed.
         this.finish({ kind: "stream", status: this.status, headers: this.headers, first: chunk });
         return;
       }
-      const sink = this.sink!;
+      const sink = this.sink;
+      if (sink === null) {
+        // Not attached yet: kept for attach(); a gateway slow to commit pauses the upstream.
+        (this.early ??= []).push(chunk);
+        this.earlyBytes += chunk.length;
+        if (this.earlyBytes > MAX_EARLY_BYTES) controller.pause();
+        return;
+      }
       if (!sink.write(chunk)) {
         controller.pause();
         sink.onDrain(() => controller.resume());
@@ -210,8 +249,16 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.settle(result);
+    // A settled attempt reads neither again; a stream keeps this object for minutes.
+    this.settle = settledAlready;
+    this.headers = NO_HEADERS;
   }
 }
+
+const settledAlready = (): void => {};
+/** What a committed attempt's `result` reads (never awaited again). */
+const COMMITTED: Promise<AttemptResult> = Promise.resolve({ kind: "failed", failure: { reason: "invalid_response", detail: "the stream was committed" } });
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
 
 function headersWaitEnded(attempt: UpstreamAttempt): void {
   if (!attempt.timerFired()) return;
@@ -222,6 +269,9 @@ function headersWaitEnded(attempt: UpstreamAttempt): void {
 function deadlinePassed(attempt: UpstreamAttempt): void {
   if (attempt.timerFired()) attempt.abort(Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" }));
 }
+
+/** Past this much of a settled stream kept before attach(), the upstream is paused until then. */
+const MAX_EARLY_BYTES = 64 * 1024;
 
 /** Small answers (most of them) keep the chunk list: one chunk needs no copy at all. */
 const PREALLOCATE_FROM = 64 * 1024;

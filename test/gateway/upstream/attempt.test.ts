@@ -79,11 +79,12 @@ describe("UpstreamAttempt", () => {
     expect(await attempt.result).toEqual({ kind: "failed", failure: { reason: "invalid_response", detail: "response too large" } });
   });
 
-  it("settles a stream on its first chunk, paused, then pipes the rest with backpressure", async () => {
+  it("settles a stream on its first chunk, then pipes the rest with backpressure", async () => {
     const { attempt, controller } = started(true);
     attempt.onResponseStart(controller, 200, SSE);
     attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
-    expect(controller.paused).toBe(true);
+    // Not paused: undici would put the rest of the read back into the socket and read it again.
+    expect(controller.paused).toBe(false);
     expect(await attempt.result).toMatchObject({ kind: "stream", status: 200, first: Buffer.from("data: 1\n\n") });
     const sink = new RecordingSink();
     attempt.attach(sink);
@@ -96,6 +97,63 @@ describe("UpstreamAttempt", () => {
     attempt.onResponseEnd();
     expect(sink.chunks).toEqual(["data: 2\n\n"]);
     expect(sink.ended).toBe(true);
+  });
+
+  it("keeps what comes between the first chunk and attach, in order, then the end", async () => {
+    const { attempt, controller } = started(true);
+    attempt.onResponseStart(controller, 200, SSE);
+    attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 2\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 3\n\n"));
+    attempt.onResponseEnd();
+    expect(await attempt.result).toMatchObject({ kind: "stream", first: Buffer.from("data: 1\n\n") });
+    const sink = new RecordingSink();
+    attempt.attach(sink);
+    expect(sink.chunks).toEqual(["data: 2\n\n", "data: 3\n\n"]);
+    expect(sink.ended).toBe(true);
+    expect(controller.resumes).toBe(0);
+  });
+
+  it("pauses the upstream when a stream not yet attached has sent 64 KiB more, and resumes it on attach", async () => {
+    const { attempt, controller } = started(true);
+    attempt.onResponseStart(controller, 200, SSE);
+    attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
+    attempt.onResponseData(controller, Buffer.alloc(40 * 1024, 0x61));
+    expect(controller.paused).toBe(false);
+    attempt.onResponseData(controller, Buffer.alloc(40 * 1024, 0x62));
+    expect(controller.paused).toBe(true);
+    const sink = new RecordingSink();
+    attempt.attach(sink);
+    expect(sink.chunks.map((c) => c.length)).toEqual([40 * 1024, 40 * 1024]);
+    expect(controller.paused).toBe(false);
+  });
+
+  it("waits for the client's drain when the chunks kept before attach filled its buffer", async () => {
+    const { attempt, controller } = started(true);
+    attempt.onResponseStart(controller, 200, SSE);
+    attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 2\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 3\n\n"));
+    const sink = new RecordingSink();
+    sink.accept = false;
+    attempt.attach(sink);
+    // Both kept chunks are written (bounded), then the upstream waits for the client.
+    expect(sink.chunks).toEqual(["data: 2\n\n", "data: 3\n\n"]);
+    expect(controller.paused).toBe(true);
+    sink.drain!();
+    expect(controller.paused).toBe(false);
+  });
+
+  it("passes on what came before an upstream error, then the error", async () => {
+    const { attempt, controller } = started(true);
+    attempt.onResponseStart(controller, 200, SSE);
+    attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 2\n\n"));
+    attempt.onResponseError(controller, withCode("UND_ERR_SOCKET"));
+    const sink = new RecordingSink();
+    attempt.attach(sink);
+    expect(sink.chunks).toEqual(["data: 2\n\n"]);
+    expect((sink.failed as { code?: string }).code).toBe("UND_ERR_SOCKET");
   });
 
   it("treats a stream that ends before any byte as an invalid answer (another target may try)", async () => {
