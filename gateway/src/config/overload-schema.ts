@@ -21,6 +21,16 @@ export const overloadSchema = z
      */
     maxEventLoopLagMs: z.number().int().nonnegative().default(500),
     /**
+     * Shed while a new connection waits this long before the process answers it (a probe
+     * connection to the public listener every 100 ms, timed from connect to the first byte of a
+     * `/healthz` answer; two samples in a row); 0: off. This is what tells a process that cannot
+     * keep up with what it relays (libuv takes one new connection per loop turn, so with long turns
+     * new streams queue in the kernel for seconds while the lag stays low) from one that is busy
+     * but on time (held streams, keep-alive clients at full throughput: answered within a turn or
+     * two, tens of ms). Shedding stops once it has stayed under half of this for a second.
+     */
+    maxAcceptDelayMs: z.number().int().nonnegative().default(1_000),
+    /**
      * Shed while the event loop's utilisation (the share of time it was not idle, over one-second
      * windows) is at or above this, two windows in a row; 0 (default): off. Relaying more stream
      * events than it can, a process stays near 1.0 while its lag can stay low; 0.98 sheds only a

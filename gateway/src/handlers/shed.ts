@@ -21,6 +21,7 @@ const MESSAGES: Record<ShedReason, string> = {
   open_connections: "The gateway holds as many connections as it can; retry after the Retry-After interval.",
   event_loop_lag: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
   event_loop_utilization: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
+  accept_delay: "The gateway is saturated: new connections wait too long before it can take them; retry after the Retry-After interval.",
 };
 
 export function shedRequest(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse, reason: ShedReason, startedAt: number): void {

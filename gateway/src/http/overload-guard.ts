@@ -1,12 +1,14 @@
 /**
  * The process's overload guard: counts the proxied requests in flight, samples the event-loop
- * lag (every 100 ms) and utilisation (every second), and says at the start of each proxied request whether to shed it (see ./overload.ts for
- * the policy). Probes and the admin API never pass through it.
+ * lag and the accept delay (every 100 ms, see ./accept-delay.ts) and the utilisation (every
+ * second), and says at the start of each proxied request whether to shed it (see ./overload.ts
+ * for the policy). Probes and the admin API never pass through it.
  */
 import type { Counter, Gauge } from "prom-client";
 import type { OverloadSettings } from "../config/overload-schema";
 import { EventLoopLagSampler } from "./event-loop-lag";
-import { LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
+import { AcceptDelayProbe, probeHostFor } from "./accept-delay";
+import { AcceptDelayHysteresis, LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
 import { connectionCeilingFor, inFlightCeilingFor, openFileLimit } from "./fd-limit";
 import type { Server } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
@@ -18,6 +20,8 @@ export interface OverloadMetrics {
   eventLoopUtilization: Gauge<string>;
   /** `aigw_requests_shed_total{reason}`. */
   requestsShed: Counter<string>;
+  /** `aigw_accept_delay_seconds`. */
+  acceptDelay?: Gauge<string>;
   /** `aigw_client_connections`. */
   clientConnections?: Gauge<string>;
 }
@@ -27,6 +31,10 @@ export class OverloadGuard {
   private settings: OverloadSettings;
   private readonly hysteresis: LagHysteresis;
   private readonly utilization: UtilizationHysteresis;
+  private readonly acceptDelay: AcceptDelayHysteresis;
+  /** Probes the public listener once it listens (null before `start`, or without a listener). */
+  private probe: AcceptDelayProbe | null = null;
+  private acceptDelayNow = 0;
   /** The utilisation counters at the start of the current window, and when it started. */
   private windowStart: EventLoopUtilization = performance.eventLoopUtilization();
   private windowStartedAt = performance.now();
@@ -46,9 +54,11 @@ export class OverloadGuard {
     this.maxConnections = connectionCeilingFor(fdLimit, this.maxInFlightNow === 0 ? this.fdInFlightCeiling ?? 0 : this.maxInFlightNow);
     this.hysteresis = new LagHysteresis(settings.maxEventLoopLagMs);
     this.utilization = new UtilizationHysteresis(settings.maxEventLoopUtilization);
+    this.acceptDelay = new AcceptDelayHysteresis(settings.maxAcceptDelayMs);
     this.sampler = new EventLoopLagSampler((lagMs, nowMs) => {
       metrics.eventLoopLag.set(lagMs / 1000);
       this.hysteresis.observe(lagMs, nowMs);
+      this.sampleAcceptDelay(nowMs);
       if (nowMs - this.windowStartedAt < UTILIZATION_WINDOW_MS) return;
       const window = performance.eventLoopUtilization(this.windowStart);
       this.windowStart = performance.eventLoopUtilization();
@@ -61,6 +71,7 @@ export class OverloadGuard {
       open_connections: metrics.requestsShed.labels("open_connections"),
       event_loop_lag: metrics.requestsShed.labels("event_loop_lag"),
       event_loop_utilization: metrics.requestsShed.labels("event_loop_utilization"),
+      accept_delay: metrics.requestsShed.labels("accept_delay"),
     };
     // Both series from the start, so rate() and alerts see a 0 rather than nothing.
     for (const counter of Object.values(this.shedCounters)) counter.inc(0);
@@ -74,6 +85,11 @@ export class OverloadGuard {
   /** The latest event-loop lag sample, in ms. */
   get lagMs(): number {
     return this.sampler.lagMs;
+  }
+
+  /** The latest accept-delay sample, in ms (0 before the first). */
+  get acceptDelayMs(): number {
+    return this.acceptDelayNow;
   }
 
   /** The in-flight ceiling in force (0: none): the configured one within the open-file limit's. */
@@ -104,7 +120,7 @@ export class OverloadGuard {
    * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503).
    */
   enter(): ShedReason | null {
-    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections);
+    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections, this.acceptDelay.shedding);
     if (reason !== null) {
       this.shedCounters[reason].inc();
       return reason;
@@ -124,15 +140,29 @@ export class OverloadGuard {
     this.maxInFlightNow = effectiveMaxInFlight(settings.maxInFlight, this.fdInFlightCeiling);
     this.hysteresis.setMax(settings.maxEventLoopLagMs);
     this.utilization.setMax(settings.maxEventLoopUtilization);
+    this.acceptDelay.setMax(settings.maxAcceptDelayMs);
   }
 
-  start(): void {
+  /** Starts sampling; `listener`: the public listener's address, whose accept delay is probed. */
+  start(listener?: { host: string; port: number }): void {
     this.windowStart = performance.eventLoopUtilization();
     this.windowStartedAt = performance.now();
+    if (listener !== undefined) this.probe = new AcceptDelayProbe({ host: probeHostFor(listener.host), port: listener.port });
     this.sampler.start();
   }
 
   stop(): void {
     this.sampler.stop();
+    this.probe?.stop();
+  }
+
+  /** One accept-delay sample per tick, and no probe connections at all while the check is off. */
+  private sampleAcceptDelay(nowMs: number): void {
+    if (this.probe === null || this.settings.maxAcceptDelayMs === 0) return;
+    const delayMs = this.probe.tick();
+    if (delayMs === null) return;
+    this.acceptDelayNow = delayMs;
+    this.metrics.acceptDelay?.set(delayMs / 1000);
+    this.acceptDelay.observe(delayMs, nowMs);
   }
 }
