@@ -21,7 +21,8 @@ export function gaugeValue(text: string, name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-function shedByReason(text: string): Record<string, number> {
+/** `aigw_requests_shed_total` by reason, the nonzero ones, from a Prometheus text exposition. */
+export function shedByReason(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const match of text.matchAll(/^aigw_requests_shed_total\{reason="([a-z_]+)"\} ([0-9.eE+]+)$/gm)) if (Number(match[2]) > 0) out[match[1]] = Number(match[2]);
   return out;

@@ -1,32 +1,49 @@
 /**
- * Measures how long a new connection waits before the process answers it: every tick, one probe
- * connection to the process's own public listener sends `GET /healthz` and times connect() to the
- * first byte of the answer. That is what a new client waits before the gateway even reads its
- * request: the kernel's accept queue, then one turn of the loop.
+ * Measures how long new connections wait before the process answers them: on every tick a probe
+ * connection to the process's own public listener sends `GET /healthz`, timed from connect() to
+ * the answer's first byte. That is what a new client waits before the gateway even reads its
+ * request: the kernel's accept queue, then a turn or two of the loop.
  *
- * Why not the lag: libuv accepts one connection per loop turn. A process relaying more stream
- * events than it can runs long turns that keep its timers on time (lag tens of ms) while new
- * connections pile up in the accept queue and wait seconds there (measured: 1,222 queued, about
- * 6 s, at 185 new streams a second). A process that is busy but keeps up (thousands of held
- * streams, or keep-alive clients at full throughput) answers the probe within a turn or two.
+ * Why not the lag: a process relaying more stream events than it can runs long turns that keep
+ * its timers on time (lag tens of ms) while new connections pile up in the accept queue, taken a
+ * few a turn (measured: 1,222 queued, about 6 s, at 185 new streams a second, with the lag under
+ * 300 ms). A process busy but keeping up (thousands of held streams, keep-alive clients at full
+ * throughput) answers a probe within a few turns.
  *
- * The probe goes through the shared listening socket, so with several workers on one port it
- * measures the queue they share, whichever worker takes it.
+ * The sample is the shortest delay of the probes answered in the last second (CoDel's idea: the
+ * minimum tells a standing queue from a burst). A burst of connections (a load generator opening
+ * its 64 connections at once) delays the probes behind it, but the ones sent last are answered
+ * quickly once the burst is taken, so the minimum stays low; a queue that arrivals keep full
+ * delays every probe. One stall of the loop delays every probe sent before it, and the first probe
+ * sent after it brings the minimum down again on the next tick.
+ *
+ * Through the shared listening socket, several workers on one port measure the queue they share.
  */
 import { connect, type Socket } from "node:net";
 
 const PROBE_REQUEST = Buffer.from("GET /healthz HTTP/1.1\r\nhost: overload-probe\r\nconnection: close\r\n\r\n");
+
+/** Probes answered this recently make the sample. */
+export const ACCEPT_DELAY_WINDOW_MS = 1_000;
+/** Probes out at once; past it the oldest is dropped, so the newest are always measured. */
+export const MAX_PROBES_OUT = 16;
 
 export interface ProbeTarget {
   host: string;
   port: number;
 }
 
+interface Probe {
+  socket: Socket;
+  sentAt: number;
+}
+
 export class AcceptDelayProbe {
-  private socket: Socket | null = null;
-  private startedAt = 0;
-  /** A finished probe's delay not yet reported; null: none. */
-  private finishedMs: number | null = null;
+  /** Probes waiting for their answer, oldest first. */
+  private readonly out: Probe[] = [];
+  /** Answered probes: when, and how long each waited (oldest first). */
+  private readonly answeredAt: number[] = [];
+  private readonly delays: number[] = [];
   private stopped = false;
 
   constructor(
@@ -34,42 +51,55 @@ export class AcceptDelayProbe {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Probes waiting for their answer now. */
+  get outstanding(): number {
+    return this.out.length;
+  }
+
   /**
-   * Called on each tick of the sampler: the sample to judge, in ms, or null for none. While a probe
-   * is still waiting its age so far is the sample (a lower bound: a queue seconds deep is seen
-   * while it lasts, not only once the probe gets through); once it is answered, its delay. A new
-   * probe starts when none is waiting, so at most one connection is out at a time.
+   * Called on each tick of the sampler: sends a probe, and returns the shortest delay of the
+   * probes answered in the last second, in ms, or null when none was (no new information: the
+   * caller keeps its state; a loop stalled that long is the lag's to see).
    */
   tick(): number | null {
     if (this.stopped) return null;
-    if (this.socket !== null) return this.now() - this.startedAt;
-    const finished = this.finishedMs;
-    this.finishedMs = null;
-    this.launch();
-    return finished;
+    const now = this.now();
+    while (this.answeredAt.length > 0 && now - this.answeredAt[0] > ACCEPT_DELAY_WINDOW_MS) {
+      this.answeredAt.shift();
+      this.delays.shift();
+    }
+    if (this.out.length >= MAX_PROBES_OUT) this.out.shift()!.socket.destroy();
+    this.send(now);
+    if (this.delays.length === 0) return null;
+    let min = this.delays[0];
+    for (const delay of this.delays) if (delay < min) min = delay;
+    return min;
   }
 
   stop(): void {
     this.stopped = true;
-    this.socket?.destroy();
-    this.socket = null;
+    for (const probe of this.out) probe.socket.destroy();
+    this.out.length = 0;
   }
 
-  private launch(): void {
-    this.startedAt = this.now();
+  private send(now: number): void {
     const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
-    this.socket = socket;
-    // The probe must never keep the process alive (nor delay a drain).
+    const probe: Probe = { socket, sentAt: now };
+    this.out.push(probe);
+    // A probe must never keep the process alive (nor hold up a drain).
     socket.unref();
-    socket.setTimeout(0);
-    const done = (delivered: boolean) => {
-      if (this.socket !== socket) return;
-      if (delivered) this.finishedMs = this.now() - this.startedAt;
-      this.socket = null;
+    const done = (answered: boolean) => {
+      const at = this.out.indexOf(probe);
+      if (at === -1) return;
+      this.out.splice(at, 1);
       socket.destroy();
+      if (!answered) return;
+      const answeredAt = this.now();
+      this.answeredAt.push(answeredAt);
+      this.delays.push(answeredAt - probe.sentAt);
     };
     socket.once("data", () => done(true));
-    // Refused (draining), reset or out of descriptors: no sample; the next tick tries again.
+    // Refused (draining), reset or out of descriptors: no sample from this one.
     socket.once("error", () => done(false));
     socket.once("close", () => done(false));
     socket.write(PROBE_REQUEST);

@@ -10,8 +10,12 @@ import { EventLoopLagSampler } from "./event-loop-lag";
 import { AcceptDelayProbe, probeHostFor } from "./accept-delay";
 import { AcceptDelayHysteresis, LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
 import { connectionCeilingFor, inFlightCeilingFor, openFileLimit } from "./fd-limit";
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+
+/** Set on a connection when accepted, cleared at its first proxied request: the requests the accept delay sheds. */
+const FIRST_REQUEST = Symbol("aigw.firstRequest");
+type Connection = Socket & { [FIRST_REQUEST]?: boolean };
 
 export interface OverloadMetrics {
   /** `aigw_event_loop_lag_seconds`. */
@@ -105,7 +109,8 @@ export class OverloadGuard {
   /** Counts `server`'s connections toward the open-file ceiling (every listener takes descriptors). */
   watchConnections(server: Server): void {
     const gauge = this.metrics.clientConnections;
-    server.on("connection", (socket) => {
+    server.on("connection", (socket: Connection) => {
+      socket[FIRST_REQUEST] = true;
       gauge?.set(++this.openConnectionsNow);
       socket.once("close", () => gauge?.set(--this.openConnectionsNow));
     });
@@ -117,10 +122,16 @@ export class OverloadGuard {
 
   /**
    * At the start of a proxied request: null when admitted (counted in flight until `leave()`),
-   * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503).
+   * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503). The accept
+   * delay sheds only a connection's first request: it measures what new connections wait, and a
+   * client's keep-alive connection already taken is closed-loop load (one request at a time) that
+   * a throughput run, or an SDK's pool, keeps busy without queueing anything new.
    */
-  enter(): ShedReason | null {
-    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections, this.acceptDelay.shedding);
+  enter(socket?: Socket): ShedReason | null {
+    const connection = socket as Connection | undefined;
+    const first = connection !== undefined && connection[FIRST_REQUEST] === true;
+    if (first) connection[FIRST_REQUEST] = false;
+    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections, first && this.acceptDelay.shedding);
     if (reason !== null) {
       this.shedCounters[reason].inc();
       return reason;

@@ -22,21 +22,14 @@ function healthzServer(): Promise<{ server: HttpServer; port: number }> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port })));
 }
 
-/** Ticks the probe every 20 ms until it reports a finished probe's delay (its first tick launches it). */
-async function finishedSample(probe: AcceptDelayProbe, whileWaiting: (ageMs: number) => void = () => {}): Promise<number> {
+/** Ticks the probe every 20 ms until it reports a sample (the shortest delay answered in the last second). */
+async function nextSample(probe: AcceptDelayProbe): Promise<number> {
   for (let i = 0; i < 500; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const waiting = probeOutstanding(probe);
     const sample = probe.tick();
-    if (sample === null) continue;
-    if (waiting) whileWaiting(sample);
-    else return sample;
+    if (sample !== null) return sample;
   }
-  throw new Error("no finished probe within 10 s");
-}
-
-function probeOutstanding(probe: AcceptDelayProbe): boolean {
-  return (probe as unknown as { socket: unknown }).socket !== null;
+  throw new Error("no probe answered within 10 s");
 }
 
 describe("accept-delay probe", () => {
@@ -50,47 +43,66 @@ describe("accept-delay probe", () => {
     const started = await healthzServer();
     server = started.server;
     const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: started.port });
-    expect(probe.tick()).toBeNull(); // the first tick launches the first probe
-    const idle = await finishedSample(probe);
+    expect(probe.tick()).toBeNull(); // the first tick sends the first probe; nothing answered yet
+    const idle = await nextSample(probe);
     expect(idle).toBeGreaterThanOrEqual(0);
     expect(idle).toBeLessThan(2_000); // generous: a loaded machine
 
-    // The tick that reported it launched the next probe: stall the loop, and it waits behind the stall.
+    // Let the idle answers leave the window, send one probe, and stall the loop behind it.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(probe.tick()).toBeNull();
     busyWait(400);
-    const stalled = await finishedSample(probe);
-    expect(stalled).toBeGreaterThanOrEqual(400);
+    for (let i = 0; i < 500 && probe.outstanding > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const stalled = probe.tick();
+    expect(stalled).not.toBeNull();
+    expect(stalled!).toBeGreaterThanOrEqual(400);
     probe.stop();
   });
 
-  it("reports a probe still waiting by its age so far, so a deep queue is seen while it lasts", async () => {
-    // A listener that never answers: the probe gets no first byte, as behind a queue that long.
-    const held: Socket[] = [];
-    const silent: Server = createServer((socket) => held.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
-    const port = (silent.address() as AddressInfo).port;
-    const probe = new AcceptDelayProbe({ host: "127.0.0.1", port });
-    expect(probe.tick()).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const age = probe.tick();
-    expect(age).not.toBeNull();
-    expect(age!).toBeGreaterThanOrEqual(250);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(probe.tick()!).toBeGreaterThan(age!);
+  it("takes the shortest delay of the last second: a burst ahead of some probes does not raise it while later probes get through", async () => {
+    const started = await healthzServer();
+    server = started.server;
+    let clock = 0;
+    const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: started.port }, () => clock);
+    // Four probes sent at 0, 100, 200, 300 (fake clock), answered at 350: 350, 250, 150, 50 ms.
+    for (const at of [0, 100, 200, 300]) {
+      clock = at;
+      probe.tick();
+    }
+    clock = 350;
+    for (let i = 0; i < 200 && probe.outstanding > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(probe.outstanding).toBe(0);
+    clock = 400;
+    expect(probe.tick()).toBe(50);
+    // A second on, those answers have left the window; the probe sent at 400 was answered at 400.
+    for (let i = 0; i < 200 && probe.outstanding > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    clock = 1_360;
+    expect(probe.tick()).toBe(0);
     probe.stop();
+  });
+
+  it("keeps at most 16 probes out, dropping the oldest, so the newest are always measured", async () => {
+    const held: Socket[] = [];
+    const silent: Server = createServer((socket) => held.push(socket)); // never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: (silent.address() as AddressInfo).port });
+    for (let i = 0; i < 40; i++) expect(probe.tick()).toBeNull();
+    expect(probe.outstanding).toBe(16);
+    probe.stop();
+    expect(probe.outstanding).toBe(0);
     for (const socket of held) socket.destroy();
     await new Promise((resolve) => silent.close(resolve));
   });
 
-  it("gives no sample when the probe is refused (a draining listener), and tries again on the next tick", async () => {
+  it("gives no sample when the probes are refused (a draining listener)", async () => {
     const started = await healthzServer();
     const port = started.port;
     await new Promise((resolve) => started.server.close(resolve));
     const probe = new AcceptDelayProbe({ host: "127.0.0.1", port });
     expect(probe.tick()).toBeNull();
-    for (let i = 0; i < 20 && probeOutstanding(probe); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(probeOutstanding(probe)).toBe(false);
-    expect(probe.tick()).toBeNull(); // refused: nothing to report; a new probe is out
-    expect(probeOutstanding(probe)).toBe(true);
+    for (let i = 0; i < 50 && probe.outstanding > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(probe.outstanding).toBe(0);
+    expect(probe.tick()).toBeNull();
     probe.stop();
     expect(probe.tick()).toBeNull();
   });

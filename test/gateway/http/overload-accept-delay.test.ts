@@ -2,14 +2,23 @@
  * Shedding on accept delay through HTTP. A loop whose every turn is long (what a process relaying
  * more than it can looks like) keeps its timers within the lag threshold, so lag shedding never
  * starts, but a new connection waits turns before it is answered: the accept-delay probe sees it
- * and new proxied requests get 503 `server_overloaded` (reason `accept_delay`) with Retry-After,
- * until the turns are short again. A loop that is busy but turns quickly, and keep-alive clients
+ * and requests on new connections get 503 `server_overloaded` (reason `accept_delay`) with
+ * Retry-After and `connection: close`, until the turns are short again; a keep-alive connection
+ * already taken keeps being served. A loop that is busy but turns quickly, and keep-alive clients
  * at full speed, shed nothing. The long turns are made here with a busy wait per turn, so the
  * test does not depend on how fast the machine is.
  */
+import { Agent } from "node:http";
 import { serverFixture } from "../../helpers/fixture";
 import { eventually } from "../../helpers/gateway-harness";
-import { HI, chat, json, metricValue, scrape } from "../../helpers/http-client";
+import { HI, chat, metricValue, rawRequest, scrape, type RawResponse } from "../../helpers/http-client";
+
+const CHAT_BODY = JSON.stringify({ model: "gpt", messages: HI });
+
+/** One chat completion on a new connection (closed after it), or on `agent`'s kept-alive one. */
+function chatOn(url: string, agent: Agent): Promise<RawResponse> {
+  return rawRequest(url, { method: "POST", path: "/v1/chat/completions", headers: { "content-type": "application/json" }, body: CHAT_BODY, agent });
+}
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -35,45 +44,56 @@ function longTurns(ms: number): () => void {
 describe("shedding on accept delay", () => {
   const fx = serverFixture();
 
-  it("sheds new requests while every turn is long, though the lag stays under its threshold, then admits again", async () => {
+  it("sheds requests on new connections while every turn is long, though the lag stays under its threshold; kept-alive ones go on; then admits again", async () => {
     const upstream = await fx.upstream("ok", { kind: "ok" });
     const gw = await fx.gateway([{ name: "gpt", targets: [{ name: "ok", baseUrl: upstream.baseUrl }] }], {
       server: { overload: { maxEventLoopLagMs: 500, maxAcceptDelayMs: 250, retryAfterSeconds: 3 } },
     });
-    expect((await chat(gw.url, { model: "gpt", messages: HI })).status).toBe(200);
-
-    // 150 ms turns: a timer fires at most ~150 ms late (under 500), a probe needs two turns or more (300 ms+).
-    const stop = longTurns(150);
-    const statuses: number[] = [];
-    let shedBody: any = null;
-    let retryAfter: string | null = null;
+    const fresh = new Agent({ keepAlive: false });
+    const kept = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const until = Date.now() + 15_000;
-      while (Date.now() < until && shedBody === null) {
-        const res = await chat(gw.url, { model: "gpt", messages: HI });
-        statuses.push(res.status);
-        if (res.status === 503) {
-          retryAfter = res.headers.get("retry-after");
-          shedBody = await json(res);
-        } else await res.arrayBuffer();
-      }
-    } finally {
-      stop();
-    }
-    expect(shedBody?.error?.code).toBe("server_overloaded");
-    expect(shedBody.error.message).toMatch(/wait too long/);
-    expect(retryAfter).toBe("3");
-    const metrics = await scrape(gw.url);
-    expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "accept_delay" })).toBeGreaterThanOrEqual(1);
-    expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "event_loop_lag" })).toBe(0);
-    const shedLine = gw.logs().find((line) => line.refusal === "accept_delay");
-    expect(shedLine).toMatchObject({ status: 503, errorCode: "server_overloaded", attempts: 0 });
-    // The refusal came before any upstream work: only the admitted requests reached the mock.
-    expect(upstream.requests.length).toBe(1 + statuses.filter((s) => s === 200).length);
+      expect((await chatOn(gw.url, kept)).status).toBe(200); // the kept-alive connection, taken while calm
 
-    // Short turns again: once the probe has stayed under half the threshold for a second, admitted.
-    await eventually(async () => (await chat(gw.url, { model: "gpt", messages: HI })).status === 200, 10_000, 100);
-    expect(gw.gateway.runtime.overload.acceptDelayMs).toBeLessThan(250);
+      // 150 ms turns: a timer fires at most ~150 ms late (under 500), a probe needs two turns or more (300 ms+).
+      const stop = longTurns(150);
+      const statuses: number[] = [];
+      let shed: RawResponse | null = null;
+      let keptDuringShedding: number | null = null;
+      try {
+        const until = Date.now() + 15_000;
+        while (Date.now() < until && shed === null) {
+          const res = await chatOn(gw.url, fresh);
+          statuses.push(res.status);
+          if (res.status === 503) shed = res;
+        }
+        if (shed !== null) keptDuringShedding = (await chatOn(gw.url, kept)).status;
+      } finally {
+        stop();
+      }
+      expect(shed).not.toBeNull();
+      const error = JSON.parse(shed!.body).error;
+      expect(error.code).toBe("server_overloaded");
+      expect(error.message).toMatch(/wait too long/);
+      expect(shed!.headers["retry-after"]).toBe("3");
+      expect(shed!.headers.connection).toBe("close");
+      // Still shedding new connections, the established one was served.
+      expect(gw.gateway.runtime.overload.acceptDelayMs).toBeGreaterThanOrEqual(250);
+      expect(keptDuringShedding).toBe(200);
+      const metrics = await scrape(gw.url);
+      expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "accept_delay" })).toBeGreaterThanOrEqual(1);
+      expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "event_loop_lag" })).toBe(0);
+      const shedLine = gw.logs().find((line) => line.refusal === "accept_delay");
+      expect(shedLine).toMatchObject({ status: 503, errorCode: "server_overloaded", attempts: 0 });
+      // The refusal came before any upstream work: only the admitted requests reached the mock.
+      expect(upstream.requests.length).toBe(2 + statuses.filter((s) => s === 200).length);
+
+      // Short turns again: once the probes have stayed under half the threshold for a second, admitted.
+      await eventually(async () => (await chatOn(gw.url, fresh)).status === 200, 10_000, 100);
+      expect(gw.gateway.runtime.overload.acceptDelayMs).toBeLessThan(250);
+    } finally {
+      fresh.destroy();
+      kept.destroy();
+    }
   });
 
   it("sheds nothing while the loop is busy but turns quickly, and reports the delay it measured", async () => {
