@@ -6,9 +6,9 @@
  */
 import type { Counter, Gauge } from "prom-client";
 import type { OverloadSettings } from "../config/overload-schema";
-import { EventLoopLagSampler } from "./event-loop-lag";
+import { EventLoopLagSampler, LAG_SAMPLE_INTERVAL_MS } from "./event-loop-lag";
 import { AcceptDelayProbe, probeHostFor } from "./accept-delay";
-import { AcceptDelayHysteresis, LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
+import { AcceptDelayHysteresis, acceptQueueMs, LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
 import { connectionCeilingFor, inFlightCeilingFor, openFileLimit } from "./fd-limit";
 import type { Server, Socket } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
@@ -39,6 +39,8 @@ export class OverloadGuard {
   /** Probes the public listener once it listens (null before `start`, or without a listener). */
   private probe: AcceptDelayProbe | null = null;
   private acceptDelayNow = 0;
+  /** The last second's lag samples (one a tick), for the turns a probe's delay is allowed. */
+  private readonly recentLags: number[] = [];
   /** The utilisation counters at the start of the current window, and when it started. */
   private windowStart: EventLoopUtilization = performance.eventLoopUtilization();
   private windowStartedAt = performance.now();
@@ -89,6 +91,11 @@ export class OverloadGuard {
   /** The latest event-loop lag sample, in ms. */
   get lagMs(): number {
     return this.sampler.lagMs;
+  }
+
+  /** Whether new connections' first requests are being shed on the accept delay now. */
+  get sheddingOnAcceptDelay(): boolean {
+    return this.acceptDelay.shedding;
   }
 
   /** The latest accept-delay sample, in ms (0 before the first). */
@@ -170,10 +177,12 @@ export class OverloadGuard {
   /** One accept-delay sample per tick, and no probe connections at all while the check is off. */
   private sampleAcceptDelay(nowMs: number): void {
     if (this.probe === null || this.settings.maxAcceptDelayMs === 0) return;
+    this.recentLags.push(this.sampler.lagMs);
+    if (this.recentLags.length > 1_000 / LAG_SAMPLE_INTERVAL_MS) this.recentLags.shift();
     const delayMs = this.probe.tick();
     if (delayMs === null) return;
     this.acceptDelayNow = delayMs;
     this.metrics.acceptDelay?.set(delayMs / 1000);
-    this.acceptDelay.observe(delayMs, nowMs);
+    this.acceptDelay.observe(acceptQueueMs(delayMs, Math.max(...this.recentLags), LAG_SAMPLE_INTERVAL_MS), nowMs);
   }
 }

@@ -96,6 +96,21 @@ export class AcceptDelayHysteresis extends ThresholdHysteresis {
   }
 }
 
+/** Turns of the loop a probe needs even with no queue: accept, read and answer, the answer read. */
+export const PROBE_TURNS = 3;
+
+/**
+ * The part of a probe's delay that is queueing: its delay less what `PROBE_TURNS` turns of the
+ * loop explain, a turn taken as the highest lag of the last second plus the sampler's interval (a
+ * timer due every `intervalMs` fires `lag` late when a turn takes longer). A loop whose turns are
+ * long because it is starved of CPU, or busy with its keep-alive clients, answers a probe in a few
+ * long turns: that is the lag's to judge, not a queue. New connections arriving faster than the
+ * loop takes them wait many turns: that is what the accept delay sheds.
+ */
+export function acceptQueueMs(probeDelayMs: number, maxLagMs: number, intervalMs: number): number {
+  return Math.max(0, probeDelayMs - PROBE_TURNS * (maxLagMs + intervalMs));
+}
+
 /**
  * Utilisation hysteresis, over one-second windows: starts on two windows in a row at the
  * threshold (a loop that never went idle for two seconds), stops after two windows 0.1 under it.

@@ -1,14 +1,16 @@
 /**
  * Shedding on accept delay through HTTP. A loop whose every turn is long (what a process relaying
  * more than it can looks like) keeps its timers within the lag threshold, so lag shedding never
- * starts, but a new connection waits turns before it is answered: the accept-delay probe sees it
- * and requests on new connections get 503 `server_overloaded` (reason `accept_delay`) with
- * Retry-After and `connection: close`, until the turns are short again; a keep-alive connection
- * already taken keeps being served. A loop that is busy but turns quickly, and keep-alive clients
- * at full speed, shed nothing. The long turns are made here with a busy wait per turn, so the
- * test does not depend on how fast the machine is.
+ * starts; with new connections arriving faster than it takes them, they queue and the
+ * accept-delay probe waits behind them: requests on new connections get 503 `server_overloaded`
+ * (reason `accept_delay`) with Retry-After and `connection: close`, while a keep-alive connection
+ * already taken keeps being served, until the queue is gone. Long turns alone (no queue), and
+ * keep-alive clients at full speed, shed nothing. Turns are made long here with a busy wait, and
+ * connections arrive at 4 a turn, more than a busy Node takes a turn (about one), so the test does not depend
+ * on how fast the machine is.
  */
 import { Agent } from "node:http";
+import { connect, type Socket } from "node:net";
 import { serverFixture } from "../../helpers/fixture";
 import { eventually } from "../../helpers/gateway-harness";
 import { HI, chat, metricValue, rawRequest, scrape, type RawResponse } from "../../helpers/http-client";
@@ -27,12 +29,13 @@ function busyWait(ms: number): void {
   }
 }
 
-/** Makes every turn of this process's loop (the in-process gateway's) at least `ms` long, until stopped. */
-function longTurns(ms: number): () => void {
+/** Makes every turn of this process's loop (the in-process gateway's) at least `ms` long, until stopped; `eachTurn` runs after the wait. */
+function longTurns(ms: number, eachTurn: () => void = () => {}): () => void {
   let on = true;
   const turn = () => {
     if (!on) return;
     busyWait(ms);
+    eachTurn();
     setImmediate(turn);
   };
   setImmediate(turn);
@@ -44,56 +47,80 @@ function longTurns(ms: number): () => void {
 describe("shedding on accept delay", () => {
   const fx = serverFixture();
 
-  it("sheds requests on new connections while every turn is long, though the lag stays under its threshold; kept-alive ones go on; then admits again", async () => {
+  it("sheds first requests on new connections while they queue behind long turns (lag under its threshold), serves kept-alive ones, then admits again", async () => {
     const upstream = await fx.upstream("ok", { kind: "ok" });
     const gw = await fx.gateway([{ name: "gpt", targets: [{ name: "ok", baseUrl: upstream.baseUrl }] }], {
       server: { overload: { maxEventLoopLagMs: 500, maxAcceptDelayMs: 250, retryAfterSeconds: 3 } },
     });
+    const { port } = new URL(gw.url);
     const fresh = new Agent({ keepAlive: false });
     const kept = new Agent({ keepAlive: true, maxSockets: 1 });
+    const queued: Socket[] = [];
     try {
       expect((await chatOn(gw.url, kept)).status).toBe(200); // the kept-alive connection, taken while calm
 
-      // 150 ms turns: a timer fires at most ~150 ms late (under 500), a probe needs two turns or more (300 ms+).
-      const stop = longTurns(150);
-      const statuses: number[] = [];
+      // 40 ms turns (timers at most ~40 ms late: no lag shedding), 4 new connections a turn (they
+      // send nothing; a busy Node takes about one a turn): a queue that keeps growing.
+      let opening = true;
+      const stop = longTurns(40, () => {
+        for (let i = 0; opening && i < 4; i++) queued.push(connect({ port: Number(port), host: "127.0.0.1" }).on("error", () => {}));
+      });
+      let keptStatus: number | null = null;
       let shed: RawResponse | null = null;
-      let keptDuringShedding: number | null = null;
       try {
-        const until = Date.now() + 15_000;
-        while (Date.now() < until && shed === null) {
-          const res = await chatOn(gw.url, fresh);
-          statuses.push(res.status);
-          if (res.status === 503) shed = res;
-        }
-        if (shed !== null) keptDuringShedding = (await chatOn(gw.url, kept)).status;
+        await eventually(() => gw.gateway.runtime.overload.sheddingOnAcceptDelay, 15_000, 50);
+        opening = false;
+        keptStatus = (await chatOn(gw.url, kept)).status;
+        shed = await chatOn(gw.url, fresh); // behind what is still queued, then judged
       } finally {
+        opening = false;
         stop();
       }
-      expect(shed).not.toBeNull();
-      const error = JSON.parse(shed!.body).error;
+      expect(keptStatus).toBe(200);
+      expect(shed.status).toBe(503);
+      const error = JSON.parse(shed.body).error;
       expect(error.code).toBe("server_overloaded");
       expect(error.message).toMatch(/wait too long/);
-      expect(shed!.headers["retry-after"]).toBe("3");
-      expect(shed!.headers.connection).toBe("close");
-      // Still shedding new connections, the established one was served.
-      expect(gw.gateway.runtime.overload.acceptDelayMs).toBeGreaterThanOrEqual(250);
-      expect(keptDuringShedding).toBe(200);
+      expect(shed.headers["retry-after"]).toBe("3");
+      expect(shed.headers.connection).toBe("close");
       const metrics = await scrape(gw.url);
       expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "accept_delay" })).toBeGreaterThanOrEqual(1);
       expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "event_loop_lag" })).toBe(0);
+      expect(metricValue(metrics, "aigw_accept_delay_seconds")!).toBeGreaterThanOrEqual(0.25);
       const shedLine = gw.logs().find((line) => line.refusal === "accept_delay");
       expect(shedLine).toMatchObject({ status: 503, errorCode: "server_overloaded", attempts: 0 });
-      // The refusal came before any upstream work: only the admitted requests reached the mock.
-      expect(upstream.requests.length).toBe(2 + statuses.filter((s) => s === 200).length);
+      // The refusal came before any upstream work: only the two kept-alive requests reached the mock.
+      expect(upstream.requests.length).toBe(2);
 
-      // Short turns again: once the probes have stayed under half the threshold for a second, admitted.
-      await eventually(async () => (await chatOn(gw.url, fresh)).status === 200, 10_000, 100);
-      expect(gw.gateway.runtime.overload.acceptDelayMs).toBeLessThan(250);
+      // The queue gone, once the probes have stayed under half the threshold for a second: admitted.
+      for (const socket of queued) socket.destroy();
+      await eventually(async () => (await chatOn(gw.url, fresh)).status === 200, 15_000, 100);
+      expect(gw.gateway.runtime.overload.sheddingOnAcceptDelay).toBe(false);
     } finally {
+      for (const socket of queued) socket.destroy();
       fresh.destroy();
       kept.destroy();
     }
+  });
+
+  it("sheds nothing while every turn is long but nothing queues (that is the lag's to judge)", async () => {
+    const upstream = await fx.upstream("ok", { kind: "ok" });
+    const gw = await fx.gateway([{ name: "gpt", targets: [{ name: "ok", baseUrl: upstream.baseUrl }] }], {
+      server: { overload: { maxEventLoopLagMs: 0, maxAcceptDelayMs: 250 } },
+    });
+    const fresh = new Agent({ keepAlive: false });
+    // 150 ms turns: a probe waits two or three of them (300-450 ms, over the threshold), no queue.
+    const stop = longTurns(150);
+    try {
+      const started = Date.now();
+      while (Date.now() - started < 3_000) expect((await chatOn(gw.url, fresh)).status).toBe(200);
+    } finally {
+      stop();
+      fresh.destroy();
+    }
+    const metrics = await scrape(gw.url);
+    expect(metricValue(metrics, "aigw_accept_delay_seconds")!).toBeGreaterThan(0);
+    expect(metricValue(metrics, "aigw_requests_shed_total", { reason: "accept_delay" })).toBe(0);
   });
 
   it("sheds nothing while the loop is busy but turns quickly, and reports the delay it measured", async () => {

@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { EventLoopLagSampler } from "../../../gateway/src/http/event-loop-lag";
 import { ioFairTimeout } from "../../../gateway/src/http/io-fair-timeout";
-import { AcceptDelayHysteresis, LagHysteresis, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor } from "../../../gateway/src/http/overload";
+import { AcceptDelayHysteresis, acceptQueueMs, LagHysteresis, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor } from "../../../gateway/src/http/overload";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -78,6 +78,16 @@ describe("accept-delay hysteresis", () => {
     expect(shedReasonFor(0, 10, true, false, 0, null, true)).toBe("event_loop_lag");
     expect(shedReasonFor(0, 10, false, true, 0, null, true)).toBe("accept_delay");
     expect(shedReasonFor(10, 10, false, false, 0, null, true)).toBe("in_flight");
+  });
+});
+
+describe("accept queue", () => {
+  it("is the probe's delay less three turns of the loop (a turn: the last second's highest lag plus the tick)", () => {
+    // Short turns: 2.5 s of delay is 2.2 s of queue.
+    expect(acceptQueueMs(2_500, 0, 100)).toBe(2_200);
+    // A starved loop with 300 ms turns answers a probe in about a second: no queue.
+    expect(acceptQueueMs(1_100, 250, 100)).toBe(50);
+    expect(acceptQueueMs(900, 250, 100)).toBe(0);
   });
 });
 
