@@ -15,7 +15,8 @@
  * its 64 connections at once) delays the probes behind it, but the ones sent last are answered
  * quickly once the burst is taken, so the minimum stays low; a queue that arrivals keep full
  * delays every probe. One stall of the loop delays every probe sent before it, and the first probe
- * sent after it brings the minimum down again on the next tick.
+ * sent after it brings the minimum down again on the next tick. At most 16 probes are out: behind
+ * a queue seconds deep they are answered in turn, each with the queue's wait.
  *
  * Through the shared listening socket, several workers on one port measure the queue they share.
  */
@@ -25,8 +26,10 @@ const PROBE_REQUEST = Buffer.from("GET /healthz HTTP/1.1\r\nhost: overload-probe
 
 /** Probes answered this recently make the sample. */
 export const ACCEPT_DELAY_WINDOW_MS = 1_000;
-/** Probes out at once; past it the oldest is dropped, so the newest are always measured. */
+/** Probes out at once; past it no new one is sent until one is answered (or given up). */
 export const MAX_PROBES_OUT = 16;
+/** A probe unanswered this long is given up (a queue that deep is long past any threshold; the lag sees a loop stalled that long). */
+export const PROBE_GIVE_UP_MS = 30_000;
 
 export interface ProbeTarget {
   host: string;
@@ -68,8 +71,9 @@ export class AcceptDelayProbe {
       this.answeredAt.shift();
       this.delays.shift();
     }
-    if (this.out.length >= MAX_PROBES_OUT) this.out.shift()!.socket.destroy();
-    this.send(now);
+    if (this.out.length > 0 && now - this.out[0].sentAt > PROBE_GIVE_UP_MS) this.out.shift()!.socket.destroy();
+    // At the cap, the probes out wait in the queue being measured: their answers are the samples.
+    if (this.out.length < MAX_PROBES_OUT) this.send(now);
     if (this.delays.length === 0) return null;
     let min = this.delays[0];
     for (const delay of this.delays) if (delay < min) min = delay;

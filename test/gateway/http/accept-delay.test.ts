@@ -81,12 +81,16 @@ describe("accept-delay probe", () => {
     probe.stop();
   });
 
-  it("keeps at most 16 probes out, dropping the oldest, so the newest are always measured", async () => {
+  it("keeps at most 16 probes out: behind a deep queue they wait to be answered, and are given up only after 30 s", async () => {
     const held: Socket[] = [];
     const silent: Server = createServer((socket) => held.push(socket)); // never answers
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
-    const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: (silent.address() as AddressInfo).port });
-    for (let i = 0; i < 40; i++) expect(probe.tick()).toBeNull();
+    let clock = 0;
+    const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: (silent.address() as AddressInfo).port }, () => clock);
+    for (let i = 0; i < 40; i++, clock += 100) expect(probe.tick()).toBeNull();
+    expect(probe.outstanding).toBe(16);
+    clock = 30_001; // the first probe (sent at 0) is given up, one new one sent
+    expect(probe.tick()).toBeNull();
     expect(probe.outstanding).toBe(16);
     probe.stop();
     expect(probe.outstanding).toBe(0);
