@@ -32,7 +32,7 @@ const LANDMARKS = [
   "forward",
   "parseJsonObject",
   "bodyFor",
-  "pipeStream",
+  "StreamDelivery",
   "push",
   "writeBuffered",
   "finishRecord",

@@ -9,7 +9,7 @@
  * on the machine does not move these figures: they are sizes of live objects, not timings.
  *
  *   npm run bench:stream-heap -- [--targets gateway,bare] [--streams 2000] [--prompt-bytes 0]
- *     [--retainers GROUP]... [--depth 5] [--label NAME] [--out DIR] [--no-snapshots]
+ *     [--retainers GROUP]... [--depth 5] [--rows 15] [--label NAME] [--out DIR] [--no-snapshots]
  *
  * `--retainers GROUP` lists who holds the objects of one group (e.g. `Buffer`, `(string)`) in the
  * loaded snapshot. Writes bench/results/streams/<date>-stream-heap[-label].md.
@@ -43,6 +43,8 @@ interface Options {
   retainers: string[];
   /** How many retainers up a chain goes. */
   depth: number;
+  /** How many chains a group lists (the most frequent). */
+  rows: number;
   snapshots: boolean;
   label: string;
   outDir: string;
@@ -62,6 +64,7 @@ function optionsOf(argv: string[]): Options {
     promptBytes: Number(get("--prompt-bytes") ?? 0),
     retainers,
     depth: Number(get("--depth") ?? 5),
+    rows: Number(get("--rows") ?? 15),
     snapshots: !argv.includes("--no-snapshots"),
     label: get("--label") ?? "",
     outDir: get("--out") ?? join(ROOT, "bench", "results", "streams"),
@@ -139,8 +142,11 @@ async function startTarget(target: Target, mockPorts: number[], connections: num
 async function measure(target: Target, options: Options, paths: BenchPaths, mockPorts: number[]): Promise<TargetResult> {
   const running = await startTarget(target, mockPorts, options.streams + 100);
   try {
-    // Warm-up: code compiled, pools and connections made, a client leaving mid-stream.
-    const warm = await holdStreams(paths, running.port, 50, running.key, options.promptBytes);
+    // Warm-up: code compiled, pools and connections made, a client leaving mid-stream. Its streams
+    // run as long as the measured ones, so the relay's code is optimised before the baseline (else
+    // about 2 KB a stream of the difference was compiled code, not anything a stream holds).
+    const warm = await holdStreams(paths, running.port, Math.min(options.streams, 200), running.key, options.promptBytes);
+    await sleep(2_500);
     await release(warm.child);
     await sleep(1_000);
     const before = await settledMemory();
@@ -159,7 +165,7 @@ async function measure(target: Target, options: Options, paths: BenchPaths, mock
       rmSync(afterFile);
       result.delta = perStreamDelta(groupsBefore, loaded.groups(), Math.max(1, held.started));
       for (const group of options.retainers) {
-        const rows = [...loaded.retainerChains(group, options.depth).entries()].sort((a, b) => b[1] - a[1]).slice(0, 15);
+        const rows = [...loaded.retainerChains(group, options.depth).entries()].sort((a, b) => b[1] - a[1]).slice(0, options.rows);
         result.retainers.push({ group, rows });
       }
     }

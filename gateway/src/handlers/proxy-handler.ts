@@ -1,6 +1,7 @@
 /**
  * The pipeline for the proxied OpenAI endpoints: authenticate, read and parse the body, pick the
- * model, admit (limits, budget), try the cache, forward with failover, then settle, count and log.
+ * model, admit (limits, budget), try the cache, forward with failover, then settle, count and log
+ * (request-end.ts). A stream returns from here once it has started; it settles from a callback.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors";
@@ -14,9 +15,9 @@ import type { Admission, AdmissionRequest } from "../traffic/types";
 import { refusalReasonOf } from "../traffic/refusal-reason";
 import { ERROR_KINDS } from "../errors";
 import { RequestTrace } from "../tracing/request-trace";
-import type { ForwardOutcome } from "../upstream/forward";
+import { STREAM_STARTED } from "../upstream/forward";
 import { writeBuffered } from "../upstream/client-writer";
-import { applyCharge, finishRecord, newRecord } from "./request-record";
+import { RequestEnd } from "./request-end";
 import type { GatewayRuntime } from "./runtime";
 import { admissionBody, responsesTurnFor } from "./responses-turn";
 import { shedRequest } from "./shed";
@@ -57,17 +58,15 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
   if (rt.draining) headers.push("connection", "close");
-  const record = newRecord(rt.clientIp(req));
-  const trace = RequestTrace.from(req.headers, rt.tracer ?? null, `POST ${route.name}`);
+  // What the request's end needs (settle, record, trace): a stream ends from a callback, after this returns.
+  const end = new RequestEnd(rt, route, requestId, startedAt, rt.clientIp(req), RequestTrace.from(req.headers, rt.tracer ?? null, `POST ${route.name}`), rt.buffers.hold());
+  const { record, trace, bodyHold } = end;
   /** Authentication, limits, budget and the cache look-up, as one span when the trace is recorded. */
   let admissionSpan = rt.traffic.passthrough ? null : trace.child("admission");
-  /** The admission's settle() (all a stream needs to keep of it); null when traffic control is off. */
-  let settle: Admission["settle"] | null = null;
-  /** This request's body in the buffer budget, released when the request is over. */
-  const bodyHold = rt.buffers.hold();
-  let deliveredTokens: number | null = null;
   /** The whole body was read (taken at once, node:http may not have marked the request complete yet). */
   let bodyRead = false;
+  /** A stream started: its end runs `end.finish()` when it is over, not this function. */
+  let streaming = false;
   rt.metrics.inflight.inc();
   try {
     if (req.method !== "POST") throw new GatewayError("GW_ERR_METHOD_NOT_ALLOWED", `Method ${req.method} is not allowed on ${route.name}; use POST.`);
@@ -80,7 +79,8 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       const held = record.identity ? traffic.precheck?.(record.identity) : undefined;
       if (held) await held;
     }
-    // `let`: dropped below once handed to the forwarder, so a long stream does not keep them here.
+    // `let`: dropped below once handed to the forwarder, so this frame does not keep them while it
+    // waits for the upstream's first byte (up to the target's timeout, every attempt included).
     const bodyLimit = rt.config.server.bodyLimitBytes;
     // node:http emits the request at its headers and parses a body that came in the same read just
     // after: one microtask later it is buffered, and taken without the stream's events (readBodyNow).
@@ -88,12 +88,16 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     let raw: Buffer | null = readBodyNow(req, bodyLimit, bodyHold) ?? (await readBody(req, bodyLimit, bodyHold));
     bodyRead = true;
     let { body, forward: rawBody } = parseBody(raw);
-    raw = null; // the frame of a long stream must not keep the bytes (see rawBody below)
-    const model = body.model;
-    if (typeof model !== "string" || model.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
+    raw = null; // nor the bytes (see rawBody below)
+    const asked = body.model;
+    if (typeof asked !== "string" || asked.length === 0) throw new GatewayError("GW_ERR_MODEL_REQUIRED", "You must provide a model parameter.", [], "model");
+    record.model = asked;
+    const pool = rt.router.resolve(asked);
+    if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${asked.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
+    // The same name as the config's string, not the body's: what a stream keeps (its record, its
+    // admission) then holds no string of its own.
+    const model = pool.name === asked ? pool.name : asked;
     record.model = model;
-    const pool = rt.router.resolve(model);
-    if (pool === undefined) throw new GatewayError("GW_ERR_MODEL_NOT_FOUND", `The model \`${model.slice(0, 200)}\` does not exist or is not served by this gateway.`, [], "model");
     checkGenerationParams(body);
     route.check?.(body);
     // The conversation a Responses request continues, loaded now so admission counts all of it.
@@ -109,11 +113,11 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (!traffic.passthrough) {
       admissionRequest = { identity: record.identity, route: route.name, model, body: turn ? admissionBody(body, turn) : body, stream, candidates: chain };
       let admission: Admission | null = await traffic.admit(admissionRequest);
-      settle = admission.settle;
+      end.settle = admission.settle;
       const servable = admission.servable;
       if (servable) chain = chain.filter((p) => servable.has(p.name));
       for (const [name, value] of admission.headers) headers.push(name, value);
-      admission = null; // its header pairs are copied: a stream keeps only settle()
+      admission = null; // its header pairs are copied: the request's end keeps only settle()
       if (!stream) {
         const lookup = await traffic.cacheLookup(admissionRequest, rawBody, req.headers);
         cacheKey = lookup.key;
@@ -138,19 +142,14 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
       sendJson(res, 200, local, headers);
       return;
     }
-    const forwarding = rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: settle !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined }, res);
+    const forwarding = rt.forwarder.forward({ chain, route, body, rawBody, stream, requestId, startedAt, headers, countDelivered: end.settle !== null, trace, clientHeaders: req.headers, responses: turn ?? undefined, streamEnd: end }, res);
     body = rawBody = admissionRequest = null!;
-    const outcome: ForwardOutcome = await forwarding;
-    record.upstreamRequestId = outcome.upstreamRequestId;
-    record.target = outcome.target;
-    record.status = outcome.status;
-    record.attempts = outcome.attempts;
-    record.usage = outcome.usage;
-    record.ttftMs = outcome.ttftMs;
-    record.upstreamModel = outcome.upstreamModel;
-    record.servedModel = outcome.servedModel;
-    record.interrupted = outcome.interrupted;
-    deliveredTokens = outcome.deliveredTokens;
+    const outcome = await forwarding;
+    if (outcome === STREAM_STARTED) {
+      streaming = true;
+      return;
+    }
+    end.took(outcome);
     if (cacheKey !== null && outcome.cacheable) rt.traffic.cacheStore(cacheKey, { status: outcome.status, contentType: outcome.cacheable.contentType, body: outcome.cacheable.body });
   } catch (err) {
     // Refused before its body was read (wrong key, over its rate): close rather than receive and
@@ -169,11 +168,6 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     admissionSpan?.fail(err instanceof GatewayError ? err.code : "error").end();
     if (record.status >= 500 && !(err instanceof GatewayError)) rt.logger.error({ reqId: requestId, err }, "request failed");
   } finally {
-    rt.overload.leave();
-    rt.metrics.inflight.dec();
-    bodyHold.release();
-    const charged = settle?.(record.usage, record.upstreamModel || record.model, { servedModel: record.servedModel || record.model, deliveredTokens });
-    applyCharge(rt, record, charged);
-    finishRecord(rt, route, requestId, startedAt, record, trace);
+    if (!streaming) end.finish();
   }
 }

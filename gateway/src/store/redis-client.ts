@@ -6,7 +6,7 @@
  * retries, so while Redis is down a command fails at once and the caller falls back instead of
  * waiting; ioredis keeps reconnecting in the background.
  */
-import { Cluster, Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { GatewayConfig } from "../config/schema";
 import type { LoggerPort, TrafficMetrics } from "../traffic/metrics-port";
 
@@ -33,6 +33,15 @@ function clusterNode(url: string): { host: string; port: number } {
   return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) };
 }
 
+/**
+ * ioredis, loaded with the first connection: a gateway on the memory store (one process, no
+ * cache Redis) never loads its ~50 modules (≈ 1 MB of heap, 1.3 MB of RSS measured at start).
+ */
+function ioredis(): typeof import("ioredis") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("ioredis") as typeof import("ioredis");
+}
+
 export function isCluster(client: RedisClient): client is Cluster {
   return (client as Cluster).isCluster === true;
 }
@@ -57,7 +66,7 @@ export function createRedisClient(
     const seeds = config.cluster;
     const urlPassword = new URL(seeds[0]).password;
     const tls = seeds[0].startsWith("rediss://") ? { tls: {} } : {};
-    client = new Cluster(seeds.map(clusterNode), {
+    client = new (ioredis().Cluster)(seeds.map(clusterNode), {
       redisOptions: { ...perConnection, ...(password === undefined && urlPassword ? { password: decodeURIComponent(urlPassword) } : {}), ...tls },
       enableOfflineQueue: false,
       enableAutoPipelining: true,
@@ -70,7 +79,7 @@ export function createRedisClient(
       clusterRetryStrategy: reconnectDelay,
     });
   } else {
-    client = new Redis(config.url ?? "redis://127.0.0.1:6379", { ...perConnection, enableAutoPipelining: true, retryStrategy: reconnectDelay });
+    client = new (ioredis().Redis)(config.url ?? "redis://127.0.0.1:6379", { ...perConnection, enableAutoPipelining: true, retryStrategy: reconnectDelay });
   }
   // Log once per outage; the store wrappers count errors in metrics.
   let down = false;

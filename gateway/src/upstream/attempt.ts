@@ -50,13 +50,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   headersAt = 0;
   /** True when the answer did not fit in the buffer budget (the client gets 503, no failover). */
   overloaded = false;
-  readonly result: Promise<AttemptResult>;
+  /** Settles once, as described above; a committed stream drops it (committed()). */
+  result: Promise<AttemptResult>;
 
   constructor(
     private readonly wantStream: boolean,
     private readonly maxBufferedBytes: number,
     /** The buffered answer's share of the budget; the forwarder releases it once the answer is written. */
-    readonly hold: BufferHold | null = null,
+    public hold: BufferHold | null = null,
   ) {
     this.result = new Promise((resolve) => (this.settle = resolve));
   }
@@ -99,6 +100,17 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   timerFired(): boolean {
     this.timer = null;
     return !this.settled;
+  }
+
+  /**
+   * The stream's first byte went to the client: its settled result (headers, first chunk) is read
+   * no more, and its share of the buffer budget (a stream buffers nothing) goes back. The attempt
+   * lives as long as the stream, minutes maybe, so it keeps only what relaying needs.
+   */
+  committed(): void {
+    this.result = COMMITTED;
+    this.hold?.release();
+    this.hold = null;
   }
 
   /** Hands the rest of a settled stream to `sink`. */
@@ -210,8 +222,16 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.settle(result);
+    // A settled attempt reads neither again; a stream keeps this object for minutes.
+    this.settle = settledAlready;
+    this.headers = NO_HEADERS;
   }
 }
+
+const settledAlready = (): void => {};
+/** What a committed attempt's `result` reads (never awaited again). */
+const COMMITTED: Promise<AttemptResult> = Promise.resolve({ kind: "failed", failure: { reason: "invalid_response", detail: "the stream was committed" } });
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
 
 function headersWaitEnded(attempt: UpstreamAttempt): void {
   if (!attempt.timerFired()) return;

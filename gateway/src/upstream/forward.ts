@@ -21,7 +21,7 @@ import { RequestTrace } from "../tracing/request-trace";
 import type { ResponsesTurn } from "../responses/turn";
 import { UpstreamAttempt, type AttemptResult } from "./attempt";
 import { attemptHeaders, sentClientScope } from "./attempt-headers";
-import { pipeStream, writeBuffered } from "./client-writer";
+import { writeBuffered } from "./client-writer";
 import { header } from "./answer-body";
 import { countsTowardEjection, exhaustedError, misconfiguredError, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
@@ -29,6 +29,7 @@ import { redactRaw } from "./redact";
 import { upstreamRequestIdOf } from "./upstream-request-id";
 import { answerFailure } from "./answer-failure";
 import { dispatchBody, RELEASE_AFTER_SEND_BYTES } from "./send-once-body";
+import { StreamDelivery, type StreamEndListener } from "./stream-delivery";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -52,7 +53,15 @@ export interface ForwardRequest {
   clientHeaders?: IncomingHttpHeaders;
   /** `POST /v1/responses`: the turn its translators read and record the answer in. */
   responses?: ResponsesTurn;
+  /** Told when a stream that forward() started (returning STREAM_STARTED) is over. */
+  streamEnd: StreamEndListener;
 }
+
+/**
+ * forward()'s answer when a stream committed: it runs on from callbacks (stream-delivery.ts) and
+ * its outcome goes to `ForwardRequest.streamEnd` when it is over.
+ */
+export const STREAM_STARTED = "stream-started";
 
 export interface ForwardOutcome {
   status: number;
@@ -76,7 +85,6 @@ export interface ForwardOutcome {
   upstreamRequestId: string | null;
 }
 
-const EMPTY_CHUNK = Buffer.alloc(0);
 const NONE_TRIED: ReadonlySet<TargetState> = new Set();
 
 class ClientClosedError extends Error {
@@ -97,8 +105,11 @@ export class Forwarder {
     },
   ) {}
 
-  /** Answers the client, or throws the GatewayError to answer with when nothing worked. */
-  async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome> {
+  /**
+   * Answers the client, or throws the GatewayError to answer with when nothing worked. A stream
+   * returns STREAM_STARTED once its first byte is written; its outcome goes to `req.streamEnd`.
+   */
+  async forward(req: ForwardRequest, res: ServerResponse): Promise<ForwardOutcome | typeof STREAM_STARTED> {
     const deadline = req.startedAt + this.defaults.deadlineMs;
     const trace = req.trace ?? RequestTrace.from({}, null, "");
     /** Targets already tried: the first alone, until a second pick needs a Set (most requests make one attempt). */
@@ -221,10 +232,19 @@ export class Forwarder {
               req.body = translators.request.body;
               req.rawBody = translators.request.rawBody;
               upstream = undefined;
+              // From here the stream holds the target's in-flight count, until it ends.
+              try {
+                this.startStream(req, res, result, attempt, state, pool, target, attempts, translator);
+              } catch (err) {
+                // Thrown before the hand-over (head, first chunk): no end will run, so undo here.
+                state.inflight--;
+                attempt.abort(err as Error);
+                throw err;
+              }
+              return STREAM_STARTED;
             }
             try {
-              const delivered = this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
-              return delivered instanceof Promise ? await delivered : delivered;
+              return this.deliver(req, res, result, attempt, state, pool, target, attempts, translator);
             } finally {
               state.inflight--;
             }
@@ -282,44 +302,45 @@ export class Forwarder {
     this.logger.warn({ ...fields, baseUrl: target.state.config.baseUrl, fresh }, "target misconfigured: the upstream refused its credentials");
   }
 
-  /** Writes the chosen answer: a buffered one synchronously (no promise, no microtask hop), a stream to its end. */
+  /** Writes a buffered answer, synchronously (no promise, no microtask hop). */
   private deliver(
     req: ForwardRequest,
     res: ServerResponse,
-    result: Exclude<AttemptResult, { kind: "failed" }>,
+    result: Extract<AttemptResult, { kind: "buffered" }>,
     attempt: UpstreamAttempt,
     state: TargetState,
     pool: ModelPool,
     target: PreparedTarget,
     attempts: number,
     translator: Translator,
-  ): ForwardOutcome | Promise<ForwardOutcome> {
+  ): ForwardOutcome {
     // Added to the request's own list (no copy) just before the head is written from it.
     const headers = req.headers;
     const upstreamRequestId = upstreamRequestIdOf(result.headers);
-    if (result.kind === "buffered") {
-      const contentType = translator.contentType(header(result.headers["content-type"]));
-      const ok = result.status >= 200 && result.status < 300;
-      const translated = ok ? result.translated : undefined;
-      const usage = translated ? translated.usage : null;
-      // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
-      const body = translated ? redactRaw(translated.body, target.secrets) : result.body;
-      const hold = attempt.hold;
-      if (hold) {
-        if (res.destroyed) hold.release();
-        else res.once("close", () => hold.release());
-      }
-      addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
-      writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
-      const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
-      outcome.upstreamRequestId = upstreamRequestId;
-      if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
-      return outcome;
+    const contentType = translator.contentType(header(result.headers["content-type"]));
+    const ok = result.status >= 200 && result.status < 300;
+    const translated = ok ? result.translated : undefined;
+    const usage = translated ? translated.usage : null;
+    // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
+    const body = translated ? redactRaw(translated.body, target.secrets) : result.body;
+    const hold = attempt.hold;
+    if (hold) {
+      if (res.destroyed) hold.release();
+      else res.once("close", () => hold.release());
     }
-    return this.deliverStream(req, res, result, attempt, state, pool, target, attempts, translator, upstreamRequestId);
+    addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
+    writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
+    const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
+    outcome.upstreamRequestId = upstreamRequestId;
+    if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
+    return outcome;
   }
 
-  private async deliverStream(
+  /**
+   * Writes a committed stream's head and first chunk and hands the rest to a StreamDelivery,
+   * which reports to `req.streamEnd` when the stream is over. Nothing here waits for it.
+   */
+  private startStream(
     req: ForwardRequest,
     res: ServerResponse,
     result: Extract<AttemptResult, { kind: "stream" }>,
@@ -329,36 +350,31 @@ export class Forwarder {
     target: PreparedTarget,
     attempts: number,
     translator: Translator,
-    upstreamRequestId: string | null,
-  ): Promise<ForwardOutcome> {
-    const headers = req.headers;
+  ): void {
+    const upstreamRequestId = upstreamRequestIdOf(result.headers);
     const ttftMs = performance.now() - req.startedAt;
     this.metrics.ttftFor(pool.name).observe(ttftMs / 1000);
-    const streamSpan = req.trace?.child("stream") ?? null;
-    streamSpan?.set("aigw.model", pool.name).set("aigw.target", state.name);
-    addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
-    const piping = pipeStream(res, attempt, result.first, headers, {
+    const span = req.trace?.child("stream") ?? null;
+    span?.set("aigw.model", pool.name).set("aigw.target", state.name);
+    addAnswerHeaders(req.headers, attempts, state.name, pool.name, upstreamRequestId);
+    const outcome = this.outcome(200, state, pool, target, attempts, null, ttftMs, null, false, false);
+    outcome.upstreamRequestId = upstreamRequestId;
+    const first = result.first;
+    // The attempt's settled result is not read again: a long stream need not keep it.
+    attempt.committed();
+    StreamDelivery.start(res, attempt, first, req.headers, {
       translator,
       maxStreamMs: this.defaults.maxStreamMs,
       stallMs: Math.min(this.client.writeTimeoutMs, target.timeoutMs),
       secrets: target.secrets,
+      state,
+      outcome,
+      span,
+      requestId: req.requestId,
+      metrics: this.metrics,
+      logger: this.logger,
+      listener: req.streamEnd,
     });
-    // Written to the client already: the stream's frames need not keep the first chunk meanwhile.
-    result.first = EMPTY_CHUNK;
-    const streamed = await piping;
-    if (streamed.interrupted && !streamed.clientClosed) {
-      this.metrics.streamsInterrupted.labels(pool.name, state.name).inc();
-      this.logger.warn({ reqId: req.requestId, model: pool.name, target: state.name }, "upstream stream interrupted after the first byte");
-    }
-    const outcome = this.outcome(streamed.clientClosed ? 499 : 200, state, pool, target, attempts, streamed.usage, ttftMs, null, streamed.interrupted && !streamed.clientClosed, streamed.clientClosed);
-    outcome.deliveredTokens = streamed.deliveredTokens;
-    outcome.upstreamRequestId = upstreamRequestId;
-    if (streamSpan !== null) {
-      streamSpan.set("aigw.client_closed", streamed.clientClosed).set("gen_ai.usage.output_tokens", streamed.usage?.completionTokens);
-      if (outcome.interrupted) streamSpan.fail("upstream stream interrupted");
-      streamSpan.end();
-    }
-    return outcome;
   }
 
   private outcome(status: number, state: TargetState, pool: ModelPool, target: PreparedTarget, attempts: number, usage: Usage | null, ttftMs: number | null, cacheable: ForwardOutcome["cacheable"], interrupted: boolean, clientClosed: boolean): ForwardOutcome {

@@ -1,0 +1,165 @@
+/**
+ * A committed stream, from its first byte to its end: relays the upstream's events to the client
+ * through the translator (usage filter, dialect) and the key redactor, with backpressure, a
+ * maximum duration, a stall cut for a client that stops reading, and a clear error event when the
+ * upstream breaks off. One object per open stream, driven by callbacks (the attempt's sink, the
+ * response's close, one timer): no async function waits for the stream, so a stream held open for
+ * minutes keeps this object, not three suspended frames and the promises between them. When the
+ * stream ends, errs or the client leaves, it reports once to its listener (the request's end).
+ */
+import type { ServerResponse } from "node:http";
+import type { Logger } from "../log";
+import type { GatewayMetrics } from "../metrics/registry";
+import type { TargetState } from "../routing/target-state";
+import type { ActiveSpan } from "../tracing/span";
+import type { Translator } from "../translate/translator";
+import type { Usage } from "../traffic/types";
+import type { StreamSink, UpstreamAttempt } from "./attempt";
+import { awaitDrain, flattenHead } from "./client-writer";
+import type { ForwardOutcome } from "./forward";
+import { StreamRedactor, type TargetSecret } from "./redact";
+
+const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
+
+const EMPTY = Buffer.alloc(0);
+
+/** Told once when a committed stream is over (ended, cut by the upstream or a timer, or left by the client). */
+export interface StreamEndListener {
+  streamEnded(outcome: ForwardOutcome): void;
+}
+
+export interface StreamDeliveryOptions {
+  /** Turns each upstream chunk into the client's bytes and reads the usage (the pass-through only filters). */
+  translator: Translator;
+  maxStreamMs: number;
+  /** How long the client may leave the stream unread before it is cut (the upstream waits paused meanwhile). */
+  stallMs: number;
+  /** The target's key and credentials, never passed on even when the upstream echoes them. */
+  secrets: readonly TargetSecret[];
+  /** The target serving the stream: its in-flight count is held until the stream ends. */
+  state: TargetState;
+  /** The outcome so far (status 200, target, models, attempts, ttft); the end fills in the rest. */
+  outcome: ForwardOutcome;
+  /** The stream's span, when the trace is recorded. */
+  span: ActiveSpan | null;
+  requestId: string;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  listener: StreamEndListener;
+}
+
+export class StreamDelivery implements StreamSink {
+  private usage: Usage | null = null;
+  private done = false;
+  private readonly redactor: StreamRedactor;
+  private readonly maxTimer: NodeJS.Timeout;
+  /** The response's close: a client that leaves aborts the upstream (one closure a stream). */
+  private readonly onClientClose: () => void;
+
+  /** Writes the head and the first chunk, then hands the rest of the upstream's answer to this object. */
+  static start(res: ServerResponse, attempt: UpstreamAttempt, first: Buffer, headers: string[], options: StreamDeliveryOptions): void {
+    new StreamDelivery(res, attempt, first, headers, options);
+  }
+
+  private constructor(
+    private readonly res: ServerResponse,
+    private readonly attempt: UpstreamAttempt,
+    first: Buffer,
+    headers: string[],
+    private readonly options: StreamDeliveryOptions,
+  ) {
+    // What may throw comes first: until attach() below nothing refers to this object, and the
+    // forwarder gives the target's count back and aborts the upstream itself.
+    this.redactor = new StreamRedactor(options.secrets);
+    for (const value of STREAM_HEADERS) headers.push(value);
+    res.writeHead(200, headers);
+    flattenHead(res);
+    const firstOut = this.relay(first);
+    if (firstOut.length > 0) res.write(firstOut);
+    // The timer's argument is this object: no closure for it.
+    this.maxTimer = setTimeout(maxDurationPassed, options.maxStreamMs, this);
+    this.maxTimer.unref();
+    this.onClientClose = () => {
+      if (!res.writableFinished) attempt.abort(Object.assign(new Error("client closed the connection"), { code: "GW_CLIENT_CLOSED" }));
+    };
+    res.on("close", this.onClientClose);
+    attempt.attach(this);
+  }
+
+  write(chunk: Buffer): boolean {
+    const out = this.relay(chunk);
+    const res = this.res;
+    return out.length === 0 || res.destroyed || res.write(out);
+  }
+
+  onDrain(resume: () => void): void {
+    // undici's body timeout does not run while the upstream is paused: without this, a client
+    // that stops reading would hold the upstream connection until maxStreamMs.
+    const attempt = this.attempt;
+    awaitDrain(this.res, this.options.stallMs, resume, () => attempt.abort(Object.assign(new Error("client stopped reading the stream"), { code: "GW_CLIENT_STALLED" })));
+  }
+
+  end(): void {
+    const piece = this.options.translator.responseBody(EMPTY, true);
+    this.usage = piece.usage;
+    const rest = this.redactor.push(piece.body);
+    const held = this.redactor.flush();
+    const out = held.length === 0 ? rest : Buffer.concat([rest, held]);
+    if (!this.res.destroyed) this.res.end(out.length > 0 ? out : undefined);
+    this.finish(false);
+  }
+
+  fail(error: Error): void {
+    if (!this.res.destroyed) {
+      const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
+      const rest = this.redactor.push(this.options.translator.streamError(reason));
+      const held = this.redactor.flush();
+      this.res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
+    }
+    this.finish(true);
+  }
+
+  /** @internal the maximum-duration timer's callback */
+  exceededMaxDuration(): void {
+    this.attempt.abort(Object.assign(new Error("stream exceeded its maximum duration"), { code: "GW_MAX_STREAM" }));
+  }
+
+  private relay(chunk: Buffer): Buffer {
+    const piece = this.options.translator.responseBody(chunk, false);
+    this.usage = piece.usage;
+    return this.redactor.push(piece.body);
+  }
+
+  /** Once: the stream is over; counts it, ends its span and tells the listener how it went. */
+  private finish(upstreamBroke: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.maxTimer);
+    const { res, options } = this;
+    res.off("close", this.onClientClose);
+    options.state.inflight--;
+    const clientClosed = res.destroyed && !res.writableFinished;
+    const interrupted = upstreamBroke && !clientClosed;
+    const outcome = options.outcome;
+    if (interrupted) {
+      options.metrics.streamsInterrupted.labels(outcome.servedModel, options.state.name).inc();
+      options.logger.warn({ reqId: options.requestId, model: outcome.servedModel, target: options.state.name }, "upstream stream interrupted after the first byte");
+    }
+    if (clientClosed) outcome.status = 499;
+    outcome.usage = this.usage;
+    outcome.deliveredTokens = options.translator.deliveredTokens();
+    outcome.interrupted = interrupted;
+    outcome.clientClosed = clientClosed;
+    const span = options.span;
+    if (span !== null) {
+      span.set("aigw.client_closed", clientClosed).set("gen_ai.usage.output_tokens", this.usage?.completionTokens);
+      if (interrupted) span.fail("upstream stream interrupted");
+      span.end();
+    }
+    options.listener.streamEnded(outcome);
+  }
+}
+
+function maxDurationPassed(delivery: StreamDelivery): void {
+  delivery.exceededMaxDuration();
+}
