@@ -110,9 +110,12 @@ export class AcceptDelayProbe {
   }
 }
 
-/** The address to probe for a listener bound to `host`: a wildcard bind is reached through loopback. */
+/**
+ * The address to probe for a listener bound to `host`: a wildcard bind is reached through loopback.
+ * `::` too goes through 127.0.0.1: a dual-stack listener takes IPv4 there, and a pod or host with
+ * IPv6 disabled has no `::1` (the probes would fail and the signal go silently off).
+ */
 export function probeHostFor(host: string): string {
-  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
-  if (host === "::") return "::1";
+  if (host === "0.0.0.0" || host === "" || host === "::") return "127.0.0.1";
   return host;
 }

@@ -14,12 +14,12 @@ function busyWait(ms: number): void {
   }
 }
 
-function healthzServer(): Promise<{ server: HttpServer; port: number }> {
+function healthzServer(host = "127.0.0.1"): Promise<{ server: HttpServer; port: number }> {
   const server = createHttpServer((req, res) => {
     res.writeHead(req.url === "/healthz" ? 200 : 404, { "content-type": "text/plain" });
     res.end("ok");
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port })));
+  return new Promise((resolve) => server.listen(0, host, () => resolve({ server, port: (server.address() as AddressInfo).port })));
 }
 
 /** Ticks the probe every 20 ms until it reports a sample (the shortest delay answered in the last second). */
@@ -113,7 +113,16 @@ describe("accept-delay probe", () => {
 
   it("probes a wildcard listener through loopback", () => {
     expect(probeHostFor("0.0.0.0")).toBe("127.0.0.1");
-    expect(probeHostFor("::")).toBe("::1");
+    expect(probeHostFor("::")).toBe("127.0.0.1");
     expect(probeHostFor("10.1.2.3")).toBe("10.1.2.3");
+  });
+
+  it("measures a listener bound to :: through 127.0.0.1 (dual stack; no ::1 needed)", async () => {
+    const started = await healthzServer("::");
+    server = started.server;
+    const probe = new AcceptDelayProbe({ host: probeHostFor("::"), port: started.port });
+    expect(probe.tick()).toBeNull();
+    expect(await nextSample(probe)).toBeGreaterThanOrEqual(0);
+    probe.stop();
   });
 });
