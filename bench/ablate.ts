@@ -23,10 +23,22 @@ import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
 import { runLoad, type LoadTool } from "./lib/load";
 import { freePort, killAllSync, startProcess, stopProcess, waitUntil, which } from "./lib/processes";
 import { UsageSampler } from "./lib/proc-stats";
+import { gaugeValue, shedByReason } from "./lib/metrics-peaks";
 import { CHAT_PATH, startMock, type BenchPaths } from "./lib/targets";
 import { MOCK_MODEL } from "./mock-upstream";
 import { JSON_BODY, SSE_BODY } from "./run";
 import { checkBenchNode } from "./lib/node-version";
+
+/** The gateway's sheds by reason and its last accept-delay sample, or "" when its /metrics does not answer. */
+async function overloadSummary(url: string): Promise<string> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    const delay = gaugeValue(text, "aigw_accept_delay_seconds");
+    return `; shed ${JSON.stringify(shedByReason(text))}, accept delay ${delay === null ? "-" : `${(delay * 1_000).toFixed(0)} ms`}`;
+  } catch {
+    return "";
+  }
+}
 
 /** Builds the variant from the all-features config (and the minimal one). */
 type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConfigInput;
@@ -107,7 +119,9 @@ async function main(): Promise<void> {
           r.rps.push(load.rps);
           r.errors += load.non2xx + load.socketErrors + load.timeouts;
           results.set(variant.name, r);
-          process.stdout.write(`round ${round + 1} ${variant.name}: ${Math.round(load.rps)} req/s, ${r.cpu[r.cpu.length - 1].toFixed(1)} µs CPU/req\n`);
+          // A throughput run must not be shed: say so when it was (server.overload), and why.
+          const overload = variant.patch ? await overloadSummary(url) : "";
+          process.stdout.write(`round ${round + 1} ${variant.name}: ${Math.round(load.rps)} req/s, ${r.cpu[r.cpu.length - 1].toFixed(1)} µs CPU/req, ${load.non2xx} non-2xx${overload}\n`);
         } finally {
           await stopProcess(proc);
         }

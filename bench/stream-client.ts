@@ -39,6 +39,9 @@ export interface ClientSummary {
   /** Completed streams, connect to end: how much a saturated target slowed them (nominal: events × interval). */
   durationP50Ms: number | null;
   durationP99Ms: number | null;
+  /** Completed streams, connect to the answer's first byte: the wait before the target took the stream (accept queue, admission). */
+  firstByteP50Ms: number | null;
+  firstByteP99Ms: number | null;
   seconds: number;
 }
 
@@ -69,8 +72,9 @@ function requestBytes(spec: ClientSpec, n: number): Buffer {
 
 export function runClient(spec: ClientSpec): Promise<ClientSummary> {
   const started = Date.now();
-  const summary: ClientSummary = { counts: emptyCounts(), events: 0, peakOpen: 0, errorCodes: {}, refusedStatuses: {}, durationP50Ms: null, durationP99Ms: null, seconds: 0 };
+  const summary: ClientSummary = { counts: emptyCounts(), events: 0, peakOpen: 0, errorCodes: {}, refusedStatuses: {}, durationP50Ms: null, durationP99Ms: null, firstByteP50Ms: null, firstByteP99Ms: null, seconds: 0 };
   const durations: number[] = [];
+  const firstBytes: number[] = [];
   const expectedMs = spec.intervalMs * (spec.events + 3) + spec.slackSec * 1_000;
   let opened = 0;
   let open = 0;
@@ -80,6 +84,8 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
       summary.seconds = (Date.now() - started) / 1_000;
       summary.durationP50Ms = percentileOf(durations, 0.5);
       summary.durationP99Ms = percentileOf(durations, 0.99);
+      summary.firstByteP50Ms = percentileOf(firstBytes, 0.5);
+      summary.firstByteP99Ms = percentileOf(firstBytes, 0.99);
       resolve(summary);
     };
     const openOne = (n: number) => {
@@ -87,6 +93,7 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
       const socket = connect({ port: spec.port, host: "127.0.0.1" });
       let connected = false;
       let connectedAt = 0;
+      let firstByteAt = 0;
       let settled = false;
       const timer = setTimeout(() => settle({ kind: "timeout" }), expectedMs);
       const settle = (ending: Ending) => {
@@ -96,7 +103,10 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
         if (connected) open--;
         const outcome = classify(scan, ending);
         summary.counts[outcome]++;
-        if (outcome === "complete") durations.push(Date.now() - connectedAt);
+        if (outcome === "complete") {
+          durations.push(Date.now() - connectedAt);
+          firstBytes.push(firstByteAt - connectedAt);
+        }
         summary.events += scan.events;
         if (ending.kind === "error") summary.errorCodes[ending.code] = (summary.errorCodes[ending.code] ?? 0) + 1;
         if (outcome === "refused") summary.refusedStatuses[String(scan.status)] = (summary.refusedStatuses[String(scan.status)] ?? 0) + 1;
@@ -109,7 +119,10 @@ export function runClient(spec: ClientSpec): Promise<ClientSummary> {
         summary.peakOpen = Math.max(summary.peakOpen, ++open);
         socket.write(requestBytes(spec, n));
       });
-      socket.on("data", (chunk: Buffer) => scan.push(chunk));
+      socket.on("data", (chunk: Buffer) => {
+        if (firstByteAt === 0) firstByteAt = Date.now();
+        scan.push(chunk);
+      });
       socket.once("end", () => settle({ kind: "end" }));
       socket.once("close", () => settle({ kind: "end" }));
       socket.once("error", (err: NodeJS.ErrnoException) => settle(connected ? { kind: "error", code: err.code ?? "error" } : { kind: "connect-failed" }));

@@ -20,6 +20,7 @@
  *   node dist/bench/streams.js [--streams N] [--rate R] [--events E] [--interval MS]
  *     [--targets direct,bare-undici,gateway-full-memory] [--cases held,overload,sustained]
  *     [--overload-factor F] [--overload-events E] [--sustained-seconds S] [--sustained-rate R] [--out DIR]
+ *     [--overload-config JSON]   merged into the gateway targets' server.overload (e.g. '{"maxAcceptDelayMs":0}')
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -59,6 +60,8 @@ interface Options {
   /** New streams a second in the sustained case; 0: derived from the capacity (a smaller figure for smoke runs). */
   sustainedRate: number;
   outDir: string;
+  /** Merged into the gateway targets' `server.overload`. */
+  overloadConfig: Record<string, unknown>;
   /** Write a CPU profile of the gateway's held case here (bench/results/profiles by default with --profile). */
   profile: boolean;
 }
@@ -97,6 +100,7 @@ function optionsOf(argv: string[]): Options {
     sustainedRate: num("--sustained-rate", 0),
     outDir: get("--out") ?? join(ROOT, "bench", "results"),
     profile: argv.includes("--profile"),
+    overloadConfig: JSON.parse(get("--overload-config") ?? "{}") as Record<string, unknown>,
   };
 }
 
@@ -148,7 +152,7 @@ async function measureCase(paths: BenchPaths, target: StreamTarget, caseName: St
   const c = client.counts;
   process.stdout.write(
     `  ${caseName.padEnd(9)} ${streams} streams: complete ${c.complete}, shed ${c.shed}, refused ${c.refused}, lost ${lost} (cut ${c.cut}, reset ${c.reset}, no-response ${c["no-response"]}, connect ${c["connect-failed"]}, timeout ${c.timeout}); ` +
-      `peak open ${client.peakOpen}; stream length p50/p99 ${client.durationP50Ms !== null ? (client.durationP50Ms / 1000).toFixed(1) : "-"}/${client.durationP99Ms !== null ? (client.durationP99Ms / 1000).toFixed(1) : "-"} s; ${result.cpuUsPerEvent?.toFixed(1)} µs CPU/event; RSS ${result.baselineRssMb.toFixed(0)} → ${result.peakRssMb.toFixed(0)} MB (${result.kbPerOpenStream?.toFixed(1)} KB/stream)${peaks ? `; heap used ≤ ${peaks.heapUsedMb?.toFixed(0)} MB of ${peaks.heapTotalMb?.toFixed(0)}, loop lag ≤ ${peaks.eventLoopLagMaxMs?.toFixed(0)} ms` : ""}; ${client.seconds.toFixed(1)} s\n`,
+      `peak open ${client.peakOpen}; first byte p50/p99 ${client.firstByteP50Ms !== null ? (client.firstByteP50Ms / 1000).toFixed(2) : "-"}/${client.firstByteP99Ms !== null ? (client.firstByteP99Ms / 1000).toFixed(2) : "-"} s; stream length p50/p99 ${client.durationP50Ms !== null ? (client.durationP50Ms / 1000).toFixed(1) : "-"}/${client.durationP99Ms !== null ? (client.durationP99Ms / 1000).toFixed(1) : "-"} s; ${result.cpuUsPerEvent?.toFixed(1)} µs CPU/event; RSS ${result.baselineRssMb.toFixed(0)} → ${result.peakRssMb.toFixed(0)} MB (${result.kbPerOpenStream?.toFixed(1)} KB/stream)${peaks ? `; heap used ≤ ${peaks.heapUsedMb?.toFixed(0)} MB of ${peaks.heapTotalMb?.toFixed(0)}, loop lag ≤ ${peaks.eventLoopLagMaxMs?.toFixed(0)} ms, accept delay ≤ ${peaks.acceptDelayMaxMs?.toFixed(0) ?? "-"} ms, shed ${JSON.stringify(peaks.shedByReason ?? {})}` : ""}; ${client.seconds.toFixed(1)} s\n`,
   );
   return result;
 }
@@ -203,10 +207,10 @@ async function writeProfileSummary(pid: number, file: string, events: number): P
 }
 
 /** Long-stream settings for the gateway: one upstream connection per stream, no pool queue; `elu`: shedding on utilisation too. */
-function gatewayOverrides(connections: number, elu: boolean) {
+function gatewayOverrides(connections: number, elu: boolean, overload: Record<string, unknown>) {
   return (config: GatewayConfigInput): GatewayConfigInput => ({
     ...config,
-    server: { ...config.server, ...(elu ? { overload: { maxEventLoopUtilization: 0.98 } } : {}) },
+    server: { ...config.server, overload: { ...config.server?.overload, ...(elu ? { maxEventLoopUtilization: 0.98 } : {}), ...overload } },
     upstreamDefaults: { ...config.upstreamDefaults, connectionsPerTarget: connections },
   });
 }
@@ -235,7 +239,7 @@ async function main(): Promise<void> {
       if (target !== "direct") {
         const env = profileFile ? { BENCH_CPU_PROFILE: profileFile(target) } : undefined;
         const variant = target === "gateway-elu" ? "gateway-full-memory" : target;
-        running = await startTarget(variant, paths, { wrk: null, haproxy: null, redis: which("redis-server") }, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", upstreamConnections: fdLimit, gatewayOverrides: gatewayOverrides(fdLimit, target === "gateway-elu"), env }, readyBody, readyHeaders);
+        running = await startTarget(variant, paths, { wrk: null, haproxy: null, redis: which("redis-server") }, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", upstreamConnections: fdLimit, gatewayOverrides: gatewayOverrides(fdLimit, target === "gateway-elu", options.overloadConfig), env }, readyBody, readyHeaders);
       }
       try {
         const measuredPid = running ? running.proc.pid : mock.proc.pid;

@@ -1,19 +1,31 @@
 /**
  * Peaks of a gateway's own gauges while a case runs, scraped from its /metrics every 2 s (and at the end):
  * V8 heap used and total (what of the RSS is JavaScript), and the event-loop lag prom-client
- * reports. Scrapes that fail (the target is saturated) are skipped, not errors.
+ * reports, the accept delay the overload guard measured, and the requests shed by reason (their
+ * last values). Scrapes that fail (the target is saturated) are skipped, not errors.
  */
 
 export interface MetricPeaks {
   heapUsedMb: number | null;
   heapTotalMb: number | null;
   eventLoopLagMaxMs: number | null;
+  /** `aigw_accept_delay_seconds` at its highest scrape. */
+  acceptDelayMaxMs?: number | null;
+  /** `aigw_requests_shed_total` by reason, nonzero ones, at the last scrape. */
+  shedByReason?: Record<string, number>;
 }
 
 /** The first sample's value of `name` (no labels) in a Prometheus text exposition. */
 export function gaugeValue(text: string, name: string): number | null {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(text);
   return match ? Number(match[1]) : null;
+}
+
+/** `aigw_requests_shed_total` by reason, the nonzero ones, from a Prometheus text exposition. */
+export function shedByReason(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/^aigw_requests_shed_total\{reason="([a-z_]+)"\} ([0-9.eE+]+)$/gm)) if (Number(match[2]) > 0) out[match[1]] = Number(match[2]);
+  return out;
 }
 
 const max = (a: number | null, b: number | null) => (b === null ? a : a === null ? b : Math.max(a, b));
@@ -39,6 +51,8 @@ export class MetricsPeakSampler {
         heapUsedMb: max(this.peaks.heapUsedMb, mb(gaugeValue(text, "nodejs_heap_size_used_bytes"))),
         heapTotalMb: max(this.peaks.heapTotalMb, mb(gaugeValue(text, "nodejs_heap_size_total_bytes"))),
         eventLoopLagMaxMs: max(this.peaks.eventLoopLagMaxMs, (gaugeValue(text, "nodejs_eventloop_lag_max_seconds") ?? NaN) * 1_000 || null),
+        acceptDelayMaxMs: max(this.peaks.acceptDelayMaxMs ?? null, (gaugeValue(text, "aigw_accept_delay_seconds") ?? NaN) * 1_000 || null),
+        shedByReason: shedByReason(text),
       };
     } catch {
       // saturated or gone: the next scrape may answer

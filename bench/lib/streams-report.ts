@@ -34,7 +34,7 @@ export interface StreamMachine {
 }
 
 const fixed = (n: number | null, digits = 1) => (n === null ? "" : n.toFixed(digits));
-const seconds = (ms: number | null) => (ms === null ? "–" : (ms / 1000).toFixed(1));
+const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? "–" : (ms / 1000).toFixed(1));
 
 /** Gateway ÷ bare proxy for one case, from the same run; null when either is missing. */
 export function streamRatio(results: readonly StreamCaseResult[], caseName: StreamCaseResult["case"], pick: (r: StreamCaseResult) => number | null): number | null {
@@ -52,13 +52,13 @@ export function renderStreamsMarkdown(machine: StreamMachine, results: readonly 
     "",
     `${machine.cores} × ${machine.cpu}, Node ${machine.node}, load average ${machine.loadBefore.toFixed(2)} before and ${machine.loadAfter.toFixed(2)} after; open-file limit ${machine.fdLimit}.`,
     "",
-    "| Target | Case | streams | events apart | complete | shed (503) | other refusals | lost | peak open | stream length p50 / p99 s (nominal) | CPU µs/event | RSS before → peak MB | KB per open stream | heap used / total MB, loop lag ms (peaks) | note |",
+    "| Target | Case | streams | events apart | complete | shed (503) | other refusals | lost | peak open | stream length p50 / p99 s [first byte p50 / p99 s] (nominal) | CPU µs/event | RSS before → peak MB | KB per open stream | heap used / total MB, loop lag ms, accept delay ms (peaks) | note |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of results) {
     const c = r.client.counts;
     const lostDetail = r.lost > 0 ? `${r.lost} (cut ${c.cut}, reset ${c.reset}, no answer ${c["no-response"]}, connect ${c["connect-failed"]}, timeout ${c.timeout})` : "0";
-    lines.push(`| ${r.target} | ${r.case} | ${r.streams} | ${r.intervalMs} ms | ${c.complete} | ${c.shed} | ${c.refused} | ${lostDetail} | ${r.client.peakOpen} | ${seconds(r.client.durationP50Ms)} / ${seconds(r.client.durationP99Ms)} (${((r.intervalMs * (r.eventsPerStream + 3)) / 1000).toFixed(1)}) | ${fixed(r.cpuUsPerEvent)} | ${r.baselineRssMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} | ${fixed(r.kbPerOpenStream)} | ${r.gauges ? `${fixed(r.gauges.heapUsedMb, 0)} / ${fixed(r.gauges.heapTotalMb, 0)}, ${fixed(r.gauges.eventLoopLagMaxMs, 0)}` : ""} | ${r.note} |`);
+    lines.push(`| ${r.target} | ${r.case} | ${r.streams} | ${r.intervalMs} ms | ${c.complete} | ${c.shed} | ${c.refused} | ${lostDetail} | ${r.client.peakOpen} | ${seconds(r.client.durationP50Ms)} / ${seconds(r.client.durationP99Ms)} [${seconds(r.client.firstByteP50Ms ?? null)} / ${seconds(r.client.firstByteP99Ms ?? null)}] (${((r.intervalMs * (r.eventsPerStream + 3)) / 1000).toFixed(1)}) | ${fixed(r.cpuUsPerEvent)} | ${r.baselineRssMb.toFixed(0)} → ${r.peakRssMb.toFixed(0)} | ${fixed(r.kbPerOpenStream)} | ${r.gauges ? `${fixed(r.gauges.heapUsedMb, 0)} / ${fixed(r.gauges.heapTotalMb, 0)}, ${fixed(r.gauges.eventLoopLagMaxMs, 0)}, ${fixed(r.gauges.acceptDelayMaxMs ?? null, 0)}` : ""} | ${r.note}${r.gauges?.shedByReason && Object.keys(r.gauges.shedByReason).length > 0 ? `; shed by reason (gateway's count): ${Object.entries(r.gauges.shedByReason).map(([k, v]) => `${k} ${v}`).join(", ")}` : ""} |`);
   }
   const cpu = streamRatio(results, "held", (r) => r.cpuUsPerEvent);
   const memory = streamRatio(results, "held", (r) => r.kbPerOpenStream);

@@ -123,7 +123,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     throw err;
   });
   upstreams.current.healthChecker.start();
-  runtime.overload.start();
+  runtime.overload.start({ host: config.server.host, port });
   const { maxInFlight, maxConnections } = runtime.overload;
   if (maxInFlight !== config.server.overload.maxInFlight) logger.warn({ configured: config.server.overload.maxInFlight, maxInFlight, maxConnections }, "server.overload.maxInFlight lowered to what the open-file limit allows (two sockets a request); raise `ulimit -n` for more");
   metrics.configLastReloadSuccess.set(Date.now() / 1000);

@@ -107,7 +107,7 @@ describe("stream report", () => {
       intervalMs: 1_000,
       eventsPerStream: 30,
       offeredEventsPerSec: 10,
-      client: { counts: { ...emptyCounts(), complete: 10 - lost, reset: lost }, events: 300, peakOpen: 10, errorCodes: {}, refusedStatuses: {}, durationP50Ms: 33_000, durationP99Ms: 34_000, seconds: 31 },
+      client: { counts: { ...emptyCounts(), complete: 10 - lost, reset: lost }, events: 300, peakOpen: 10, errorCodes: {}, refusedStatuses: {}, durationP50Ms: 33_000, durationP99Ms: 34_000, firstByteP50Ms: 500, firstByteP99Ms: 1_500, seconds: 31 },
       lost,
       cpuSeconds: 1,
       mockCpuSeconds: 1,
@@ -123,6 +123,6 @@ describe("stream report", () => {
     const md = renderStreamsMarkdown({ cores: 2, cpu: "x", node: "v24", loadBefore: 1, loadAfter: 1, fdLimit: 20_000, date: "2026-11-29T00:00:00Z" }, results);
     expect(md).toContain("CPU per streamed event (held, 33 events a stream: per-stream setup weighs in): 1.25×");
     expect(md).toContain("streams lost through the gateway and direct, every case: 1 (goal 0)");
-    expect(md).toContain("| 33.0 / 34.0 (33.0) |");
+    expect(md).toContain("| 33.0 / 34.0 [0.5 / 1.5] (33.0) |");
   });
 });

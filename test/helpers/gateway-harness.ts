@@ -26,9 +26,9 @@ export interface TestGateway {
 export function testConfig(input: Partial<GatewayConfigInput> & Pick<GatewayConfigInput, "models">): GatewayConfigInput {
   return {
     ...input,
-    // Lag shedding off unless a test turns it on: an in-process gateway shares jest's event loop,
-    // so the lag it would see is the test's own busy work, not the gateway's.
-    server: { host: "127.0.0.1", port: 0, ...input.server, overload: { maxEventLoopLagMs: 0, ...input.server?.overload } },
+    // Lag and accept-delay shedding off unless a test turns them on: an in-process gateway shares
+    // jest's event loop, so the lag and delays it would see are the test's own busy work.
+    server: { host: "127.0.0.1", port: 0, ...input.server, overload: { maxEventLoopLagMs: 0, maxAcceptDelayMs: 0, ...input.server?.overload } },
     logging: { level: "debug", ...input.logging },
     healthCheck: { enabled: false, ...input.healthCheck },
   };

@@ -21,6 +21,18 @@ export const overloadSchema = z
      */
     maxEventLoopLagMs: z.number().int().nonnegative().default(500),
     /**
+     * Shed while new connections wait this long before the process answers them: a probe
+     * connection to the public listener every 100 ms, timed from connect to the first byte of a
+     * `/healthz` answer; the sample is the shortest delay of the probes answered in the last
+     * second, and two samples in a row at this start shedding; 0: off. This tells a process that
+     * cannot keep up with what it relays (new streams queue in the kernel for seconds, taken a few
+     * a loop turn, while the lag stays low) from one that is busy but on time (held streams,
+     * keep-alive clients at full throughput, a client opening its connections at once: the latest
+     * probe is answered within a few turns). Shedding stops once it has stayed under half of this
+     * for a second.
+     */
+    maxAcceptDelayMs: z.number().int().nonnegative().default(1_000),
+    /**
      * Shed while the event loop's utilisation (the share of time it was not idle, over one-second
      * windows) is at or above this, two windows in a row; 0 (default): off. Relaying more stream
      * events than it can, a process stays near 1.0 while its lag can stay low; 0.98 sheds only a

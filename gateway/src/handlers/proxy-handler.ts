@@ -53,7 +53,7 @@ function checkContentType(value: string | undefined): void {
 export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const startedAt = performance.now();
   // Overload: shed before any work (no key check, no body); admitted, it counts until `finally`.
-  const shed = rt.overload.enter();
+  const shed = rt.overload.enter(req.socket);
   if (shed !== null) return shedRequest(rt, route, req, res, shed, startedAt);
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];

@@ -21,13 +21,15 @@ const MESSAGES: Record<ShedReason, string> = {
   open_connections: "The gateway holds as many connections as it can; retry after the Retry-After interval.",
   event_loop_lag: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
   event_loop_utilization: "The gateway is saturated and cannot take new requests now; retry after the Retry-After interval.",
+  accept_delay: "The gateway is saturated: new connections wait too long before it can take them; retry after the Retry-After interval.",
 };
 
 export function shedRequest(rt: GatewayRuntime, route: ProxyRoute, req: IncomingMessage, res: ServerResponse, reason: ShedReason, startedAt: number): void {
   const requestId = requestIdFrom(req.headers["x-request-id"]);
   const headers = ["x-request-id", requestId];
-  // Past the connection ceiling, closing is the point: the descriptor goes back.
-  if (rt.draining || !smallBody(req) || reason === "open_connections") {
+  // Past the connection ceiling, closing is the point: the descriptor goes back. Shed on accept
+  // delay, the connection was new: the retry comes on a new one, through the queue it measures.
+  if (rt.draining || !smallBody(req) || reason === "open_connections" || reason === "accept_delay") {
     // node:http closes after this answer; linger so a client still sending its body reads the 503.
     headers.push("connection", "close");
     lingerOnClose(req.socket);

@@ -1,15 +1,21 @@
 /**
  * The process's overload guard: counts the proxied requests in flight, samples the event-loop
- * lag (every 100 ms) and utilisation (every second), and says at the start of each proxied request whether to shed it (see ./overload.ts for
- * the policy). Probes and the admin API never pass through it.
+ * lag and the accept delay (every 100 ms, see ./accept-delay.ts) and the utilisation (every
+ * second), and says at the start of each proxied request whether to shed it (see ./overload.ts
+ * for the policy). Probes and the admin API never pass through it.
  */
 import type { Counter, Gauge } from "prom-client";
 import type { OverloadSettings } from "../config/overload-schema";
-import { EventLoopLagSampler } from "./event-loop-lag";
-import { LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
+import { EventLoopLagSampler, LAG_SAMPLE_INTERVAL_MS } from "./event-loop-lag";
+import { AcceptDelayProbe, probeHostFor } from "./accept-delay";
+import { AcceptDelayHysteresis, acceptQueueMs, LagHysteresis, UTILIZATION_WINDOW_MS, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor, type ShedReason } from "./overload";
 import { connectionCeilingFor, inFlightCeilingFor, openFileLimit } from "./fd-limit";
-import type { Server } from "node:net";
+import type { Server, Socket } from "node:net";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+
+/** Set on a connection when accepted, cleared at its first proxied request: the requests the accept delay sheds. */
+const FIRST_REQUEST = Symbol("aigw.firstRequest");
+type Connection = Socket & { [FIRST_REQUEST]?: boolean };
 
 export interface OverloadMetrics {
   /** `aigw_event_loop_lag_seconds`. */
@@ -18,6 +24,8 @@ export interface OverloadMetrics {
   eventLoopUtilization: Gauge<string>;
   /** `aigw_requests_shed_total{reason}`. */
   requestsShed: Counter<string>;
+  /** `aigw_accept_delay_seconds`. */
+  acceptDelay?: Gauge<string>;
   /** `aigw_client_connections`. */
   clientConnections?: Gauge<string>;
 }
@@ -27,6 +35,12 @@ export class OverloadGuard {
   private settings: OverloadSettings;
   private readonly hysteresis: LagHysteresis;
   private readonly utilization: UtilizationHysteresis;
+  private readonly acceptDelay: AcceptDelayHysteresis;
+  /** Probes the public listener once it listens (null before `start`, or without a listener). */
+  private probe: AcceptDelayProbe | null = null;
+  private acceptDelayNow = 0;
+  /** The last second's lag samples (one a tick), for the turns a probe's delay is allowed. */
+  private readonly recentLags: number[] = [];
   /** The utilisation counters at the start of the current window, and when it started. */
   private windowStart: EventLoopUtilization = performance.eventLoopUtilization();
   private windowStartedAt = performance.now();
@@ -46,9 +60,11 @@ export class OverloadGuard {
     this.maxConnections = connectionCeilingFor(fdLimit, this.maxInFlightNow === 0 ? this.fdInFlightCeiling ?? 0 : this.maxInFlightNow);
     this.hysteresis = new LagHysteresis(settings.maxEventLoopLagMs);
     this.utilization = new UtilizationHysteresis(settings.maxEventLoopUtilization);
+    this.acceptDelay = new AcceptDelayHysteresis(settings.maxAcceptDelayMs);
     this.sampler = new EventLoopLagSampler((lagMs, nowMs) => {
       metrics.eventLoopLag.set(lagMs / 1000);
       this.hysteresis.observe(lagMs, nowMs);
+      this.sampleAcceptDelay(nowMs);
       if (nowMs - this.windowStartedAt < UTILIZATION_WINDOW_MS) return;
       const window = performance.eventLoopUtilization(this.windowStart);
       this.windowStart = performance.eventLoopUtilization();
@@ -61,6 +77,7 @@ export class OverloadGuard {
       open_connections: metrics.requestsShed.labels("open_connections"),
       event_loop_lag: metrics.requestsShed.labels("event_loop_lag"),
       event_loop_utilization: metrics.requestsShed.labels("event_loop_utilization"),
+      accept_delay: metrics.requestsShed.labels("accept_delay"),
     };
     // Both series from the start, so rate() and alerts see a 0 rather than nothing.
     for (const counter of Object.values(this.shedCounters)) counter.inc(0);
@@ -76,6 +93,16 @@ export class OverloadGuard {
     return this.sampler.lagMs;
   }
 
+  /** Whether new connections' first requests are being shed on the accept delay now. */
+  get sheddingOnAcceptDelay(): boolean {
+    return this.acceptDelay.shedding;
+  }
+
+  /** The latest accept-delay sample, in ms (0 before the first). */
+  get acceptDelayMs(): number {
+    return this.acceptDelayNow;
+  }
+
   /** The in-flight ceiling in force (0: none): the configured one within the open-file limit's. */
   get maxInFlight(): number {
     return this.maxInFlightNow;
@@ -89,7 +116,8 @@ export class OverloadGuard {
   /** Counts `server`'s connections toward the open-file ceiling (every listener takes descriptors). */
   watchConnections(server: Server): void {
     const gauge = this.metrics.clientConnections;
-    server.on("connection", (socket) => {
+    server.on("connection", (socket: Connection) => {
+      socket[FIRST_REQUEST] = true;
       gauge?.set(++this.openConnectionsNow);
       socket.once("close", () => gauge?.set(--this.openConnectionsNow));
     });
@@ -101,10 +129,16 @@ export class OverloadGuard {
 
   /**
    * At the start of a proxied request: null when admitted (counted in flight until `leave()`),
-   * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503).
+   * else why it is shed (counted in aigw_requests_shed_total; the caller answers 503). The accept
+   * delay sheds only a connection's first request: it measures what new connections wait, and a
+   * client's keep-alive connection already taken is closed-loop load (one request at a time) that
+   * a throughput run, or an SDK's pool, keeps busy without queueing anything new.
    */
-  enter(): ShedReason | null {
-    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections);
+  enter(socket?: Socket): ShedReason | null {
+    const connection = socket as Connection | undefined;
+    const first = connection !== undefined && connection[FIRST_REQUEST] === true;
+    if (first) connection[FIRST_REQUEST] = false;
+    const reason = shedReasonFor(this.inFlightNow, this.maxInFlightNow, this.hysteresis.shedding, this.utilization.shedding, this.openConnectionsNow, this.maxConnections, first && this.acceptDelay.shedding);
     if (reason !== null) {
       this.shedCounters[reason].inc();
       return reason;
@@ -124,15 +158,31 @@ export class OverloadGuard {
     this.maxInFlightNow = effectiveMaxInFlight(settings.maxInFlight, this.fdInFlightCeiling);
     this.hysteresis.setMax(settings.maxEventLoopLagMs);
     this.utilization.setMax(settings.maxEventLoopUtilization);
+    this.acceptDelay.setMax(settings.maxAcceptDelayMs);
   }
 
-  start(): void {
+  /** Starts sampling; `listener`: the public listener's address, whose accept delay is probed. */
+  start(listener?: { host: string; port: number }): void {
     this.windowStart = performance.eventLoopUtilization();
     this.windowStartedAt = performance.now();
+    if (listener !== undefined) this.probe = new AcceptDelayProbe({ host: probeHostFor(listener.host), port: listener.port });
     this.sampler.start();
   }
 
   stop(): void {
     this.sampler.stop();
+    this.probe?.stop();
+  }
+
+  /** One accept-delay sample per tick, and no probe connections at all while the check is off. */
+  private sampleAcceptDelay(nowMs: number): void {
+    if (this.probe === null || this.settings.maxAcceptDelayMs === 0) return;
+    this.recentLags.push(this.sampler.lagMs);
+    if (this.recentLags.length > 1_000 / LAG_SAMPLE_INTERVAL_MS) this.recentLags.shift();
+    const delayMs = this.probe.tick();
+    if (delayMs === null) return;
+    this.acceptDelayNow = delayMs;
+    this.metrics.acceptDelay?.set(delayMs / 1000);
+    this.acceptDelay.observe(acceptQueueMs(delayMs, Math.max(...this.recentLags), LAG_SAMPLE_INTERVAL_MS), nowMs);
   }
 }

@@ -1,10 +1,11 @@
 /**
- * The overload policy, pure: whether a new proxied request is shed, and the event-loop lag and
- * utilisation hysteresis behind it. Shedding only ever refuses new requests; what is admitted runs to its end.
+ * The overload policy, pure: whether a new proxied request is shed, and the event-loop lag,
+ * accept delay and utilisation hysteresis behind it. Shedding only ever refuses new requests; what
+ * is admitted runs to its end.
  */
 
 /** Values of `aigw_requests_shed_total{reason}` and of the access log's `refusal` for a shed request. */
-export const SHED_REASONS = { inFlight: "in_flight", openConnections: "open_connections", eventLoopLag: "event_loop_lag", eventLoopUtilization: "event_loop_utilization" } as const;
+export const SHED_REASONS = { inFlight: "in_flight", openConnections: "open_connections", eventLoopLag: "event_loop_lag", eventLoopUtilization: "event_loop_utilization", acceptDelay: "accept_delay" } as const;
 export type ShedReason = (typeof SHED_REASONS)[keyof typeof SHED_REASONS];
 
 /** How long the measure must stay under the low-water mark before shedding stops. */
@@ -83,6 +84,34 @@ export class LagHysteresis extends ThresholdHysteresis {
 }
 
 /**
+ * Accept-delay hysteresis (the time a new connection waits before the process answers it, see
+ * ./accept-delay.ts): starts on two samples in a row at `maxAcceptDelayMs`, stops after a second
+ * under half of it. A process relaying more than it can keeps its timers on time (lag stays low)
+ * but takes new connections late: libuv accepts one connection per loop turn, so with long turns
+ * the kernel's accept queue grows and every new stream waits there, unseen by the lag.
+ */
+export class AcceptDelayHysteresis extends ThresholdHysteresis {
+  constructor(maxAcceptDelayMs: number, calmMs: number = LAG_CALM_MS) {
+    super(maxAcceptDelayMs, (max) => max / 2, calmMs, LAG_SUSTAIN_SAMPLES);
+  }
+}
+
+/** Turns of the loop a probe needs even with no queue: accept, read and answer, the answer read. */
+export const PROBE_TURNS = 3;
+
+/**
+ * The part of a probe's delay that is queueing: its delay less what `PROBE_TURNS` turns of the
+ * loop explain, a turn taken as the highest lag of the last second plus the sampler's interval (a
+ * timer due every `intervalMs` fires `lag` late when a turn takes longer). A loop whose turns are
+ * long because it is starved of CPU, or busy with its keep-alive clients, answers a probe in a few
+ * long turns: that is the lag's to judge, not a queue. New connections arriving faster than the
+ * loop takes them wait many turns: that is what the accept delay sheds.
+ */
+export function acceptQueueMs(probeDelayMs: number, maxLagMs: number, intervalMs: number): number {
+  return Math.max(0, probeDelayMs - PROBE_TURNS * (maxLagMs + intervalMs));
+}
+
+/**
  * Utilisation hysteresis, over one-second windows: starts on two windows in a row at the
  * threshold (a loop that never went idle for two seconds), stops after two windows 0.1 under it.
  * This is what a process relaying more stream events than it can shows: libuv handles at most
@@ -108,10 +137,11 @@ export function effectiveMaxInFlight(configured: number, fdCeiling: number | nul
  * counts the requests already admitted, not this one. `openConnections` past `maxConnections`
  * (null: none): the process is near its open-file limit with connections, busy or idle.
  */
-export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean, utilizationShedding = false, openConnections = 0, maxConnections: number | null = null): ShedReason | null {
+export function shedReasonFor(inFlight: number, maxInFlight: number, lagShedding: boolean, utilizationShedding = false, openConnections = 0, maxConnections: number | null = null, acceptDelayShedding = false): ShedReason | null {
   if (maxInFlight !== 0 && inFlight >= maxInFlight) return SHED_REASONS.inFlight;
   if (maxConnections !== null && openConnections > maxConnections) return SHED_REASONS.openConnections;
   if (lagShedding) return SHED_REASONS.eventLoopLag;
+  if (acceptDelayShedding) return SHED_REASONS.acceptDelay;
   if (utilizationShedding) return SHED_REASONS.eventLoopUtilization;
   return null;
 }

@@ -91,6 +91,7 @@ export class GatewayMetrics {
   readonly tracingSpans = new Counter({ ...opts(METRICS.tracingSpans), registers: [this.registry] });
   readonly requestsShed = new Counter({ ...opts(METRICS.requestsShed), registers: [this.registry] });
   readonly eventLoopLag = new Gauge({ ...opts(METRICS.eventLoopLag), aggregator: "max", registers: [this.registry] });
+  readonly acceptDelay = new Gauge({ ...opts(METRICS.acceptDelay), aggregator: "max", registers: [this.registry] });
   readonly logLinesDropped = new Counter({ ...opts(METRICS.logLinesDropped), registers: [this.registry] });
   readonly clientConnections = new Gauge({ ...opts(METRICS.clientConnections), aggregator: "sum", registers: [this.registry] });
   readonly eventLoopUtilization = new Gauge({ ...opts(METRICS.eventLoopUtilization), aggregator: "max", registers: [this.registry] });

@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { EventLoopLagSampler } from "../../../gateway/src/http/event-loop-lag";
 import { ioFairTimeout } from "../../../gateway/src/http/io-fair-timeout";
-import { LagHysteresis, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor } from "../../../gateway/src/http/overload";
+import { AcceptDelayHysteresis, acceptQueueMs, LagHysteresis, UtilizationHysteresis, effectiveMaxInFlight, shedReasonFor } from "../../../gateway/src/http/overload";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -50,6 +50,44 @@ describe("lag hysteresis", () => {
     h.setMax(0);
     expect(h.shedding).toBe(false);
     expect(h.observe(500, 100)).toBe(false);
+  });
+});
+
+describe("accept-delay hysteresis", () => {
+  it("starts on two samples in a row at the threshold, stops after a calm second under half of it", () => {
+    const h = new AcceptDelayHysteresis(1_000);
+    expect(h.observe(2_500, 0)).toBe(false);
+    expect(h.observe(900, 100)).toBe(false);
+    expect(h.observe(1_000, 200)).toBe(false);
+    expect(h.observe(1_100, 300)).toBe(true);
+    // A queue draining: under the threshold but over half keeps shedding.
+    expect(h.observe(700, 400)).toBe(true);
+    expect(h.observe(400, 500)).toBe(true);
+    expect(h.observe(30, 1_000)).toBe(true);
+    expect(h.observe(30, 1_500)).toBe(false);
+  });
+
+  it("is off at 0 (a reload to 0 stops at once), and ranks after lag and before utilisation", () => {
+    expect(new AcceptDelayHysteresis(0).observe(60_000, 0)).toBe(false);
+    const h = new AcceptDelayHysteresis(500);
+    h.observe(600, 0);
+    expect(h.observe(600, 100)).toBe(true);
+    h.setMax(0);
+    expect(h.shedding).toBe(false);
+    expect(shedReasonFor(0, 10, false, false, 0, null, true)).toBe("accept_delay");
+    expect(shedReasonFor(0, 10, true, false, 0, null, true)).toBe("event_loop_lag");
+    expect(shedReasonFor(0, 10, false, true, 0, null, true)).toBe("accept_delay");
+    expect(shedReasonFor(10, 10, false, false, 0, null, true)).toBe("in_flight");
+  });
+});
+
+describe("accept queue", () => {
+  it("is the probe's delay less three turns of the loop (a turn: the last second's highest lag plus the tick)", () => {
+    // Short turns: 2.5 s of delay is 2.2 s of queue.
+    expect(acceptQueueMs(2_500, 0, 100)).toBe(2_200);
+    // A starved loop with 300 ms turns answers a probe in about a second: no queue.
+    expect(acceptQueueMs(1_100, 250, 100)).toBe(50);
+    expect(acceptQueueMs(900, 250, 100)).toBe(0);
   });
 });
 
