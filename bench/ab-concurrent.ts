@@ -14,17 +14,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
-import { runLoad } from "./lib/load";
+import { median, runLoad } from "./lib/load";
 import { killAllSync, stopProcess, which } from "./lib/processes";
 import { cpuSeconds, processTree } from "./lib/proc-stats";
 import { TARGETS, type TargetName } from "./lib/results";
 import { CHAT_PATH, startMock, startTarget, type BenchPaths, type RunningTarget } from "./lib/targets";
 import { JSON_BODY, SSE_BODY } from "./run";
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 interface Contender {
   label: string;

@@ -20,7 +20,7 @@ import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
 import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
-import { runLoad, type LoadTool } from "./lib/load";
+import { median, runLoad, type LoadTool } from "./lib/load";
 import { freePort, killAllSync, startProcess, stopProcess, waitUntil, which } from "./lib/processes";
 import { UsageSampler } from "./lib/proc-stats";
 import { gaugeValue, shedByReason } from "./lib/metrics-peaks";
@@ -67,11 +67,6 @@ const VARIANTS: { name: string; patch: Patch | null; dist?: string }[] = [
   { name: "minimal (no key, no limits, no access log)", patch: (_c, minimal) => minimal },
   { name: BARE, patch: null },
 ];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function main(): Promise<void> {
   const nodeVersion = checkBenchNode();

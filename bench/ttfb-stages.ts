@@ -18,16 +18,12 @@ import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
 import { stopProcess } from "./lib/processes";
 import { CHAT_PATH, startMock, startTarget, type BenchPaths } from "./lib/targets";
 import { measureTtfb } from "./lib/ttfb";
+import { median } from "./lib/load";
 import { JSON_BODY, SSE_BODY } from "./run";
 import type { TargetName } from "./lib/results";
 import { checkBenchNode } from "./lib/node-version";
 
 const STAGES = ["before upstream", "upstream", "after upstream"] as const;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function main(): Promise<void> {
   const nodeVersion = checkBenchNode();

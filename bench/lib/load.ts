@@ -120,6 +120,12 @@ export async function runWrk(spec: LoadSpec, wrkPath: string): Promise<LoadResul
   return parseWrkOutput(stdout + stderr);
 }
 
+/** The middle value (the upper one of an even count); the values need not be sorted. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /** Nearest-rank percentile of ascending-sorted values. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -75,6 +75,19 @@ function openStream(gatewayUrl: string, n: number, promptBytes = PROMPT_BYTES): 
   return client;
 }
 
+/** Every feature a stream could keep something for: a key, limits (tokens per minute counts the prompt), a budget. */
+function startEveryFeatureGateway(upstreamUrl: string): Promise<TestGateway> {
+  return startTestGateway({
+    logging: { level: "warn", accessLog: true },
+    auth: { required: true },
+    plans: { p: { requestsPerMinute: 1_000_000, tokensPerMinute: 2_000_000_000, concurrent: 10_000, monthlyBudgetUsd: 1_000_000 } },
+    keys: [{ name: "k", key: KEY, plan: "p" }],
+    limits: { store: "memory" },
+    pricing: { big: { inputPerMTok: 1, outputPerMTok: 1 } },
+    models: [{ name: "big", targets: [{ name: "up", baseUrl: upstreamUrl, apiKey: "sk-upstream" }] }],
+  });
+}
+
 describe("an open stream's request", () => {
   let gw: TestGateway;
   let upstream: Awaited<ReturnType<typeof startHoldingUpstream>>;
@@ -83,16 +96,7 @@ describe("an open stream's request", () => {
 
   beforeAll(async () => {
     upstream = await startHoldingUpstream(seen);
-    gw = await startTestGateway({
-      logging: { level: "warn", accessLog: true },
-      // Every feature a stream could keep something for: a key, limits (tokens per minute counts the prompt), a budget.
-      auth: { required: true },
-      plans: { p: { requestsPerMinute: 1_000_000, tokensPerMinute: 2_000_000_000, concurrent: 10_000, monthlyBudgetUsd: 1_000_000 } },
-      keys: [{ name: "k", key: KEY, plan: "p" }],
-      limits: { store: "memory" },
-      pricing: { big: { inputPerMTok: 1, outputPerMTok: 1 } },
-      models: [{ name: "big", targets: [{ name: "up", baseUrl: upstream.url, apiKey: "sk-upstream" }] }],
-    });
+    gw = await startEveryFeatureGateway(upstream.url);
   });
 
   afterAll(async () => {
@@ -141,15 +145,7 @@ describe("an open stream's own state", () => {
 
   beforeAll(async () => {
     upstream = await startHoldingUpstream([]);
-    gw = await startTestGateway({
-      logging: { level: "warn", accessLog: true },
-      auth: { required: true },
-      plans: { p: { requestsPerMinute: 1_000_000, tokensPerMinute: 2_000_000_000, concurrent: 10_000, monthlyBudgetUsd: 1_000_000 } },
-      keys: [{ name: "k", key: KEY, plan: "p" }],
-      limits: { store: "memory" },
-      pricing: { big: { inputPerMTok: 1, outputPerMTok: 1 } },
-      models: [{ name: "big", targets: [{ name: "up", baseUrl: upstream.url, apiKey: "sk-upstream" }] }],
-    });
+    gw = await startEveryFeatureGateway(upstream.url);
   });
 
   afterAll(async () => {
