@@ -15,7 +15,7 @@ import type { Admission, AdmissionRequest } from "../traffic/types";
 import { refusalReasonOf } from "../traffic/refusal-reason";
 import { ERROR_KINDS } from "../errors";
 import { RequestTrace } from "../tracing/request-trace";
-import { STREAM_STARTED } from "../upstream/forward";
+import { STREAM_STARTED } from "../upstream/forward-outcome";
 import { writeBuffered } from "../upstream/client-writer";
 import { RequestEnd } from "./request-end";
 import type { GatewayRuntime } from "./runtime";

@@ -10,7 +10,7 @@ import type { BufferHold } from "../http/buffer-budget";
 import type { ProxyRoute } from "../routes";
 import type { RequestTrace } from "../tracing/request-trace";
 import type { Admission } from "../traffic/types";
-import type { ForwardOutcome } from "../upstream/forward";
+import type { ForwardOutcome } from "../upstream/forward-outcome";
 import type { StreamEndListener } from "../upstream/stream-delivery";
 import { applyCharge, finishRecord, newRecord, type RequestRecord } from "./request-record";
 import type { GatewayRuntime } from "./runtime";

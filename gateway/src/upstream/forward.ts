@@ -30,6 +30,7 @@ import { upstreamRequestIdOf } from "./upstream-request-id";
 import { answerFailure } from "./answer-failure";
 import { dispatchBody, RELEASE_AFTER_SEND_BYTES } from "./send-once-body";
 import { StreamDelivery, type StreamEndListener } from "./stream-delivery";
+import { STREAM_STARTED, type ForwardOutcome } from "./forward-outcome";
 
 export interface ForwardRequest {
   chain: readonly ModelPool[];
@@ -55,34 +56,6 @@ export interface ForwardRequest {
   responses?: ResponsesTurn;
   /** Told when a stream that forward() started (returning STREAM_STARTED) is over. */
   streamEnd: StreamEndListener;
-}
-
-/**
- * forward()'s answer when a stream committed: it runs on from callbacks (stream-delivery.ts) and
- * its outcome goes to `ForwardRequest.streamEnd` when it is over.
- */
-export const STREAM_STARTED = "stream-started";
-
-export interface ForwardOutcome {
-  status: number;
-  target: string | null;
-  /** The model pool that answered (differs from the request's after a fallback). */
-  servedModel: string;
-  upstreamModel: string;
-  attempts: number;
-  usage: Usage | null;
-  /**
-   * Completion tokens the gateway counted in what it delivered (when asked to count); 0 when the
-   * client left before any answer; null when nothing was delivered.
-   */
-  deliveredTokens: number | null;
-  ttftMs: number | null;
-  /** A non-streaming 2xx answer, for the response cache. */
-  cacheable: { body: Buffer; contentType: string } | null;
-  interrupted: boolean;
-  clientClosed: boolean;
-  /** The provider's id for the answer (its x-request-id / request-id), when it gave a sane one. */
-  upstreamRequestId: string | null;
 }
 
 const NONE_TRIED: ReadonlySet<TargetState> = new Set();

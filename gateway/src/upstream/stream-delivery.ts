@@ -16,7 +16,7 @@ import type { Translator } from "../translate/translator";
 import type { Usage } from "../traffic/types";
 import type { StreamSink, UpstreamAttempt } from "./attempt";
 import { awaitDrain, flattenHead } from "./client-writer";
-import type { ForwardOutcome } from "./forward";
+import type { ForwardOutcome } from "./forward-outcome";
 import { StreamRedactor, type TargetSecret } from "./redact";
 
 const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cache-control", "no-cache", "x-accel-buffering", "no"];
