@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "./errors";
 import { requestIdFrom } from "./http/request-id";
 import { sendError } from "./http/respond";
+import { PROBE_HOST } from "./http/accept-delay";
 import { handleHealthz, handleMetrics, handleModels, handleReadyz } from "./handlers/info-handlers";
 import { handleProxy } from "./handlers/proxy-handler";
 import { handleStoredResponse, storedResponsePath } from "./handlers/stored-responses";
@@ -42,7 +43,8 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
       return handleModels(rt, req, res, decodeURIComponentSafe(path.slice(MODEL_PREFIX.length)));
     }
     const probe = path === "/healthz" || path === "/readyz" || path === "/metrics";
-    if (probe && rt.config.logging.accessLogProbes) logWhenDone(rt, req, res, path.slice(1));
+    // The accept-delay probe (ten a second) is the gateway's own, not a probe to log.
+    if (probe && rt.config.logging.accessLogProbes && req.headers.host !== PROBE_HOST) logWhenDone(rt, req, res, path.slice(1));
     if (path === "/healthz") return handleHealthz(res);
     if (path === "/readyz") return handleReadyz(rt, res);
     if (path === "/metrics") return handleMetrics(rt, res);

@@ -22,7 +22,10 @@
  */
 import { connect, type Socket } from "node:net";
 
-const PROBE_REQUEST = Buffer.from("GET /healthz HTTP/1.1\r\nhost: overload-probe\r\nconnection: close\r\n\r\n");
+/** The probe's Host header: how the server knows its own probe (not access-logged, see server.ts). */
+export const PROBE_HOST = "overload-probe";
+
+const PROBE_REQUEST = Buffer.from(`GET /healthz HTTP/1.1\r\nhost: ${PROBE_HOST}\r\nconnection: close\r\n\r\n`);
 
 /** Probes answered this recently make the sample. */
 export const ACCEPT_DELAY_WINDOW_MS = 1_000;

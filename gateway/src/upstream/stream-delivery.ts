@@ -51,6 +51,8 @@ export interface StreamDeliveryOptions {
 export class StreamDelivery implements StreamSink {
   private usage: Usage | null = null;
   private done = false;
+  /** The gateway failed to relay a chunk (see relayFailed): the client was cut, it did not leave. */
+  private relayBroke = false;
   private readonly redactor: StreamRedactor;
   private readonly maxTimer: NodeJS.Timeout;
   /** The response's close: a client that leaves aborts the upstream (one closure a stream). */
@@ -69,7 +71,8 @@ export class StreamDelivery implements StreamSink {
     private readonly options: StreamDeliveryOptions,
   ) {
     // What may throw comes first: until attach() below nothing refers to this object, and the
-    // forwarder gives the target's count back and aborts the upstream itself.
+    // forwarder gives the target's count back and aborts the upstream itself. From attach() on
+    // (which relays what came before it) this object ends the stream, also when that throws.
     this.redactor = new StreamRedactor(options.secrets);
     for (const value of STREAM_HEADERS) headers.push(value);
     res.writeHead(200, headers);
@@ -83,7 +86,11 @@ export class StreamDelivery implements StreamSink {
       if (!res.writableFinished) attempt.abort(Object.assign(new Error("client closed the connection"), { code: "GW_CLIENT_CLOSED" }));
     };
     res.on("close", this.onClientClose);
-    attempt.attach(this);
+    try {
+      attempt.attach(this);
+    } catch (err) {
+      this.relayFailed(err as Error);
+    }
   }
 
   write(chunk: Buffer): boolean {
@@ -119,6 +126,28 @@ export class StreamDelivery implements StreamSink {
     this.finish(true);
   }
 
+  /**
+   * attach() threw while relaying what came before it (a chunk kept from the first read): this
+   * object owns the stream's end from attach on, so the stream ends here, once, as cut off. It
+   * must not throw on into the forwarder, which would give the target's in-flight count back a
+   * second time and answer an error on a response already begun.
+   */
+  private relayFailed(error: Error): void {
+    const options = this.options;
+    options.logger.error({ reqId: options.requestId, target: options.state.name, err: error }, "stream relay failed");
+    try {
+      // Aborting the upstream ends the stream through fail() (its error event, then the end); a
+      // stream whose upstream had already ended is ended here.
+      this.attempt.abort(error);
+      if (!this.done) this.fail(error);
+    } catch {
+      // Not even the error event could be written: cut the client.
+      this.relayBroke = true;
+      this.res.destroy();
+      this.finish(true);
+    }
+  }
+
   /** @internal the maximum-duration timer's callback */
   exceededMaxDuration(): void {
     this.attempt.abort(Object.assign(new Error("stream exceeded its maximum duration"), { code: "GW_MAX_STREAM" }));
@@ -138,7 +167,7 @@ export class StreamDelivery implements StreamSink {
     const { res, options } = this;
     res.off("close", this.onClientClose);
     options.state.inflight--;
-    const clientClosed = res.destroyed && !res.writableFinished;
+    const clientClosed = !this.relayBroke && res.destroyed && !res.writableFinished;
     const interrupted = upstreamBroke && !clientClosed;
     const outcome = options.outcome;
     if (interrupted) {
