@@ -83,6 +83,16 @@ export class AcceptDelayProbe {
     return min;
   }
 
+  /**
+   * How long the oldest probe still out has waited (0 for one just sent), or null when none is
+   * out. With no probe answered in the last second, that age is what is known of the queue: a
+   * lower bound when probes wait behind it, about 0 when they fail at once (refused, reset, out of
+   * descriptors): then no queue is known, and shedding on it must not stay on for lack of news.
+   */
+  oldestWaitingMs(): number | null {
+    return this.out.length === 0 ? null : this.now() - this.out[0].sentAt;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const probe of this.out) probe.socket.destroy();

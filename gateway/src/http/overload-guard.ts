@@ -179,7 +179,8 @@ export class OverloadGuard {
     if (this.probe === null || this.settings.maxAcceptDelayMs === 0) return;
     this.recentLags.push(this.sampler.lagMs);
     if (this.recentLags.length > 1_000 / LAG_SAMPLE_INTERVAL_MS) this.recentLags.shift();
-    const delayMs = this.probe.tick();
+    // None answered in the last second: the oldest probe's wait is what is known of the queue.
+    const delayMs = this.probe.tick() ?? this.probe.oldestWaitingMs();
     if (delayMs === null) return;
     this.acceptDelayNow = delayMs;
     this.metrics.acceptDelay?.set(delayMs / 1000);

@@ -89,6 +89,8 @@ describe("accept-delay probe", () => {
     const probe = new AcceptDelayProbe({ host: "127.0.0.1", port: (silent.address() as AddressInfo).port }, () => clock);
     for (let i = 0; i < 40; i++, clock += 100) expect(probe.tick()).toBeNull();
     expect(probe.outstanding).toBe(16);
+    // Nothing answered: the oldest probe's wait (sent at 0, now 4,000) is what is known of the queue.
+    expect(probe.oldestWaitingMs()).toBe(4_000);
     clock = 30_001; // the first probe (sent at 0) is given up, one new one sent
     expect(probe.tick()).toBeNull();
     expect(probe.outstanding).toBe(16);
@@ -107,8 +109,12 @@ describe("accept-delay probe", () => {
     for (let i = 0; i < 50 && probe.outstanding > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(probe.outstanding).toBe(0);
     expect(probe.tick()).toBeNull();
+    // Refused at once: the probe out is the one just sent, so no queue is known (shedding on the
+    // accept delay lets go instead of staying on for lack of answers).
+    expect(probe.oldestWaitingMs()).toBeLessThan(1_000);
     probe.stop();
     expect(probe.tick()).toBeNull();
+    expect(probe.oldestWaitingMs()).toBeNull();
   });
 
   it("probes a wildcard listener through loopback", () => {
