@@ -147,7 +147,11 @@ describe("multi-process mode", () => {
     expect(during.every((s) => s === 200)).toBe(true);
     await eventually(() => childPids(gw!.child.pid!).length === 2 && !childPids(gw!.child.pid!).includes(victim), 20_000);
     expect(childPids(gw.child.pid!)).toContain(survivor);
-    const exited = parseLines(gw.output()).json.find((l) => l.event === "worker_exited");
+    // Log lines reach stdout in batches (up to 250 ms after the first: gateway/src/log-sink.ts), and
+    // the replacement is forked 250 ms after the exit: wait for the line rather than race the flush.
+    const exitedLine = () => parseLines(gw!.output()).json.find((l) => l.event === "worker_exited");
+    await eventually(() => exitedLine() !== undefined, 5_000);
+    const exited = exitedLine();
     expect(exited).toMatchObject({ signal: "SIGKILL", restartInMs: 250 });
     await eventually(async () => metricValue(await scrape(gw!.url), "aigw_cluster_worker_restarts_total") === 1, 20_000);
     expect(metricValue(await scrape(gw.url), "aigw_cluster_workers")).toBe(2);
