@@ -107,22 +107,49 @@ export class StreamDelivery implements StreamSink {
   }
 
   end(): void {
-    const piece = this.options.translator.responseBody(EMPTY, true);
-    this.usage = piece.usage;
-    const rest = this.redactor.push(piece.body);
-    const held = this.redactor.flush();
-    const out = held.length === 0 ? rest : Buffer.concat([rest, held]);
-    if (!this.res.destroyed) this.res.end(out.length > 0 ? out : undefined);
+    try {
+      const piece = this.options.translator.responseBody(EMPTY, true);
+      this.usage = piece.usage;
+      const rest = this.redactor.push(piece.body);
+      const held = this.redactor.flush();
+      const out = held.length === 0 ? rest : Buffer.concat([rest, held]);
+      if (!this.res.destroyed) this.res.end(out.length > 0 ? out : undefined);
+    } catch (err) {
+      this.cutAfterRelayError(err as Error);
+      return;
+    }
     this.finish(false);
   }
 
   fail(error: Error): void {
     if (!this.res.destroyed) {
-      const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
-      const rest = this.redactor.push(this.options.translator.streamError(reason));
-      const held = this.redactor.flush();
-      this.res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
+      try {
+        const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
+        const rest = this.redactor.push(this.options.translator.streamError(reason));
+        const held = this.redactor.flush();
+        this.res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
+      } catch (err) {
+        this.cutAfterRelayError(err as Error);
+        return;
+      }
     }
+    this.finish(true);
+  }
+
+  /**
+   * The stream's last words (its end, or its error event) could not be made: the client is cut
+   * and the request still ends, once. Thrown on into undici instead, the request would never end:
+   * its budget reservation and concurrency slot held until their leases run out, if they do.
+   */
+  private cutAfterRelayError(error: Error): void {
+    const options = this.options;
+    options.logger.error({ reqId: options.requestId, target: options.state.name, err: error }, "stream relay failed");
+    this.cutClient();
+  }
+
+  private cutClient(): void {
+    this.relayBroke = true;
+    this.res.destroy();
     this.finish(true);
   }
 
@@ -141,10 +168,8 @@ export class StreamDelivery implements StreamSink {
       this.attempt.abort(error);
       if (!this.done) this.fail(error);
     } catch {
-      // Not even the error event could be written: cut the client.
-      this.relayBroke = true;
-      this.res.destroy();
-      this.finish(true);
+      // Not even the error event could be written (logged above): cut the client.
+      this.cutClient();
     }
   }
 

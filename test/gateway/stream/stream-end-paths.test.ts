@@ -58,6 +58,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
   let upstream: MockUpstream;
   let broken: MockUpstream;
   let raw: { baseUrl: string; close(): Promise<void> };
+  let cut: MockUpstream;
   let gw: TestGateway;
   /** The behaviour of the next request to `upstream`; every later one answers normally. */
   let next: Behavior | null = null;
@@ -72,6 +73,8 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
     // Answers a stream's head, then resets before any body byte: the gateway fails over.
     broken = await MockUpstream.start("broken", { kind: "cut-stream", afterEvents: 0 });
     raw = await rawSseUpstream([DELTA, DELTA.replace('"hi"', '"BOOM"'), DELTA]);
+    // Two events, then a reset: the stream ends through its error event.
+    cut = await MockUpstream.start("cut", { kind: "cut-stream", afterEvents: 2 });
     gw = await startTestGateway({
       server: { writeTimeoutMs: 300 },
       upstreamDefaults: { maxAttempts: 2, maxStreamMs: 60_000, timeoutMs: 60_000, deadlineMs: 60_000 },
@@ -84,6 +87,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
         { name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] },
         { name: "fo", strategy: "round-robin", targets: [{ name: "broken", baseUrl: broken.baseUrl }, { name: "up2", baseUrl: upstream.baseUrl }] },
         { name: "raw", targets: [{ name: "raw", baseUrl: raw.baseUrl }] },
+        { name: "cut", targets: [{ name: "cut", baseUrl: cut.baseUrl }] },
       ],
     });
   });
@@ -94,6 +98,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
     await upstream.stop();
     await broken.stop();
     await raw.close();
+    await cut.stop();
   });
 
   const accessLines = (reqId: string) => gw.logs().filter((l) => l.msg === "request" && l.reqId === reqId);
@@ -186,6 +191,23 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
       expect(line).toMatchObject({ status: 200, interrupted: true });
       expect(gw.logs().some((l) => l.reqId === "paths-relay-throws" && l.msg === "stream relay failed")).toBe(true);
       expect(gw.gateway.runtime.router.allTargets.find((t) => t.name === "raw")!.inflight).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+  it("an upstream cut whose error event cannot be made: the client is cut and the request still ends once", async () => {
+    const original = StreamRedactor.prototype.push;
+    const spy = jest.spyOn(StreamRedactor.prototype, "push").mockImplementation(function (this: StreamRedactor, chunk: Buffer) {
+      if (chunk.includes("upstream_stream_interrupted")) throw new Error("error event failed");
+      return original.call(this, chunk);
+    });
+    try {
+      const res = await chat(gw.url, { model: "cut", stream: true }, { ...auth, "x-request-id": "paths-fail-throws" });
+      await res.text().catch(() => "");
+      const line = await expectEndedOnce("paths-fail-throws");
+      expect(line).toMatchObject({ status: 200, interrupted: true });
+      expect(gw.logs().some((l) => l.reqId === "paths-fail-throws" && l.msg === "stream relay failed")).toBe(true);
+      expect(gw.gateway.runtime.router.allTargets.find((t) => t.name === "cut")!.inflight).toBe(0);
     } finally {
       spy.mockRestore();
     }
