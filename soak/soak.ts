@@ -14,6 +14,7 @@ import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
 import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
 import { MockUpstream } from "../test/helpers/mock-upstream";
+import { seededRandom } from "../test/helpers/seeded-random";
 
 export interface SoakOptions {
   /** How long the load runs. */
@@ -78,17 +79,6 @@ function repoRoot(): string {
   return dir;
 }
 
-/** mulberry32: a small seeded PRNG, so the mix is the same run to run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -268,7 +258,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     await sample();
     const endAt = started + options.durationMs;
-    const random = prng(options.seed);
+    const random = seededRandom(options.seed);
     let n = 0;
     const loop = async () => {
       while (performance.now() < endAt) {
