@@ -61,6 +61,25 @@ export interface RecordedRequest {
   json: MockRequest | null;
 }
 
+/**
+ * A behaviour scripted one request at a time: the next request gets what `once()` set, every
+ * other one `fallback`. For tests that drive one kind of answer per case through a shared upstream.
+ */
+export class NextBehavior {
+  private next: Behavior | null = null;
+  constructor(private readonly fallback: Behavior = { kind: "ok", tokens: 4 }) {}
+
+  once(behavior: Behavior): void {
+    this.next = behavior;
+  }
+
+  readonly take = (): Behavior => {
+    const behavior = this.next ?? this.fallback;
+    this.next = null;
+    return behavior;
+  };
+}
+
 export class MockUpstream {
   readonly requests: RecordedRequest[] = [];
   /** Every response stream the server closed early or that was aborted by the gateway. */

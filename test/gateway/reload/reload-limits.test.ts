@@ -7,7 +7,7 @@ import type { GatewayConfigInput } from "../../../gateway/src/config/schema";
 import { validateConfig } from "../../../gateway/src/config/validate";
 import { eventually, startTestGateway, testConfig, type TestGateway } from "../../helpers/gateway-harness";
 import { chat, metricValue, scrape } from "../../helpers/http-client";
-import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
+import { MockUpstream, NextBehavior, type Behavior } from "../../helpers/mock-upstream";
 
 const KEY = "sk-reload-limits-3b9c1a";
 const auth = { authorization: `Bearer ${KEY}` };
@@ -17,7 +17,7 @@ const HELD: Behavior = { kind: "sse", chunks: [DELTA, DELTA, DELTA], holdAt: 2 }
 describe("reload and the synchronous admission", () => {
   let upstream: MockUpstream;
   let gw: TestGateway;
-  let next: Behavior | null = null;
+  const script = new NextBehavior();
   const config = (concurrent: number, keys = true): Partial<GatewayConfigInput> & Pick<GatewayConfigInput, "models"> => ({
     upstreamDefaults: { maxAttempts: 1, maxStreamMs: 60_000, timeoutMs: 60_000, deadlineMs: 60_000 },
     auth: { required: true },
@@ -28,11 +28,7 @@ describe("reload and the synchronous admission", () => {
   });
 
   beforeAll(async () => {
-    upstream = await MockUpstream.start("up", () => {
-      const behavior = next ?? { kind: "ok", tokens: 4 };
-      next = null;
-      return behavior;
-    });
+    upstream = await MockUpstream.start("up", script.take);
     gw = await startTestGateway(config(1));
   });
   afterAll(async () => {
@@ -41,7 +37,7 @@ describe("reload and the synchronous admission", () => {
   });
 
   it("raised limit admits at once, removed key refused at once, old slots freed when their streams end", async () => {
-    next = HELD;
+    script.once(HELD);
     const first = await chat(gw.url, { model: "m", stream: true }, auth);
     const firstReader = first.body!.getReader();
     await firstReader.read();
@@ -50,7 +46,7 @@ describe("reload and the synchronous admission", () => {
     await refused.arrayBuffer();
 
     gw.gateway.reload(() => validateConfig(testConfig(config(2))));
-    next = HELD;
+    script.once(HELD);
     const second = await chat(gw.url, { model: "m", stream: true }, auth);
     expect(second.status).toBe(200);
     const secondReader = second.body!.getReader();
@@ -69,7 +65,7 @@ describe("reload and the synchronous admission", () => {
     const again = await chat(gw.url, { model: "m" }, auth);
     expect(again.status).toBe(200);
     await again.arrayBuffer();
-    next = HELD;
+    script.once(HELD);
     const third = await chat(gw.url, { model: "m", stream: true }, auth);
     expect(third.status).toBe(200);
     const thirdReader = third.body!.getReader();

@@ -10,7 +10,7 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { eventually, startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
 import { chat, metricValue, readStream, scrape } from "../../helpers/http-client";
-import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
+import { MockUpstream, NextBehavior, type Behavior } from "../../helpers/mock-upstream";
 import { StreamRedactor } from "../../../gateway/src/upstream/redact";
 
 const KEY = "sk-stream-end-paths-one-slot-7d1";
@@ -60,16 +60,12 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
   let raw: { baseUrl: string; close(): Promise<void> };
   let cut: MockUpstream;
   let gw: TestGateway;
-  /** The behaviour of the next request to `upstream`; every later one answers normally. */
-  let next: Behavior | null = null;
+  /** The next upstream request answers as told with once(); every later one normally. */
+  const script = new NextBehavior();
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    upstream = await MockUpstream.start("up", () => {
-      const behavior = next ?? { kind: "ok", tokens: 4 };
-      next = null;
-      return behavior;
-    });
+    upstream = await MockUpstream.start("up", script.take);
     // Answers a stream's head, then resets before any body byte: the gateway fails over.
     broken = await MockUpstream.start("broken", { kind: "cut-stream", afterEvents: 0 });
     raw = await rawSseUpstream([DELTA, DELTA.replace('"hi"', '"BOOM"'), DELTA]);
@@ -133,7 +129,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
 
   it("the client leaves before the first byte: 499, the upstream request aborted", async () => {
     const aborted = upstream.abortedByPeer;
-    next = { kind: "hang" };
+    script.once({ kind: "hang" });
     const socket = rawRequest("/v1/chat/completions", { model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }, "paths-before-first");
     await eventually(() => upInflight() === 1, 5_000);
     socket.destroy();
@@ -143,7 +139,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
   });
 
   it("Anthropic Messages translated to a Chat upstream, left mid-stream: 499, ended once", async () => {
-    next = HELD;
+    script.once(HELD);
     const socket = rawRequest("/v1/messages", { model: "m", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] }, "paths-messages-left");
     await eventually(() => upInflight() === 1, 5_000);
     await new Promise((r) => setTimeout(r, 100));
@@ -153,7 +149,7 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
   });
 
   it("Responses translated to a Chat upstream, left mid-stream: 499, ended once", async () => {
-    next = HELD;
+    script.once(HELD);
     const socket = rawRequest("/v1/responses", { model: "m", stream: true, input: "hi" }, "paths-responses-left");
     await eventually(() => upInflight() === 1, 5_000);
     await new Promise((r) => setTimeout(r, 100));

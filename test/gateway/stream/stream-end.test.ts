@@ -9,7 +9,7 @@
 import { connect, type Socket } from "node:net";
 import { eventually, startTestGateway, type TestGateway } from "../../helpers/gateway-harness";
 import { chat, metricValue, readStream, scrape } from "../../helpers/http-client";
-import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
+import { MockUpstream, NextBehavior, type Behavior } from "../../helpers/mock-upstream";
 
 const KEY = "sk-stream-end-one-slot-51c9e7";
 const DELTA = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n';
@@ -20,16 +20,12 @@ const auth = { authorization: `Bearer ${KEY}` };
 describe("a started stream ends exactly once, whichever way it ends", () => {
   let upstream: MockUpstream;
   let gw: TestGateway;
-  /** The behaviour of the next upstream request; every later one answers normally. */
-  let next: Behavior | null = null;
+  /** The next upstream request answers as told with once(); every later one normally. */
+  const script = new NextBehavior();
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    upstream = await MockUpstream.start("up", () => {
-      const behavior = next ?? { kind: "ok", tokens: 4 };
-      next = null;
-      return behavior;
-    });
+    upstream = await MockUpstream.start("up", script.take);
     gw = await startTestGateway({
       // A write left unread for 300 ms cuts the client; a stream lasts 1.5 s at most.
       server: { writeTimeoutMs: 300 },
@@ -97,7 +93,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
   it("the client leaves mid-stream: 499, the upstream aborted", async () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
-    next = HELD;
+    script.once(HELD);
     const res = await chat(gw.url, { model: "m", stream: true }, { ...auth, "x-request-id": "end-client-left" });
     const reader = res.body!.getReader();
     await reader.read();
@@ -111,7 +107,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
   it("the upstream breaks off after the first byte: an error event, logged as interrupted", async () => {
     const before = await requestsCounted();
     const interrupted = metricValue(await scrape(gw.url), "aigw_streams_interrupted_total", { model: "m", target: "up" }) ?? 0;
-    next = { kind: "cut-stream", afterEvents: 2 };
+    script.once({ kind: "cut-stream", afterEvents: 2 });
     const text = await readStream(await chat(gw.url, { model: "m", stream: true }, { ...auth, "x-request-id": "end-cut" }));
     expect(text).toContain("interrupted");
     expect(text).not.toContain("[DONE]");
@@ -124,7 +120,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
     // Endless: the gateway's writes back up against the client that reads nothing.
-    next = { kind: "endless", sse: true };
+    script.once({ kind: "endless", sse: true });
     const socket = nonReadingStream("end-stalled");
     const line = await expectEndedOnce("end-stalled", before);
     expect(line).toMatchObject({ status: 499 });
@@ -136,7 +132,7 @@ describe("a started stream ends exactly once, whichever way it ends", () => {
     const before = await requestsCounted();
     const aborted = upstream.abortedByPeer;
     // Held and silent, not endless: a client slower than an endless upstream would meet the write timeout first.
-    next = HELD;
+    script.once(HELD);
     const startedAt = Date.now();
     const text = await readStream(await chat(gw.url, { model: "m", stream: true }, { ...auth, "x-request-id": "end-max" }));
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_400);

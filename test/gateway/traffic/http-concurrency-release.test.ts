@@ -5,7 +5,7 @@
  * with 429 forever, so after each exit the next request must get through.
  */
 import type { TestGateway } from "../../helpers/gateway-harness";
-import { MockUpstream, type Behavior } from "../../helpers/mock-upstream";
+import { MockUpstream, NextBehavior, type Behavior } from "../../helpers/mock-upstream";
 import { startRedis, type TestRedis } from "../../helpers/redis-server";
 import { expectRedisIsTheStore, redisKeys } from "../../helpers/redis-store-check";
 import { Redis } from "ioredis";
@@ -19,16 +19,12 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   let redis: TestRedis | null = null;
   let upstream: MockUpstream;
   let gw: TestGateway;
-  /** The behaviour of the next upstream request; every later one answers normally. */
-  let next: Behavior | null = null;
+  /** The next upstream request answers as told with once(); every later one normally. */
+  const script = new NextBehavior();
 
   beforeAll(async () => {
     if (store === "redis") redis = await startRedis();
-    upstream = await MockUpstream.start("up", () => {
-      const behavior = next ?? { kind: "ok", tokens: 4 };
-      next = null;
-      return behavior;
-    });
+    upstream = await MockUpstream.start("up", script.take);
     gw = await startTrafficGateway({
       // Long timeouts, so only the exit under test can free the slot within expectSlotFree's
       // 10 s; "tight" times out its upstream after 1.5 s.
@@ -69,7 +65,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   }
 
   it("holds the slot while a request runs (the check is real)", async () => {
-    next = { kind: "ok", tokens: 50, interTokenMs: 20 };
+    script.once({ kind: "ok", tokens: 50, interTokenMs: 20 });
     const running = await chat(gw.url, { model: "m", stream: true }, auth);
     expect(running.status).toBe(200);
     const refused = await chat(gw.url, { model: "m" }, auth);
@@ -81,7 +77,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   });
 
   it("after an upstream error (502)", async () => {
-    next = { kind: "status", status: 500 };
+    script.once({ kind: "status", status: 500 });
     const res = await chat(gw.url, { model: "m" }, auth);
     expect(res.status).toBe(502);
     await res.arrayBuffer();
@@ -89,7 +85,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   });
 
   it("after the upstream timeout (504)", async () => {
-    next = { kind: "hang" };
+    script.once({ kind: "hang" });
     const res = await chat(gw.url, { model: "tight" }, auth);
     expect(res.status).toBe(504);
     await res.arrayBuffer();
@@ -97,7 +93,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   });
 
   it("after a client that leaves while the upstream is still thinking", async () => {
-    next = { kind: "hang" };
+    script.once({ kind: "hang" });
     const before = upstream.completions.length;
     const controller = new AbortController();
     const aborted = fetch(`${gw.url}/v1/chat/completions`, {
@@ -117,7 +113,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   });
 
   it("after a stream cut mid-way (error event to the client)", async () => {
-    next = { kind: "cut-stream", afterEvents: 3 };
+    script.once({ kind: "cut-stream", afterEvents: 3 });
     const res = await chat(gw.url, { model: "m", stream: true }, auth);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("upstream_stream_interrupted");
@@ -125,7 +121,7 @@ describe.each(["memory", "redis"] as const)("concurrency slot released on every 
   });
 
   it("after a client that leaves mid-stream", async () => {
-    next = { kind: "ok", tokens: 5_000, interTokenMs: 20 }; // 100 s: only the abort can end it in time
+    script.once({ kind: "ok", tokens: 5_000, interTokenMs: 20 }); // 100 s: only the abort can end it in time
     const controller = new AbortController();
     const res = await fetch(`${gw.url}/v1/chat/completions`, {
       method: "POST",
