@@ -138,23 +138,16 @@ describe("a proxied request ends exactly once, on the paths stream-end.test.ts d
     await eventually(() => upstream.abortedByPeer === aborted + 1, 5_000);
   });
 
-  it("Anthropic Messages translated to a Chat upstream, left mid-stream: 499, ended once", async () => {
+  it.each([
+    ["Anthropic Messages", "/v1/messages", { model: "m", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] }, "paths-messages-left"],
+    ["Responses", "/v1/responses", { model: "m", stream: true, input: "hi" }, "paths-responses-left"],
+  ] as const)("%s translated to a Chat upstream, left mid-stream: 499, ended once", async (_dialect, path, body, reqId) => {
     script.once(HELD);
-    const socket = rawRequest("/v1/messages", { model: "m", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] }, "paths-messages-left");
+    const socket = rawRequest(path, body, reqId);
     await eventually(() => upInflight() === 1, 5_000);
     await new Promise((r) => setTimeout(r, 100));
     socket.destroy();
-    const line = await expectEndedOnce("paths-messages-left");
-    expect(line).toMatchObject({ status: 499 });
-  });
-
-  it("Responses translated to a Chat upstream, left mid-stream: 499, ended once", async () => {
-    script.once(HELD);
-    const socket = rawRequest("/v1/responses", { model: "m", stream: true, input: "hi" }, "paths-responses-left");
-    await eventually(() => upInflight() === 1, 5_000);
-    await new Promise((r) => setTimeout(r, 100));
-    socket.destroy();
-    const line = await expectEndedOnce("paths-responses-left");
+    const line = await expectEndedOnce(reqId);
     expect(line).toMatchObject({ status: 499 });
   });
 
