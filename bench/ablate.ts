@@ -19,13 +19,12 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import type { GatewayConfigInput } from "../gateway/src/config/schema";
 import { NODE_HEAP_FLAGS } from "../gateway/src/heap";
-import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
+import { BENCH_CLIENT_KEY, gatewayConfig, withBudgetAndCache } from "./lib/gateway-configs";
 import { median, runLoad, type LoadTool } from "./lib/load";
 import { freePort, killAllSync, startProcess, stopProcess, waitUntil, which } from "./lib/processes";
 import { UsageSampler } from "./lib/proc-stats";
 import { gaugeValue, shedByReason } from "./lib/metrics-peaks";
 import { CHAT_PATH, startMock, type BenchPaths } from "./lib/targets";
-import { MOCK_MODEL } from "./mock-upstream";
 import { JSON_BODY, SSE_BODY } from "./run";
 import { checkBenchNode } from "./lib/node-version";
 
@@ -48,17 +47,8 @@ const BARE = "bare undici proxy (reference)";
 /** `patch` builds a gateway config; the bare proxy (bench/bare-undici-proxy.ts) has none. */
 const VARIANTS: { name: string; patch: Patch | null; dist?: string }[] = [
   { name: "all features (memory store)", patch: (c) => c },
-  // The issue's "every feature": also a monthly budget (worst-case reservation, priced settlement)
-  // and the response cache (the benchmark's requests carry no temperature 0: each is judged and bypasses it).
-  {
-    name: "+ budget and response cache",
-    patch: (c) => ({
-      ...c,
-      plans: { bench: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 2_000_000_000, concurrent: 1_000_000, monthlyBudgetUsd: 1_000_000_000 } },
-      pricing: { [MOCK_MODEL]: { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
-      cache: { enabled: true },
-    }),
-  },
+  // The issue's "every feature": also a monthly budget and the response cache (bench/lib/gateway-configs.ts).
+  { name: "+ budget and response cache", patch: (c) => withBudgetAndCache(c) },
   { name: "− access log", patch: (c) => ({ ...c, logging: { level: "info", accessLog: false } }) },
   { name: "− tokens per minute (no tokenizer)", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, concurrent: 1_000_000 } } }) },
   { name: "− concurrency limit", patch: (c) => ({ ...c, plans: { bench: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 2_000_000_000 } } }) },

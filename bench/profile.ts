@@ -6,12 +6,14 @@
  * (Chrome DevTools, speedscope).
  *
  *   node dist/bench/profile.js [--target gateway-full-memory] [--case json-64|sse-64|json-1|sse-1]
- *     [--duration S] [--top N] [--out DIR]
+ *     [--variant every] [--duration S] [--top N] [--out DIR]
+ * `--variant every`: the gateway target with a monthly budget and the response cache added
+ * (withBudgetAndCache in bench/lib/gateway-configs.ts), the issue's "every feature".
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BENCH_CLIENT_KEY } from "./lib/gateway-configs";
+import { BENCH_CLIENT_KEY, withBudgetAndCache } from "./lib/gateway-configs";
 import { renderProfile, summariseProfile, totalsOf, type CpuProfile } from "./lib/cpuprofile";
 import { runLoad, type LoadSpec } from "./lib/load";
 import { killAllSync, sleep, stopProcess, waitUntil, which } from "./lib/processes";
@@ -54,6 +56,8 @@ async function main(): Promise<void> {
   const caseName = get("--case", "json-64");
   if (!["json-64", "sse-64", "json-1", "sse-1"].includes(caseName)) throw new Error("--case is json-64, sse-64, json-1 or sse-1");
   const connections = caseName.endsWith("-1") ? 1 : 64;
+  const variant = get("--variant", "");
+  if (variant !== "" && variant !== "every") throw new Error("--variant is every (or absent)");
   const duration = Number(get("--duration", "10"));
   const top = Number(get("--top", "30"));
   const root = resolve(__dirname, "../..");
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   const headers = { "Content-Type": "application/json", Authorization: `Bearer ${BENCH_CLIENT_KEY}` };
   const mock = await startMock(paths);
   try {
-    const running = await startTarget(target, paths, tools, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", env: { BENCH_CPU_PROFILE: profFile } }, JSON_BODY, headers);
+    const running = await startTarget(target, paths, tools, mock.ports, { haproxyThreads: 1, clusterWorkers: 1, gatewayEntry: "bench", env: { BENCH_CPU_PROFILE: profFile }, gatewayOverrides: variant === "every" ? withBudgetAndCache : undefined }, JSON_BODY, headers);
     let requests = 0;
     let cpu = 0;
     try {
@@ -91,12 +95,12 @@ async function main(): Promise<void> {
     const summary = summariseProfile(profile);
     const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
     mkdirSync(outDir, { recursive: true });
-    const base = join(outDir, `${stamp}-${target}-${caseName}`);
+    const base = join(outDir, `${stamp}-${target}${variant ? `-${variant}` : ""}-${caseName}`);
     copyFileSync(profFile, `${base}.cpuprofile`);
     rmSync(work, { recursive: true, force: true });
     const landmarks = totalsOf(summary, LANDMARKS).filter((l) => l.totalPct > 0);
     const md = [
-      `# CPU profile: ${target}, ${caseName}, ${duration} s of steady load at ${connections} connection${connections === 1 ? "" : "s"} after a 2 s warm-up (${new Date().toISOString()})`,
+      `# CPU profile: ${target}${variant ? ` (+ budget and response cache)` : ""}, ${caseName}, ${duration} s of steady load at ${connections} connection${connections === 1 ? "" : "s"} after a 2 s warm-up (${new Date().toISOString()})`,
       "",
       `${requests} requests measured; ${((cpu / Math.max(1, requests)) * 1e6).toFixed(1)} µs CPU per request under the profiler. Flame graph: open ${base}.cpuprofile in Chrome DevTools (Performance) or https://www.speedscope.app.`,
       "",

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:alloc`: bytes of JavaScript heap allocated per proxied request, by target and
  * case, and where they are allocated. The target (the bare undici proxy, the gateway with no
- * features, or with every feature on the memory store) runs in this process; the mock upstream
+ * features, every feature on the memory store, or `every`: those plus a budget and the response
+ * cache) runs in this process; the mock upstream
  * and the load (bench/alloc-client.ts) run in processes of their own, so every byte counted here
  * is the proxy's. Allocation is deterministic where timings are not: the machine's load does not
  * move these figures (only GC timing differs, and the count includes what GC freed).
@@ -10,7 +11,7 @@
  * (v8.GCProfiler reports the heap before and after each collection). Buffers' backing stores are
  * outside the V8 heap and not counted (their small JS wrappers are).
  *
- *   npm run bench:alloc -- [--targets bare,minimal,full] [--cases json,sse] [--requests 4000]
+ *   npm run bench:alloc -- [--targets bare,minimal,full,every] [--cases json,sse] [--requests 4000]
  *     [--connections 8] [--sites 20] [--out DIR]
  *
  * `--sites N` also takes a sampling allocation profile of a second window and lists the N
@@ -26,12 +27,14 @@ import { validateConfig } from "../gateway/src/config/validate";
 import { startGateway } from "../gateway/src/gateway";
 import { LineSink } from "../gateway/src/log-sink";
 import { startBareProxy } from "./bare-undici-proxy";
-import { BENCH_CLIENT_KEY, gatewayConfig } from "./lib/gateway-configs";
+import { BENCH_CLIENT_KEY, gatewayConfig, withBudgetAndCache } from "./lib/gateway-configs";
 import { killAllSync } from "./lib/processes";
 import { findRoot } from "./lib/root";
 import { startMock, type BenchPaths } from "./lib/targets";
 
-const TARGETS = ["bare", "minimal", "full"] as const;
+const TARGETS = ["bare", "minimal", "full", "every"] as const;
+/** Measured when --targets is not given (`every` on request). */
+const DEFAULT_TARGETS: Target[] = ["bare", "minimal", "full"];
 type Target = (typeof TARGETS)[number];
 const CASES = ["json", "sse"] as const;
 type Case = (typeof CASES)[number];
@@ -49,11 +52,12 @@ async function startTarget(target: Target, mockPorts: number[]): Promise<Running
     const proxy = await startBareProxy(0, mockPorts.map((p) => `http://127.0.0.1:${p}`), 256);
     return { port: proxy.port, key: null, stop: () => proxy.close() };
   }
-  const config = validateConfig(gatewayConfig({ variant: target === "minimal" ? "minimal" : "full-memory", port: 0, upstreamPorts: mockPorts }));
+  const base = gatewayConfig({ variant: target === "minimal" ? "minimal" : "full-memory", port: 0, upstreamPorts: mockPorts });
+  const config = validateConfig(target === "every" ? withBudgetAndCache(base) : base);
   // The production destination (batched synchronous writes), to /dev/null.
   const sink = new LineSink({ fd: openSync("/dev/null", "w") });
   const gateway = await startGateway(config, { logDestination: sink as never, openFileLimit: null });
-  return { port: gateway.port, key: target === "full" ? BENCH_CLIENT_KEY : null, stop: () => gateway.shutdown(0) };
+  return { port: gateway.port, key: target === "full" || target === "every" ? BENCH_CLIENT_KEY : null, stop: () => gateway.shutdown(0) };
 }
 
 function load(paths: BenchPaths, running: Running, kase: Case, requests: number, connections: number): Promise<{ requests: number; non2xx: number; socketErrors: number }> {
@@ -129,7 +133,7 @@ async function allocationSites(run: () => Promise<{ requests: number }>, top: nu
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
-  const targets = get("--targets", TARGETS.join(",")).split(",") as Target[];
+  const targets = get("--targets", DEFAULT_TARGETS.join(",")).split(",") as Target[];
   const cases = get("--cases", CASES.join(",")).split(",") as Case[];
   const requests = Number(get("--requests", "4000"));
   const connections = Number(get("--connections", "8"));

@@ -20,6 +20,20 @@ export interface GatewayConfigOptions {
   redisPort?: number;
 }
 
+/**
+ * The issue's "every feature": `full-memory` plus a monthly budget (worst-case reservation at
+ * admission, priced settlement) and the response cache. The benchmark's requests carry no
+ * `temperature: 0`, so each is judged and bypasses the cache.
+ */
+export function withBudgetAndCache(config: GatewayConfigInput): GatewayConfigInput {
+  return {
+    ...config,
+    plans: { bench: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 2_000_000_000, concurrent: 1_000_000, monthlyBudgetUsd: 1_000_000_000 } },
+    pricing: { [MOCK_MODEL]: { inputPerMTok: 0.15, outputPerMTok: 0.6 } },
+    cache: { enabled: true },
+  };
+}
+
 export function gatewayConfig(options: GatewayConfigOptions): GatewayConfigInput {
   const { variant, port, upstreamPorts } = options;
   const base: GatewayConfigInput = {
