@@ -19,7 +19,6 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCProfiler } from "node:v8";
@@ -30,6 +29,7 @@ import { startBareProxy } from "./bare-undici-proxy";
 import { BENCH_CLIENT_KEY, gatewayConfig, withBudgetAndCache } from "./lib/gateway-configs";
 import { killAllSync } from "./lib/processes";
 import { findRoot } from "./lib/root";
+import { allocationSites } from "./lib/alloc-sites";
 import { startMock, type BenchPaths } from "./lib/targets";
 
 const TARGETS = ["bare", "minimal", "full", "every"] as const;
@@ -100,36 +100,6 @@ async function measuredWindow(run: () => Promise<{ requests: number; non2xx: num
   return { bytesPerRequest: (usedAfter - usedBefore + freed) / n, cpuUsPerRequest: (cpu.user + cpu.system) / n, gcs: stats.statistics.length, gcMsPerKRequests: gcUs / n };
 }
 
-interface SamplingNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: SamplingNode[];
-}
-
-/** A sampling allocation profile over one window (collected objects included): self bytes per function. */
-async function allocationSites(run: () => Promise<{ requests: number }>, top: number): Promise<{ site: string; bytes: number }[]> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-  await post("HeapProfiler.enable");
-  await post("HeapProfiler.startSampling", { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-  const result = await run();
-  const { profile } = (await post("HeapProfiler.stopSampling")) as { profile: { head: SamplingNode } };
-  session.disconnect();
-  const bySite = new Map<string, number>();
-  const walk = (node: SamplingNode) => {
-    if (node.selfSize > 0) {
-      const f = node.callFrame;
-      const file = f.url.replace(/^file:\/\//, "").replace(`${ROOT}/`, "").replace(/^.*node_modules\//, "");
-      const site = `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
-      bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
-    }
-    for (const child of node.children) walk(child);
-  };
-  walk(profile.head);
-  return [...bySite].map(([site, bytes]) => ({ site, bytes: bytes / result.requests })).sort((a, b) => b.bytes - a.bytes).slice(0, top);
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const get = (flag: string, fallback: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : fallback);
@@ -156,7 +126,7 @@ async function main(): Promise<void> {
           process.stdout.write(`${line}\n`);
           lines.push(line);
           if (sites > 0) {
-            const rows = await allocationSites(run, sites);
+            const rows = await allocationSites(run, sites, ROOT);
             siteTables.push(`### ${target}, ${kase}\n\n| Function (self) | bytes/request |\n|---|---:|\n${rows.map((r) => `| \`${r.site}\` | ${Math.round(r.bytes)} |`).join("\n")}\n`);
             process.stdout.write(`${siteTables[siteTables.length - 1]}\n`);
           }

@@ -27,17 +27,29 @@ export function usageParts(usage: Usage): { input: number; cached: number; cache
 /**
  * The cost of `usage` at `price`, in nano-USD (not rounded). Cached input falls back to the
  * input rate, cache writes to the input rate, reasoning to the output rate, where the price sets none.
+ * The parts as usageParts() splits them, computed in place (this runs at every priced settlement).
  */
 export function usageCostNano(price: PriceConfig, usage: Usage): number {
   const rate = tierOf(price, usage.promptTokens);
-  const parts = usageParts(usage);
+  const prompt = Math.max(0, usage.promptTokens);
+  const cached = Math.min(prompt, Math.max(0, usage.cachedPromptTokens ?? 0));
+  const cacheWrite = Math.min(prompt - cached, Math.max(0, usage.cacheWriteTokens ?? 0));
+  const completion = Math.max(0, usage.completionTokens);
+  const reasoning = Math.min(completion, Math.max(0, usage.reasoningTokens ?? 0));
   const usd =
-    parts.input * rate.inputPerMTok +
-    parts.cached * (rate.cachedInputPerMTok ?? rate.inputPerMTok) +
-    parts.cacheWrite * (rate.cacheWritePerMTok ?? rate.inputPerMTok) +
-    parts.output * rate.outputPerMTok +
-    parts.reasoning * (rate.reasoningPerMTok ?? rate.outputPerMTok);
+    (prompt - cached - cacheWrite) * rate.inputPerMTok +
+    cached * (rate.cachedInputPerMTok ?? rate.inputPerMTok) +
+    cacheWrite * (rate.cacheWritePerMTok ?? rate.inputPerMTok) +
+    (completion - reasoning) * rate.outputPerMTok +
+    reasoning * (rate.reasoningPerMTok ?? rate.outputPerMTok);
   return usd * NANO_PER_TOKEN_PER_USD_PER_MTOK;
+}
+
+/** The most `promptTokens` in and `completionTokens` out can cost at one tier's rates. */
+function worstAtRate(rate: Omit<PriceConfig, "longContext">, promptTokens: number, completionTokens: number): number {
+  const input = Math.max(rate.inputPerMTok, rate.cachedInputPerMTok ?? 0, rate.cacheWritePerMTok ?? 0);
+  const output = Math.max(rate.outputPerMTok, rate.reasoningPerMTok ?? 0);
+  return (promptTokens * input + completionTokens * output) * NANO_PER_TOKEN_PER_USD_PER_MTOK;
 }
 
 /**
@@ -47,12 +59,7 @@ export function usageCostNano(price: PriceConfig, usage: Usage): number {
  * (and never below the base tier).
  */
 export function maxCostNano(price: PriceConfig, promptTokens: number, completionTokens: number): number {
-  const tiers = [price, tierOf(price, promptTokens)];
-  let worst = 0;
-  for (const rate of tiers) {
-    const input = Math.max(rate.inputPerMTok, rate.cachedInputPerMTok ?? 0, rate.cacheWritePerMTok ?? 0);
-    const output = Math.max(rate.outputPerMTok, rate.reasoningPerMTok ?? 0);
-    worst = Math.max(worst, (promptTokens * input + completionTokens * output) * NANO_PER_TOKEN_PER_USD_PER_MTOK);
-  }
-  return worst;
+  const base = worstAtRate(price, promptTokens, completionTokens);
+  const tier = tierOf(price, promptTokens);
+  return Math.max(0, base, tier === price ? 0 : worstAtRate(tier, promptTokens, completionTokens));
 }

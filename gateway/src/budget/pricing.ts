@@ -21,7 +21,7 @@ export const DEFAULT_PRICES: Readonly<Record<string, PriceConfig>> = Object.from
 export const DEFAULT_PRICE_NAME = "default";
 
 /** A nano-USD amount as a settlement may carry it: whole, finite, within [0, $1M]. */
-function clampNano(nano: number): number {
+export function clampNano(nano: number): number {
   const rounded = Math.round(nano);
   return Number.isFinite(rounded) ? Math.min(Math.max(0, rounded), MAX_SETTLE_NANO) : 0;
 }
@@ -35,26 +35,23 @@ export class PriceTable {
     this.overrides = new Map(Object.entries(overrides));
   }
 
-  /** True when one of the names has a price (its own, its alias's, or the `default` entry). */
-  isPriced(...models: string[]): boolean {
-    return models.some((model) => this.lookup(model) !== null) || this.overrides.has(DEFAULT_PRICE_NAME);
+  /** True when one of the names has a price (its own, its alias's, or the `default` entry). Two names at most: no array per call. */
+  isPriced(first: string, second?: string): boolean {
+    return this.lookup(first) !== null || (second !== undefined && this.lookup(second) !== null) || this.overrides.has(DEFAULT_PRICE_NAME);
   }
 
   /**
    * The first of the names with a price (callers pass the upstream, billed name first, then the
    * model pool's), else `pricing.default`, else null (reported once per name).
    */
-  priceOf(...models: string[]): PriceConfig | null {
-    for (const model of models) {
-      const price = this.lookup(model);
-      if (price) return price;
-    }
+  priceOf(first: string, second?: string): PriceConfig | null {
+    const price = this.lookup(first) ?? (second !== undefined ? this.lookup(second) : null);
+    if (price) return price;
     const fallback = this.overrides.get(DEFAULT_PRICE_NAME);
     if (fallback) return fallback;
-    const name = models[0];
-    if (name !== undefined && !this.warned.has(name)) {
-      this.warned.add(name);
-      this.onUnknown(name);
+    if (!this.warned.has(first)) {
+      this.warned.add(first);
+      this.onUnknown(first);
     }
     return null;
   }
@@ -78,14 +75,14 @@ export class PriceTable {
    * and reasoning at their own rates where the price has them. Unknown models cost 0 (logged
    * once: budgeted keys never reach one, admission refuses them). Capped at $1M per request.
    */
-  usageCostNano(usage: Usage, ...models: string[]): number {
-    const price = this.priceOf(...models);
+  usageCostNano(usage: Usage, first: string, second?: string): number {
+    const price = this.priceOf(first, second);
     return price ? clampNano(usageCostNano(price, usage)) : 0;
   }
 
   /** The most a request of this size can cost at the first priced name (the budget reservation). */
-  maxCostNano(promptTokens: number, completionTokens: number, ...models: string[]): number {
-    const price = this.priceOf(...models);
+  maxCostNano(promptTokens: number, completionTokens: number, first: string, second?: string): number {
+    const price = this.priceOf(first, second);
     return price ? clampNano(maxCostNano(price, promptTokens, completionTokens)) : 0;
   }
 }

@@ -31,6 +31,15 @@ export const SPEND_TTL_MS = 40 * 24 * 3600 * 1000;
 /** Ratios that log an event when crossed. */
 export const BUDGET_THRESHOLDS = [0.8, 1] as const;
 
+/** Whether going from `before` to `after` crosses any threshold (no array: this runs at every priced settlement). */
+export function crossesThreshold(before: number, after: number, limitNano: number): boolean {
+  for (let i = 0; i < BUDGET_THRESHOLDS.length; i++) {
+    const at = BUDGET_THRESHOLDS[i] * limitNano;
+    if (before < at && after >= at) return true;
+  }
+  return false;
+}
+
 /** The thresholds crossed by going from `before` to `after` (nano-USD) against `limit`. */
 export function crossedThresholds(before: number, after: number, limitNano: number): number[] {
   return BUDGET_THRESHOLDS.filter((t) => before < t * limitNano && after >= t * limitNano);

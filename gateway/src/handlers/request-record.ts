@@ -64,10 +64,11 @@ export function applyCharge(rt: GatewayRuntime, record: RequestRecord, charged: 
     record.usageEstimated = true;
   } else if (charged && charged.usage) record.usage = charged.usage;
   if (record.cache === "HIT" || record.usage === null || !rt.spend) return;
-  const names = [record.upstreamModel || record.servedModel || record.model, record.servedModel || record.model];
+  const served = record.servedModel || record.model;
+  const billed = record.upstreamModel || served;
   // An unpriced model has no cost to report (not $0): the log leaves costUsd out.
-  if (!rt.spend.prices.isPriced(...names)) return;
-  record.costNano = charged && charged.costNano !== undefined && charged.usage ? charged.costNano : rt.spend.prices.usageCostNano(record.usage, ...names);
+  if (!rt.spend.prices.isPriced(billed, served)) return;
+  record.costNano = charged && charged.costNano !== undefined && charged.usage ? charged.costNano : rt.spend.prices.usageCostNano(record.usage, billed, served);
 }
 
 export function finishRecord(rt: GatewayRuntime, route: ProxyRoute, requestId: string, startedAt: number, record: RequestRecord, trace: RequestTrace | null = null): void {

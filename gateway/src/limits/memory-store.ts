@@ -47,18 +47,22 @@ export class MemoryStore implements LimitStore {
     let failed: AdmitResult["failed"] = null;
     let retryAfterMs = 0;
     const heldNano: number[] = [];
-    const spentNano = input.budgets.map((budget, index) => {
+    const spentNano: number[] = [];
+    // Loops, not map() with a closure: this runs at every admission.
+    const budgets = input.budgets;
+    for (let index = 0; index < budgets.length; index++) {
+      const budget = budgets[index];
       const spent = this.spent(budget.key, now);
       const reserve = budget.reserveNano ?? 0;
       const held = reserve > 0 ? this.held(budget.key) : 0;
       heldNano.push(held);
+      spentNano.push(spent);
       if (!failed && (spent >= budget.limitNano || spent + held + reserve > budget.limitNano)) {
         failed = { kind: "budget", index };
         // Waiting helps only when other requests' reservations are what is in the way.
         retryAfterMs = spent >= budget.limitNano || spent + reserve > budget.limitNano ? -1 : 1000;
       }
-      return spent;
-    });
+    }
     const decisions = input.rates.map((rate, index) => {
       const decision = gcraAdmit(this.tats.get(rate.key), now, rate.limit, rate.periodMs, rate.cost);
       if (!failed && !decision.allowed) {
@@ -80,7 +84,7 @@ export class MemoryStore implements LimitStore {
         if (!leases) this.slots.set(conc.key, (leases = new Map()));
         leases.set(conc.leaseId, now + this.leaseMaxMs);
       }
-      for (const budget of input.budgets) if ((budget.reserveNano ?? 0) > 0) this.reserve(budget.key, input.leaseId ?? "", budget.reserveNano ?? 0);
+      for (let i = 0; i < budgets.length; i++) if ((budgets[i].reserveNano ?? 0) > 0) this.reserve(budgets[i].key, input.leaseId ?? "", budgets[i].reserveNano ?? 0);
     } else {
       // A refused request still spends its request slot (sticky rates), so refusals are not free.
       input.rates.forEach((rate, i) => {
@@ -110,16 +114,20 @@ export class MemoryStore implements LimitStore {
       leases?.delete(input.concurrency.leaseId);
       if (leases?.size === 0) this.slots.delete(input.concurrency.key);
     }
-    for (const r of input.reservations ?? []) this.release(r.key, r.leaseId);
-    const spentNano = input.spends.map((spend) => {
+    const reservations = input.reservations;
+    if (reservations !== undefined) for (let i = 0; i < reservations.length; i++) this.release(reservations[i].key, reservations[i].leaseId);
+    const spentNano: number[] = [];
+    for (let i = 0; i < input.spends.length; i++) {
+      const spend = input.spends[i];
       const entry = this.spends.get(spend.key);
       if (entry && entry.expiresAt > now) {
         entry.nano += spend.addNano;
-        return entry.nano;
+        spentNano.push(entry.nano);
+      } else {
+        this.spends.set(spend.key, { nano: spend.addNano, expiresAt: now + spend.ttlMs });
+        spentNano.push(spend.addNano);
       }
-      this.spends.set(spend.key, { nano: spend.addNano, expiresAt: now + spend.ttlMs });
-      return spend.addNano;
-    });
+    }
     return { spentNano };
   }
 

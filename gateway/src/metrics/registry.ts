@@ -4,6 +4,7 @@
  * look-up instead of prom-client's label hashing; the per-request counters also defer their
  * increments to the next read (./counter-series.ts).
  */
+import { deferGaugeSets } from "./latest-gauge";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { METRICS } from "./names";
 import { histogramSeries } from "./histogram-series";
@@ -77,8 +78,9 @@ export class GatewayMetrics {
   readonly retries = new Counter({ ...opts(METRICS.retries), registers: [this.registry] });
   readonly streamsInterrupted = new Counter({ ...opts(METRICS.streamsInterrupted), registers: [this.registry] });
   readonly rejections = new Counter({ ...opts(METRICS.rejections), registers: [this.registry] });
-  readonly budgetUsedRatio = new Gauge({ ...opts(METRICS.budgetUsedRatio), aggregator: "max", registers: [this.registry] });
-  readonly teamBudgetUsedRatio = new Gauge({ ...opts(METRICS.teamBudgetUsedRatio), aggregator: "max", registers: [this.registry] });
+  // Set at every budgeted admission and settlement: applied when read (latest-gauge.ts).
+  readonly budgetUsedRatio = deferGaugeSets(new Gauge({ ...opts(METRICS.budgetUsedRatio), aggregator: "max", registers: [this.registry] }));
+  readonly teamBudgetUsedRatio = deferGaugeSets(new Gauge({ ...opts(METRICS.teamBudgetUsedRatio), aggregator: "max", registers: [this.registry] }));
   readonly cacheRequests = new Counter({ ...opts(METRICS.cacheRequests), registers: [this.registry] });
   readonly storeErrors = new Counter({ ...opts(METRICS.storeErrors), registers: [this.registry] });
   readonly storeFallback = new Gauge({ ...opts(METRICS.storeFallback), aggregator: "max", registers: [this.registry] });

@@ -10,8 +10,8 @@ import { REJECTION_REASONS } from "../metrics/names";
 import { randomBytes } from "node:crypto";
 import type { ResolvedKey } from "../auth/key-record";
 import type { PriceTable } from "../budget/pricing";
-import { crossedThresholds, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
-import { worstCaseNano } from "../budget/worst-case";
+import { crossedThresholds, crossesThreshold, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
+import { ChainPricing, worstOfChain } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
 import type { AdmitInput, AdmitResult, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
@@ -26,6 +26,8 @@ import { refusal, type BudgetKind } from "./refusal";
 import type { Admission, AdmissionRequest, Charged, SettleDetails, Usage } from "./types";
 
 const MINUTE_MS = 60_000;
+
+type SpendAdd = SettleInput["spends"][number];
 /** The longest hold of a refusal for concurrency (its slot may free at any time). */
 const CONCURRENCY_HOLD_MS = 500;
 
@@ -94,15 +96,19 @@ export class Admitter {
   /** Requests answered from the cache: they settle as zero usage whatever the pipeline passes. */
   private readonly cacheHits = new WeakSet<AdmissionRequest>();
   private readonly checks = new KeyChecksCache();
+  /** What each model chain can be billed at, for the current price table. */
+  private pricing: ChainPricing;
 
   constructor(private readonly options: AdmitterOptions) {
     this.now = options.now ?? Date.now;
+    this.pricing = new ChainPricing(options.prices);
     this.delay = new RefusalDelay(options.refusalDelay ?? { maxDelayMs: 0, maxHeldPerKey: 1, maxHeldTotal: 1 });
   }
 
   /** A config reload: new prices and default completion reservation for requests admitted from now on. */
   reconfigure(next: Pick<AdmitterOptions, "prices" | "defaultMaxTokens">): void {
     this.options.prices = next.prices;
+    this.pricing = new ChainPricing(next.prices);
     this.options.defaultMaxTokens = next.defaultMaxTokens;
   }
 
@@ -202,9 +208,10 @@ export class Admitter {
     let budgets = NO_BUDGETS;
     if (budgetKinds.length > 0) {
       const candidates = request.candidates ?? [{ name: request.model, upstreamModels: [] }];
-      const worst = worstCaseNano(this.options.prices, estimate.prompt, estimate.completion, candidates);
-      if (worst.unpriced.length > 0) servable = this.dropUnpriced(request, key, candidates, worst.unpriced);
-      reserveNano = worst.nano;
+      // The chain's prices and unpriced models are worked out once per chain, not per request.
+      const chain = this.pricing.of(candidates);
+      if (chain.unpriced.length > 0) servable = this.dropUnpriced(request, key, candidates, chain.unpriced);
+      reserveNano = worstOfChain(chain, estimate.prompt, estimate.completion);
       budgets = [];
       if (checks.keyLimitNano !== null) budgets.push({ key: checks.keySpendKey, limitNano: checks.keyLimitNano, reserveNano });
       if (checks.teamLimitNano !== null) budgets.push({ key: checks.teamSpendKey, limitNano: checks.teamLimitNano, reserveNano });
@@ -222,7 +229,7 @@ export class Admitter {
     const { request, key, checks, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable } = draft;
     const { budgets, rates, concurrency, leaseId } = draft.input;
     const name = key.identity.keyId;
-    if (budgets.length > 0) this.reportSpend(key, budgets, budgetKinds, result.spentNano);
+    if (budgets.length > 0) this.reportSpend(key, checks, budgets, budgetKinds, result.spentNano, 0);
     if (rpmIndex >= 0) this.gate.learnRpm(name, rates[rpmIndex].limit, MINUTE_MS, result.rates[rpmIndex], this.now());
 
     if (!result.allowed) {
@@ -249,7 +256,7 @@ export class Admitter {
       concurrencyKey: concurrency?.key ?? null,
       leaseId,
       // Most keys have no budget: one shared empty list rather than three per open stream.
-      reservations: reserveNano > 0 ? budgets.map((b) => ({ key: b.key, leaseId, reserveNano })) : NO_RESERVATIONS,
+      reservations: reserveNano > 0 ? reservationsOf(budgets, leaseId, reserveNano) : NO_RESERVATIONS,
       budgets,
       budgetKinds,
       store: result.store,
@@ -288,37 +295,51 @@ export class Admitter {
       let addNano = 0;
       // The served model's price (a fallback's, when one answered): the billed name, then the pool's.
       const costNano = usage && !hit ? this.options.prices.usageCostNano(usage, upstreamModel, details.servedModel ?? plan.model) : 0;
+      const checks = this.checks.of(key);
       if (usage && budgets.length > 0) {
         addNano = costNano;
-        if (addNano > 0) {
-          const settleMonth = monthOf(this.now());
-          // The month the request ends in (a request across midnight of the 1st spends in the new month).
-          const checks = this.checks.of(key);
-          const same = settleMonth === checks.month;
-          input.spends = budgetKinds.map((kind) => ({
-            key: kind === "key" ? (same ? checks.keySpendKey : keySpendKey(name, settleMonth)) : same ? checks.teamSpendKey : teamSpendKey(identity.team, settleMonth),
-            addNano,
-            ttlMs: SPEND_TTL_MS,
-          }));
-        }
+        if (addNano > 0) input.spends = this.spendsOf(checks, name, identity.team, budgetKinds, addNano);
       }
       const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
-      const onSettled = (settledResult: SettleResult) => {
-        if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
-      };
-      const failed = (err: unknown) => this.options.logger.warn({ keyName: identity.keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed");
       const store = plan.store;
       if (store.settleSync !== undefined) {
-        // The memory store settles synchronously: no promise and no callbacks queued.
+        // The memory store settles synchronously: no promise and no callbacks made.
         try {
-          onSettled(store.settleSync(input));
+          const settledResult = store.settleSync(input);
+          if (addNano > 0) this.reportSpend(key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
         } catch (err) {
-          failed(err);
+          this.settlementFailed(identity.keyName, err);
         }
-      } else store.settle(input).then(onSettled, failed);
+      } else {
+        store.settle(input).then(
+          (settledResult) => {
+            if (addNano > 0) this.reportSpend(key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
+          },
+          (err: unknown) => this.settlementFailed(identity.keyName, err),
+        );
+      }
       return charged;
     };
+  }
+
+  private settlementFailed(keyName: string, err: unknown): void {
+    this.options.logger.warn({ keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed");
+  }
+
+  /**
+   * What a settlement adds to each budget: the month the request ends in (a request across
+   * midnight of the 1st spends in the new month), whose keys the key's checks hold once made.
+   */
+  private spendsOf(checks: KeyChecks, keyId: string, team: string, kinds: readonly BudgetKind[], addNano: number): SpendAdd[] {
+    const settleMonth = monthOf(this.now());
+    const same = settleMonth === checks.month;
+    const spends: SpendAdd[] = [];
+    for (let i = 0; i < kinds.length; i++) {
+      const key = kinds[i] === "key" ? (same ? checks.keySpendKey : keySpendKey(keyId, settleMonth)) : same ? checks.teamSpendKey : teamSpendKey(team, settleMonth);
+      spends.push({ key, addNano, ttlMs: SPEND_TTL_MS });
+    }
+    return spends;
   }
 
   /**
@@ -338,23 +359,34 @@ export class Admitter {
     return new Set(candidates.map((c) => c.name).filter((name) => !unpriced.includes(name)));
   }
 
-  /** Sets the used-ratio gauges; after a settlement, logs each threshold crossed. */
-  private reportSpend(key: ResolvedKey, budgets: readonly BudgetCheck[], kinds: BudgetKind[], spent: number[], added = 0): void {
-    const { keyName, team } = key.identity;
-    budgets.forEach((budget, i) => {
+  /** Sets the used-ratio gauges; after a settlement (`added` > 0), logs each threshold crossed. */
+  private reportSpend(key: ResolvedKey, checks: KeyChecks, budgets: readonly BudgetCheck[], kinds: readonly BudgetKind[], spent: readonly number[], added: number): void {
+    const metrics = this.options.metrics;
+    for (let i = 0; i < budgets.length; i++) {
       const total = spent[i];
-      if (!Number.isFinite(total) || total < 0) return;
-      const ratio = total / budget.limitNano;
-      const checks = this.checks.of(key);
-      if (kinds[i] === "key") this.options.metrics.budgetUsedRatio.set(checks.keyRatioLabels, ratio);
-      else this.options.metrics.teamBudgetUsedRatio.set(checks.teamRatioLabels, ratio);
-      if (added <= 0) return;
-      for (const threshold of crossedThresholds(total - added, total, budget.limitNano)) {
-        this.options.logger.warn(
-          { event: "budget_threshold", scope: kinds[i], keyName: kinds[i] === "key" ? keyName : undefined, team, threshold, ratio: Number(ratio.toFixed(4)), spentUsd: total / 1e9, budgetUsd: budget.limitNano / 1e9 },
-          `${kinds[i] === "key" ? `key "${keyName}"` : `team "${team}"`} crossed ${threshold * 100}% of its monthly budget`,
-        );
-      }
-    });
+      if (!Number.isFinite(total) || total < 0) continue;
+      const limitNano = budgets[i].limitNano;
+      const ratio = total / limitNano;
+      if (kinds[i] === "key") metrics.budgetUsedRatio.set(checks.keyRatioLabels, ratio);
+      else metrics.teamBudgetUsedRatio.set(checks.teamRatioLabels, ratio);
+      if (added > 0 && crossesThreshold(total - added, total, limitNano)) this.logCrossings(key, kinds[i], total, added, limitNano, ratio);
+    }
   }
+
+  private logCrossings(key: ResolvedKey, kind: BudgetKind, total: number, added: number, limitNano: number, ratio: number): void {
+    const { keyName, team } = key.identity;
+    for (const threshold of crossedThresholds(total - added, total, limitNano)) {
+      this.options.logger.warn(
+        { event: "budget_threshold", scope: kind, keyName: kind === "key" ? keyName : undefined, team, threshold, ratio: Number(ratio.toFixed(4)), spentUsd: total / 1e9, budgetUsd: limitNano / 1e9 },
+        `${kind === "key" ? `key "${keyName}"` : `team "${team}"`} crossed ${threshold * 100}% of its monthly budget`,
+      );
+    }
+  }
+}
+
+/** One reservation per budget checked, all for the same lease and amount. */
+function reservationsOf(budgets: readonly BudgetCheck[], leaseId: string, reserveNano: number): Reservation[] {
+  const out: Reservation[] = [];
+  for (let i = 0; i < budgets.length; i++) out.push({ key: budgets[i].key, leaseId, reserveNano });
+  return out;
 }
