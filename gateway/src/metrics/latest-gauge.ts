@@ -66,8 +66,9 @@ export function deferGaugeSets<T extends Gauge<string>>(gauge: T): T {
   };
   target.set = (labels: unknown, value?: number): void => {
     if (labels === null || typeof labels !== "object") {
+      // A gauge without labels: set at once, as prom-client would (the original method, bound above).
       flush();
-      (gauge.set as (v: number) => void)(labels as number);
+      (setNow as unknown as (v: unknown) => void)(labels);
       return;
     }
     if (typeof value !== "number") throw new TypeError(`Value is not a valid number: ${String(value)}`);

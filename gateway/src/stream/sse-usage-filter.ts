@@ -58,7 +58,10 @@ function eventData(event: string): string | null {
 
 export class SseUsageFilter {
   usage: Usage | null = null;
-  /** Generated text forwarded so far (when counting): what the client got, if usage never comes. */
+  /**
+   * Generated text forwarded so far (when counting): what the client got, if usage never comes.
+   * Counted only until the upstream's usage is read (after that it is never charged).
+   */
   readonly delivered: DeltaTally | null;
   /** The trailing partial event, as received (joined once, when it completes: linear, not quadratic). */
   private held: Buffer[] = [];
@@ -91,17 +94,29 @@ export class SseUsageFilter {
       this.held.push(chunk.subarray(end));
       this.heldBytes = chunk.length - end;
     }
-    if (this.delivered) tallyDeltas(complete, 0, complete.length, this.delivered);
     const usageAt = usageObjectAt(complete);
-    return usageAt === -1 ? complete : this.processEvents(complete, usageAt);
+    const out = usageAt === -1 ? complete : this.processEvents(complete, usageAt);
+    this.tally(complete);
+    return out;
+  }
+
+  /**
+   * Counts the generated text of `complete` while the upstream's usage is unknown: the count is
+   * charged only when no usage arrives, so from the chunk that brings it on nothing is counted
+   * (a burst that ends with the usage event, as most short answers arrive, is never scanned).
+   */
+  private tally(complete: Buffer): void {
+    if (this.delivered !== null && this.usage === null) tallyDeltas(complete, 0, complete.length, this.delivered);
   }
 
   /** What is still held when the stream ends (an unterminated last event). */
   flush(): Buffer {
     const rest = this.takeHeld(EMPTY);
-    if (rest.length > 0 && this.delivered) tallyDeltas(rest, 0, rest.length, this.delivered);
-    const usageAt = rest.length > 0 ? usageObjectAt(rest) : -1;
-    return usageAt === -1 ? rest : this.processEvents(rest, usageAt);
+    if (rest.length === 0) return rest;
+    const usageAt = usageObjectAt(rest);
+    const out = usageAt === -1 ? rest : this.processEvents(rest, usageAt);
+    this.tally(rest);
+    return out;
   }
 
   /** The held bytes followed by `tail`, emptying the hold; uncopied when nothing was held. */
