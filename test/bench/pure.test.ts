@@ -1,6 +1,6 @@
 /** The benchmark's pure parts: configs it generates, the output it parses, the ratios it reports. */
 import { validateConfig } from "../../gateway/src/config/validate";
-import { gatewayConfig } from "../../bench/lib/gateway-configs";
+import { gatewayConfig, withBudgetAndCache } from "../../bench/lib/gateway-configs";
 import { haproxyConfig } from "../../bench/lib/haproxy";
 import { bodyMaker, parseWrkOutput, percentile, wrkScript } from "../../bench/lib/load";
 import { parseStat, parseStatusKb } from "../../bench/lib/proc-stats";
@@ -42,6 +42,15 @@ describe("gatewayConfig", () => {
       expect(config.logging.accessLog).toBe(true);
       expect(config.limits.store).toBe(variant === "full-redis" ? "redis" : "memory");
     }
+  });
+
+  it("adds a monthly budget with the mock model priced, and the response cache (the issue's every feature)", () => {
+    const full = gatewayConfig({ variant: "full-memory", port: 0, upstreamPorts: [1] });
+    const config = validateConfig(withBudgetAndCache(full));
+    expect(config.plans.bench).toMatchObject({ ...full.plans!.bench, monthlyBudgetUsd: 1_000_000_000 });
+    expect(Object.keys(config.pricing)).toEqual([full.models[0].name]);
+    expect(config.cache.enabled).toBe(true);
+    expect(config.limits.store).toBe("memory");
   });
 });
 
