@@ -46,7 +46,7 @@ describe("a stream's start goes to the client as one write", () => {
   let upstream: Server;
   let gw: TestGateway;
   /** What the raw upstream answers next. */
-  let answer = Buffer.alloc(0);
+  let answer: Buffer = Buffer.alloc(0);
   const upstreamSockets = new Set<Socket>();
 
   beforeAll(async () => {
