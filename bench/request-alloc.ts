@@ -12,10 +12,11 @@
  * outside the V8 heap and not counted (their small JS wrappers are).
  *
  *   npm run bench:alloc -- [--targets bare,minimal,full,every] [--cases json,sse] [--requests 4000]
- *     [--connections 8] [--sites 20] [--out DIR]
+ *     [--connections 8] [--sites 20] [--stack 0] [--out DIR]
  *
  * `--sites N` also takes a sampling allocation profile of a second window and lists the N
  * functions allocating the most per request (self bytes). Writes bench/results/alloc-<time>.md.
+ * `--stack N` names each site with its N nearest callers (who makes the allocation).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   const requests = Number(get("--requests", "4000"));
   const connections = Number(get("--connections", "8"));
   const sites = Number(get("--sites", "0"));
+  const stackDepth = Number(get("--stack", "0"));
   const outDir = get("--out", join(ROOT, "bench", "results"));
   const work = mkdtempSync(join(tmpdir(), "aigw-alloc-"));
   const paths: BenchPaths = { root: ROOT, dist: __dirname, work };
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
           process.stdout.write(`${line}\n`);
           lines.push(line);
           if (sites > 0) {
-            const rows = await allocationSites(run, sites, ROOT);
+            const rows = await allocationSites(run, sites, ROOT, stackDepth);
             siteTables.push(`### ${target}, ${kase}\n\n| Function (self) | bytes/request |\n|---|---:|\n${rows.map((r) => `| \`${r.site}\` | ${Math.round(r.bytes)} |`).join("\n")}\n`);
             process.stdout.write(`${siteTables[siteTables.length - 1]}\n`);
           }

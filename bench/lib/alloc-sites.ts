@@ -10,8 +10,11 @@ interface SamplingNode {
   children: SamplingNode[];
 }
 
-/** A sampling allocation profile over one window (collected objects included): self bytes per function. */
-export async function allocationSites(run: () => Promise<{ requests: number }> | { requests: number }, top: number, root: string): Promise<{ site: string; bytes: number }[]> {
+/**
+ * A sampling allocation profile over one window (collected objects included): self bytes per
+ * function. With `stackDepth` N a site is the function and its N nearest callers: who makes the allocation.
+ */
+export async function allocationSites(run: () => Promise<{ requests: number }> | { requests: number }, top: number, root: string, stackDepth = 0): Promise<{ site: string; bytes: number }[]> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
@@ -21,16 +24,18 @@ export async function allocationSites(run: () => Promise<{ requests: number }> |
   const { profile } = (await post("HeapProfiler.stopSampling")) as { profile: { head: SamplingNode } };
   session.disconnect();
   const bySite = new Map<string, number>();
-  const walk = (node: SamplingNode) => {
+  const name = (f: SamplingNode["callFrame"]) => {
+    const file = f.url.replace(/^file:\/\//, "").replace(`${root}/`, "").replace(/^.*node_modules\//, "");
+    return `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
+  };
+  const walk = (node: SamplingNode, callers: string[]) => {
     if (node.selfSize > 0) {
-      const f = node.callFrame;
-      const file = f.url.replace(/^file:\/\//, "").replace(`${root}/`, "").replace(/^.*node_modules\//, "");
-      const site = `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
+      const site = [name(node.callFrame), ...callers.slice(-stackDepth).reverse()].join(" ← ");
       bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
     }
-    for (const child of node.children) walk(child);
+    const below = stackDepth > 0 ? [...callers, name(node.callFrame)] : callers;
+    for (const child of node.children) walk(child, below);
   };
-  walk(profile.head);
+  walk(profile.head, []);
   return [...bySite].map(([site, bytes]) => ({ site, bytes: bytes / result.requests })).sort((a, b) => b.bytes - a.bytes).slice(0, top);
 }
-
