@@ -26,11 +26,30 @@ export function loadTokenizer(): BpeCounter {
 
 /**
  * Counts already seen, by text: a chat resends its whole history and system prompt on every
- * turn, so most message texts were counted before. Bounded: cleared when full.
+ * turn, so most message texts were counted before. Bounded by entries and by the characters the
+ * texts hold (a remembered text keeps its string alive: 8,192 entries of 32 Ki characters would be
+ * 256–512 MB, filled by any client sending long texts that differ). Cleared when either is full.
  */
 const counted = new Map<string, number>();
+let countedChars = 0;
 const MAX_COUNTED = 8192;
 const MAX_COUNTED_LENGTH = 32 * 1024;
+/** 8 Mi characters: 8–16 MB of strings, the history of a few hundred long conversations. */
+export const MAX_COUNTED_CHARS = 8 * 1024 * 1024;
+
+function remember(text: string, tokens: number): void {
+  if (counted.size >= MAX_COUNTED || countedChars + text.length > MAX_COUNTED_CHARS) {
+    counted.clear();
+    countedChars = 0;
+  }
+  counted.set(text, tokens);
+  countedChars += text.length;
+}
+
+/** Characters of the texts whose counts are remembered now (tests check the bound). */
+export function rememberedTextChars(): number {
+  return countedChars;
+}
 
 /**
  * New text counted exactly per request; the rest is estimated from what was counted. Counting
@@ -64,10 +83,7 @@ class RequestCount {
     if (text.length <= this.budget) {
       const tokens = bpe.count(text);
       this.spend(text.length, tokens);
-      if (text.length <= MAX_COUNTED_LENGTH) {
-        if (counted.size >= MAX_COUNTED) counted.clear();
-        counted.set(text, tokens);
-      }
+      if (text.length <= MAX_COUNTED_LENGTH) remember(text, tokens);
       return tokens;
     }
     if (this.budget > 0) {
