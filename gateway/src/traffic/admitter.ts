@@ -304,21 +304,29 @@ export class Admitter {
       }
       const charged: Charged = { usage: hit ? null : usage, estimated, costNano };
       if (input.rates.length === 0 && !input.concurrency && input.spends.length === 0 && reservations.length === 0) return charged;
-      const onSettled = (settledResult: SettleResult) => {
-        if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
-      };
-      const failed = (err: unknown) => this.options.logger.warn({ keyName: identity.keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed");
       const store = plan.store;
       if (store.settleSync !== undefined) {
-        // The memory store settles synchronously: no promise and no callbacks queued.
+        // The memory store settles synchronously: no promise, and no callbacks made.
         try {
-          onSettled(store.settleSync(input));
+          const settledResult = store.settleSync(input);
+          if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
         } catch (err) {
-          failed(err);
+          this.settlementFailed(identity.keyName, err);
         }
-      } else store.settle(input).then(onSettled, failed);
+      } else {
+        store.settle(input).then(
+          (settledResult: SettleResult) => {
+            if (addNano > 0) this.reportSpend(key, budgets, budgetKinds, settledResult.spentNano, addNano);
+          },
+          (err: unknown) => this.settlementFailed(identity.keyName, err),
+        );
+      }
       return charged;
     };
+  }
+
+  private settlementFailed(keyName: string, err: unknown): void {
+    this.options.logger.warn({ keyName, err: err instanceof Error ? err.message : String(err) }, "settlement failed");
   }
 
   /**
