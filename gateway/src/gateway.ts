@@ -23,6 +23,7 @@ import { applyConfig, type ApplyContext, type ReloadReport } from "./reload/appl
 import { LiveUpstreams } from "./upstream/upstream-set";
 import { createConsole } from "./admin/console";
 import { createResponseStore } from "./responses/create-store";
+import { SETTLE_WAIT_MS, untilNoneInFlight } from "./shutdown-settle";
 
 export interface GatewayOptions {
   /** Where logs go (tests capture them); stdout, asynchronously, by default. */
@@ -146,6 +147,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       }
       for (const each of servers) each.closeAllConnections();
       await closed;
+      // A request cut above ends within a few turns, but one whose admission is still in Redis
+      // ends only when Redis answers: its settlement must be sent before the store closes.
+      const unsettled = await untilNoneInFlight(runtime.overload, SETTLE_WAIT_MS);
+      if (unsettled > 0) logger.warn({ requests: unsettled, waitedMs: SETTLE_WAIT_MS }, "shutting down with requests not yet settled (their concurrency slots expire with their leases)");
       await Promise.all([traffic.close(), upstreams.destroy(), tracer?.shutdown(Math.min(2_000, config.tracing.exportTimeoutMs)), runtime.responses.close()]);
       flushLogger(logger);
     })();

@@ -18,7 +18,7 @@ export interface ShutdownTiming {
 }
 
 export const DEFAULT_PRESTOP_SECONDS = 10;
-/** Time for the process to flush logs and exit after its drain deadline. */
+/** Time for the process to settle what it cut (at most 5 s, gateway/src/shutdown-settle.ts), flush logs and exit after its drain deadline. */
 export const SHUTDOWN_MARGIN_SECONDS = 10;
 
 /** The schema's own defaults, so that they are never restated here. */

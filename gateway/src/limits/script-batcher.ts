@@ -16,6 +16,8 @@ export class ScriptBatcher<I, O> {
   private resolves: ((value: O) => void)[] = [];
   private rejects: ((reason: unknown) => void)[] = [];
   private scheduled = false;
+  /** Batches sent and not answered yet: drain() waits for them. */
+  private readonly outstanding = new Set<Promise<unknown>>();
   private readonly onImmediate = (): void => {
     this.scheduled = false;
     this.flush();
@@ -66,12 +68,24 @@ export class ScriptBatcher<I, O> {
       failAll(err);
       return;
     }
-    sent.then((results) => {
+    const answered = sent.then((results) => {
       if (results.length !== items.length) {
         failAll(new Error(`batch of ${items.length} answered with ${results.length} results`));
         return;
       }
       for (let i = 0; i < resolves.length; i++) resolves[i](results[i]);
     }, failAll);
+    this.outstanding.add(answered);
+    void answered.then(() => this.outstanding.delete(answered));
+  }
+
+  /**
+   * Sends what is queued now and resolves once every batch sent has its answer (or failed), so
+   * the connection can close without dropping a call made just before: a settlement lost there
+   * would hold its key's concurrency slot until the lease expired and never charge its spend.
+   */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.outstanding.size > 0) await Promise.all(this.outstanding);
   }
 }

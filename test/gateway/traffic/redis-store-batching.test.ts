@@ -120,6 +120,16 @@ describe("RedisStore batching", () => {
     expect(many.value[256].rates[0].remaining).toBe(250 - 129);
   });
 
+  it("close() sends the calls still queued for this turn and waits for their answers, so a quit right after loses none", async () => {
+    const s = store();
+    const client = clients.pop()!;
+    const settled = s.settle({ rates: [], concurrency: null, spends: [{ key: "spend:closing", addNano: 7, ttlMs: 60_000 }] });
+    await s.close();
+    await client.quit();
+    await settled;
+    expect(await admin.get(`${prefix}spend:closing`)).toBe("7");
+  });
+
   it("sends its batches past the client's auto-pipeline, leaving other commands and other clients as they were", async () => {
     const s = store();
     const other = new Redis(redis.url, { enableAutoPipelining: true, maxRetriesPerRequest: 0, lazyConnect: true });
