@@ -4,7 +4,7 @@
  * under the same load. Variants run in interleaved rounds (A B C … A B C …) so that drifting
  * machine load spreads over all of them; the median of the rounds is reported.
  *
- *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--only all,every,bare,minimal]
+ *   node dist/bench/ablate.js [--case json-64|sse-64] [--duration S] [--rounds N] [--only all,every,bare,minimal,heap]
  *     [--baseline DIR] [--out DIR]
  * `--baseline DIR`: another build's dist/bench (e.g. the commit before a change, built in a copy
  * of the tree): each gateway variant also runs from it, in the same rounds, named "… (baseline)",
@@ -46,7 +46,8 @@ type Patch = (c: GatewayConfigInput, minimal: GatewayConfigInput) => GatewayConf
 const BARE = "bare undici proxy (reference)";
 
 /** `patch` builds a gateway config; the bare proxy (bench/bare-undici-proxy.ts) has none. */
-const VARIANTS: { name: string; patch: Patch | null; dist?: string }[] = [
+/** `env`/`nodeFlags`: added to the process's (the heap variants: what the gateway's heap policy costs against the bare proxy). */
+const VARIANTS: { name: string; patch: Patch | null; dist?: string; env?: NodeJS.ProcessEnv; nodeFlags?: string[] }[] = [
   { name: "all features (memory store)", patch: (c) => c },
   // The issue's "every feature": also a monthly budget (worst-case reservation, priced settlement)
   // and the response cache (the benchmark's requests carry no temperature 0: each is judged and bypasses it).
@@ -66,6 +67,10 @@ const VARIANTS: { name: string; patch: Patch | null; dist?: string }[] = [
   { name: "− health checks", patch: (c) => ({ ...c, healthCheck: { enabled: false } }) },
   { name: "minimal (no key, no limits, no access log)", patch: (_c, minimal) => minimal },
   { name: BARE, patch: null },
+  // `--only heap`: the gateway's heap growth limit (gateway/src/heap.ts, 30 % by default) off, and the
+  // bare proxy under the same limit: how much of the gap is that memory-for-CPU setting.
+  { name: "minimal, V8's heap growth (GATEWAY_HEAP_GROWING_PERCENT=0)", patch: (_c, minimal) => minimal, env: { GATEWAY_HEAP_GROWING_PERCENT: "0" } },
+  { name: "bare undici proxy, heap growth 30 % (as the gateway)", patch: null, nodeFlags: ["--heap-growing-percent=30"] },
 ];
 
 async function main(): Promise<void> {
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
   const caseName = get("--case", "json-64");
   // `--only all,bare,minimal`: a subset, e.g. the three the issue's ratio needs, for more rounds in the time.
   const only = get("--only", "").split(",").filter(Boolean);
-  const chosen = VARIANTS.filter((v, i) => only.length === 0 || only.some((o) => (o === "all" && i === 0) || (o === "every" && v.name.startsWith("+ budget")) || (o === "bare" && v.patch === null) || (o === "minimal" && v.name.startsWith("minimal"))));
+  const chosen = VARIANTS.filter((v, i) => only.length === 0 || only.some((o) => (o === "all" && i === 0) || (o === "every" && v.name.startsWith("+ budget")) || (o === "bare" && v.name === BARE) || (o === "heap" && v.name.includes("heap growth")) || (o === "minimal" && v.name.startsWith("minimal"))));
   const baseline = argv.includes("--baseline") ? resolve(get("--baseline", "")) : null;
   const picked = baseline === null ? chosen : chosen.flatMap((v) => (v.patch === null ? [v] : [v, { ...v, name: `${v.name} (baseline)`, dist: baseline }]));
   const duration = Number(get("--duration", "4"));
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
         const args = variant.patch
           ? [join(variant.dist ?? __dirname, "gateway-main.js"), "--config", file]
           : [join(__dirname, "bare-undici-proxy.js"), "--port", String(port), ...mock.ports.flatMap((p) => ["--upstream", `http://127.0.0.1:${p}`])];
-        const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, ...args], join(work, "gateway.log"));
+        const proc = startProcess("gateway", process.execPath, [...NODE_HEAP_FLAGS, ...(variant.nodeFlags ?? []), ...args], join(work, "gateway.log"), variant.env);
         try {
           const url = `http://127.0.0.1:${port}`;
           await waitUntil("the gateway", async () => (await fetch(url + CHAT_PATH, { method: "POST", headers, body: JSON_BODY })).status === 200, 20_000, proc);

@@ -11,10 +11,11 @@
  * outside the V8 heap and not counted (their small JS wrappers are).
  *
  *   npm run bench:alloc -- [--targets bare,minimal,full] [--cases json,sse] [--requests 4000]
- *     [--connections 8] [--sites 20] [--out DIR]
+ *     [--connections 8] [--sites 20] [--stack 0] [--out DIR]
  *
  * `--sites N` also takes a sampling allocation profile of a second window and lists the N
  * functions allocating the most per request (self bytes). Writes bench/results/alloc-<time>.md.
+ * `--stack N` names each site with its N nearest callers (who makes the allocation).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
@@ -103,7 +104,7 @@ interface SamplingNode {
 }
 
 /** A sampling allocation profile over one window (collected objects included): self bytes per function. */
-async function allocationSites(run: () => Promise<{ requests: number }>, top: number): Promise<{ site: string; bytes: number }[]> {
+async function allocationSites(run: () => Promise<{ requests: number }>, top: number, stackDepth = 0): Promise<{ site: string; bytes: number }[]> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
@@ -113,16 +114,20 @@ async function allocationSites(run: () => Promise<{ requests: number }>, top: nu
   const { profile } = (await post("HeapProfiler.stopSampling")) as { profile: { head: SamplingNode } };
   session.disconnect();
   const bySite = new Map<string, number>();
-  const walk = (node: SamplingNode) => {
+  const name = (f: SamplingNode["callFrame"]) => {
+    const file = f.url.replace(/^file:\/\//, "").replace(`${ROOT}/`, "").replace(/^.*node_modules\//, "");
+    return `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
+  };
+  // With --stack N a site is the function and its N nearest callers: who makes the allocation.
+  const walk = (node: SamplingNode, callers: string[]) => {
     if (node.selfSize > 0) {
-      const f = node.callFrame;
-      const file = f.url.replace(/^file:\/\//, "").replace(`${ROOT}/`, "").replace(/^.*node_modules\//, "");
-      const site = `${f.functionName || "(anonymous)"} ${file ? `${file}:${f.lineNumber + 1}` : ""}`.trim();
+      const site = [name(node.callFrame), ...callers.slice(-stackDepth).reverse()].join(" ← ");
       bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
     }
-    for (const child of node.children) walk(child);
+    const below = stackDepth > 0 ? [...callers, name(node.callFrame)] : callers;
+    for (const child of node.children) walk(child, below);
   };
-  walk(profile.head);
+  walk(profile.head, []);
   return [...bySite].map(([site, bytes]) => ({ site, bytes: bytes / result.requests })).sort((a, b) => b.bytes - a.bytes).slice(0, top);
 }
 
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
   const requests = Number(get("--requests", "4000"));
   const connections = Number(get("--connections", "8"));
   const sites = Number(get("--sites", "0"));
+  const stackDepth = Number(get("--stack", "0"));
   const outDir = get("--out", join(ROOT, "bench", "results"));
   const work = mkdtempSync(join(tmpdir(), "aigw-alloc-"));
   const paths: BenchPaths = { root: ROOT, dist: __dirname, work };
@@ -152,7 +158,7 @@ async function main(): Promise<void> {
           process.stdout.write(`${line}\n`);
           lines.push(line);
           if (sites > 0) {
-            const rows = await allocationSites(run, sites);
+            const rows = await allocationSites(run, sites, stackDepth);
             siteTables.push(`### ${target}, ${kase}\n\n| Function (self) | bytes/request |\n|---|---:|\n${rows.map((r) => `| \`${r.site}\` | ${Math.round(r.bytes)} |`).join("\n")}\n`);
             process.stdout.write(`${siteTables[siteTables.length - 1]}\n`);
           }

@@ -16,6 +16,7 @@ import type { ClientRequest, TranslatedPiece, TranslationTarget, Translator, Tra
 import type { UpstreamOperation } from "../providers";
 
 const NO_HEADERS: readonly string[] = [];
+const EMPTY = Buffer.alloc(0);
 
 /** An SSE event the OpenAI SDKs raise as an APIError. */
 export function openaiStreamError(message: string): Buffer {
@@ -34,6 +35,8 @@ class OpenAIPassThrough implements Translator {
   private filter: SseUsageFilter | null = null;
   private usage: Usage | null = null;
   private json: Record<string, unknown> | null = null;
+  /** A stream's pieces, one object reused for every chunk (see Translator.responseBody). */
+  private readonly streamPiece: TranslatedPiece = { body: EMPTY, usage: null };
 
   constructor(private readonly client: ClientRequest) {
     this.injectUsage = client.stream && !includesUsage(client.body);
@@ -78,7 +81,10 @@ class OpenAIPassThrough implements Translator {
       const rest = filter.flush();
       if (rest.length > 0) out = out.length === 0 ? rest : Buffer.concat([out, rest]);
     }
-    return { body: out, usage: filter.usage };
+    const translated = this.streamPiece;
+    translated.body = out;
+    translated.usage = filter.usage;
+    return translated;
   }
 
   answerAsIs(body: Buffer): TranslatedPiece | null {

@@ -17,6 +17,11 @@ import { isStaleConnectionError } from "./stale-connection";
 export interface StreamSink {
   /** Returns false when the client is slow: the attempt pauses until `onDrain`. */
   write(chunk: Buffer): boolean;
+  /**
+   * Called once by attach() after the chunks that came before it, unless the stream also ended
+   * then: writes what `write()` held back to send as one (see StreamDelivery); false when slow.
+   */
+  flush(): boolean;
   onDrain(resume: () => void): void;
   end(): void;
   fail(error: Error): void;
@@ -136,6 +141,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       else sink.end();
       return;
     }
+    drained = sink.flush() && drained;
     const controller = this.controller;
     if (controller === null) return;
     if (drained) controller.resume();

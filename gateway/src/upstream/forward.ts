@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { GatewayConfig } from "../config/schema";
 import { GatewayError } from "../errors";
-import { overloadedError, type BufferBudget } from "../http/buffer-budget";
+import { overloadedError, type BufferBudget, type BufferHold } from "../http/buffer-budget";
 import type { Logger } from "../log";
 import type { GatewayMetrics } from "../metrics/registry";
 import type { ProxyRoute } from "../routes";
@@ -296,13 +296,10 @@ export class Forwarder {
     const usage = translated ? translated.usage : null;
     // Error bodies were redacted (every encoding) when judged; a success is scanned for the raw key.
     const body = translated ? redactRaw(translated.body, target.secrets) : result.body;
-    const hold = attempt.hold;
-    if (hold) {
-      if (res.destroyed) hold.release();
-      else res.once("close", () => hold.release());
-    }
     addAnswerHeaders(headers, attempts, state.name, pool.name, upstreamRequestId);
     writeBuffered(res, result.status, contentType, body, headers, this.client.writeTimeoutMs);
+    const hold = attempt.hold;
+    if (hold) releaseOnceWritten(res, hold);
     const outcome = this.outcome(result.status, state, pool, target, attempts, usage, null, ok ? { body, contentType } : null, false, false);
     outcome.upstreamRequestId = upstreamRequestId;
     if (usage === null && req.countDelivered && result.json) outcome.deliveredTokens = ok ? translator.deliveredTokens() : deliveredCompletionTokens(req.route.name, result.json);
@@ -365,6 +362,16 @@ function misconfiguredStatus(chain: readonly ModelPool[], now: number): number |
 function addAnswerHeaders(headers: string[], attempts: number, target: string, model: string, upstreamRequestId: string | null): void {
   headers.push("x-gateway-attempts", String(attempts), "x-gateway-target", target, "x-gateway-model", model);
   if (upstreamRequestId !== null) headers.push("x-upstream-request-id", upstreamRequestId);
+}
+
+/**
+ * A buffered answer's share of the buffer budget goes back once the socket has taken all of it:
+ * at once when the kernel accepted the whole write (the usual small answer: no listener, no
+ * closure a request), else when the response closes.
+ */
+function releaseOnceWritten(res: ServerResponse, hold: BufferHold): void {
+  if (res.destroyed || (res.writableEnded && res.writableLength === 0)) hold.release();
+  else res.once("close", () => hold.release());
 }
 
 /** undici cannot size an iterable body: a SendOnceBody states its length, so it is not sent chunked. */

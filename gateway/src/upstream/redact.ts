@@ -14,6 +14,8 @@ const REDACTED_BYTES = Buffer.from(REDACTED);
 /** A secret as compiled once per target: its bytes and a pattern for its encoded forms. */
 export interface TargetSecret {
   bytes: Buffer;
+  /** `bytes` less its first byte: what containsSecret searches for (made once, not per chunk). */
+  tail: Buffer;
   text: string;
   /** Every character literal, `\uXXXX`, `%XX` (and `\/` for `/`), in any mix. */
   encoded: RegExp;
@@ -29,7 +31,8 @@ export function compileSecret(secret: string): TargetSecret {
     if (char === "/") alternatives.push("\\\\\\/");
     parts.push(`(?:${alternatives.join("|")})`);
   }
-  return { bytes: Buffer.from(secret), text: secret, encoded: new RegExp(parts.join(""), "g") };
+  const bytes = Buffer.from(secret);
+  return { bytes, tail: bytes.subarray(1), text: secret, encoded: new RegExp(parts.join(""), "g") };
 }
 
 /** Hex digits of `code`, matching either case. */
@@ -40,8 +43,10 @@ function hexPattern(code: number, width: number): string {
 /** Replaces raw occurrences of the secrets; returns `body` itself (no copy) when none occurs. */
 export function redactRaw(body: Buffer, secrets: readonly TargetSecret[]): Buffer {
   let out = body;
-  for (const secret of secrets) {
-    if (!containsSecret(out, secret.bytes)) continue;
+  // Indexed, not for…of: this runs on every stream chunk, and the iterator is one more allocation.
+  for (let i = 0; i < secrets.length; i++) {
+    const secret = secrets[i];
+    if (!containsSecret(out, secret)) continue;
     out = replaceAll(out, secret.bytes);
   }
   return out;
@@ -52,9 +57,10 @@ export function redactRaw(body: Buffer, secrets: readonly TargetSecret[]): Buffe
  * start with `s` (`sk-…`), common in JSON, and a rarer first byte makes Buffer.indexOf about twice
  * as fast on stream events (75 ns against 167 for a 300-byte chunk).
  */
-function containsSecret(body: Buffer, needle: Buffer): boolean {
+function containsSecret(body: Buffer, secret: TargetSecret): boolean {
+  const needle = secret.bytes;
   if (needle.length < 2) return body.indexOf(needle) !== -1;
-  const tail = needle.subarray(1);
+  const tail = secret.tail;
   for (let at = body.indexOf(tail, 1); at !== -1; at = body.indexOf(tail, at + 1)) if (body[at - 1] === needle[0]) return true;
   return false;
 }

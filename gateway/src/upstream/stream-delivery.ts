@@ -23,6 +23,12 @@ const STREAM_HEADERS = ["content-type", "text/event-stream; charset=utf-8", "cac
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Past this much relayed while the stream starts, the start is written at once (the client's
+ * backpressure then applies): well under the response's 16 KiB high-water mark with the head.
+ */
+const START_BATCH_BYTES = 8 * 1024;
+
 /** Told once when a committed stream is over (ended, cut by the upstream or a timer, or left by the client). */
 export interface StreamEndListener {
   streamEnded(outcome: ForwardOutcome): void;
@@ -54,9 +60,18 @@ export class StreamDelivery implements StreamSink {
   /** The gateway failed to relay a chunk (see relayFailed): the client was cut, it did not leave. */
   private relayBroke = false;
   private readonly redactor: StreamRedactor;
-  private readonly maxTimer: NodeJS.Timeout;
+  /**
+   * What was relayed from the first chunk until attach() is done (the rest of the upstream's
+   * first read, often a short answer's every event), written with one `res.write` or `res.end`:
+   * node:http frames and queues every write (four buffers, a chunk-size string), so a burst of
+   * events as one write allocates a third of what one write each does. Null once written.
+   */
+  private startBatch: Buffer[] | null = [];
+  private startBatchBytes = 0;
+  /** Set only for a stream still open after its start (one that ended there needs neither). */
+  private maxTimer: NodeJS.Timeout | undefined;
   /** The response's close: a client that leaves aborts the upstream (one closure a stream). */
-  private readonly onClientClose: () => void;
+  private onClientClose: (() => void) | null = null;
 
   /** Writes the head and the first chunk, then hands the rest of the upstream's answer to this object. */
   static start(res: ServerResponse, attempt: UpstreamAttempt, first: Buffer, headers: string[], options: StreamDeliveryOptions): void {
@@ -77,8 +92,15 @@ export class StreamDelivery implements StreamSink {
     for (const value of STREAM_HEADERS) headers.push(value);
     res.writeHead(200, headers);
     flattenHead(res);
-    const firstOut = this.relay(first);
-    if (firstOut.length > 0) res.write(firstOut);
+    this.batch(this.relay(first));
+    try {
+      attempt.attach(this);
+    } catch (err) {
+      this.relayFailed(err as Error);
+    }
+    // Nothing runs between here and attach(): a client that left, or a timer, is seen from now.
+    if (this.done) return;
+    this.flush();
     // The timer's argument is this object: no closure for it.
     this.maxTimer = setTimeout(maxDurationPassed, options.maxStreamMs, this);
     this.maxTimer.unref();
@@ -86,17 +108,38 @@ export class StreamDelivery implements StreamSink {
       if (!res.writableFinished) attempt.abort(Object.assign(new Error("client closed the connection"), { code: "GW_CLIENT_CLOSED" }));
     };
     res.on("close", this.onClientClose);
-    try {
-      attempt.attach(this);
-    } catch (err) {
-      this.relayFailed(err as Error);
-    }
   }
 
   write(chunk: Buffer): boolean {
     const out = this.relay(chunk);
+    if (this.startBatch !== null) return this.batch(out);
     const res = this.res;
     return out.length === 0 || res.destroyed || res.write(out);
+  }
+
+  /** Writes the stream's start (see startBatch); later calls do nothing. */
+  flush(): boolean {
+    const out = this.takeStartBatch(EMPTY);
+    const res = this.res;
+    return out.length === 0 || res.destroyed || res.write(out);
+  }
+
+  /** Adds relayed bytes to the start batch; past START_BATCH_BYTES, writes it. */
+  private batch(out: Buffer): boolean {
+    if (out.length === 0) return true;
+    this.startBatch!.push(out);
+    this.startBatchBytes += out.length;
+    return this.startBatchBytes < START_BATCH_BYTES || this.flush();
+  }
+
+  /** The start batch followed by `tail`, as one buffer (uncopied when it is one piece); the batch is over. */
+  private takeStartBatch(tail: Buffer): Buffer {
+    const batch = this.startBatch;
+    if (batch === null) return tail;
+    this.startBatch = null;
+    if (batch.length === 0) return tail;
+    if (tail.length > 0) batch.push(tail);
+    return batch.length === 1 ? batch[0] : Buffer.concat(batch, this.startBatchBytes + tail.length);
   }
 
   onDrain(resume: () => void): void {
@@ -112,7 +155,7 @@ export class StreamDelivery implements StreamSink {
       this.usage = piece.usage;
       const rest = this.redactor.push(piece.body);
       const held = this.redactor.flush();
-      const out = held.length === 0 ? rest : Buffer.concat([rest, held]);
+      const out = this.takeStartBatch(held.length === 0 ? rest : Buffer.concat([rest, held]));
       if (!this.res.destroyed) this.res.end(out.length > 0 ? out : undefined);
     } catch (err) {
       this.cutAfterRelayError(err as Error);
@@ -127,7 +170,7 @@ export class StreamDelivery implements StreamSink {
         const reason = (error as { code?: string }).code === "GW_MAX_STREAM" ? "The stream exceeded the gateway's maximum duration." : "The upstream stream was interrupted.";
         const rest = this.redactor.push(this.options.translator.streamError(reason));
         const held = this.redactor.flush();
-        this.res.end(held.length === 0 ? rest : Buffer.concat([rest, held]));
+        this.res.end(this.takeStartBatch(held.length === 0 ? rest : Buffer.concat([rest, held])));
       } catch (err) {
         this.cutAfterRelayError(err as Error);
         return;
@@ -188,9 +231,12 @@ export class StreamDelivery implements StreamSink {
   private finish(upstreamBroke: boolean): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.maxTimer);
+    this.startBatch = null;
     const { res, options } = this;
-    res.off("close", this.onClientClose);
+    if (this.onClientClose !== null) {
+      clearTimeout(this.maxTimer);
+      res.off("close", this.onClientClose);
+    }
     options.state.inflight--;
     const clientClosed = !this.relayBroke && res.destroyed && !res.writableFinished;
     const interrupted = upstreamBroke && !clientClosed;

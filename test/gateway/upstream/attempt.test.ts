@@ -30,6 +30,13 @@ class RecordingSink implements StreamSink {
     this.chunks.push(chunk.toString());
     return this.accept;
   }
+  /** What flush() answers (a sink that held writes back and finds the client slow says false). */
+  flushAccepts = true;
+  flushes = 0;
+  flush(): boolean {
+    this.flushes++;
+    return this.flushAccepts;
+  }
   onDrain(resume: () => void): void {
     this.drain = resume;
   }
@@ -111,7 +118,26 @@ describe("UpstreamAttempt", () => {
     attempt.attach(sink);
     expect(sink.chunks).toEqual(["data: 2\n\n", "data: 3\n\n"]);
     expect(sink.ended).toBe(true);
+    // The end takes what the sink held back: no separate flush.
+    expect(sink.flushes).toBe(0);
     expect(controller.resumes).toBe(0);
+  });
+
+  it("flushes the sink once after the kept chunks, and waits for the client's drain when that write finds it slow", async () => {
+    const { attempt, controller } = started(true);
+    attempt.onResponseStart(controller, 200, SSE);
+    attempt.onResponseData(controller, Buffer.from("data: 1\n\n"));
+    attempt.onResponseData(controller, Buffer.from("data: 2\n\n"));
+    const sink = new RecordingSink();
+    sink.flushAccepts = false;
+    attempt.attach(sink);
+    expect(sink.chunks).toEqual(["data: 2\n\n"]);
+    expect(sink.flushes).toBe(1);
+    expect(controller.paused).toBe(true);
+    sink.drain!();
+    expect(controller.paused).toBe(false);
+    attempt.onResponseData(controller, Buffer.from("data: 3\n\n"));
+    expect(sink.flushes).toBe(1);
   });
 
   it("pauses the upstream when a stream not yet attached has sent 64 KiB more, and resumes it on attach", async () => {
