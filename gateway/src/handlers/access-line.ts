@@ -11,6 +11,38 @@ import type { RequestRecord } from "./request-record";
 const str = JSON.stringify;
 const num = (value: number): string => (Number.isFinite(value) ? String(value) : "null");
 
+/** Distinct values a field's piece cache holds before it starts over (names come from config and upstreams: few). */
+const MAX_PIECES = 1024;
+
+/**
+ * `,"key":"value"` for a field whose values repeat from request to request (route, model, target,
+ * key and team names, client addresses), escaped once per distinct value rather than per line.
+ * The same text as `,"key":${JSON.stringify(value)}`. Bounded: cleared when full.
+ */
+class FieldPieces {
+  private readonly made = new Map<string, string>();
+  constructor(private readonly key: string) {}
+
+  of(value: string): string {
+    let piece = this.made.get(value);
+    if (piece === undefined) {
+      piece = `,"${this.key}":${str(value)}`;
+      if (this.made.size >= MAX_PIECES) this.made.clear();
+      this.made.set(value, piece);
+    }
+    return piece;
+  }
+}
+
+const ROUTE = new FieldPieces("route");
+const MODEL = new FieldPieces("model");
+const SERVED_MODEL = new FieldPieces("servedModel");
+const UPSTREAM_MODEL = new FieldPieces("upstreamModel");
+const KEY_NAME = new FieldPieces("keyName");
+const TEAM = new FieldPieces("team");
+const CLIENT_IP = new FieldPieces("clientIp");
+const TARGET = new FieldPieces("target");
+
 /**
  * `num(Math.round(ms * 100) / 100)`, written from the integer count of hundredths: the same digits
  * (a double n/100 below 2^53/100 prints as its two-decimal form, trailing zeros dropped) without
@@ -31,16 +63,16 @@ export function hundredths(ms: number): string {
  * `model` is the requested model when a pool serves it (else ""), `served` the pool that answered.
  */
 export function requestLineFields(requestId: string, route: string, model: string, served: string, r: RequestRecord, latencyMs: number, traceId: string | undefined): string {
-  let s = `,"reqId":${str(requestId)},"route":${str(route)}`;
-  if (model) s += `,"model":${str(model)}`;
-  if (served && served !== model) s += `,"servedModel":${str(served)}`;
-  if (r.upstreamModel) s += `,"upstreamModel":${str(r.upstreamModel)}`;
-  s += `,"stream":${r.stream}`;
+  let s = `,"reqId":${str(requestId)}${ROUTE.of(route)}`;
+  if (model) s += MODEL.of(model);
+  if (served && served !== model) s += SERVED_MODEL.of(served);
+  if (r.upstreamModel) s += UPSTREAM_MODEL.of(r.upstreamModel);
+  s += r.stream ? `,"stream":true` : `,"stream":false`;
   const identity = r.identity;
-  if (identity?.keyName !== undefined) s += `,"keyName":${str(identity.keyName)}`;
-  if (identity?.team !== undefined) s += `,"team":${str(identity.team)}`;
-  s += `,"clientIp":${str(r.clientIp)}`;
-  if (r.target !== null) s += `,"target":${str(r.target)}`;
+  if (identity?.keyName !== undefined) s += KEY_NAME.of(identity.keyName);
+  if (identity?.team !== undefined) s += TEAM.of(identity.team);
+  s += CLIENT_IP.of(r.clientIp);
+  if (r.target !== null) s += TARGET.of(r.target);
   s += `,"status":${num(r.status)}`;
   if (r.errorCode !== undefined) s += `,"errorCode":${str(r.errorCode)}`;
   if (r.refusal !== undefined) s += `,"refusal":${str(r.refusal)}`;

@@ -110,9 +110,8 @@ export class MemoryStore implements LimitStore {
       else this.tats.set(rate.key, tat);
     }
     if (input.concurrency) {
-      const leases = this.slots.get(input.concurrency.key);
-      leases?.delete(input.concurrency.leaseId);
-      if (leases?.size === 0) this.slots.delete(input.concurrency.key);
+      // An emptied key keeps its (empty) lease Map for its next request; the sweep drops it.
+      this.slots.get(input.concurrency.key)?.delete(input.concurrency.leaseId);
     }
     const reservations = input.reservations;
     if (reservations !== undefined) for (let i = 0; i < reservations.length; i++) this.release(reservations[i].key, reservations[i].leaseId);
@@ -159,12 +158,11 @@ export class MemoryStore implements LimitStore {
    */
   private heldSlots(key: string, now: number): number {
     const leases = this.slots.get(key);
-    if (!leases) return 0;
+    if (!leases || leases.size === 0) return 0;
     for (const [id, expiresAt] of leases) {
       if (expiresAt > now) break;
       leases.delete(id);
     }
-    if (leases.size === 0) this.slots.delete(key);
     return leases.size;
   }
 
@@ -178,10 +176,10 @@ export class MemoryStore implements LimitStore {
     const now = this.now();
     for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
     for (const [key, entry] of this.spends) if (entry.expiresAt <= now) this.spends.delete(key);
-    for (const key of this.slots.keys()) this.heldSlots(key, now);
+    for (const key of this.slots.keys()) if (this.heldSlots(key, now) === 0) this.slots.delete(key);
   }
 
-  /** Number of entries held (tests check the sweep). */
+  /** Number of entries held, an emptied key's lease Map included until the sweep (tests check the sweep). */
   get size(): number {
     return this.tats.size + this.slots.size + this.spends.size + this.reservations.size;
   }

@@ -26,11 +26,30 @@ export function loadTokenizer(): BpeCounter {
 
 /**
  * Counts already seen, by text: a chat resends its whole history and system prompt on every
- * turn, so most message texts were counted before. Bounded: cleared when full.
+ * turn, so most message texts were counted before. Bounded by entries and by the characters the
+ * texts hold (a remembered text keeps its string alive: 8,192 entries of 32 Ki characters would be
+ * 256–512 MB, filled by any client sending long texts that differ). Cleared when either is full.
  */
 const counted = new Map<string, number>();
+let countedChars = 0;
 const MAX_COUNTED = 8192;
 const MAX_COUNTED_LENGTH = 32 * 1024;
+/** 8 Mi characters: 8–16 MB of strings, the history of a few hundred long conversations. */
+export const MAX_COUNTED_CHARS = 8 * 1024 * 1024;
+
+function remember(text: string, tokens: number): void {
+  if (counted.size >= MAX_COUNTED || countedChars + text.length > MAX_COUNTED_CHARS) {
+    counted.clear();
+    countedChars = 0;
+  }
+  counted.set(text, tokens);
+  countedChars += text.length;
+}
+
+/** Characters of the texts whose counts are remembered now (tests check the bound). */
+export function rememberedTextChars(): number {
+  return countedChars;
+}
 
 /**
  * New text counted exactly per request; the rest is estimated from what was counted. Counting
@@ -39,11 +58,22 @@ const MAX_COUNTED_LENGTH = 32 * 1024;
  */
 const EXACT_CHARS_PER_REQUEST = 256 * 1024;
 
-/** One request's counting: remembered texts are free, new ones spend the exact budget. */
+/**
+ * One request's counting: remembered texts are free, new ones spend the exact budget. Counting is
+ * synchronous and never nested, so one instance is reset per request (`begin()`) rather than one
+ * allocated per request.
+ */
 class RequestCount {
   private budget = EXACT_CHARS_PER_REQUEST;
   private sampledChars = 0;
   private sampledTokens = 0;
+
+  begin(): this {
+    this.budget = EXACT_CHARS_PER_REQUEST;
+    this.sampledChars = 0;
+    this.sampledTokens = 0;
+    return this;
+  }
 
   text(text: string): number {
     if (text.length === 0) return 0;
@@ -53,10 +83,7 @@ class RequestCount {
     if (text.length <= this.budget) {
       const tokens = bpe.count(text);
       this.spend(text.length, tokens);
-      if (text.length <= MAX_COUNTED_LENGTH) {
-        if (counted.size >= MAX_COUNTED) counted.clear();
-        counted.set(text, tokens);
-      }
+      if (text.length <= MAX_COUNTED_LENGTH) remember(text, tokens);
       return tokens;
     }
     if (this.budget > 0) {
@@ -77,13 +104,16 @@ class RequestCount {
   }
 }
 
+/** The one RequestCount, reset by each counting entry point. */
+const requestCount = new RequestCount();
+
 export function countTextTokens(text: string): number {
-  return new RequestCount().text(text);
+  return requestCount.begin().text(text);
 }
 
 /** The tokens of several texts of one request, within one request's exact-counting budget. */
 export function countTextParts(parts: readonly string[]): number {
-  const count = new RequestCount();
+  const count = requestCount.begin();
   let tokens = 0;
   for (const part of parts) tokens += count.text(part);
   return tokens;
@@ -95,54 +125,69 @@ const REPLY_PRIMING = 3;
 /** A low-detail image costs 85 tokens; a fair floor for an image part. */
 const PER_IMAGE = 85;
 
-/** Collects the text of a message `content` (string, or an array of parts). */
-function contentText(content: unknown, parts: string[]): number {
-  if (typeof content === "string") {
-    parts.push(content);
-    return 0;
-  }
-  let images = 0;
-  if (Array.isArray(content)) {
-    for (const part of content) {
-      if (part === null || typeof part !== "object") continue;
-      const p = part as Record<string, unknown>;
-      if (typeof p.text === "string") parts.push(p.text);
-      else if (p.type === "image_url" || p.type === "input_image") images++;
-    }
-  }
-  return images;
-}
-
-/** Prompt tokens of a chat request: messages, names, tool calls and tool definitions. */
+/**
+ * Prompt tokens of a chat request: messages, names, tool calls and tool definitions. Each text is
+ * counted on its own (and remembered), in message order; the newline that would join two texts is
+ * one token. Counted as the texts are met, with no list of them built.
+ */
 export function countChatTokens(body: Record<string, unknown>): number {
   const messages = Array.isArray(body.messages) ? body.messages : [];
-  const parts: string[] = [];
-  let overhead = REPLY_PRIMING;
+  const count = requestCount.begin();
+  let tokens = REPLY_PRIMING;
+  let texts = 0;
   for (const message of messages) {
     if (message === null || typeof message !== "object") continue;
     const m = message as Record<string, unknown>;
-    overhead += PER_MESSAGE;
-    if (typeof m.role === "string") parts.push(m.role);
-    if (typeof m.name === "string") parts.push(m.name);
-    overhead += PER_IMAGE * contentText(m.content, parts);
-    if (m.tool_calls !== undefined) parts.push(JSON.stringify(m.tool_calls));
+    tokens += PER_MESSAGE;
+    if (typeof m.role === "string") {
+      tokens += count.text(m.role);
+      texts++;
+    }
+    if (typeof m.name === "string") {
+      tokens += count.text(m.name);
+      texts++;
+    }
+    const content = m.content;
+    if (typeof content === "string") {
+      tokens += count.text(content);
+      texts++;
+    } else if (Array.isArray(content)) {
+      for (const part of content) {
+        if (part === null || typeof part !== "object") continue;
+        const p = part as Record<string, unknown>;
+        if (typeof p.text === "string") {
+          tokens += count.text(p.text);
+          texts++;
+        } else if (p.type === "image_url" || p.type === "input_image") tokens += PER_IMAGE;
+      }
+    }
+    if (m.tool_calls !== undefined) {
+      tokens += count.text(JSON.stringify(m.tool_calls));
+      texts++;
+    }
   }
-  if (body.tools !== undefined) parts.push(JSON.stringify(body.tools));
-  if (body.functions !== undefined) parts.push(JSON.stringify(body.functions));
-  // Each part counted on its own (and remembered); the newline that would join them is one token.
-  let tokens = overhead + Math.max(0, parts.length - 1);
-  const count = new RequestCount();
-  for (const part of parts) tokens += count.text(part);
-  return tokens;
+  if (body.tools !== undefined) {
+    tokens += count.text(JSON.stringify(body.tools));
+    texts++;
+  }
+  if (body.functions !== undefined) {
+    tokens += count.text(JSON.stringify(body.functions));
+    texts++;
+  }
+  return tokens + Math.max(0, texts - 1);
 }
 
 /** A prompt or embeddings input: string, strings, token ids, or arrays of token ids. */
-export function countInputTokens(input: unknown, count = new RequestCount()): number {
+export function countInputTokens(input: unknown): number {
+  return inputTokens(input, requestCount.begin());
+}
+
+function inputTokens(input: unknown, count: RequestCount): number {
   if (typeof input === "string") return count.text(input);
   if (!Array.isArray(input)) return 0;
   if (input.every((x) => typeof x === "number")) return input.length;
   let total = 0;
-  for (const item of input) total += countInputTokens(item, count);
+  for (const item of input) total += inputTokens(item, count);
   return total;
 }
 

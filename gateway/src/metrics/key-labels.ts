@@ -29,13 +29,21 @@ export class KeyLabels {
   of(identity: KeyIdentityLike | null): readonly [string, string] {
     if (identity === null) return NO_KEY;
     const { keyName, team } = identity;
-    if (this.configKeys.get(keyName) === team) return [keyName, team];
+    if (this.configKeys.get(keyName) === team) return this.configPair(keyName, team);
     const known = this.runtimeKeys.get(keyName);
     if (known !== undefined) return [keyName, known];
     if (this.configKeys.has(keyName) || this.runtimeKeys.size >= this.maxRuntimeKeys) return OTHER;
     const teamLabel = this.teamLabel(team);
     this.runtimeKeys.set(keyName, teamLabel);
     return [keyName, teamLabel];
+  }
+
+  /** A config key's [key, team], made once (asked for on every request of the key). */
+  private readonly configPairs = new Map<string, readonly [string, string]>();
+  private configPair(keyName: string, team: string): readonly [string, string] {
+    let pair = this.configPairs.get(keyName);
+    if (pair === undefined || pair[1] !== team) this.configPairs.set(keyName, (pair = [keyName, team]));
+    return pair;
   }
 
   private teamLabel(team: string): string {

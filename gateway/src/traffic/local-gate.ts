@@ -47,7 +47,9 @@ export class LocalGate {
 
   release(keyId: string): void {
     const held = this.held(keyId) - 1;
-    if (held > 0) this.inflight.set(keyId, held);
+    // A key whose last request ended keeps its entry at 0 (a key used once is usually used again:
+    // deleting and re-adding it on every request churns the Map), unless many keys are tracked.
+    if (held > 0 || this.inflight.size < MAX_TRACKED) this.inflight.set(keyId, Math.max(0, held));
     else this.inflight.delete(keyId);
   }
 }

@@ -89,6 +89,16 @@ describe("requestLineFields", () => {
     }
   });
 
+  it("escapes every value right when more distinct names pass than its piece caches hold (they start over)", () => {
+    for (let i = 0; i < 2_500; i++) {
+      const record = newRecord(`10.0.${i >> 8}.${i & 255}`);
+      record.target = `t"${i}`;
+      record.upstreamModel = `m\u2028${i % 1_500}`;
+      const line = JSON.parse(`{"a":0${requestLineFields(`r-${i}`, `route-${i % 3}`, `model-${i}`, `pool-${i}`, record, 1, undefined)}}`) as Record<string, unknown>;
+      expect(line).toMatchObject({ route: `route-${i % 3}`, model: `model-${i}`, servedModel: `pool-${i}`, upstreamModel: `m\u2028${i % 1_500}`, clientIp: record.clientIp, target: `t"${i}` });
+    }
+  });
+
   it("prints milliseconds to two decimals exactly as String(Math.round(ms * 100) / 100) does", () => {
     const mismatches: string[] = [];
     const check = (ms: number) => {

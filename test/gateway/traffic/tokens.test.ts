@@ -1,5 +1,35 @@
 /** Token estimates for reservation: a real tokenizer plus the requested completion budget. */
-import { completionBudget, countChatTokens, countInputTokens, countTextTokens, estimateRequestTokens, loadTokenizer } from "../../../gateway/src/limits/tokens";
+import { completionBudget, countChatTokens, countInputTokens, countTextParts, countTextTokens, estimateRequestTokens, loadTokenizer } from "../../../gateway/src/limits/tokens";
+import { seededRandom } from "../../helpers/seeded-random";
+
+/**
+ * The chat count as it was specified before it was made allocation-free: every text collected in
+ * message order, counted as one request's parts, plus framing, images and a newline between texts.
+ */
+function chatTokensByParts(body: Record<string, unknown>): number {
+  const parts: string[] = [];
+  let overhead = 3;
+  for (const message of Array.isArray(body.messages) ? body.messages : []) {
+    if (message === null || typeof message !== "object") continue;
+    const m = message as Record<string, unknown>;
+    overhead += 3;
+    if (typeof m.role === "string") parts.push(m.role);
+    if (typeof m.name === "string") parts.push(m.name);
+    if (typeof m.content === "string") parts.push(m.content);
+    else if (Array.isArray(m.content)) {
+      for (const part of m.content as unknown[]) {
+        if (part === null || typeof part !== "object") continue;
+        const p = part as Record<string, unknown>;
+        if (typeof p.text === "string") parts.push(p.text);
+        else if (p.type === "image_url" || p.type === "input_image") overhead += 85;
+      }
+    }
+    if (m.tool_calls !== undefined) parts.push(JSON.stringify(m.tool_calls));
+  }
+  if (body.tools !== undefined) parts.push(JSON.stringify(body.tools));
+  if (body.functions !== undefined) parts.push(JSON.stringify(body.functions));
+  return overhead + Math.max(0, parts.length - 1) + countTextParts(parts);
+}
 
 describe("token estimates", () => {
   it("counts text with the o200k tokenizer", () => {
@@ -51,6 +81,28 @@ describe("token estimates", () => {
     const withTools = countChatTokens({ messages: [{ role: "user", content: "hello world" }], tools: [{ type: "function", function: { name: "lookup", parameters: {} } }] });
     expect(withTools).toBeGreaterThan(one + 5);
     expect(countChatTokens({ messages: "nonsense" })).toBe(3);
+  });
+
+  it("counts a chat exactly as its texts counted as one request's parts, over 500 random bodies", () => {
+    const random = seededRandom(14);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+    const words = ["hello", " world", "Über", " 12345", "😀", "\n\n", "it's", "<|endoftext|>", "", "  ", "a".repeat(300)];
+    const text = () => Array.from({ length: Math.floor(random() * 12) }, () => pick(words)).join(pick(["", " "]));
+    // Some texts past the 256 Ki exact budget, so the sampled estimate (which depends on order) is compared too.
+    const big = () => (random() < 0.05 ? "The gateway counts every token. ".repeat(4_000) : text());
+    const part = () => pick<unknown>([{ type: "text", text: big() }, { type: "image_url", image_url: { url: "data:" } }, { type: "input_image" }, null, 7, { type: "text", text: 3 }]);
+    const message = () => ({
+      ...(random() < 0.9 ? { role: pick(["user", "assistant", "system", "tool"]) } : {}),
+      ...(random() < 0.2 ? { name: text() } : {}),
+      ...(random() < 0.1 ? { tool_calls: [{ id: text(), type: "function", function: { name: "f", arguments: text() } }] } : {}),
+      content: pick<unknown>([big(), Array.from({ length: Math.floor(random() * 4) }, part), null, undefined, 42]),
+    });
+    for (let i = 0; i < 500; i++) {
+      const body: Record<string, unknown> = { messages: Array.from({ length: Math.floor(random() * 8) }, () => (random() < 0.05 ? pick([null, "x", 3]) : message())) };
+      if (random() < 0.2) body.tools = [{ type: "function", function: { name: text(), parameters: {} } }];
+      if (random() < 0.1) body.functions = [{ name: text() }];
+      expect(countChatTokens(body)).toBe(chatTokensByParts(body));
+    }
   });
 
   it("counts prompts and embedding inputs in every accepted shape", () => {

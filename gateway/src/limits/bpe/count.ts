@@ -6,7 +6,7 @@
  */
 import type { PieceSplitter } from "./ascii-split";
 import { mergedTokenCount } from "./merge";
-import type { RankTable } from "./rank-table";
+import { FNV_OFFSET, fnvStep, type RankTable } from "./rank-table";
 
 const MAX_CACHED_PIECES = 16_384;
 const MAX_CACHED_PIECE = 64;
@@ -30,18 +30,20 @@ export class BpeCounter {
     let tokens = 0;
     for (let pos = 0; split.next(text, pos); pos = split.end) {
       // Most pieces are ASCII words that are tokens themselves: their bytes are their char codes,
-      // looked up without making a string.
+      // copied and hashed in one pass and looked up without making a string.
       const length = split.end - split.start;
       if (length * 3 > this.scratch.length) this.grow(length * 3);
       const bytes = this.scratch;
       let n = 0;
+      let hash = FNV_OFFSET;
       for (let i = split.start; n < length; i++, n++) {
         const code = text.charCodeAt(i);
         if (code >= 0x80) break;
         bytes[n] = code;
+        hash = fnvStep(hash, code);
       }
       const ascii = n === length;
-      if (ascii && this.table.rankOf(bytes, 0, n) >= 0) {
+      if (ascii && this.table.rankOfHashed(bytes, 0, n, hash >>> 0) >= 0) {
         tokens++;
         continue;
       }

@@ -9,6 +9,12 @@ import { readFileSync } from "node:fs";
 const NEWLINE = 0x0a;
 const SPACE = 0x20;
 
+/** FNV-1a's starting value and one step: a caller that copies a piece's bytes can hash them in the same pass. */
+export const FNV_OFFSET = 0x811c9dc5;
+export function fnvStep(h: number, byte: number): number {
+  return Math.imul(h ^ byte, 0x01000193);
+}
+
 /** FNV-1a over bytes[start, end): cheap, and spreads the short keys of a vocabulary well. */
 function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -45,8 +51,13 @@ export class RankTable {
 
   /** The rank of bytes[start, end), or -1 when it is not a token. */
   rankOf(bytes: Uint8Array, start: number, end: number): number {
+    return this.rankOfHashed(bytes, start, end, hashBytes(bytes, start, end));
+  }
+
+  /** rankOf() with the bytes' FNV-1a hash already computed (FNV_OFFSET folded with fnvStep over them, then >>> 0). */
+  rankOfHashed(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const length = end - start;
-    let slot = hashBytes(bytes, start, end) & this.mask;
+    let slot = hash & this.mask;
     for (;;) {
       const entry = this.index[slot];
       if (entry === 0) return -1;
