@@ -86,7 +86,10 @@ async function main(): Promise<void> {
   const results = new Map<string, { cpu: number[]; rps: number[]; errors: number }>();
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const variant of picked) {
+      // Each round starts with the next variant: the first of a round measured 15-30 % worse,
+      // whichever it was (bench/results/features3-2026-11-30.md), so no variant keeps that seat.
+      const order = picked.map((_, i) => picked[(i + round) % picked.length]);
+      for (const variant of order) {
         const port = await freePort();
         const base = gatewayConfig({ variant: "full-memory", port, upstreamPorts: mock.ports });
         const minimal = gatewayConfig({ variant: "minimal", port, upstreamPorts: mock.ports });
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
   const lines = [
     `# Feature costs: ${caseName}, ${new Date().toISOString()}`,
     "",
-    `${rounds} interleaved rounds of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; Node ${nodeVersion}; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
+    `${rounds} interleaved rounds (each starting with the next variant) of ${duration} s (after a 2 s warm-up each), median; ${tool}, 64 connections; gateway from bench/gateway-main.ts; Node ${nodeVersion}; load average after ${loadavg()[0].toFixed(2)}. CPU is the gateway process's, from /proc.`,
     "",
     `| Variant | req/s | CPU µs/req | saves vs ${picked[0].name} | CPU ÷ bare proxy | errors |`,
     "|---|---:|---:|---:|---:|---:|",
