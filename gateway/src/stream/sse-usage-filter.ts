@@ -13,7 +13,7 @@
 import type { Usage } from "../traffic/types";
 import { tallyDeltas, type DeltaTally } from "./delta-count";
 import { eventEnds, SseEventScanner } from "./sse-events";
-import { usageFromObject } from "./usage";
+import { generationUsageFromObject } from "./usage";
 
 /** A line-less stream is not SSE: past this much held data, forward it as it is. */
 const MAX_HELD_BYTES = 1 << 20;
@@ -195,7 +195,7 @@ export class SseUsageFilter {
     } catch {
       return false;
     }
-    const usage = usageFromObject(parsed.usage);
+    const usage = generationUsageFromObject(parsed.usage);
     if (usage === null) return false;
     this.usage = usage;
     return this.dropUsageOnlyEvents && Array.isArray(parsed.choices) && parsed.choices.length === 0;

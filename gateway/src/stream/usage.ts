@@ -47,3 +47,16 @@ function subsetOf(value: unknown, total: number): number {
 function subtract(total: number | null, prompt: number | null): number | null {
   return total === null || prompt === null ? null : Math.max(0, total - prompt);
 }
+
+/**
+ * The usage of a generating answer (chat, completions, their streams): a block that counts the
+ * prompt alone (some servers send one first) says nothing about the output, so it is not usable:
+ * read as 0 completion tokens it would bill nothing for what was delivered. Embeddings have no
+ * completion and read their blocks with usageFromObject.
+ */
+export function generationUsageFromObject(usage: unknown): Usage | null {
+  if (usage === null || typeof usage !== "object") return null;
+  const u = usage as Record<string, unknown>;
+  if (u.completion_tokens === undefined && u.total_tokens === undefined) return null;
+  return usageFromObject(usage);
+}

@@ -8,7 +8,7 @@
 import { deliveredCompletionTokens } from "../budget/delivered";
 import { tokensOfTally } from "../stream/delta-count";
 import { SseUsageFilter } from "../stream/sse-usage-filter";
-import { usageFromObject } from "../stream/usage";
+import { generationUsageFromObject, usageFromObject } from "../stream/usage";
 import { spliceIncludeUsage } from "../upstream/splice-usage";
 import { topLevelUsage } from "../upstream/answer-usage";
 import type { Usage } from "../traffic/types";
@@ -38,8 +38,12 @@ class OpenAIPassThrough implements Translator {
   /** A stream's pieces, one object reused for every chunk (see Translator.responseBody). */
   private readonly streamPiece: TranslatedPiece = { body: EMPTY, usage: null };
 
+  /** How a usage block is read: embeddings count a prompt only; anything else generates. */
+  private readonly usageOf: (usage: unknown) => Usage | null;
+
   constructor(private readonly client: ClientRequest) {
     this.injectUsage = client.stream && !includesUsage(client.body);
+    this.usageOf = client.route === "embeddings" ? usageFromObject : generationUsageFromObject;
   }
 
   request(target: TranslationTarget): UpstreamRequest {
@@ -72,7 +76,7 @@ class OpenAIPassThrough implements Translator {
   responseBody(piece: Buffer, endOfStream: boolean, json?: Record<string, unknown>): TranslatedPiece {
     if (json !== undefined) {
       this.json = json;
-      this.usage = usageFromObject(json.usage);
+      this.usage = this.usageOf(json.usage);
       return { body: piece, usage: this.usage };
     }
     const filter = (this.filter ??= new SseUsageFilter(this.injectUsage, this.client.countDelivered));
@@ -89,7 +93,7 @@ class OpenAIPassThrough implements Translator {
 
   answerAsIs(body: Buffer): TranslatedPiece | null {
     // An answer without a usable usage is parsed in full: delivered tokens are counted from it.
-    const usage = usageFromObject(topLevelUsage(body));
+    const usage = this.usageOf(topLevelUsage(body));
     if (usage === null) return null;
     this.usage = usage;
     return { body, usage };

@@ -1,5 +1,5 @@
 /** Reading OpenAI `usage` blocks (chat, completions, embeddings). */
-import { usageFromObject } from "../../../gateway/src/stream/usage";
+import { generationUsageFromObject, usageFromObject } from "../../../gateway/src/stream/usage";
 
 describe("usageFromObject", () => {
   it("reads chat and completion usage", () => {
@@ -20,5 +20,15 @@ describe("usageFromObject", () => {
     expect(usageFromObject(null)).toBeNull();
     expect(usageFromObject("usage")).toBeNull();
     expect(usageFromObject({})).toBeNull();
+  });
+});
+
+describe("generationUsageFromObject", () => {
+  it("takes a block that counts the prompt alone as no usage (the gateway counts the output itself)", () => {
+    expect(generationUsageFromObject({ prompt_tokens: 5 })).toBeNull();
+    expect(usageFromObject({ prompt_tokens: 5 })).toEqual({ promptTokens: 5, completionTokens: 0 }); // embeddings
+    expect(generationUsageFromObject({ prompt_tokens: 5, total_tokens: 9 })).toEqual({ promptTokens: 5, completionTokens: 4 });
+    expect(generationUsageFromObject({ prompt_tokens: 5, completion_tokens: 0 })).toEqual({ promptTokens: 5, completionTokens: 0 });
+    expect(generationUsageFromObject(null)).toBeNull();
   });
 });

@@ -96,4 +96,19 @@ describe("what a budgeted stream is charged (memory store)", () => {
     expect(await metricValue(g.url, GAUGE)).toBeCloseTo((line.completionTokens as number) * PER_TOKEN_RATIO, 9);
     expect(await metricValue(g.url, 'aigw_usage_estimated_total{model="m"}')).toBe(1);
   });
+
+  it("charges the delivered text when the only usage the upstream sent counted the prompt alone", async () => {
+    // A server that reports the prompt's count first and never the completion's: that block says
+    // nothing about the output, so it must not stand for 0 completion tokens.
+    const promptOnly = event({ choices: [], usage: { prompt_tokens: 5 } });
+    upstream.behavior = { kind: "sse", chunks: [promptOnly, content("alpha"), content(" beta"), content(" gamma"), content(" delta"), DONE] };
+    const g = await start();
+    await streamed(g);
+    await eventually(() => requestLine(g) !== undefined);
+    const line = requestLine(g)!;
+    expect(line).toMatchObject({ keyName: "payer", status: 200, usageEstimated: true });
+    expect(line.completionTokens as number).toBeGreaterThanOrEqual(4);
+    await eventually(async () => ((await metricValue(g.url, GAUGE)) ?? 0) > 0);
+    expect(await metricValue(g.url, GAUGE)).toBeCloseTo((line.completionTokens as number) * PER_TOKEN_RATIO, 9);
+  });
 });

@@ -3,7 +3,7 @@
  * calls, reasoning as thinking), stop reasons and usage. The client sees the model name it asked for.
  */
 import { anthropicUsageOf } from "../../dialects/anthropic/usage";
-import { usageFromObject } from "../../stream/usage";
+import { generationUsageFromObject } from "../../stream/usage";
 import type { Usage } from "../../traffic/types";
 import { TranslationError } from "../translator";
 import { parseArguments } from "./tools";
@@ -17,7 +17,7 @@ export const STOP_TO_OPENAI: Readonly<Record<string, string>> = { end_turn: "sto
 
 /** OpenAI usage in the gateway's shape, with cached prompt tokens when the upstream said. */
 export function usageFromOpenai(raw: unknown): Usage | null {
-  const usage = usageFromObject(raw);
+  const usage = generationUsageFromObject(raw);
   if (usage === null || !isObject(raw)) return usage;
   const cached = isObject(raw.prompt_tokens_details) ? raw.prompt_tokens_details.cached_tokens : undefined;
   if (typeof cached === "number" && cached > 0 && cached <= usage.promptTokens) usage.cachedPromptTokens = Math.round(cached);
