@@ -67,7 +67,7 @@ export function limitHeapGrowth(env: NodeJS.ProcessEnv = process.env): number {
   setFlagsFromString(`--heap-growing-percent=${applied}`);
   if (headroomMb === 0) return applied;
   // V8 reads the flag when it sets the next limit, at the end of each full GC: set it from the
-  // heap that GC left (one observer callback per full GC, a few a minute under load).
+  // heap that GC left (the observer hears scavenges too, batched: it acts on full GCs only).
   const observer = new PerformanceObserver((list) => {
     let major = false;
     for (const entry of list.getEntries()) if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) major = true;

@@ -22,6 +22,7 @@ import type { GatewayRuntime } from "./runtime";
 import { admissionBody, responsesTurnFor } from "./responses-turn";
 import { shedRequest } from "./shed";
 import { lingerOnClose } from "../http/lingering-close";
+import { chainAllowed } from "../routing/allowed-chain";
 
 /**
  * The parsed body, and the bytes to forward: the client's own bytes when their keys are plain,
@@ -108,7 +109,7 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     if (stream && !route.streams) throw new GatewayError("GW_ERR_INVALID_REQUEST", `Streaming is not supported on ${route.name}.`, [], "stream");
     // A fallback the key may not use is never tried (nor priced for it).
     const allowed = record.identity?.allowedModels;
-    let chain = allowed ? pool.chain.filter((p) => allowed.has(p.name)) : pool.chain;
+    let chain = allowed ? chainAllowed(pool.chain, allowed) : pool.chain;
     let admissionRequest: AdmissionRequest | null = null;
     let cacheKey: string | null = null;
     if (!traffic.passthrough) {
