@@ -55,6 +55,14 @@ export function growingPercentFor(liveBytes: number, percent: number, minHeadroo
   return Math.max(percent, Math.min(MAX_HEADROOM_PERCENT, needed));
 }
 
+/** The growing percent last given to V8 (0: V8's own heuristics). */
+let applied = 0;
+
+/** What limitHeapGrowth last set: the flag cannot be read back from V8. */
+export function heapGrowingPercentApplied(): number {
+  return applied;
+}
+
 /**
  * Applies the growing factor (0 leaves V8's defaults alone) and, with a minimum headroom, keeps
  * it up to date after each full GC. Returns the percent set at start.
@@ -63,7 +71,7 @@ export function limitHeapGrowth(env: NodeJS.ProcessEnv = process.env): number {
   const percent = heapGrowingPercentFrom(env);
   if (percent === 0) return 0;
   const headroomMb = heapMinHeadroomMbFrom(env);
-  let applied = growingPercentFor(getHeapStatistics().used_heap_size, percent, headroomMb);
+  applied = growingPercentFor(getHeapStatistics().used_heap_size, percent, headroomMb);
   setFlagsFromString(`--heap-growing-percent=${applied}`);
   if (headroomMb === 0) return applied;
   // V8 reads the flag when it sets the next limit, at the end of each full GC: set it from the

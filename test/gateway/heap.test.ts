@@ -49,29 +49,33 @@ test("the growing percent gives at least the minimum headroom on a small heap, a
   expect(growingPercentFor(20 * MB, 30, 0)).toBe(30);
 });
 
-/** Full GCs of a child holding ~20 MB live (on globalThis: a module-scope const is collected once unused) while it promotes a stream of short-lived objects. */
-function fullGcsOfChurn(env: NodeJS.ProcessEnv): number {
+/**
+ * The percent a child process ends up with after full GCs, first with a small live heap, then
+ * with a large one: the observer must recompute it from the heap each full GC leaves. Full GCs
+ * are forced (gc()), so this does not hang on when V8 would choose to run them; how many fewer
+ * full GCs the headroom makes under load is the benchmark's to measure (bench/gc-work.sh).
+ */
+function appliedAfterFullGcs(env: NodeJS.ProcessEnv): { small: number; large: number } {
   const heap = resolve(__dirname, "../../dist/gateway/src/heap.js");
-  // A ring of 2,000 objects: each lives long enough to be promoted, then dies. The loop yields so
-  // the GC observer runs (as it does between requests).
-  const script = `require(${JSON.stringify(heap)}).limitHeapGrowth();
-    globalThis.live = Array.from({ length: 20 * 16 }, () => new Array(8192).fill(1.5));
-    const ring = new Array(2000).fill(null);
+  const script = `const heap = require(${JSON.stringify(heap)});
+    heap.limitHeapGrowth();
+    const turn = () => new Promise((r) => setTimeout(r, 50));
     (async () => {
-      for (let i = 0; i < 1500000; i++) {
-        ring[i % ring.length] = { i, payload: new Array(64).fill(i) };
-        if (i % 10000 === 0) await new Promise((r) => setImmediate(r));
-      }
+      globalThis.live = Array.from({ length: 20 * 16 }, () => new Array(8192).fill(1.5)); // ~20 MB
+      gc(); await turn();
+      const small = heap.heapGrowingPercentApplied();
+      globalThis.live = Array.from({ length: 200 * 16 }, () => new Array(8192).fill(1.5)); // ~200 MB
+      gc(); await turn();
+      process.stdout.write(JSON.stringify({ small, large: heap.heapGrowingPercentApplied() }));
     })();`;
-  const out = execFileSync(process.execPath, ["--trace-gc", "-e", script], { encoding: "utf8", env: { ...process.env, GATEWAY_HEAP_GROWING_PERCENT: "30", ...env } });
-  return out.split("\n").filter((line) => line.includes("Mark-Compact")).length;
+  return JSON.parse(execFileSync(process.execPath, ["--expose-gc", "-e", script], { encoding: "utf8", env: { ...process.env, GATEWAY_HEAP_GROWING_PERCENT: "30", ...env } })) as { small: number; large: number };
 }
 
-test("a small live heap gets its headroom: a fraction of the full GCs that 30 % alone makes", () => {
-  const percentOnly = fullGcsOfChurn({ GATEWAY_HEAP_MIN_HEADROOM_MB: "0" });
-  const withHeadroom = fullGcsOfChurn({ GATEWAY_HEAP_MIN_HEADROOM_MB: "32" });
-  expect(percentOnly).toBeGreaterThanOrEqual(8);
-  // V8 keeps minimum growth steps of its own, so the ratio is not headroom / 30 %: on this VM
-  // 20-23 against 40-47 (sometimes 1 against 39). A third fewer is what must always hold.
-  expect(withHeadroom * 3).toBeLessThanOrEqual(percentOnly * 2);
+test("after each full GC the percent follows the live heap: the headroom on a small one, 30 % on a large one", () => {
+  const withHeadroom = appliedAfterFullGcs({ GATEWAY_HEAP_MIN_HEADROOM_MB: "32" });
+  // 32 MB over a ~20 MB heap is ~160 %; over ~200 MB, 16 %: the 30 % floor holds.
+  expect(withHeadroom.small).toBeGreaterThanOrEqual(120);
+  expect(withHeadroom.small).toBeLessThanOrEqual(200);
+  expect(withHeadroom.large).toBe(30);
+  expect(appliedAfterFullGcs({ GATEWAY_HEAP_MIN_HEADROOM_MB: "0" })).toEqual({ small: 30, large: 30 });
 }, 60_000);
