@@ -8,12 +8,16 @@
  *    NODE_HEAP_FLAGS in `npm start` and the image's CMD;
  *  - a heap growing factor of 1.3 after each full GC (GATEWAY_HEAP_GROWING_PERCENT, default 30,
  *    0 for V8's own heuristics), which V8 accepts at run time;
- *  - but at least GATEWAY_HEAP_MIN_HEADROOM_MB (default 32) of growth: on a small live heap (a
+ *  - optionally at least GATEWAY_HEAP_MIN_HEADROOM_MB of growth (default 0: off): on a small live heap (a
  *    gateway serving requests rather than holding thousands of streams: ~20 MB) 30 % is ~6 MB,
  *    and a full GC every ~6 MB of promoted objects marked 2.4x the bytes a request that the bare
  *    proxy does under V8's defaults (bench/results/gc-work-2026-11-30.md). The percent is
  *    recomputed from the live heap after each full GC, so a large heap (many open streams, where
- *    RSS matters) keeps 30 % and a small one grows by the headroom.
+ *    RSS matters) keeps 30 % and a small one grows by the headroom. Off by default: with 32, a
+ *    ramp to 9,872 held streams (1,000 new a second) shed 1,415 and 2,934 of them on the accept
+ *    delay at 97-119 µs CPU an event, against 3 shed at 82 µs with it off, same tree, same hour
+ *    (bench/results/streams-2026-11-30-heap-headroom.md): the heap grown from a small one must be
+ *    marked in one go while streams arrive. For pods that serve requests and hold few streams.
  */
 import { PerformanceObserver, constants as perfConstants } from "node:perf_hooks";
 import { getHeapStatistics, setFlagsFromString } from "node:v8";
@@ -34,7 +38,7 @@ export function heapGrowingPercentFrom(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
-export const DEFAULT_HEAP_MIN_HEADROOM_MB = 32;
+export const DEFAULT_HEAP_MIN_HEADROOM_MB = 0;
 
 /** The minimum headroom in MB from the environment; throws on anything but an integer 0..4096 (0: the percent alone). */
 export function heapMinHeadroomMbFrom(env: NodeJS.ProcessEnv): number {

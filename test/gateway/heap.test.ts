@@ -40,8 +40,8 @@ test("NODE_HEAP_FLAGS cap the young generation of a process that allocates hard"
 test("the growing percent gives at least the minimum headroom on a small heap, and 30 % on a large one", () => {
   const MB = 1024 * 1024;
   expect(heapMinHeadroomMbFrom({})).toBe(DEFAULT_HEAP_MIN_HEADROOM_MB);
-  expect(DEFAULT_HEAP_MIN_HEADROOM_MB).toBe(32);
-  expect(heapMinHeadroomMbFrom({ GATEWAY_HEAP_MIN_HEADROOM_MB: "0" })).toBe(0);
+  expect(DEFAULT_HEAP_MIN_HEADROOM_MB).toBe(0);
+  expect(heapMinHeadroomMbFrom({ GATEWAY_HEAP_MIN_HEADROOM_MB: "32" })).toBe(32);
   for (const bad of ["-1", "4097", "1.5", "big"]) expect(() => heapMinHeadroomMbFrom({ GATEWAY_HEAP_MIN_HEADROOM_MB: bad })).toThrow(/GATEWAY_HEAP_MIN_HEADROOM_MB must be an integer/);
   expect(growingPercentFor(20 * MB, 30, 32)).toBe(160);
   expect(growingPercentFor(200 * MB, 30, 32)).toBe(30);
