@@ -8,7 +8,7 @@
 import type { PriceConfig } from "../config/schema";
 import { MAX_SETTLE_NANO } from "../limits/store";
 import type { Usage } from "../traffic/types";
-import { maxCostNano, usageCostNano } from "./price-math";
+import { usageCostNano } from "./price-math";
 import { SHIPPED_ALIASES, SHIPPED_PRICES } from "./price-data";
 
 /** Every shipped name, aliases included, with its price (documentation and tests). */
@@ -78,12 +78,6 @@ export class PriceTable {
   usageCostNano(usage: Usage, first: string, second?: string): number {
     const price = this.priceOf(first, second);
     return price ? clampNano(usageCostNano(price, usage)) : 0;
-  }
-
-  /** The most a request of this size can cost at the first priced name (the budget reservation). */
-  maxCostNano(promptTokens: number, completionTokens: number, first: string, second?: string): number {
-    const price = this.priceOf(first, second);
-    return price ? clampNano(maxCostNano(price, promptTokens, completionTokens)) : 0;
   }
 }
 

@@ -18,16 +18,10 @@ export interface ServableModel {
   upstreamModels: readonly string[];
 }
 
-export interface WorstCase {
-  /** Integer nano-USD. */
-  nano: number;
-  /** Models of the chain with no price (and no default price): a budget cannot bound them. */
-  unpriced: string[];
-}
-
 /** The distinct prices a chain may be billed at, and its models with none. */
 export interface ChainPrices {
   readonly prices: readonly PriceConfig[];
+  /** Models of the chain with no price (and no default price): a budget cannot bound them. */
   readonly unpriced: string[];
 }
 
@@ -54,11 +48,6 @@ export function worstOfChain(chain: ChainPrices, promptTokens: number, completio
   const prices = chain.prices;
   for (let i = 0; i < prices.length; i++) nano = Math.max(nano, clampNano(maxCostNano(prices[i], promptTokens, completionTokens)));
   return nano;
-}
-
-export function worstCaseNano(prices: PriceTable, promptTokens: number, completionTokens: number, models: readonly ServableModel[]): WorstCase {
-  const chain = chainPrices(prices, models);
-  return { nano: worstOfChain(chain, promptTokens, completionTokens), unpriced: chain.unpriced };
 }
 
 /** chainPrices() per chain array, for one price table (a reload's new table gets a new ChainPricing). */

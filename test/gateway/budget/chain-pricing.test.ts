@@ -7,8 +7,8 @@
  */
 import type { PriceConfig } from "../../../gateway/src/config/schema";
 import { maxCostNano, tierOf, usageCostNano, usageParts } from "../../../gateway/src/budget/price-math";
-import { PriceTable } from "../../../gateway/src/budget/pricing";
-import { ChainPricing, worstCaseNano, worstOfChain, type ServableModel } from "../../../gateway/src/budget/worst-case";
+import { clampNano, PriceTable } from "../../../gateway/src/budget/pricing";
+import { chainPrices, ChainPricing, worstOfChain, type ServableModel } from "../../../gateway/src/budget/worst-case";
 import type { Usage } from "../../../gateway/src/traffic/types";
 import { seededRandom } from "../../helpers/seeded-random";
 
@@ -52,7 +52,7 @@ function referenceMaxCost(price: PriceConfig, prompt: number, completion: number
   return worst;
 }
 
-/** The per-request walk worstCaseNano made before chains were priced once. */
+/** The per-request walk the reservation made before chains were priced once. */
 function referenceWorstCase(prices: PriceTable, prompt: number, completion: number, models: readonly ServableModel[]): { nano: number; unpriced: string[] } {
   let nano = 0;
   const unpriced: string[] = [];
@@ -62,7 +62,7 @@ function referenceWorstCase(prices: PriceTable, prompt: number, completion: numb
         if (!unpriced.includes(model)) unpriced.push(model);
         continue;
       }
-      nano = Math.max(nano, prices.maxCostNano(prompt, completion, upstream, model));
+      nano = Math.max(nano, clampNano(maxCostNano(prices.priceOf(upstream, model)!, prompt, completion)));
     }
   }
   return { nano, unpriced };
@@ -101,7 +101,8 @@ describe("budget reservation arithmetic, without per-request allocation", () => 
         const cached = pricing.of(chain);
         expect(pricing.of(chain)).toBe(cached); // once per chain
         expect({ seed, nano: worstOfChain(cached, prompt, completion), unpriced: cached.unpriced }).toEqual({ seed, ...want });
-        expect({ seed, ...worstCaseNano(prices, prompt, completion, chain) }).toEqual({ seed, ...want });
+        const fresh = chainPrices(prices, chain);
+        expect({ seed, nano: worstOfChain(fresh, prompt, completion), unpriced: fresh.unpriced }).toEqual({ seed, ...want });
       }
     }
   });
