@@ -58,7 +58,8 @@ export function dialog(title: string, content: Node[], buttons: DialogButton[]):
   const error = h("p", { class: "error", role: "alert" });
   const el = h("dialog", { "aria-label": title });
   const actions = buttons.map((b) => {
-    const button = h("button", { type: b.action ? "button" : "submit", value: b.value, class: b.danger ? "danger" : b.primary ? "primary" : null }, b.label);
+    // A plain button closes the dialog (Cancel): it must not wait for the form's required fields.
+    const button = h("button", { type: b.action ? "button" : "submit", formnovalidate: !b.action, value: b.value, class: b.danger ? "danger" : b.primary ? "primary" : null }, b.label);
     const action = b.action;
     if (action) {
       button.addEventListener("click", async () => {

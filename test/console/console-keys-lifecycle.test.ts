@@ -54,6 +54,30 @@ describe("the key lifecycle from the console", () => {
     await redis?.stop();
   });
 
+  it("keeps Create disabled until the model list has arrived, so a form never offers no models; Cancel closes an empty form", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route("**/admin/targets", async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${gw.url}/ui/#/keys`);
+      await page.reload();
+      await page.waitForSelector("#keys-create");
+      expect(await page.isDisabled("#keys-create")).toBe(true);
+      release();
+      await page.waitForSelector("#keys-create:not([disabled])");
+      await page.click("#keys-create");
+      expect(await page.locator("dialog input[name=models]").evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value))).toEqual(["m", "m2"]);
+      await page.click("dialog button:has-text('Cancel')"); // with the required name still empty
+      await page.waitForSelector("dialog", { state: "detached" });
+    } finally {
+      release();
+      await page.unroute("**/admin/targets");
+    }
+  });
+
   it("creates, edits, rotates and deletes a key, each seen by the openai SDK", async () => {
     await page.goto(`${gw.url}/ui/#/keys`);
     await page.click("#keys-create");

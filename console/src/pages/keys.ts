@@ -24,7 +24,9 @@ function matches(key: GatewayKey, needle: string): boolean {
 
 export function keysPage(root: HTMLElement, notify: (text: string) => void): Page {
   const search = h("input", { id: "keys-search", type: "search", placeholder: "name, team, plan, owner, model", autocomplete: "off", "aria-label": "Search keys" });
-  const create = h("button", { type: "button", class: "primary", id: "keys-create" }, "Create key");
+  // Disabled until the first load: a create form opened before the model list arrived would
+  // offer no models, and a key made from it would be allowed every model.
+  const create = h("button", { type: "button", class: "primary", id: "keys-create", disabled: true, title: "Loading…" }, "Create key");
   const body = h("div", {});
   let keys: GatewayKey[] = [];
   let models: string[] = [];
@@ -154,6 +156,8 @@ export function keysPage(root: HTMLElement, notify: (text: string) => void): Pag
       keys = list.data;
       models = targets.data.map((m) => m.name);
       config = budgets;
+      create.disabled = false;
+      create.removeAttribute("title");
       draw();
     },
   };
