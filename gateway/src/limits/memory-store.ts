@@ -4,7 +4,7 @@
  * A concurrency slot is a lease that expires `leaseMaxMs` after admission, so a release that
  * never comes (a bug on some exit path) costs the key one slot for a bounded time, not forever.
  */
-import { gcraAdjust, gcraAdmit, gcraStatus, type GcraDecision } from "./gcra";
+import { gcraAdjust, gcraAdmit, gcraStatus } from "./gcra";
 import type { AdmitInput, AdmitResult, LimitStore, RateStatus, SettleInput, SettleResult } from "./store";
 
 const SWEEP_INTERVAL_MS = 30_000;
@@ -63,17 +63,14 @@ export class MemoryStore implements LimitStore {
         retryAfterMs = spent >= budget.limitNano || spent + reserve > budget.limitNano ? -1 : 1000;
       }
     }
-    const inputRates = input.rates;
-    const decisions: GcraDecision[] = [];
-    for (let index = 0; index < inputRates.length; index++) {
-      const rate = inputRates[index];
+    const decisions = input.rates.map((rate, index) => {
       const decision = gcraAdmit(this.tats.get(rate.key), now, rate.limit, rate.periodMs, rate.cost);
       if (!failed && !decision.allowed) {
         failed = { kind: "rate", index };
         retryAfterMs = decision.retryAfterMs;
       }
-      decisions.push(decision);
-    }
+      return decision;
+    });
     const conc = input.concurrency;
     if (conc && !failed && this.heldSlots(conc.key, now) >= conc.limit) {
       failed = { kind: "concurrency", index: 0 };
@@ -81,7 +78,7 @@ export class MemoryStore implements LimitStore {
     }
     const allowed = failed === null;
     if (allowed) {
-      for (let i = 0; i < inputRates.length; i++) this.tats.set(inputRates[i].key, decisions[i].tat);
+      input.rates.forEach((rate, i) => this.tats.set(rate.key, decisions[i].tat));
       if (conc) {
         let leases = this.slots.get(conc.key);
         if (!leases) this.slots.set(conc.key, (leases = new Map()));
@@ -95,11 +92,9 @@ export class MemoryStore implements LimitStore {
       });
     }
     // Report the limits as they stand after the decision.
-    const rates: RateStatus[] = [];
-    for (let i = 0; i < inputRates.length; i++) {
-      const rate = inputRates[i];
-      rates.push(allowed ? { remaining: decisions[i].remaining, resetMs: decisions[i].resetMs } : gcraStatus(this.tats.get(rate.key), now, rate.limit, rate.periodMs));
-    }
+    const rates: RateStatus[] = allowed
+      ? decisions.map((d) => ({ remaining: d.remaining, resetMs: d.resetMs }))
+      : input.rates.map((rate) => gcraStatus(this.tats.get(rate.key), now, rate.limit, rate.periodMs));
     return { allowed, failed, retryAfterMs: allowed ? 0 : retryAfterMs, rates, spentNano, heldNano, store: this };
   }
 
