@@ -3,10 +3,10 @@
  * per request. Entries added with the same duration fall due in the order they were added, so
  * they form a FIFO list, linked through the entries themselves, and one Node timer armed for the
  * oldest serves them all. Removing an entry (its attempt settled: the usual end) is O(1) and
- * allocates nothing; a Timeout per attempt cost ~216 bytes and ~90 ns more (bench/results/
- * perf4-2026-11-30.md). The timer may outlive the entry it was armed for: it then fires, finds
- * the next entry not yet due, and is armed again for it (once per duration's worth of time at
- * most, not per request).
+ * allocates nothing; a Node Timeout per attempt cost ~170-216 bytes and ~90 ns more
+ * (bench/results/hot-path-2026-11-30.md). The timer may outlive the entry it was armed for: it
+ * then fires, finds the next entry not yet due, and is armed again for it (at most once per
+ * duration's worth of time, not per request).
  */
 
 /** What a DueQueue links; the fields are the queue's own (an entry is in at most one queue). */
