@@ -66,7 +66,18 @@ export function keysPage(root: HTMLElement, notify: (text: string) => void): Pag
     const form = keyForm(models, config, key);
     dialog(`Edit ${key.name}`, form.nodes, [
       { label: "Cancel", value: "cancel" },
-      { label: "Save", value: "ok", primary: true, action: async () => void (await send("PATCH", keyPath(key.name), form.updateBody(), ifMatch(key)), await page.refresh(), notify(`Key ${key.name} saved.`)) },
+      {
+        label: "Save",
+        value: "ok",
+        primary: true,
+        action: async () => {
+          const body = form.updateBody();
+          if (Object.keys(body).length === 0) return notify(`Nothing to save: ${key.name} is unchanged.`);
+          await send("PATCH", keyPath(key.name), body, ifMatch(key));
+          await page.refresh();
+          notify(`Key ${key.name} saved.`);
+        },
+      },
     ]);
   }
 
