@@ -32,7 +32,8 @@ export function keysPage(root: HTMLElement, notify: (text: string) => void): Pag
   let models: string[] = [];
   let config: BudgetsResponse = { object: "gateway.budgets", teams: [], plans: [] };
 
-  const ifMatch = (key: GatewayKey): Record<string, string> => (key.revision !== null && key.revision !== undefined ? { "if-match": `"r${key.revision}"` } : {});
+  // The admin API's ETag of the revision shown (gateway/src/admin/key-requests.ts etagOf).
+  const ifMatch = (key: GatewayKey): Record<string, string> => (key.revision !== null && key.revision !== undefined ? { "if-match": `"${key.id}.r${key.revision}"` } : {});
 
   async function act(what: string, run: () => Promise<unknown>): Promise<void> {
     try {
