@@ -8,6 +8,7 @@ import type { DestinationStream } from "pino";
 import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
 import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
 import { clientIpResolver, directListenerTrust } from "./http/client-ip";
+import { dropRatiosOfPastMonths } from "./metrics/budget-month";
 import { createGatewayServer, listen, urlOf } from "./http/http-server";
 import { OverloadGuard } from "./http/overload-guard";
 import { createLoggers, flushLogger, type Logger } from "./log";
@@ -88,6 +89,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     draining: false,
     tracer,
   };
+  metrics.onScrape(dropRatiosOfPastMonths([metrics.budgetUsedRatio, metrics.teamBudgetUsedRatio]));
   const healthInfo = new TargetHealthInfo(metrics.targetHealthInfo);
   metrics.onScrape(() => {
     const now = Date.now();
