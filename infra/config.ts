@@ -138,6 +138,7 @@ const stackConfigSchema = z
             ttftP95Seconds: z.number().positive(),
             upstreamLatencyP95Seconds: z.number().positive(),
             errorRatio: z.number().gt(0).lt(1),
+            errorMinFailures: z.number().int().positive(),
             memoryLimitRatio: z.number().gt(0).lte(1),
             rateLimitRejectionRatio: z.number().gt(0).lt(1),
             budgetUsedRatio: z.number().gt(0).lte(1),

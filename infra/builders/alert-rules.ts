@@ -29,6 +29,8 @@ export interface AlertThresholds {
   upstreamLatencyP95Seconds: number;
   /** Share of requests answered with a 5xx. */
   errorRatio: number;
+  /** Fewer 5xx than this over the 5m window never page, whatever their share: one failed request at low traffic is no incident. */
+  errorMinFailures: number;
   /** Working set over the container's memory limit. */
   memoryLimitRatio: number;
   /** Rate-limit rejections per answered request. */
@@ -43,6 +45,7 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   ttftP95Seconds: 3,
   upstreamLatencyP95Seconds: 30,
   errorRatio: 0.01,
+  errorMinFailures: 5,
   memoryLimitRatio: 0.9,
   rateLimitRejectionRatio: 0.05,
   budgetUsedRatio: 0.8,
@@ -129,7 +132,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
     rule(
       "AiGatewayHighErrorRate",
       "critical",
-      `sum ${by()} (rate(${m.requests.name}{${sel},status=~"5.."}[5m])) / sum ${by()} (rate(${m.requests.name}{${sel}}[5m])) > ${t.errorRatio}`,
+      `(sum ${by()} (rate(${m.requests.name}{${sel},status=~"5.."}[5m])) / sum ${by()} (rate(${m.requests.name}{${sel}}[5m])) > ${t.errorRatio}) and (sum ${by()} (increase(${m.requests.name}{${sel},status=~"5.."}[5m])) >= ${t.errorMinFailures})`,
       "2m",
       `More than ${pct(t.errorRatio)}% of gateway requests fail`,
       "{{ $value | humanizePercentage }} of requests were answered with a 5xx over 5m.",

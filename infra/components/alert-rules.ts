@@ -53,6 +53,7 @@ export class AlertRules extends pulumi.ComponentResource {
           ttftP95Seconds: t.ttftP95Seconds,
           upstreamLatencyP95Seconds: t.upstreamLatencyP95Seconds,
           errorRatio: t.errorRatio,
+          errorMinFailures: t.errorMinFailures,
           memoryLimitRatio: t.memoryLimitRatio,
           rateLimitRejectionRatio: t.rateLimitRejectionRatio,
           budgetUsedRatio: t.budgetUsedRatio,

@@ -71,10 +71,10 @@ test("a wrong expectation makes promtool fail (the harness compares labels and a
 });
 
 test("thresholds are configurable and reach the expressions", () => {
-  const custom = buildAlertRuleGroups({ namespace: NS, job: JOB, thresholds: { ttftP95Seconds: 5, errorRatio: 0.05 } });
+  const custom = buildAlertRuleGroups({ namespace: NS, job: JOB, thresholds: { ttftP95Seconds: 5, errorRatio: 0.05, errorMinFailures: 12 } });
   const rules = Object.fromEntries(custom.flatMap((g) => g.rules).map((r) => [r.alert, r]));
   expect(rules.AiGatewaySlowFirstToken.expr).toMatch(/\) > 5$/);
-  expect(rules.AiGatewayHighErrorRate.expr).toMatch(/> 0\.05$/);
+  expect(rules.AiGatewayHighErrorRate.expr).toMatch(/> 0\.05\) and \(.*increase\(.*>= 12\)$/);
   expect(rules.AiGatewayHighErrorRate.annotations.summary).toBe("More than 5% of gateway requests fail");
   // With a 5s threshold the 4.875s scenario no longer fires.
   const latencyOnly = SCENARIOS.filter((s) => s.alert === "AiGatewaySlowFirstToken").map((s) => ({ ...s, expected: [] }));

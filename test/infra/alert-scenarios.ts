@@ -88,6 +88,8 @@ export const SCENARIOS: Scenario[] = [
     expected: [alert(scope(), { summary: "More than 1% of gateway requests fail", description: "3% of requests were answered with a 5xx over 5m." }, "critical")],
   },
   { name: "0.5% of requests failing does not fire", alert: "AiGatewayHighErrorRate", series: [req("200", 199), req("502", 1)], expected: [] },
+  // 17% failing, but one failure in five minutes at low traffic: no page.
+  { name: "a lone failure at low traffic does not fire", alert: "AiGatewayHighErrorRate", series: [req("200", 1), req("502", 0.2)], expected: [] },
   {
     name: "10% refused by the request rate limit fires",
     alert: "AiGatewayRateLimitPressure",
