@@ -83,6 +83,7 @@ export function runPrimary(options: PrimaryOptions): void {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
     slotOf.delete(worker);
+    void metrics.retire(worker);
     listening.delete(slot);
     if (stopping || failedStart) {
       // A worker still starting when the signal came dies by it before its drain handler exists: not a failure.
