@@ -1,6 +1,6 @@
 /**
  * Where daily spend rollups live. Requests add to an in-process pending map (no I/O on the hot
- * path); every `flushIntervalMs` the pending additions go to Redis in one pipeline of HINCRBY
+ * path); every `flushIntervalMs` the pending additions go to Redis, one pipeline of HINCRBY per day
  * (atomic, so replicas add up exactly) with an EXPIRE per day hash for the retention. A failed
  * flush keeps its additions for the next one. Without Redis the rollups stay in this process:
  * the admin API then says its figures are this replica's only.
@@ -84,24 +84,27 @@ export class RollupStore {
     this.pendingFields = 0;
     const redis = this.redis;
     const ttl = this.options.retentionMonths * 31 * DAY_SECONDS;
-    const pipeline = redis.pipeline();
-    for (const [date, fields] of batch) {
+    // One pipeline per day: on a Redis Cluster the days' hashes sit on different slots, and a
+    // pipeline must stay on one node (the client refuses it otherwise).
+    const days = [...batch].map(async ([date, fields]) => {
       const key = this.dayKey(date);
+      const pipeline = redis.pipeline();
       for (const [field, value] of fields) pipeline.hincrby(key, field, value);
       pipeline.expire(key, ttl);
-    }
-    this.flushing = pipeline
-      .exec()
-      .then((results) => {
-        const failed = results?.find(([err]) => err !== null);
-        if (failed) throw failed[0];
-      })
-      .catch((err: unknown) => {
-        // HINCRBY is all or nothing per field; a pipeline that failed part-way may re-add what
-        // was written, so only a failure to send (no results) is retried: said in the log.
+      const results = await pipeline.exec();
+      const failed = results?.find(([err]) => err !== null);
+      if (failed) throw failed[0];
+    });
+    this.flushing = Promise.allSettled(days)
+      .then((outcomes) => {
+        const failed = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [{ date: [...batch.keys()][i], err: outcome.reason as unknown }] : []));
+        if (failed.length === 0) return;
+        // HINCRBY is all or nothing per field; a day whose pipeline failed part-way may re-add what
+        // was written, so only the failed days are retried: said in the log.
         this.options.onStoreError?.();
-        this.options.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err) }, "spend rollup flush failed; retrying with the next flush");
-        this.requeue(batch);
+        const err = failed[0].err;
+        this.options.logger.warn({ store: "redis", err: err instanceof Error ? err.message : String(err), days: failed.map((f) => f.date) }, "spend rollup flush failed; retrying with the next flush");
+        this.requeue(new Map(failed.map((f) => [f.date, batch.get(f.date)!])));
       })
       .finally(() => {
         this.flushing = null;
@@ -142,12 +145,11 @@ export class RollupStore {
       return out;
     }
     await this.flush();
-    const pipeline = this.redis.pipeline();
-    for (const date of dates) pipeline.hgetall(this.dayKey(date));
-    const results = (await pipeline.exec()) ?? [];
-    results.forEach(([err, value], i) => {
-      if (err) throw err;
-      if (value && typeof value === "object" && Object.keys(value).length > 0) out.set(dates[i], value as Record<string, string>);
+    const redis = this.redis;
+    // One command per day (each day's hash may be on its own cluster slot); sent together.
+    const values = await Promise.all(dates.map((date) => redis.hgetall(this.dayKey(date))));
+    values.forEach((value, i) => {
+      if (Object.keys(value).length > 0) out.set(dates[i], value);
     });
     return out;
   }
