@@ -5,6 +5,7 @@
  */
 import { ALLOW_OPEN_PROXY_ENV, embeddedProviders, isLoopbackHost } from "./config/default-config";
 import type { Logger } from "./log";
+import type { GatewayConfig } from "./config/schema";
 import { readFileSync } from "node:fs";
 import { configFileFrom } from "./config/load";
 import { enterProcessMode } from "./cluster/process-mode";
@@ -29,13 +30,15 @@ async function main(): Promise<void> {
     logEmbeddedProviders(gateway.runtime.logger, config.server.host);
     // SIGHUP's default action would end the process.
     process.on("SIGHUP", () => gateway.runtime.logger.warn({ event: "config_reload_failed", trigger: "signal" }, "SIGHUP: the embedded config has no file to reload"));
-  } else watchConfigFile(file, gateway);
+  } else watchConfigFile(file, gateway, mode.checkConfig);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
 }
 
 /** SIGHUP and changes to the file (a ConfigMap update) reload it; see reload/config-watcher.ts. */
-function watchConfigFile(file: string, gateway: Gateway): void {
-  const watcher = new ConfigWatcher(file, gateway, gateway.runtime.logger);
+function watchConfigFile(file: string, gateway: Gateway, checkConfig: (config: GatewayConfig) => void): void {
+  // The process mode's own rule (a worker refuses limits that would multiply) on top of validation.
+  const checked = { reload: (load: () => GatewayConfig) => gateway.reload(() => { const config = load(); checkConfig(config); return config; }) };
+  const watcher = new ConfigWatcher(file, checked, gateway.runtime.logger);
   let text = "";
   try {
     text = readFileSync(file, "utf8");

@@ -24,6 +24,8 @@ export interface PrimaryOptions {
 
 /** The environment variable that tells a worker its slot (0..N-1), kept across restarts. */
 export const WORKER_INDEX_ENV = "AIGW_WORKER_INDEX";
+/** The environment variable that tells a worker how many workers the primary runs. */
+export const WORKER_COUNT_ENV = "AIGW_WORKER_COUNT";
 
 const KILL_MARGIN_MS = 10_000;
 
@@ -49,7 +51,7 @@ export function runPrimary(options: PrimaryOptions): void {
   const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
 
   const fork = (slot: number): void => {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot) });
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot), [WORKER_COUNT_ENV]: String(options.workers) });
     startedAt.set(worker, Date.now());
     slotOf.set(worker, slot);
     worker.on("message", (message: unknown) => void onMessage(worker, message));

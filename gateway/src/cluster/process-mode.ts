@@ -2,20 +2,37 @@
  * Decides what this process is: the single gateway process (workers = 1), the primary of N
  * workers, or one of those workers; the entry points (../main.ts) call it once the config is
  * loaded. A worker count that is invalid, or that would multiply the memory store's limits,
- * exits 1 with the reason before anything is forked.
+ * exits 1 with the reason before anything is forked. A worker applies the same rule to every
+ * config it loads later (a reload, or its own restart after the file changed): a config that
+ * adds limits on the memory store is refused, not enforced N times over.
  */
 import cluster from "node:cluster";
 import type { GatewayConfig } from "../config/schema";
 import { ConfigError } from "../config/validate";
 import type { Gateway, GatewayOptions } from "../gateway";
 import { createLogger } from "../log";
-import { runPrimary } from "./primary";
+import { runPrimary, WORKER_COUNT_ENV } from "./primary";
 import { connectWorkerMetrics, workerLogDestination } from "./worker";
 import { multiWorkerProblem, workerCountFrom } from "./worker-count";
 
 export type ProcessMode =
   | { kind: "primary" }
-  | { kind: "serve"; worker: boolean; gatewayOptions: GatewayOptions; afterStart(gateway: Gateway): void };
+  | {
+      kind: "serve";
+      worker: boolean;
+      gatewayOptions: GatewayOptions;
+      afterStart(gateway: Gateway): void;
+      /** Throws a ConfigError when this process cannot run `config` (a reload is then refused). */
+      checkConfig(config: GatewayConfig): void;
+    };
+
+/** The check of a worker among `workers`: the limits of a new config must not multiply. */
+function workerConfigCheck(workers: number): (config: GatewayConfig) => void {
+  return (config) => {
+    const problem = multiWorkerProblem(config, workers);
+    if (problem) throw new ConfigError([problem]);
+  };
+}
 
 /** The worker count from argv, WORKERS and the config; a ConfigError when it cannot run. */
 export function resolveWorkers(argv: readonly string[], env: NodeJS.ProcessEnv, config: GatewayConfig): number {
@@ -27,7 +44,15 @@ export function resolveWorkers(argv: readonly string[], env: NodeJS.ProcessEnv, 
 
 export function enterProcessMode(argv: readonly string[], config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): ProcessMode {
   if (cluster.isWorker) {
-    return { kind: "serve", worker: true, gatewayOptions: { logDestination: workerLogDestination() }, afterStart: (gateway) => connectWorkerMetrics(gateway.runtime.metrics) };
+    const checkConfig = workerConfigCheck(Number(env[WORKER_COUNT_ENV]) || 2);
+    try {
+      checkConfig(config);
+    } catch (err) {
+      // A restart after the file changed under a running group: the siblings keep the old config.
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    return { kind: "serve", worker: true, gatewayOptions: { logDestination: workerLogDestination() }, afterStart: (gateway) => connectWorkerMetrics(gateway.runtime.metrics), checkConfig };
   }
   let workers: number;
   try {
@@ -37,7 +62,7 @@ export function enterProcessMode(argv: readonly string[], config: GatewayConfig,
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
-  if (workers <= 1) return { kind: "serve", worker: false, gatewayOptions: {}, afterStart: () => undefined };
+  if (workers <= 1) return { kind: "serve", worker: false, gatewayOptions: {}, afterStart: () => undefined, checkConfig: () => undefined };
   // The primary shares stdout with the workers: its writes too stay within PIPE_BUF, whole lines.
   runPrimary({ workers, graceMs: config.server.shutdownGraceMs, logger: createLogger(config.logging.level === "silent" ? "silent" : "info", workerLogDestination()) });
   return { kind: "primary" };
