@@ -15,11 +15,20 @@ import { limitHeapGrowth } from "./heap";
 import { exitOnStartFailure, loadConfigOrExit, runUntilSignalled } from "./process-lifecycle";
 
 async function main(): Promise<void> {
+  // SIGHUP's default action ends the process: one that comes while starting (a reload sent to a
+  // group whose worker is being restarted, or right after start) is noted and applied once the
+  // config watcher runs, instead of killing the process.
+  let hangupWhileStarting = false;
+  const onEarlyHangup = () => (hangupWhileStarting = true);
+  process.on("SIGHUP", onEarlyHangup);
   limitHeapGrowth();
   const config = loadConfigOrExit(process.argv.slice(2));
   // server.workers / --workers / WORKERS > 1: this process becomes the primary of N workers.
   const mode = enterProcessMode(process.argv.slice(2), config);
-  if (mode.kind === "primary") return;
+  if (mode.kind === "primary") {
+    process.off("SIGHUP", onEarlyHangup);
+    return;
+  }
   const gateway = await startGateway(config, mode.gatewayOptions);
   mode.afterStart(gateway);
   gateway.runtime.logger.info({ url: gateway.url, adminUrl: gateway.adminUrl, models: config.models.map((m) => m.name) }, "gateway listening");
@@ -29,13 +38,15 @@ async function main(): Promise<void> {
   if (file === null) {
     logEmbeddedProviders(gateway.runtime.logger, config.server.host);
     // SIGHUP's default action would end the process.
+    if (hangupWhileStarting) gateway.runtime.logger.warn({ event: "config_reload_failed", trigger: "signal" }, "SIGHUP: the embedded config has no file to reload");
     process.on("SIGHUP", () => gateway.runtime.logger.warn({ event: "config_reload_failed", trigger: "signal" }, "SIGHUP: the embedded config has no file to reload"));
-  } else watchConfigFile(file, gateway, mode.checkConfig);
+  } else watchConfigFile(file, gateway, mode.checkConfig, hangupWhileStarting);
+  process.off("SIGHUP", onEarlyHangup);
   runUntilSignalled(gateway, config.server.shutdownGraceMs);
 }
 
 /** SIGHUP and changes to the file (a ConfigMap update) reload it; see reload/config-watcher.ts. */
-function watchConfigFile(file: string, gateway: Gateway, checkConfig: (config: GatewayConfig) => void): void {
+function watchConfigFile(file: string, gateway: Gateway, checkConfig: (config: GatewayConfig) => void, reloadNow: boolean): void {
   // The process mode's own rule (a worker refuses limits that would multiply) on top of validation.
   const checked = { reload: (load: () => GatewayConfig) => gateway.reload(() => { const config = load(); checkConfig(config); return config; }) };
   const watcher = new ConfigWatcher(file, checked, gateway.runtime.logger);
@@ -46,6 +57,7 @@ function watchConfigFile(file: string, gateway: Gateway, checkConfig: (config: G
     // Read a moment ago by the loader; an empty baseline makes the first poll reload it.
   }
   watcher.start(text);
+  if (reloadNow) void watcher.reload("signal");
   gateway.server.once("close", () => watcher.stop());
 }
 

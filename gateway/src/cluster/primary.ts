@@ -43,6 +43,8 @@ export function runPrimary(options: PrimaryOptions): void {
   const slotOf = new Map<Worker, number>();
   const listening = new Set<number>();
   const restartTimers = new Set<NodeJS.Timeout>();
+  /** Workers that were still starting when a SIGHUP came: they get it once they listen. */
+  const hangupOnListening = new Set<Worker>();
   let everReady = false;
   let stopping = false;
   let failedStart = false;
@@ -74,6 +76,7 @@ export function runPrimary(options: PrimaryOptions): void {
   cluster.on("listening", (worker, address) => {
     const slot = slotOf.get(worker) ?? -1;
     listening.add(slot);
+    if (hangupOnListening.delete(worker)) worker.process.kill("SIGHUP");
     if (everReady || listening.size < options.workers) return;
     everReady = true;
     const host = address.address === null || address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address;
@@ -85,6 +88,7 @@ export function runPrimary(options: PrimaryOptions): void {
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
     slotOf.delete(worker);
+    hangupOnListening.delete(worker);
     void metrics.retire(worker);
     listening.delete(slot);
     if (stopping || failedStart) {
@@ -137,9 +141,14 @@ export function runPrimary(options: PrimaryOptions): void {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  // Config reload: each worker reloads its own config on SIGHUP (and watches the file itself).
+  // Config reload: each worker reloads its own config on SIGHUP (and watches the file itself). A
+  // worker still starting may not handle the signal yet (its default action ends the process):
+  // it gets it once it listens, in case it read the file before the change.
   process.on("SIGHUP", () => {
-    for (const worker of live()) worker.process.kill("SIGHUP");
+    for (const worker of live()) {
+      if (listening.has(slotOf.get(worker) ?? -1)) worker.process.kill("SIGHUP");
+      else hangupOnListening.add(worker);
+    }
   });
 
   logger.info({ event: "cluster_starting", workers: options.workers, pid: process.pid }, `starting ${options.workers} workers`);

@@ -63,4 +63,29 @@ describe("multi-process config reload", () => {
     const still = await Promise.all(Array.from({ length: 6 }, (_, i) => postOnNewConnection(g.url, chatBody("m"), `s-${i}`, { authorization: `Bearer ${KEY}` })));
     expect(still.every((s) => s === 401)).toBe(true);
   }, TEST_MS);
+
+  it("a SIGHUP while a worker is starting (a restart) does not kill it: it takes the file once it runs", async () => {
+    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
+      gw.kill("SIGKILL");
+      await gw.exited;
+    }
+    const base = testConfig({ logging: { level: "info" }, auth: { required: true }, keys: [OPEN], models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }] });
+    gw = await spawnCluster(base, 2);
+    const g = gw;
+    const events = (name: string) => parseLines(g.output()).json.filter((l) => l.event === name);
+    const [victim, survivor] = childPids(g.child.pid!);
+    writeFileSync(g.configFile, stringify({ ...base, models: [...base.models, { name: "m2", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }] }));
+    process.kill(victim, "SIGKILL");
+    // The replacement is forked 250 ms after the exit; signal the primary the moment it exists.
+    let replacement: number | undefined;
+    await eventually(() => (replacement = childPids(g.child.pid!).find((pid) => pid !== victim && pid !== survivor)) !== undefined, 15_000, 2);
+    g.kill("SIGHUP");
+    await eventually(() => events("config_reloaded").length >= 1 && childPids(g.child.pid!).length === 2, 15_000);
+    // Give a killed replacement time to be noticed, then check nobody died of the signal.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(events("worker_exited").map((l) => l.signal)).toEqual(["SIGKILL"]);
+    expect(childPids(g.child.pid!)).toEqual([survivor, replacement!].sort((a, b) => a - b));
+    const m2 = await Promise.all(Array.from({ length: 10 }, (_, i) => postOnNewConnection(g.url, chatBody("m2"), `m2-${i}`, { authorization: `Bearer ${OPEN.key}` })));
+    expect(m2.every((s) => s === 200)).toBe(true);
+  }, TEST_MS);
 });
