@@ -13,6 +13,7 @@ import type { Logger } from "../log";
 import { ClusterMetrics } from "./cluster-metrics";
 import { isClusterMessage, type ClusterMetricsResponse } from "./messages";
 import { RestartBackoff, type BackoffPolicy } from "./restart-backoff";
+import { WORKER_COUNT_ENV } from "./group-size";
 
 export interface PrimaryOptions {
   workers: number;
@@ -24,8 +25,6 @@ export interface PrimaryOptions {
 
 /** The environment variable that tells a worker its slot (0..N-1), kept across restarts. */
 export const WORKER_INDEX_ENV = "AIGW_WORKER_INDEX";
-/** The environment variable that tells a worker how many workers the primary runs. */
-export const WORKER_COUNT_ENV = "AIGW_WORKER_COUNT";
 
 const KILL_MARGIN_MS = 10_000;
 

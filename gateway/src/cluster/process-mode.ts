@@ -11,8 +11,9 @@ import type { GatewayConfig } from "../config/schema";
 import { ConfigError } from "../config/validate";
 import type { Gateway, GatewayOptions } from "../gateway";
 import { createLogger } from "../log";
-import { runPrimary, WORKER_COUNT_ENV } from "./primary";
+import { runPrimary } from "./primary";
 import { connectWorkerMetrics, workerLogDestination } from "./worker";
+import { processesInGroup } from "./group-size";
 import { multiWorkerProblem, workerCountFrom } from "./worker-count";
 
 export type ProcessMode =
@@ -44,7 +45,7 @@ export function resolveWorkers(argv: readonly string[], env: NodeJS.ProcessEnv, 
 
 export function enterProcessMode(argv: readonly string[], config: GatewayConfig, env: NodeJS.ProcessEnv = process.env): ProcessMode {
   if (cluster.isWorker) {
-    const checkConfig = workerConfigCheck(Number(env[WORKER_COUNT_ENV]) || 2);
+    const checkConfig = workerConfigCheck(Math.max(2, processesInGroup(env)));
     try {
       checkConfig(config);
     } catch (err) {

@@ -3,7 +3,9 @@
  * process, in multi-process mode) refreshes its own entry in one sorted set, scored by when it
  * expires, every `heartbeatMs`; entries not refreshed for `ttlMs` are swept. When Redis goes
  * down, the last count read is what each replica divides its limits by (./fleet-share.ts), so
- * N replicas on local limits admit about one limit in total instead of N.
+ * N replicas on local limits admit about one limit in total instead of N. The count is never
+ * below `minSize`, the processes this replica knows of without Redis (its multi-process group):
+ * a worker started during an outage still shares with its siblings.
  */
 import { randomBytes } from "node:crypto";
 import type { RedisClient } from "../store/redis-client";
@@ -25,6 +27,8 @@ export interface FleetOptions {
   heartbeatMs?: number;
   /** A replica silent this long no longer counts (default 3 heartbeats). */
   ttlMs?: number;
+  /** Processes known without Redis (the workers of this multi-process group; default 1). */
+  minSize?: number;
   logger: LoggerPort;
 }
 
@@ -32,7 +36,8 @@ type Scripted = { aigwFleetBeat(numKeys: number, ...args: (string | number)[]): 
 
 export class FleetRegistry {
   readonly member = `${process.pid}-${randomBytes(4).toString("hex")}`;
-  private known = 1;
+  private known: number;
+  private readonly minSize: number;
   private timer: NodeJS.Timeout | null = null;
   private readonly key: string;
   private readonly heartbeatMs: number;
@@ -43,12 +48,14 @@ export class FleetRegistry {
     private readonly options: FleetOptions,
   ) {
     this.key = redisKeys.fleet(options.prefix);
+    this.minSize = Math.max(1, options.minSize ?? 1);
+    this.known = this.minSize;
     this.heartbeatMs = options.heartbeatMs ?? 2_000;
     this.ttlMs = options.ttlMs ?? this.heartbeatMs * 3;
     if (typeof (client as unknown as Partial<Scripted>).aigwFleetBeat !== "function") client.defineCommand("aigwFleetBeat", { lua: HEARTBEAT_LUA });
   }
 
-  /** Replicas sharing the limits, this one included, as last read from Redis (1 before the first read). */
+  /** Replicas sharing the limits, this one included, as last read from Redis (`minSize` before the first read, and at least that). */
   get size(): number {
     return this.known;
   }
@@ -62,8 +69,10 @@ export class FleetRegistry {
   /** One heartbeat; a failure keeps the last known size (that is the point). */
   async beat(): Promise<void> {
     try {
-      const count = Number(await (this.client as unknown as Scripted).aigwFleetBeat(1, this.key, this.member, this.ttlMs));
-      if (!(count >= 1)) return;
+      const read = Number(await (this.client as unknown as Scripted).aigwFleetBeat(1, this.key, this.member, this.ttlMs));
+      if (!(read >= 1)) return;
+      // A sibling whose first heartbeat is not in yet still counts.
+      const count = Math.max(read, this.minSize);
       if (count !== this.known) this.options.logger.info({ event: "fleet_size", replicas: count, previous: this.known }, "replicas sharing the limits");
       this.known = count;
     } catch {

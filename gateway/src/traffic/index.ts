@@ -24,6 +24,7 @@ import type { LimitStore } from "../limits/store";
 import { loadTokenizer } from "../limits/tokens";
 import { FleetRegistry } from "../limits/fleet-registry";
 import { FleetShareStore } from "../limits/fleet-share";
+import { processesInGroup } from "../cluster/group-size";
 import { migrateLegacyKeys } from "../store/legacy-keys";
 import { createRedisClient, isCluster, pingAll, waitForReady, type RedisClient } from "../store/redis-client";
 import { ownEntry } from "../config/reserved-names";
@@ -110,7 +111,7 @@ export function createTrafficControl(config: GatewayConfig, deps: TrafficDeps = 
     // Fail open, each replica enforces its share of the last known fleet size, not every limit whole.
     let local: LimitStore = memory;
     if (config.redis.failOpen) {
-      const fleet = new FleetRegistry(redis, { prefix, heartbeatMs: deps.fleetHeartbeatMs, logger });
+      const fleet = new FleetRegistry(redis, { prefix, heartbeatMs: deps.fleetHeartbeatMs, logger, minSize: processesInGroup(deps.env ?? process.env) });
       connected = connected.then(() => fleet.start());
       closers.push(() => fleet.close());
       local = new FleetShareStore(memory, () => fleet.size);
