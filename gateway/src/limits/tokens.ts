@@ -195,10 +195,14 @@ function positiveInt(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
 }
 
-/** Completion tokens the request may produce: max_completion_tokens, max_tokens, or the default; times n. */
+/**
+ * Completion tokens the request may produce: max_completion_tokens, max_tokens, or the default;
+ * times the completions generated (`n`, or a completions request's `best_of`, which OpenAI
+ * generates and bills in full though it returns only `n`).
+ */
 export function completionBudget(body: Record<string, unknown>, defaultMaxTokens: number): number {
   const max = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens) ?? defaultMaxTokens;
-  return max * (positiveInt(body.n) ?? 1);
+  return max * Math.max(positiveInt(body.n) ?? 1, positiveInt(body.best_of) ?? 1);
 }
 
 /** Output tokens of one generated image (gpt-image-1, high quality, 1024×1024). */
