@@ -225,6 +225,21 @@ export class Admitter {
     return store.admit(draft.input).then((result) => this.decided(draft, result));
   }
 
+  /**
+   * A request refused before admission (its body failed validation: unknown model, bad field) is
+   * still a request: it takes one of the key's requests per minute, so a key looping large invalid
+   * bodies is soon refused before they are read. Nothing else is held (no slot, no reservation).
+   */
+  countRefused(key: ResolvedKey): Promise<void> | void {
+    const rpm = this.checks.of(key).rpm;
+    if (rpm === null) return;
+    const input: AdmitInput = { budgets: NO_BUDGETS, rates: [rpm], concurrency: null };
+    const learn = (result: AdmitResult) => this.gate.learnRpm(key.identity.keyId, rpm.limit, MINUTE_MS, result.rates[0], this.now());
+    const store = this.options.store;
+    if (store.admitSync !== undefined) return learn(store.admitSync(input));
+    return store.admit(input).then(learn);
+  }
+
   /** The store's answer to an admission: the refusal to throw, or the admitted request's headers and settle(). */
   private decided(draft: Draft, result: AdmitResult): Admission {
     const { request, key, checks, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable } = draft;
