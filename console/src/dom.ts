@@ -77,7 +77,16 @@ export function dialog(title: string, content: Node[], buttons: DialogButton[]):
     }
     return button;
   });
-  el.append(h("form", { method: "dialog" }, h("h2", {}, title), content, error, h("div", { class: "actions" }, actions)));
+  const form = h("form", { method: "dialog" }, h("h2", {}, title), content, error, h("div", { class: "actions" }, actions));
+  // Enter in a field submits the form with its first submit button, Cancel: run the dialog's own
+  // action instead, as a keyboard user expects (Escape still cancels).
+  const main = actions.find((_, i) => buttons[i].action !== undefined);
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing || main === undefined || !(event.target instanceof HTMLInputElement)) return;
+    event.preventDefault();
+    if (!main.disabled) main.click();
+  });
+  el.append(form);
   document.body.appendChild(el);
   const closed = new Promise<string>((resolve) =>
     el.addEventListener("close", () => {

@@ -68,6 +68,8 @@ function show(): void {
 
 function showLogin(): void {
   stop();
+  // A modal left open would make the login form under it inert.
+  for (const open of document.querySelectorAll("dialog[open]")) (open as HTMLDialogElement).close("session-ended");
   nav.hidden = true;
   logoutButton.hidden = true;
   clear(main);

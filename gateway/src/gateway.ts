@@ -7,7 +7,8 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { DestinationStream } from "pino";
 import { trustedProxiesOf, type GatewayConfig } from "./config/schema";
 import { BufferBudget, defaultBufferedBytesLimit } from "./http/buffer-budget";
-import { clientIpResolver } from "./http/client-ip";
+import { clientIpResolver, directListenerTrust } from "./http/client-ip";
+import { dropRatiosOfPastMonths } from "./metrics/budget-month";
 import { createGatewayServer, listen, urlOf } from "./http/http-server";
 import { OverloadGuard } from "./http/overload-guard";
 import { createLoggers, flushLogger, type Logger } from "./log";
@@ -64,6 +65,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const upstreams = new LiveUpstreams(config, { metrics, logger, buffers });
   const traffic = (options.trafficControl ?? ((cfg, deps) => createTrafficControl(cfg, deps)))(config, { metrics, logger });
   const resolveClientIp = clientIpResolver(trustedProxiesOf(config.server));
+  const resolveAdminClientIp = clientIpResolver(directListenerTrust(trustedProxiesOf(config.server)));
   const tracer = createTracer(config.tracing, logger, (result, spans) => metrics.tracingSpans.labels(result).inc(spans));
   const consoleParts = createConsole(config, { throttle: () => traffic.adminThrottle, logger, router: () => runtime.router, config: () => runtime.config });
   const runtime: GatewayRuntime = {
@@ -81,11 +83,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     console: consoleParts?.server ?? null,
     recorder: consoleParts?.recorder ?? null,
     clientIp: (req) => resolveClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
+    adminListenerClientIp: (req) => resolveAdminClientIp(req.socket.remoteAddress, req.headers["x-forwarded-for"]),
     keyLabels,
     spend: traffic.spend ?? null,
     draining: false,
     tracer,
   };
+  metrics.onScrape(dropRatiosOfPastMonths([metrics.budgetUsedRatio, metrics.teamBudgetUsedRatio]));
   const healthInfo = new TargetHealthInfo(metrics.targetHealthInfo);
   metrics.onScrape(() => {
     const now = Date.now();

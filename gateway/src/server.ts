@@ -26,6 +26,7 @@ function pathOf(url: string | undefined): string {
 /** `surface`: which endpoints this listener serves (see http/listener-surface.ts); the rest get the unknown-path 404. */
 export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown) => void, surface: ListenerSurface = "all") {
   const servesApi = surface !== "admin";
+  const clientIpOf = surface === "admin" ? rt.adminListenerClientIp ?? rt.clientIp : rt.clientIp;
   const route = (req: IncomingMessage, res: ServerResponse): Promise<void> | void => {
     const path = pathOf(req.url);
     const proxyRoute = PROXY_ROUTES.get(path);
@@ -50,11 +51,11 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
     if (path === "/metrics") return handleMetrics(rt, res);
     if (rt.admin !== null && (path === "/admin" || path.startsWith("/admin/"))) {
       logWhenDone(rt, req, res, "admin", path);
-      return rt.admin(req, res, rt.clientIp(req));
+      return rt.admin(req, res, clientIpOf(req));
     }
     if (rt.console !== null && (path === "/ui" || path.startsWith("/ui/"))) {
       logWhenDone(rt, req, res, "admin", path);
-      return rt.console.handleUi(req, res, rt.clientIp(req));
+      return rt.console.handleUi(req, res, clientIpOf(req));
     }
     notFound(rt, req, res, path);
   };

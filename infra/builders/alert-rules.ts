@@ -184,7 +184,7 @@ export function buildAlertRuleGroups(o: AlertRuleOptions): RuleGroup[] {
       `max ${by("model")} (${m.modelHealthyTargets.name}{${sel}}) == 0`,
       "1m",
       "Model {{ $labels.model }} has no healthy target",
-      "Requests for {{ $labels.model }} fail or go to its fallbacks; its pods report not ready.",
+      "Requests for {{ $labels.model }} fail or go to its fallbacks: every target is down, ejected or rate limited on every pod (pods stay ready under server.readiness: any-model, the default).",
     ),
     rule(
       "AiGatewayPodMemoryHigh",

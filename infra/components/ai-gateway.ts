@@ -200,7 +200,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.autoscaler = args.autoscaling
       ? new GatewayAutoscaler(
           `${name}-autoscaler`,
-          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, job: this.gateway.serviceName, instance: name },
+          { ...args.autoscaling, namespace, deploymentName: this.gateway.deploymentName, job: this.gateway.adminServiceName, instance: name },
           child,
         )
       : undefined;
@@ -208,7 +208,7 @@ export class AiGateway extends pulumi.ComponentResource {
     this.alerts = args.monitoring
       ? new AlertRules(
           `${name}-alerts`,
-          { ...args.monitoring, namespace, serviceName: this.gateway.serviceName, serviceSelector: this.gateway.selector, instance: name },
+          { ...args.monitoring, namespace, serviceName: this.gateway.adminServiceName, serviceSelector: this.gateway.selector, instance: name },
           child,
         )
       : undefined;

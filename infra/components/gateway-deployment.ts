@@ -55,9 +55,13 @@ export class GatewayDeployment extends pulumi.ComponentResource {
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
+  /** The Service with the `admin` port: `service` itself when that is ClusterIP, else one of its own (never published). */
+  public readonly adminService: k8s.core.v1.Service;
   public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
   public readonly deploymentName: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
+  /** The admin Service's name: the `job` label of what the ServiceMonitor scrapes there (alerts and the HPA's metric filter on it). */
+  public readonly adminServiceName: pulumi.Output<string>;
   public readonly servicePort: pulumi.Output<number>;
   public readonly adminServicePort: pulumi.Output<number>;
   /** `http://<service>.<namespace>.svc.cluster.local:<port>`, for callers inside the cluster. */
@@ -120,6 +124,11 @@ export class GatewayDeployment extends pulumi.ComponentResource {
       { parent: this, customTimeouts: { create: "15m", update: "30m" } },
     );
 
+    const adminPort = { name: ADMIN_PORT_NAME, port: args.adminServicePort ?? DEFAULT_ADMIN_PORT, targetPort: ADMIN_PORT_NAME, protocol: "TCP" };
+    // A NodePort or LoadBalancer Service publishes every port it has outside the cluster: the
+    // admin port (/admin, the console, /metrics) then gets a ClusterIP Service of its own. An
+    // Output type counts as published (it may be).
+    const published = args.serviceType !== undefined && args.serviceType !== "ClusterIP";
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -128,14 +137,18 @@ export class GatewayDeployment extends pulumi.ComponentResource {
           type: args.serviceType ?? "ClusterIP",
           ...(args.loadBalancerClass !== undefined ? { loadBalancerClass: args.loadBalancerClass } : {}),
           selector: this.selector,
-          ports: [
-            { name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" },
-            { name: ADMIN_PORT_NAME, port: args.adminServicePort ?? DEFAULT_ADMIN_PORT, targetPort: ADMIN_PORT_NAME, protocol: "TCP" },
-          ],
+          ports: [{ name: PORT_NAME, port: args.servicePort ?? 80, targetPort: PORT_NAME, protocol: "TCP" }, ...(published ? [] : [adminPort])],
         },
       },
       { parent: this },
     );
+    this.adminService = published
+      ? new k8s.core.v1.Service(
+          `${name}-admin-service`,
+          { metadata: { ...metadata, name: `${name}-admin` }, spec: { type: "ClusterIP", selector: this.selector, ports: [adminPort] } },
+          { parent: this },
+        )
+      : this.service;
 
     this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
@@ -145,10 +158,11 @@ export class GatewayDeployment extends pulumi.ComponentResource {
 
     this.deploymentName = this.deployment.metadata.name;
     this.serviceName = this.service.metadata.name;
+    this.adminServiceName = this.adminService.metadata.name;
     this.servicePort = pulumi.output(args.servicePort ?? 80);
     this.adminServicePort = pulumi.output(args.adminServicePort ?? DEFAULT_ADMIN_PORT);
     this.serviceUrl = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.servicePort}`;
-    this.adminServiceUrl = pulumi.interpolate`http://${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local:${this.adminServicePort}`;
+    this.adminServiceUrl = pulumi.interpolate`http://${this.adminService.metadata.name}.${this.adminService.metadata.namespace}.svc.cluster.local:${this.adminServicePort}`;
     this.registerOutputs({
       deploymentName: this.deploymentName,
       serviceName: this.serviceName,

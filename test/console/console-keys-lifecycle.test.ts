@@ -69,7 +69,7 @@ describe("the key lifecycle from the console", () => {
       release();
       await page.waitForSelector("#keys-create:not([disabled])");
       await page.click("#keys-create");
-      expect(await page.locator("dialog input[name=models]").evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value))).toEqual(["m", "m2"]);
+      expect(await page.locator("dialog input[name=models]").evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value))).toEqual(["m", "m2"]);
       await page.click("dialog button:has-text('Cancel')"); // with the required name still empty
       await page.waitForSelector("dialog", { state: "detached" });
     } finally {

@@ -163,7 +163,7 @@ export const SCENARIOS: Scenario[] = [
     expected: [
       alert(
         scope({ model: "gpt-4o" }),
-        { summary: "Model gpt-4o has no healthy target", description: "Requests for gpt-4o fail or go to its fallbacks; its pods report not ready." },
+        { summary: "Model gpt-4o has no healthy target", description: "Requests for gpt-4o fail or go to its fallbacks: every target is down, ejected or rate limited on every pod (pods stay ready under server.readiness: any-model, the default)." },
         "critical",
       ),
     ],

@@ -13,7 +13,11 @@ export interface KeyForm {
   nodes: HTMLElement[];
   /** The body of POST /admin/keys. */
   createBody(): Record<string, unknown>;
-  /** The body of PATCH /admin/keys/:name (an emptied limit is removed, so the plan's applies). */
+  /**
+   * The body of PATCH /admin/keys/:name: only the fields the form changed (an emptied limit is
+   * removed, so the plan's applies), so an edit never rewrites what the form cannot show exactly
+   * (an expiry's time of day, a model the config no longer lists). Empty when nothing changed.
+   */
   updateBody(): Record<string, unknown>;
 }
 
@@ -49,9 +53,26 @@ export function keyForm(models: string[], config: BudgetsResponse, key: GatewayK
       return body;
     },
     updateBody() {
+      const before: Pick<GatewayKey, "team" | "plan" | "models" | "limits" | "owner" | "expires_at"> = key ?? { team: "default", plan: "default", models: [], limits: {}, owner: null, expires_at: null };
+      const body: Record<string, unknown> = {};
+      const teamNow = team.value.trim() || "default";
+      if (teamNow !== before.team) body.team = teamNow;
+      if (plan.value !== before.plan) body.plan = plan.value;
+      // Compared with what the boxes showed ticked: models the config no longer lists have no box.
+      const shownTicked = before.models.filter((m) => models.includes(m));
+      const chosen = chosenModels();
+      if (chosen.length !== shownTicked.length || chosen.some((m) => !shownTicked.includes(m))) body.models = chosen;
       const patch: Record<string, number | null> = {};
-      for (const l of limits) patch[l.fieldName] = l.input.value === "" ? null : Number(l.input.value);
-      return { team: team.value.trim() || "default", plan: plan.value, models: chosenModels(), limits: patch, owner: owner.value.trim() || null, expires_at: expiry() };
+      for (const l of limits) {
+        const now = l.input.value === "" ? null : Number(l.input.value);
+        if (now !== (before.limits[l.fieldName] ?? null)) patch[l.fieldName] = now;
+      }
+      if (Object.keys(patch).length > 0) body.limits = patch;
+      const ownerNow = owner.value.trim() || null;
+      if (ownerNow !== (before.owner ?? null)) body.owner = ownerNow;
+      // The field holds a date only: untouched, the stored instant (and its time of day) stays.
+      if (expires.value !== (before.expires_at ? before.expires_at.slice(0, 10) : "")) body.expires_at = expiry();
+      return body;
     },
   };
 }

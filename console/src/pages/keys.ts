@@ -32,7 +32,8 @@ export function keysPage(root: HTMLElement, notify: (text: string) => void): Pag
   let models: string[] = [];
   let config: BudgetsResponse = { object: "gateway.budgets", teams: [], plans: [] };
 
-  const ifMatch = (key: GatewayKey): Record<string, string> => (key.revision !== null && key.revision !== undefined ? { "if-match": `"r${key.revision}"` } : {});
+  // The admin API's ETag of the revision shown (gateway/src/admin/key-requests.ts etagOf).
+  const ifMatch = (key: GatewayKey): Record<string, string> => (key.revision !== null && key.revision !== undefined ? { "if-match": `"${key.id}.r${key.revision}"` } : {});
 
   async function act(what: string, run: () => Promise<unknown>): Promise<void> {
     try {
@@ -66,7 +67,18 @@ export function keysPage(root: HTMLElement, notify: (text: string) => void): Pag
     const form = keyForm(models, config, key);
     dialog(`Edit ${key.name}`, form.nodes, [
       { label: "Cancel", value: "cancel" },
-      { label: "Save", value: "ok", primary: true, action: async () => void (await send("PATCH", keyPath(key.name), form.updateBody(), ifMatch(key)), await page.refresh(), notify(`Key ${key.name} saved.`)) },
+      {
+        label: "Save",
+        value: "ok",
+        primary: true,
+        action: async () => {
+          const body = form.updateBody();
+          if (Object.keys(body).length === 0) return notify(`Nothing to save: ${key.name} is unchanged.`);
+          await send("PATCH", keyPath(key.name), body, ifMatch(key));
+          await page.refresh();
+          notify(`Key ${key.name} saved.`);
+        },
+      },
     ]);
   }
 

@@ -64,18 +64,24 @@ export function spendPage(root: HTMLElement): Page {
     );
   }
 
+  // Each change of the controls starts a refresh; only the latest may draw (an older, slower
+  // answer arriving last would show a range or grouping the controls no longer say).
+  let latest = 0;
   const page: Page = {
     title: "Spend",
     async refresh() {
+      const asked = ++latest;
       const dim = group.value as Dimension;
       let report: SpendReport;
       try {
         report = await get<SpendReport>(`/admin/spend?from=${from.value}&to=${to.value}&group_by=${dim}&interval=day`);
       } catch (err) {
+        if (asked !== latest) return;
         clear(body);
         if (err instanceof ApiError && err.status !== 401) return void body.append(h("p", { class: "error" }, `Spend is not available: ${err.message}`));
         throw err;
       }
+      if (asked !== latest) return;
       const series = (report.series ?? []).map((d) => ({ label: d.date.slice(5), value: d.cost_usd }));
       const groups = report.groups;
       const rows = groups.map((g) => [g[dim] || "(none)", g.totals.requests, g.totals.input_tokens, g.totals.output_tokens, g.totals.cost_usd]);
@@ -89,8 +95,10 @@ export function spendPage(root: HTMLElement): Page {
         table(`Spend by ${dim}, ${report.from} to ${report.to}`, [dim, "Requests", "Input tokens", "Output tokens", "Cost"], rows.map((r) => [r[0], fmtInt(r[1] as number), fmtInt(r[2] as number), fmtInt(r[3] as number), fmtUsd(r[4] as number)]), { numeric: [1, 2, 3, 4], id: "sp-table" }),
       );
       try {
-        body.append(await budgets());
+        const section = await budgets();
+        if (asked === latest) body.append(section);
       } catch (err) {
+        if (asked !== latest) return;
         if (err instanceof ApiError && err.status !== 401) body.append(h("p", { class: "error" }, `Budgets are not available: ${err.message}`));
         else throw err;
       }

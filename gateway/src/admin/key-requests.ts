@@ -143,7 +143,11 @@ export function publicView(record: KeyRecord, plans: GatewayConfig["plans"], now
   };
 }
 
-/** The ETag of a runtime key's current revision. */
-export function etagOf(record: KeyRecord): string {
-  return `"r${record.revision ?? 0}"`;
+/**
+ * The ETag of a runtime key's current revision. It names the key's id too: a name deleted and
+ * created again starts over at revision 1, and an If-Match read from the old key must not match
+ * the new one.
+ */
+export function etagOf(record: Pick<KeyRecord, "id" | "revision">): string {
+  return `"${record.id}.r${record.revision ?? 0}"`;
 }

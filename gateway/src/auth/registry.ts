@@ -1,7 +1,8 @@
 /**
  * Resolves a presented client key to its ResolvedKey: config keys (hashed at load; the clear
- * key is never kept), then runtime keys from Redis. Disabled and unknown keys resolve to null,
- * alike, so a caller cannot tell one from the other.
+ * key is never kept), then runtime keys from Redis. Unknown keys resolve to null; disabled ones to
+ * their record (record.disabled), so a gateway that also serves anonymous requests can still
+ * refuse them: a disabled key must not get in as anonymous. The refusal reads as an unknown key's.
  */
 import { isReservedName } from "../config/reserved-names";
 import type { GatewayConfig } from "../config/schema";
@@ -55,7 +56,7 @@ export class KeyRegistry {
     return this.configKeys.size > 0 || this.runtime !== null;
   }
 
-  /** The key for a presented secret (expired ones included: see isExpired), or null (unknown or disabled). May throw when Redis fails. */
+  /** The key for a presented secret (expired and disabled ones included: the caller refuses them), or null (unknown). May throw when Redis fails. */
   async resolve(secret: string): Promise<ResolvedKey | null> {
     return this.resolveNow(secret);
   }
@@ -66,7 +67,7 @@ export class KeyRegistry {
     const configured = this.configKeys.get(digest);
     if (configured) {
       if (!digestsEqual(configured.digest, digest)) return null;
-      return configured.resolved.record.disabled ? null : configured.resolved;
+      return configured.resolved;
     }
     if (!this.runtime) return null;
     return this.resolveRuntime(this.runtime, digest);
@@ -74,7 +75,7 @@ export class KeyRegistry {
 
   private async resolveRuntime(runtime: RuntimeKeyStore, digest: string): Promise<ResolvedKey | null> {
     const record = await runtime.lookup(digest);
-    if (!record || record.disabled) return null;
+    if (!record) return null;
     // Written before reserved names were refused: such a plan or team would resolve to nothing.
     if (isReservedName(record.name) || isReservedName(record.plan) || isReservedName(record.team)) return null;
     let resolved = this.runtimeResolved.get(record);

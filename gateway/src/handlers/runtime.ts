@@ -32,6 +32,8 @@ export interface GatewayRuntime {
   readonly admin: ((req: IncomingMessage, res: ServerResponse, clientIp: string) => Promise<void>) | null;
   /** The client's address (X-Forwarded-For read as server.trustedProxies says). */
   readonly clientIp: (req: IncomingMessage) => string;
+  /** The same on the admin listener, which no ingress fronts: only `server.trustedProxies` CIDRs are believed (http/client-ip.ts). */
+  readonly adminListenerClientIp?: (req: IncomingMessage) => string;
   /** The admin console (`/ui/`), where the admin API is served; null when off. */
   readonly console: ConsoleServer | null;
   /** What the console keeps of each finished request; null when the console is off (costs nothing then). */

@@ -49,6 +49,17 @@ function forwardedHops(forwardedFor: string | string[] | undefined): string[] {
   return joined.split(",").map((hop) => normaliseIp(hop).slice(0, 64)).filter((hop) => hop.length > 0);
 }
 
+/**
+ * What a listener reached directly (the admin listener: Prometheus, port-forwards, an internal
+ * network) may believe: only proxies listed by address. A hop count says "the ingress is always
+ * in front", true of the public port only; on a direct connection the right-most
+ * X-Forwarded-For entry is the client's own, and believing it would hand a guesser of the admin
+ * key a fresh throttle allowance per request.
+ */
+export function directListenerTrust(trusted: TrustedProxies): TrustedProxies {
+  return typeof trusted === "number" ? 0 : trusted;
+}
+
 /** A resolver for `trusted` (0: the socket peer, X-Forwarded-For ignored). */
 export function clientIpResolver(trusted: TrustedProxies): ClientIpResolver {
   if (typeof trusted === "number") {

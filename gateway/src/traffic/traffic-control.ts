@@ -146,12 +146,13 @@ export class GatewayTrafficControl implements TrafficControl {
 
   private identityOf(resolved: ResolvedKey | null): ClientIdentity | null {
     const { authRequired, metrics } = this.parts;
-    if (resolved && isExpired(resolved, Date.now())) {
+    // A disabled key is refused even where anonymous requests are served, with an unknown key's answer.
+    if (resolved && !resolved.record.disabled) {
+      if (!isExpired(resolved, Date.now())) return resolved.identity;
       metrics.rejections.inc({ reason: REJECTION_REASONS.expiredKey });
       throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", `This API key expired at ${new Date(resolved.expiresAtMs as number).toISOString()}. Ask your gateway administrator for a new key or a later expiry date.`), REJECTION_REASONS.expiredKey);
     }
-    if (resolved) return resolved.identity;
-    if (!authRequired) return null;
+    if (!resolved && !authRequired) return null;
     metrics.rejections.inc({ reason: REJECTION_REASONS.invalidKey });
     throw refused(new GatewayError("GW_ERR_INVALID_API_KEY", "Incorrect API key provided."), REJECTION_REASONS.invalidKey);
   }

@@ -51,7 +51,9 @@ const RELEASED_BODY: Record<string, unknown> = Object.freeze({});
 
 /** The translators of one request, one per pair, created when a target of that pair is first tried. */
 export class RequestTranslators {
-  private first: { pair: TranslatorPair; translator: Translator } | null = null;
+  /** The first pair's translator, as two fields rather than an object per request. */
+  private firstPair: TranslatorPair | null = null;
+  private firstTranslator: Translator | null = null;
   private more: Map<TranslatorPair, Translator> | null = null;
 
   constructor(private readonly client: ClientRequest) {}
@@ -75,11 +77,11 @@ export class RequestTranslators {
   for(provider: Provider): Translator | null {
     const pair = pairFor(this.client.route, provider);
     if (pair === undefined) return null;
-    if (this.first === null) {
-      this.first = { pair, translator: pair.create(this.client) };
-      return this.first.translator;
+    if (this.firstPair === null) {
+      this.firstPair = pair;
+      return (this.firstTranslator = pair.create(this.client));
     }
-    if (this.first.pair === pair) return this.first.translator;
+    if (this.firstPair === pair) return this.firstTranslator;
     const more = (this.more ??= new Map());
     let translator = more.get(pair);
     if (translator === undefined) {

@@ -28,7 +28,11 @@ export function attemptHeaders(
   /** Headers the translator adds for this attempt (flat; e.g. `anthropic-beta`). */
   translated: readonly string[] = [],
 ): string[] {
-  const headers = [...target.baseHeaders, "x-request-id", requestId, "traceparent", traceparent];
+  // Copied by index, not spread (an iterator walk per request on the hot path).
+  const base = target.baseHeaders;
+  const headers: string[] = [];
+  for (let i = 0; i < base.length; i++) headers.push(base[i]);
+  headers.push("x-request-id", requestId, "traceparent", traceparent);
   if (tracestate !== null) headers.push("tracestate", tracestate);
   for (let i = 0; i < translated.length; i++) headers.push(translated[i]);
   if (client === undefined) return headers;

@@ -10,6 +10,7 @@
 import type { Dispatcher } from "undici";
 import type { BufferHold } from "../http/buffer-budget";
 import type { TranslatedPiece } from "../translate/translator";
+import { dueQueueFor, type DueEntry, type DueQueue } from "./due-queue";
 import { classifyError, type AttemptFailure } from "./failure";
 import { isStaleConnectionError } from "./stale-connection";
 
@@ -32,7 +33,7 @@ export type AttemptResult =
   | { kind: "stream"; status: number; headers: Record<string, string | string[] | undefined>; first: Buffer }
   | { kind: "failed"; failure: AttemptFailure };
 
-export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+export class UpstreamAttempt implements Dispatcher.DispatchHandler, DueEntry {
   private controller: Dispatcher.DispatchController | null = null;
   private settle!: (result: AttemptResult) => void;
   private settled = false;
@@ -56,8 +57,13 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private earlyBytes = 0;
   /** Why the attempt was aborted before undici started it. */
   private abortedEarly: Error | null = null;
-  /** The attempt's one timer: its wait for response headers, then the request's deadline (see armTimeouts). */
+  /** The request's deadline timer, when it is armed rather than the wait for headers (see armTimeouts). */
   private timer: NodeJS.Timeout | null = null;
+  /** The wait for response headers: this attempt's place in its duration's DueQueue (./due-queue.ts). */
+  dueAt = 0;
+  duePrev: DueEntry | null = null;
+  dueNext: DueEntry | null = null;
+  dueQueue: DueQueue | null = null;
   /** performance.now() past which the request's deadline aborts this attempt. */
   private deadlineAt = Infinity;
   /** Time the response headers arrived (performance.now()), for the upstream latency metric. */
@@ -88,11 +94,11 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   /**
    * Aborts the attempt when no response headers arrived within `headersMs` (GW_ATTEMPT_TIMEOUT),
    * and when it has not settled by `deadlineAt` (performance.now(); GW_DEADLINE: a buffered
-   * answer's body counts, a stream's first chunk settles it). One native timer does both: it is
-   * armed for the sooner of the two, and when the headers wait ends with headers in, it is armed
-   * again for what remains of the deadline (rarely: most answers settle first). The headers wait
-   * has one duration per target, so its timers share one of Node's timer lists rather than each
-   * request making a list of its own. Native, not undici's headersTimeout: that runs on a 499 ms
+   * answer's body counts, a stream's first chunk settles it). One wait does both: the sooner of
+   * the two, and when the headers wait ends with headers in, a timer for what remains of the
+   * deadline (rarely: most answers settle first). The headers wait has one duration per target,
+   * so it is a place in that duration's DueQueue (no Node Timeout per attempt); a deadline
+   * sooner than it is a timer of its own. Not undici's headersTimeout: that runs on a 499 ms
    * tick that counts a timer's first partial tick as whole, so it fires up to half a second early
    * (an 800 ms deadline answered at 583 ms) or late (a 400 ms timeout at up to 998 ms, leaving no
    * time for a second attempt).
@@ -101,13 +107,20 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.deadlineAt = deadlineAt;
     const remaining = deadlineAt - performance.now();
-    // The attempt rides as the timer's argument: no closure per attempt.
-    if (headersMs < remaining && this.headersAt === 0) this.timer = setTimeout(headersWaitEnded, headersMs, this);
+    if (headersMs < remaining && this.headersAt === 0) dueQueueFor(headersMs).add(this);
     else this.armDeadline();
   }
 
-  /** @internal the timer's callbacks below */
+  /** @internal the headers wait ended (DueQueue) */
+  onDue(): void {
+    if (this.settled) return;
+    if (this.headersAt === 0) this.abort(Object.assign(new Error("no response headers within the attempt timeout"), { code: "GW_ATTEMPT_TIMEOUT" }));
+    else this.armDeadline();
+  }
+
+  /** @internal */
   armDeadline(): void {
+    // The attempt rides as the timer's argument: no closure per attempt.
     this.timer = setTimeout(deadlinePassed, Math.max(1, Math.ceil(this.deadlineAt - performance.now())), this);
   }
 
@@ -245,6 +258,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   }
 
   private clearTimer(): void {
+    this.dueQueue?.remove(this);
     if (this.timer === null) return;
     clearTimeout(this.timer);
     this.timer = null;
@@ -265,12 +279,6 @@ const settledAlready = (): void => {};
 /** What a committed attempt's `result` reads (never awaited again). */
 const COMMITTED: Promise<AttemptResult> = Promise.resolve({ kind: "failed", failure: { reason: "invalid_response", detail: "the stream was committed" } });
 const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
-
-function headersWaitEnded(attempt: UpstreamAttempt): void {
-  if (!attempt.timerFired()) return;
-  if (attempt.headersAt === 0) attempt.abort(Object.assign(new Error("no response headers within the attempt timeout"), { code: "GW_ATTEMPT_TIMEOUT" }));
-  else attempt.armDeadline();
-}
 
 function deadlinePassed(attempt: UpstreamAttempt): void {
   if (attempt.timerFired()) attempt.abort(Object.assign(new Error("the request deadline passed"), { code: "GW_DEADLINE" }));

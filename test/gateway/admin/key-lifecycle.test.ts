@@ -145,7 +145,7 @@ describe("key lifecycle over HTTP", () => {
     const got = await admin("GET", "/admin/keys/meta");
     expect(got.status).toBe(200);
     expect(got.json).toMatchObject({ object: "gateway.key", name: "meta", source: "runtime", owner: "team-search@example.com", labels: { app: "search" }, revision: 1, disabled: false, expired: false });
-    expect(got.etag).toBe('"r1"');
+    expect(got.etag).toBe(`"${got.json.id}.r1"`);
     expect(JSON.stringify(got.json)).not.toMatch(/sk-gw-|[0-9a-f]{64}/);
 
     const changed = await admin("PATCH", "/admin/keys/meta", { plan: "free", team: "search", models: ["m"], labels: { app: "search", env: "prod" }, owner: null });
@@ -202,8 +202,8 @@ describe("key lifecycle over HTTP", () => {
     expect(final.json).toMatchObject({ owner: "alice@example.com", limits: { requestsPerMinute: 7 }, team: "ops", labels: { tier: "gold" }, revision: 5 });
 
     // Both read revision 1; only the first write based on it may land.
-    expect(etag).toBe('"r1"');
-    const stale = await admin("PATCH", "/admin/keys/shared", { owner: "mallory" }, { "if-match": '"r1"' });
+    expect(etag).toBe(`"${final.json.id}.r1"`);
+    const stale = await admin("PATCH", "/admin/keys/shared", { owner: "mallory" }, { "if-match": etag as string });
     expect(stale.status).toBe(412);
     expect(stale.json.error.code).toBe("revision_mismatch");
     const racing = await Promise.all(["x", "y", "z"].map((owner) => admin("PATCH", "/admin/keys/shared", { owner }, { "if-match": final.etag as string })));

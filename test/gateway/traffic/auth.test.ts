@@ -98,8 +98,8 @@ describe("KeyRegistry (config keys)", () => {
     expect(registry.forIdentity(alice!.identity)).toBe(alice);
   });
 
-  it("treats disabled and unknown keys alike", async () => {
-    expect(await registry.resolve("sk-carol-secret")).toBeNull();
+  it("resolves a disabled key to its record (the caller refuses it, even with anonymous access on) and unknown keys to null", async () => {
+    expect((await registry.resolve("sk-carol-secret"))?.record).toMatchObject({ name: "carol", disabled: true });
     expect(await registry.resolve("sk-nobody")).toBeNull();
     expect(await registry.resolve("")).toBeNull();
   });
