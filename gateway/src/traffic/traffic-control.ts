@@ -173,6 +173,18 @@ export class GatewayTrafficControl implements TrafficControl {
     if (key && !key.unlimited) return this.parts.admitter.precheckHeld(key);
   }
 
+  countRefused(identity: ClientIdentity): void {
+    const key = this.parts.registry.forIdentity(identity);
+    if (!key || key.unlimited) return;
+    // The limit store falls back on its own (failOpen); what still fails is logged, never the client's.
+    const failed = (err: unknown) => this.parts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "counting a refused request failed");
+    try {
+      this.parts.admitter.countRefused(key)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
   /** Synchronous on the memory store once startup is over (no promise per request); a refusal is a rejected promise. */
   admit(request: AdmissionRequest): Admission | Promise<Admission> {
     if (this.starting) return this.starting.then(() => this.admitNow(request));
