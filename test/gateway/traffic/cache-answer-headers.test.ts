@@ -25,10 +25,9 @@ describe("the response cache and answer-changing headers", () => {
   });
 
   const ask = (beta?: string) =>
-    new Anthropic({ baseURL: gw.url, apiKey: "sk-any", maxRetries: 0, defaultHeaders: beta ? { "anthropic-beta": beta } : {} }).messages.create({
+    new Anthropic({ baseURL: gw.url, apiKey: "sk-any", maxRetries: 0, defaultHeaders: { "x-gateway-cache": "on", ...(beta ? { "anthropic-beta": beta } : {}) } }).messages.create({
       model: "claude",
       max_tokens: 16,
-      temperature: 0,
       messages: [{ role: "user", content: "the same question" }],
     });
 
