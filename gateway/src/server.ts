@@ -74,7 +74,9 @@ export function createRequestListener(rt: GatewayRuntime, onError: (err: unknown
 function notFound(rt: GatewayRuntime, req: IncomingMessage, res: ServerResponse, path: string): void {
   logWhenDone(rt, req, res, "not_found", path);
   req.resume();
-  sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])]);
+  // In the caller's dialect: Anthropic's paths, or any request an Anthropic SDK sends (it always names its version).
+  const dialect = path.startsWith("/v1/messages") || req.headers["anthropic-version"] !== undefined ? "anthropic" : "openai";
+  sendError(res, new GatewayError("GW_ERR_NOT_FOUND", `Unknown request URL: ${req.method} ${path.slice(0, 200)}.`), ["x-request-id", requestIdFrom(req.headers["x-request-id"])], dialect);
 }
 
 function fail(res: ServerResponse, err: unknown, onError: (err: unknown) => void): void {

@@ -29,3 +29,21 @@ export async function watchedPage(context: BrowserContext): Promise<WatchedPage>
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   return { page, errors };
 }
+
+export interface ConsoleSession extends WatchedPage {
+  browser: Browser;
+  context: BrowserContext;
+}
+
+/** A browser at laptop width, logged in to the console of the gateway at `gatewayUrl` with the admin key. */
+export async function openConsole(gatewayUrl: string, adminKey: string): Promise<ConsoleSession> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(10_000);
+  const { page, errors } = await watchedPage(context);
+  await page.goto(`${gatewayUrl}/ui/`);
+  await page.fill("#admin-key", adminKey);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#nav:not([hidden])");
+  return { browser, context, page, errors };
+}

@@ -6,10 +6,10 @@
  * session as the credential.
  */
 import OpenAI from "openai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startTestGateway, type TestGateway } from "../helpers/gateway-harness";
 import { startRedis, type TestRedis } from "../helpers/redis-server";
-import { launchChromium, watchedPage } from "./browser";
+import { openConsole } from "./browser";
 
 jest.setTimeout(90_000);
 
@@ -19,7 +19,6 @@ describe("the key lifecycle from the console", () => {
   let redis: TestRedis;
   let gw: TestGateway;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
 
@@ -38,14 +37,7 @@ describe("the key lifecycle from the console", () => {
       plans: { gold: { requestsPerMinute: 600 } },
       pricing: { m: { inputPerMTok: 1, outputPerMTok: 1 }, m2: { inputPerMTok: 1, outputPerMTok: 1 } },
     });
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(10_000);
-    ({ page, errors } = await watchedPage(context));
-    await page.goto(`${gw.url}/ui/`);
-    await page.fill("#admin-key", ADMIN_KEY);
-    await page.click("#login-form button[type=submit]");
-    await page.waitForSelector("#nav:not([hidden])");
+    ({ browser, page, errors } = await openConsole(gw.url, ADMIN_KEY));
   });
 
   afterAll(async () => {

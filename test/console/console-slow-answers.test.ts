@@ -3,9 +3,9 @@
  * that arrives after a newer one (the range or grouping changed meanwhile) must not replace it:
  * the page shows what its controls say.
  */
-import type { Browser, BrowserContext, Page, Route } from "playwright-core";
+import type { Browser, Page, Route } from "playwright-core";
 import { startTestGateway, type TestGateway } from "../helpers/gateway-harness";
-import { launchChromium, watchedPage } from "./browser";
+import { openConsole } from "./browser";
 
 jest.setTimeout(60_000);
 
@@ -14,7 +14,6 @@ const ADMIN_KEY = "sk-admin-console-slow-0123456789";
 describe("the console with slow admin API answers", () => {
   let gw: TestGateway;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
 
@@ -25,14 +24,7 @@ describe("the console with slow admin API answers", () => {
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }) });
       await res.text();
     }
-    browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(10_000);
-    ({ page, errors } = await watchedPage(context));
-    await page.goto(`${gw.url}/ui/`);
-    await page.fill("#admin-key", ADMIN_KEY);
-    await page.keyboard.press("Enter");
-    await page.waitForSelector("#nav:not([hidden])");
+    ({ browser, page, errors } = await openConsole(gw.url, ADMIN_KEY));
   });
 
   afterAll(async () => {

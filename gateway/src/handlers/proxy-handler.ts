@@ -167,6 +167,9 @@ export async function handleProxy(rt: GatewayRuntime, route: ProxyRoute, req: In
     record.status = clientClosed ? 499 : sendError(res, err, headers, route.dialect);
     record.errorCode = clientClosed ? "client_closed" : err instanceof GatewayError ? ERROR_KINDS[err.code].openaiCode : "internal_error";
     record.refusal = refusalReasonOf(err);
+    // Refused after its body was read but before admission (unknown model, bad field): still a
+    // request of the key's rate, or a key could loop large invalid bodies without ever being held.
+    if (bodyRead && end.settle === null && record.identity && record.refusal === undefined && !clientClosed && record.status < 500) rt.traffic.countRefused?.(record.identity);
     const attempts = (err as { attempts?: unknown }).attempts;
     if (typeof attempts === "number") record.attempts = attempts;
     if (err instanceof GatewayError) record.upstreamRequestId = err.headers.find(([name]) => name === "x-upstream-request-id")?.[1] ?? null;

@@ -195,10 +195,35 @@ function positiveInt(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : null;
 }
 
-/** Completion tokens the request may produce: max_completion_tokens, max_tokens, or the default; times n. */
+/**
+ * Completion tokens the request may produce: max_completion_tokens, max_tokens, or the default;
+ * times the completions generated (`n`, or a completions request's `best_of`, which OpenAI
+ * generates and bills in full though it returns only `n`).
+ */
 export function completionBudget(body: Record<string, unknown>, defaultMaxTokens: number): number {
   const max = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens) ?? defaultMaxTokens;
-  return max * (positiveInt(body.n) ?? 1);
+  return max * Math.max(positiveInt(body.n) ?? 1, positiveInt(body.best_of) ?? 1);
+}
+
+/**
+ * The most completion tokens the upstream may produce, when the client set a limit it was sent:
+ * a reported count past it is not believed. Null when the client set none: the gateway's default
+ * (`limits.defaultMaxTokens`) sizes the reservation only, the upstream never saw it, and holding
+ * the count to it billed a 5,000-token answer as 1,024.
+ */
+export function completionCeiling(route: string, body: Record<string, unknown>): number | null {
+  switch (route) {
+    case "chat.completions":
+    case "completions":
+    case "messages": {
+      const max = positiveInt(body.max_completion_tokens) ?? positiveInt(body.max_tokens);
+      return max === null ? null : max * Math.max(positiveInt(body.n) ?? 1, positiveInt(body.best_of) ?? 1);
+    }
+    case "responses":
+      return positiveInt(body.max_output_tokens);
+    default:
+      return null;
+  }
 }
 
 /** Output tokens of one generated image (gpt-image-1, high quality, 1024×1024). */

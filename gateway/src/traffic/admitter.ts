@@ -15,7 +15,7 @@ import { ChainPricing, worstOfChain } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
 import type { AdmitInput, AdmitResult, BudgetCheck, LimitStore, RateCheck, Reservation, SettleInput, SettleResult } from "../limits/store";
-import { estimateRequestTokens } from "../limits/tokens";
+import { completionCeiling, estimateRequestTokens } from "../limits/tokens";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LocalGate } from "./local-gate";
 import { KeyChecksCache, type KeyChecks } from "./key-checks";
@@ -75,7 +75,8 @@ interface SettlePlan {
   hitKey: AdmissionRequest | null;
   model: string;
   estimatePrompt: number;
-  estimateCompletion: number;
+  /** The completion limit the upstream was sent (max_tokens × n…); null when the client set none. */
+  completionCeiling: number | null;
   /** Tokens reserved against tokens per minute. */
   reserved: number;
   tpmRate: RateCheck | null;
@@ -224,6 +225,21 @@ export class Admitter {
     return store.admit(draft.input).then((result) => this.decided(draft, result));
   }
 
+  /**
+   * A request refused before admission (its body failed validation: unknown model, bad field) is
+   * still a request: it takes one of the key's requests per minute, so a key looping large invalid
+   * bodies is soon refused before they are read. Nothing else is held (no slot, no reservation).
+   */
+  countRefused(key: ResolvedKey): Promise<void> | void {
+    const rpm = this.checks.of(key).rpm;
+    if (rpm === null) return;
+    const input: AdmitInput = { budgets: NO_BUDGETS, rates: [rpm], concurrency: null };
+    const learn = (result: AdmitResult) => this.gate.learnRpm(key.identity.keyId, rpm.limit, MINUTE_MS, result.rates[0], this.now());
+    const store = this.options.store;
+    if (store.admitSync !== undefined) return learn(store.admitSync(input));
+    return store.admit(input).then(learn);
+  }
+
   /** The store's answer to an admission: the refusal to throw, or the admitted request's headers and settle(). */
   private decided(draft: Draft, result: AdmitResult): Admission {
     const { request, key, checks, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable } = draft;
@@ -250,7 +266,7 @@ export class Admitter {
       hitKey: request.stream ? null : request,
       model: request.model,
       estimatePrompt: estimate.prompt,
-      estimateCompletion: estimate.completion,
+      completionCeiling: estimate === NO_ESTIMATE ? null : completionCeiling(request.route, request.body),
       reserved: estimate.prompt + estimate.completion,
       tpmRate: tpmIndex >= 0 ? rates[tpmIndex] : null,
       concurrencyKey: concurrency?.key ?? null,
@@ -274,7 +290,7 @@ export class Admitter {
     return (reported: Usage | null, upstreamModel: string, details: SettleDetails = {}): Charged => {
       if (settled) return NOT_CHARGED;
       settled = true;
-      const { key, name, estimatePrompt, estimateCompletion, budgets, budgetKinds, reservations, leaseId } = plan;
+      const { key, name, estimatePrompt, completionCeiling: ceiling, budgets, budgetKinds, reservations, leaseId } = plan;
       const identity = key.identity;
       this.gate.release(name);
       const hit = plan.hitKey !== null && this.cacheHits.has(plan.hitKey);
@@ -284,8 +300,9 @@ export class Admitter {
         usage = { promptTokens: estimatePrompt, completionTokens: details.deliveredTokens };
         estimated = true;
       }
-      // Upstreams stop at max_tokens (× n): a count above it is not believed past it.
-      if (usage && estimateCompletion > 0 && usage.completionTokens > estimateCompletion) usage = { ...usage, completionTokens: estimateCompletion };
+      // Upstreams stop at the max_tokens (× n) they were sent: a count above it is not believed past
+      // it. Not the gateway's default when the client set none: the upstream never saw that one.
+      if (usage && ceiling !== null && usage.completionTokens > ceiling) usage = { ...usage, completionTokens: ceiling };
       const input: SettleInput = { rates: [], concurrency: plan.concurrencyKey === null ? null : { key: plan.concurrencyKey, leaseId }, spends: [], reservations };
       // Unknown usage (null): the token reservation stands, as the tokens may have been spent.
       if (usage && plan.tpmRate !== null) {

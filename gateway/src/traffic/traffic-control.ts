@@ -10,7 +10,7 @@ import type { GatewayConfig } from "../config/schema";
 import { extractKey } from "../auth/extract";
 import type { KeyRegistry } from "../auth/registry";
 import { isExpired, type ResolvedKey } from "../auth/key-record";
-import { cacheKey } from "../cache/cache-key";
+import { answerHeadersVariant, cacheKey } from "../cache/cache-key";
 import { cacheDecision } from "../cache/cacheable";
 import type { ResponseCacheStore } from "../cache/cache-store";
 import { GatewayError } from "../errors";
@@ -173,6 +173,18 @@ export class GatewayTrafficControl implements TrafficControl {
     if (key && !key.unlimited) return this.parts.admitter.precheckHeld(key);
   }
 
+  countRefused(identity: ClientIdentity): void {
+    const key = this.parts.registry.forIdentity(identity);
+    if (!key || key.unlimited) return;
+    // The limit store falls back on its own (failOpen); what still fails is logged, never the client's.
+    const failed = (err: unknown) => this.parts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "counting a refused request failed");
+    try {
+      this.parts.admitter.countRefused(key)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
   /** Synchronous on the memory store once startup is over (no promise per request); a refusal is a rejected promise. */
   admit(request: AdmissionRequest): Admission | Promise<Admission> {
     if (this.starting) return this.starting.then(() => this.admitNow(request));
@@ -199,13 +211,13 @@ export class GatewayTrafficControl implements TrafficControl {
   cacheLookup(request: AdmissionRequest, _rawBody: Buffer, headers: IncomingHttpHeaders): CacheLookup | Promise<CacheLookup> {
     const cache = this.parts.cache;
     if (!cache || cacheDecision(request.route, request.body, request.stream, headers) === "bypass") return NO_LOOKUP;
-    return this.lookUp(cache, request);
+    return this.lookUp(cache, request, answerHeadersVariant(headers));
   }
 
-  private async lookUp(cache: NonNullable<LiveParts["cache"]>, request: AdmissionRequest): Promise<CacheLookup> {
+  private async lookUp(cache: NonNullable<LiveParts["cache"]>, request: AdmissionRequest, headersVariant: string): Promise<CacheLookup> {
     if (this.starting) await this.starting;
     const scope = cache.scope === "shared" ? "shared" : `key:${request.identity?.keyId ?? ""}`;
-    const key = cacheKey(scope, request.route, request.model, request.body);
+    const key = cacheKey(scope, request.route, request.model, request.body, headersVariant);
     let hit: CachedResponse | null = null;
     try {
       hit = await cache.store.get(key);

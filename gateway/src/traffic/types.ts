@@ -127,6 +127,8 @@ export interface TrafficControl {
    * replica already knows is over its requests per minute or concurrency. Optional.
    */
   precheck?(identity: ClientIdentity): Promise<void> | void;
+  /** A request refused after its body was read, before admission: it takes one of the key's requests per minute. Optional. */
+  countRefused?(identity: ClientIdentity): void;
   /** Model permission, budget, requests/tokens per minute, concurrency. */
   admit(request: AdmissionRequest): Admission | Promise<Admission>;
   /** Exact-match cache, for non-streaming deterministic requests. */

@@ -24,6 +24,8 @@ class AnthropicPassThrough implements Translator {
   private bodies: Map<string, Buffer> | null = null;
   private reader: SseReader | null = null;
   private counts: AnthropicUsageCounts = {};
+  /** message_delta came: the output count is the upstream's final one. */
+  private sawOutputCount = false;
   private usage: Usage | null = null;
   private readonly tally: DeltaTally | null;
   private json: Record<string, unknown> | null = null;
@@ -69,8 +71,13 @@ class AnthropicPassThrough implements Translator {
       try {
         const parsed = JSON.parse(event.data) as { type?: unknown; message?: { usage?: unknown }; usage?: unknown };
         if (parsed.type === "message_start") mergeAnthropicUsage(this.counts, parsed.message?.usage);
-        else if (parsed.type === "message_delta") mergeAnthropicUsage(this.counts, parsed.usage);
-        this.usage = usageFromAnthropicCounts(this.counts);
+        else if (parsed.type === "message_delta") {
+          mergeAnthropicUsage(this.counts, parsed.usage);
+          this.sawOutputCount = true;
+        }
+        // message_start's usage says `output_tokens: 1`: a stream ending before message_delta is
+        // charged what it delivered, never that.
+        this.usage = this.sawOutputCount ? usageFromAnthropicCounts(this.counts) : null;
       } catch {
         // Not JSON: passed on as it is; the usage stays what it was.
       }

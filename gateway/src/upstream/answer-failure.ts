@@ -11,6 +11,7 @@ import { header, isApiErrorBody, isJsonType, parseJsonObject } from "./answer-bo
 import { isRetryableStatus, isUpstreamAuthStatus, type AttemptFailure } from "./failure";
 import type { PreparedTarget } from "./prepared-target";
 import { decodeContentEncoding, redactErrorBody } from "./redact";
+import { streamStartFailure } from "./stream-start-error";
 
 export function answerFailure(result: AttemptResult, now: number, target: PreparedTarget, translator: Translator, maxResponseBytes: number): AttemptFailure | null {
   if (result.kind === "failed") return result.failure;
@@ -37,6 +38,8 @@ export function answerFailure(result: AttemptResult, now: number, target: Prepar
     if (redacted === null) return { reason: "invalid_response", status, detail: "error body quotes the key" };
     result.body = redacted;
   }
+  // A 200 stream opening with a server-side error event: nothing reached the client yet.
+  if (result.kind === "stream") return streamStartFailure(result.first);
   if (result.kind === "buffered") {
     // A pass-through's success needs only its usage: read from the tail, no full parse.
     const asIs = status < 400 && isJsonType(result.headers) ? translator.answerAsIs?.(result.body) : null;

@@ -183,6 +183,8 @@ export class Forwarder {
             const failure = stale ? result.failure : this.judge(result, state, target, req, translator);
             if (failure || result.kind === "failed") {
               state.inflight--;
+              // A stream refused at its start (an error event first) is still open upstream.
+              if (result.kind === "stream") attempt.abort(new Error("stream refused at its start"));
               const why: AttemptFailure = failure ?? { reason: "network", detail: "unknown" };
               last = why;
               pending = { pool: pool.name, target: state.name, reason: stale ? "stale_connection" : why.reason };

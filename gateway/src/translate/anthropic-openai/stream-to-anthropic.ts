@@ -24,6 +24,13 @@ export class OpenaiStreamToAnthropic {
   private nextIndex = 0;
   /** OpenAI tool call index → Anthropic block index. */
   private readonly toolBlocks = new Map<number, number>();
+  /**
+   * Tool blocks started and not yet stopped. Parallel tool calls stay open together until a text
+   * or thinking block or the end: some upstreams interleave their arguments (call 0, call 1, call
+   * 0 again), and a delta for a block already stopped is dropped by clients (the AI SDK lost the
+   * first call's arguments).
+   */
+  private readonly openTools: number[] = [];
   private stopReason: string | null = null;
 
   constructor(private readonly model: string) {}
@@ -94,9 +101,10 @@ export class OpenaiStreamToAnthropic {
     let out = "";
     let index = this.toolBlocks.get(openaiIndex);
     if (index === undefined) {
-      out += this.close();
+      if (this.block?.kind !== "tool_use") out += this.close();
       index = this.nextIndex++;
       this.toolBlocks.set(openaiIndex, index);
+      this.openTools.push(index);
       this.block = { kind: "tool_use", index, toolIndex: openaiIndex };
       const block = { type: "tool_use", id: String(call.id ?? `toolu_${index}`), name: String(fn.name ?? ""), input: {} };
       out += formatEvent("content_block_start", JSON.stringify({ type: "content_block_start", index, content_block: block }));
@@ -110,7 +118,7 @@ export class OpenaiStreamToAnthropic {
   /** Opens a block of `kind` unless one is open. */
   private open(kind: BlockKind, contentBlock: Json): string {
     if (this.block?.kind === kind && kind !== "tool_use") return "";
-    const out = this.close();
+    const out = this.closeAll();
     const index = this.nextIndex++;
     this.block = { kind, index };
     return out + formatEvent("content_block_start", JSON.stringify({ type: "content_block_start", index, content_block: contentBlock }));
@@ -120,17 +128,30 @@ export class OpenaiStreamToAnthropic {
     return formatEvent("content_block_delta", JSON.stringify({ type: "content_block_delta", index: this.block!.index, delta }));
   }
 
+  /** Stops the open text or thinking block (tool blocks are stopped by closeAll). */
   private close(): string {
-    if (this.block === null) return "";
+    if (this.block === null || this.block.kind === "tool_use") return "";
     const index = this.block.index;
     this.block = null;
-    return formatEvent("content_block_stop", JSON.stringify({ type: "content_block_stop", index }));
+    return stopEvent(index);
+  }
+
+  private closeAll(): string {
+    let out = this.close();
+    for (const index of this.openTools) out += stopEvent(index);
+    this.openTools.length = 0;
+    this.block = null;
+    return out;
   }
 
   private finish(): string {
     this.finished = true;
     const usage = anthropicUsageOf(this.usage ?? { promptTokens: 0, completionTokens: 0 });
     const delta = { type: "message_delta", delta: { stop_reason: this.stopReason ?? "end_turn", stop_sequence: null }, usage };
-    return this.close() + formatEvent("message_delta", JSON.stringify(delta)) + formatEvent("message_stop", '{"type":"message_stop"}');
+    return this.closeAll() + formatEvent("message_delta", JSON.stringify(delta)) + formatEvent("message_stop", '{"type":"message_stop"}');
   }
+}
+
+function stopEvent(index: number): string {
+  return formatEvent("content_block_stop", JSON.stringify({ type: "content_block_stop", index }));
 }

@@ -43,7 +43,9 @@ export class AnthropicStreamToOpenai {
         case "message_start": {
           const message = isObject(data.message) ? data.message : {};
           if (typeof message.id === "string") this.id = `chatcmpl-${message.id.replace(/^msg_/, "")}`;
-          this.readUsage(message.usage);
+          // Only the input side counts yet (its `output_tokens: 1` is not the answer's): usage stays
+          // null until message_delta, so a stream ending before it is charged what it delivered.
+          mergeAnthropicUsage(this.counts, message.usage);
           out += this.chunk({ role: "assistant", content: "" }, null);
           break;
         }
