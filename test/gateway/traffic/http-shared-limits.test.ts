@@ -103,6 +103,7 @@ describe("three gateways sharing one Redis", () => {
     expect(await metricValue(a.url, "aigw_store_fallback")).toBe(0);
 
     await redis.stop();
+    const outageAt = Date.now();
     // Still served, on each replica's local limit.
     expect(await send(a)).toBe(200);
     expect(await send(b)).toBe(200);
@@ -112,9 +113,13 @@ describe("three gateways sharing one Redis", () => {
 
     await redis.start();
     await eventually(async () => (await metricValue(a.url, "aigw_store_fallback")) === 0 && (await metricValue(b.url, "aigw_store_fallback")) === 0);
-    // Shared again: the restarted (empty) Redis grants 10 in total across both replicas.
+    // Shared again: the restarted (empty) Redis grants 10 in total across both replicas, less the
+    // two admitted locally during the outage (charged to it when it came back, less what refilled
+    // since: one every 6 s of a slow run).
     const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => send(i % 2 ? a : b)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    const refilled = Math.min(2, Math.floor((Date.now() - outageAt) / 6_000));
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(8);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(8 + refilled);
     await expectRedisIsTheStore([a.url, b.url], redis.url, ["aigw:rl:{k:k-*}:rpm"]);
   });
 });

@@ -354,7 +354,8 @@ describe("RedisStore batching", () => {
       await own.stop();
       const during = await Promise.all(Array.from({ length: 8 }, () => failover.admit(rpm(5))));
       expect(failover.degraded).toBe(true);
-      for (const r of during) expect(r.store).toBeInstanceOf(MemoryStore);
+      // Local (allowed ones settle through the outage ledger, which charges Redis once it is back).
+      for (const r of during) expect(r.store.kind).toBe("memory");
       expect(during.filter((r) => r.allowed)).toHaveLength(5); // the local limit, exactly
       expect(metrics.storeErrors.get({ store: "redis" })).toBe(8);
       await own.start();
