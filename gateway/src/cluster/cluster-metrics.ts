@@ -29,6 +29,8 @@ export class ClusterMetrics {
   private readonly lastTotals = new Map<Worker, MetricsJson>();
   /** The counters and histograms of the workers that exited (compacted into one sum now and then). */
   private retired: MetricsJson[] = [];
+  /** Workers retired: one that exits while a scrape waits for it is not counted twice. */
+  private readonly gone = new WeakSet<Worker>();
 
   constructor(private readonly timeoutMs = 2_000) {}
 
@@ -64,6 +66,8 @@ export class ClusterMetrics {
     const answers = await Promise.all(workers.map((w) => this.ask(w)));
     const parts: MetricsJson[] = [];
     answers.forEach((metrics, i) => {
+      // Exited during this scrape: its totals are in `retired` already.
+      if (this.gone.has(workers[i])) return;
       if (metrics !== null) {
         parts.push(metrics);
         this.lastTotals.set(workers[i], cumulativeOf(metrics));
@@ -84,6 +88,7 @@ export class ClusterMetrics {
   async retire(worker: Worker): Promise<void> {
     const last = this.lastTotals.get(worker);
     this.lastTotals.delete(worker);
+    this.gone.add(worker);
     if (!last) return;
     // Kept at once (a scrape in the next instant must see it), summed into one when they pile up.
     this.retired.push(last);
