@@ -61,8 +61,11 @@ describe("Redis coming back after an outage (failOpen)", () => {
     const startedAt = Date.now();
     const during = await send(LIMIT + 2);
     expect(await fallback()).toBe(1);
-    // The one before the outage is in the lost Redis: the local store admits its whole (one-replica) limit.
-    expect(during.filter((s) => s === 200).length).toBe(LIMIT);
+    // The one before the outage is in the lost Redis: the local store admits its whole (one-replica)
+    // limit, and one more every 10 s of a slow run.
+    const duringAdmitted = during.filter((s) => s === 200).length;
+    expect(duringAdmitted).toBeGreaterThanOrEqual(LIMIT);
+    expect(duringAdmitted).toBeLessThanOrEqual(LIMIT + Math.floor((Date.now() - startedAt) / (60_000 / LIMIT)));
     expect(during.filter((s) => s !== 200 && s !== 429)).toEqual([]);
 
     await redis.start();
@@ -79,12 +82,15 @@ describe("Redis coming back after an outage (failOpen)", () => {
     const check = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     try {
       const month = new Date().toISOString().slice(0, 7);
-      const spent = Number(await check.get("aigw:" + redisKeys.keySpend(keyIdFromDigest(hashKey(KEY)), month)));
-      // Every request costs the same: the shared total is the outage's six and those admitted after.
+      const spent = async () => Number(await check.get("aigw:" + redisKeys.keySpend(keyIdFromDigest(hashKey(KEY)), month)));
+      // Every request costs the same: the shared total is the outage's and those admitted after
+      // (settled after their answers: waited for).
       const costs = gw.logs().filter((l) => l.msg === "request" && l.status === 200).map((l) => l.costUsd as number);
       expect(new Set(costs).size).toBe(1);
       const perRequestNano = Math.round(costs[0] * 1e9);
-      expect(spent).toBe(perRequestNano * (LIMIT + after.filter((s) => s === 200).length));
+      const expected = perRequestNano * (duringAdmitted + after.filter((s) => s === 200).length);
+      await eventually(async () => (await spent()) === expected, 5_000).catch(() => undefined);
+      expect(await spent()).toBe(expected);
     } finally {
       check.disconnect();
     }
