@@ -9,7 +9,7 @@
 import { Agent } from "undici";
 import type { GatewayConfigInput } from "../../gateway/src/config/schema";
 import { MockUpstream } from "../helpers/mock-upstream";
-import { eventually, spawnGateway, testConfig, type SpawnedGateway } from "../helpers/gateway-harness";
+import { eventually, spawnGateway, testConfig, type SpawnedGateway, killIfRunning } from "../helpers/gateway-harness";
 import { freePort } from "../helpers/redis-server";
 import { RoundRobinProxy } from "./support/round-robin-proxy";
 import { chatBody, postJson, sleep, streamChat } from "./support/http";
@@ -28,10 +28,7 @@ describe("rolling restart of two replicas", () => {
 
   afterAll(async () => {
     for (const replica of replicas.values()) {
-      if (replica.child.exitCode === null && replica.child.signalCode === null) {
-        replica.kill("SIGKILL");
-        await replica.exited;
-      }
+      await killIfRunning(replica);
     }
     await proxy?.close();
     await upstream?.stop();

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { Agent } from "undici";
 import { mockChatCompletion } from "../../gateway/src/upstream/mock-responses";
 import { MockUpstream } from "../helpers/mock-upstream";
-import { eventually, spawnGateway, testConfig, type SpawnedGateway } from "../helpers/gateway-harness";
+import { eventually, spawnGateway, testConfig, type SpawnedGateway, killIfRunning } from "../helpers/gateway-harness";
 import { chatBody, postJson, streamChat } from "./support/http";
 
 const STREAMS = 200;
@@ -63,10 +63,7 @@ describe("SIGTERM drain", () => {
     agent = new Agent({ connections: 500 });
   });
   afterEach(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     gw = null;
     await upstream.stop();
     for (const cleanup of cleanups.splice(0)) await cleanup();

@@ -93,6 +93,13 @@ export async function spawnGateway(input: GatewayConfigInput, env: NodeJS.Proces
   return { child, url, configFile: file, output: () => output, exited, kill: (signal = "SIGTERM") => void child.kill(signal) };
 }
 
+/** Ends a spawned gateway the test left running (SIGKILL), and waits for it to exit. */
+export async function killIfRunning(gw: SpawnedGateway | null | undefined): Promise<void> {
+  if (!gw || gw.child.exitCode !== null || gw.child.signalCode !== null) return;
+  gw.kill("SIGKILL");
+  await gw.exited;
+}
+
 /** Polls until `check` passes or the time is up (for state that changes in the background). */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 25): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@
  * Gauges follow the live workers only (a dead worker's in-flight requests are not in flight).
  */
 import { MockUpstream } from "../../helpers/mock-upstream";
-import { eventually, testConfig, type SpawnedGateway } from "../../helpers/gateway-harness";
+import { eventually, testConfig, type SpawnedGateway, killIfRunning } from "../../helpers/gateway-harness";
 import { metricValue } from "../../helpers/http-client";
 import { chatBody } from "../../chaos/support/http";
 import { childPids, spawnCluster } from "./support";
@@ -28,10 +28,7 @@ describe("multi-process /metrics across worker restarts", () => {
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
   });
   afterAll(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     await upstream.stop();
   });
 

@@ -6,7 +6,7 @@
  * every limit whole.
  */
 import { MockUpstream } from "../../helpers/mock-upstream";
-import { testConfig, type SpawnedGateway } from "../../helpers/gateway-harness";
+import { testConfig, type SpawnedGateway, killIfRunning } from "../../helpers/gateway-harness";
 import { freePort } from "../../helpers/redis-server";
 import { chatBody } from "../../chaos/support/http";
 import { parseLines, spawnCluster } from "./support";
@@ -24,10 +24,7 @@ describe("multi-process mode during a Redis outage", () => {
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 4 });
   });
   afterAll(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     await upstream.stop();
   });
 

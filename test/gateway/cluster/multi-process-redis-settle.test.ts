@@ -10,7 +10,7 @@ import { Agent } from "undici";
 import { hashKey, keyIdFromDigest } from "../../../gateway/src/auth/key-hash";
 import { redisKeys } from "../../../gateway/src/store/redis-keys";
 import { MockUpstream } from "../../helpers/mock-upstream";
-import { eventually, testConfig, type SpawnedGateway } from "../../helpers/gateway-harness";
+import { eventually, testConfig, type SpawnedGateway, killIfRunning } from "../../helpers/gateway-harness";
 import { freePort, startRedis, type TestRedis } from "../../helpers/redis-server";
 import { chatBody, postJson, streamChat } from "../../chaos/support/http";
 import { childPids, parseLines, spawnCluster } from "./support";
@@ -34,10 +34,7 @@ describe("multi-process mode settles on Redis", () => {
     slow = await MockUpstream.start("slow", { kind: "ok", tokens: 20, interTokenMs: 100 });
   });
   afterEach(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     gw = null;
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { MockUpstream } from "../../helpers/mock-upstream";
-import { eventually, testConfig, type SpawnedGateway } from "../../helpers/gateway-harness";
+import { eventually, testConfig, type SpawnedGateway, killIfRunning } from "../../helpers/gateway-harness";
 import { chatBody } from "../../chaos/support/http";
 import { childPids, parseLines, spawnCluster } from "./support";
 import { postOnNewConnection } from "./new-connection";
@@ -24,10 +24,7 @@ describe("multi-process config reload", () => {
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 4 });
   });
   afterAll(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     await upstream.stop();
   });
 
@@ -65,10 +62,7 @@ describe("multi-process config reload", () => {
   }, TEST_MS);
 
   it("a SIGHUP while a worker is starting (a restart) does not kill it: it takes the file once it runs", async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     const base = testConfig({ logging: { level: "info" }, auth: { required: true }, keys: [OPEN], models: [{ name: "m", targets: [{ name: "up", baseUrl: upstream.baseUrl }] }] });
     gw = await spawnCluster(base, 2);
     const g = gw;

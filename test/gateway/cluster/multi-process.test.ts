@@ -7,7 +7,7 @@
 import { request as httpRequest } from "node:http";
 import { Agent } from "undici";
 import { MockUpstream } from "../../helpers/mock-upstream";
-import { eventually, spawnGateway, testConfig, type SpawnedGateway } from "../../helpers/gateway-harness";
+import { eventually, spawnGateway, testConfig, type SpawnedGateway, killIfRunning } from "../../helpers/gateway-harness";
 import { metricValue } from "../../helpers/http-client";
 import { chatBody, postJson, streamChat } from "../../chaos/support/http";
 import { childPids, parseLines, spawnCluster } from "./support";
@@ -42,10 +42,7 @@ describe("multi-process mode", () => {
     upstream = await MockUpstream.start("up", { kind: "ok", tokens: 8 });
   });
   afterEach(async () => {
-    if (gw && gw.child.exitCode === null && gw.child.signalCode === null) {
-      gw.kill("SIGKILL");
-      await gw.exited;
-    }
+    await killIfRunning(gw);
     gw = null;
   });
   afterAll(async () => {
