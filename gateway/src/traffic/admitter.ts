@@ -10,7 +10,7 @@ import { REJECTION_REASONS } from "../metrics/names";
 import { randomBytes } from "node:crypto";
 import type { ResolvedKey } from "../auth/key-record";
 import type { PriceTable } from "../budget/pricing";
-import { crossedThresholds, crossesThreshold, keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
+import { keySpendKey, monthOf, SPEND_TTL_MS, teamSpendKey } from "../budget/spend";
 import { ChainPricing, worstOfChain } from "../budget/worst-case";
 import { GatewayError } from "../errors";
 import { appendRateLimitHeaders, formatDuration, rateLimitHeaders, REQUEST_HEADER_NAMES, retryAfterHeaders, TOKEN_HEADER_NAMES, type LimitSnapshot } from "../limits/headers";
@@ -23,6 +23,7 @@ import { refused } from "./refusal-reason";
 import { RefusalDelay, type RefusalDelayOptions } from "./refusal-delay";
 import type { LoggerPort, TrafficMetrics } from "./metrics-port";
 import { refusal, type BudgetKind } from "./refusal";
+import { reportSpend } from "./spend-report";
 import type { Admission, AdmissionRequest, Charged, SettleDetails, Usage } from "./types";
 
 const MINUTE_MS = 60_000;
@@ -245,7 +246,7 @@ export class Admitter {
     const { request, key, checks, estimate, rpmIndex, tpmIndex, budgetKinds, reserveNano, servable } = draft;
     const { budgets, rates, concurrency, leaseId } = draft.input;
     const name = key.identity.keyId;
-    if (budgets.length > 0) this.reportSpend(key, checks, budgets, budgetKinds, result.spentNano, 0);
+    if (budgets.length > 0) reportSpend(this.options, key, checks, budgets, budgetKinds, result.spentNano, 0);
     if (rpmIndex >= 0) this.gate.learnRpm(name, rates[rpmIndex].limit, MINUTE_MS, result.rates[rpmIndex], this.now());
 
     if (!result.allowed) {
@@ -324,14 +325,14 @@ export class Admitter {
         // The memory store settles synchronously: no promise and no callbacks made.
         try {
           const settledResult = store.settleSync(input);
-          if (addNano > 0) this.reportSpend(key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
+          if (addNano > 0) reportSpend(this.options, key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
         } catch (err) {
           this.settlementFailed(identity.keyName, err);
         }
       } else {
         store.settle(input).then(
           (settledResult) => {
-            if (addNano > 0) this.reportSpend(key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
+            if (addNano > 0) reportSpend(this.options, key, checks, budgets, budgetKinds, settledResult.spentNano, addNano);
           },
           (err: unknown) => this.settlementFailed(identity.keyName, err),
         );
@@ -374,30 +375,6 @@ export class Admitter {
       ), REJECTION_REASONS.unpriced);
     }
     return new Set(candidates.map((c) => c.name).filter((name) => !unpriced.includes(name)));
-  }
-
-  /** Sets the used-ratio gauges; after a settlement (`added` > 0), logs each threshold crossed. */
-  private reportSpend(key: ResolvedKey, checks: KeyChecks, budgets: readonly BudgetCheck[], kinds: readonly BudgetKind[], spent: readonly number[], added: number): void {
-    const metrics = this.options.metrics;
-    for (let i = 0; i < budgets.length; i++) {
-      const total = spent[i];
-      if (!Number.isFinite(total) || total < 0) continue;
-      const limitNano = budgets[i].limitNano;
-      const ratio = total / limitNano;
-      if (kinds[i] === "key") metrics.budgetUsedRatio.set(checks.keyRatioLabels, ratio);
-      else metrics.teamBudgetUsedRatio.set(checks.teamRatioLabels, ratio);
-      if (added > 0 && crossesThreshold(total - added, total, limitNano)) this.logCrossings(key, kinds[i], total, added, limitNano, ratio);
-    }
-  }
-
-  private logCrossings(key: ResolvedKey, kind: BudgetKind, total: number, added: number, limitNano: number, ratio: number): void {
-    const { keyName, team } = key.identity;
-    for (const threshold of crossedThresholds(total - added, total, limitNano)) {
-      this.options.logger.warn(
-        { event: "budget_threshold", scope: kind, keyName: kind === "key" ? keyName : undefined, team, threshold, ratio: Number(ratio.toFixed(4)), spentUsd: total / 1e9, budgetUsd: limitNano / 1e9 },
-        `${kind === "key" ? `key "${keyName}"` : `team "${team}"`} crossed ${threshold * 100}% of its monthly budget`,
-      );
-    }
   }
 }
 
