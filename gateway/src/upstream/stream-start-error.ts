@@ -1,7 +1,7 @@
 /**
  * A stream that says 200 and then opens with an error event: Anthropic's `event: error`
  * (`overloaded_error` under load, `api_error`), an OpenAI-compatible server's `data: {"error":…}`,
- * the Responses API's `error` event. Nothing has reached the client when the first read is judged,
+ * the Responses API's `error` and `response.failed` events. Nothing has reached the client when the first read is judged,
  * so a server-side error there is failed over like the 529/5xx/429 it stands for; an error about
  * the request itself (invalid_request_error, context length…) is the client's and is relayed.
  * Only whole events of the first read are looked at; bookkeeping events before it (message_start,
@@ -81,9 +81,11 @@ function isPreambleData(data: string): boolean {
 
 function errorFailure(event: SseEvent): AttemptFailure | null {
   const json = event.data === null ? null : parseObject(event.data);
-  const isError = event.name === "error" || (json !== null && (json.type === "error" || isObject(json.error)));
+  // The Responses API reports a failed generation as response.failed, its error inside the response.
+  const failedResponse = json !== null && json.type === "response.failed" && isObject(json.response) && isObject(json.response.error) ? json.response.error : null;
+  const isError = failedResponse !== null || event.name === "error" || (json !== null && (json.type === "error" || isObject(json.error)));
   if (!isError) return null;
-  const inner = json !== null && isObject(json.error) ? json.error : json;
+  const inner = failedResponse ?? (json !== null && isObject(json.error) ? json.error : json);
   const kind = [inner?.type, inner?.code, json?.code].filter((v) => typeof v === "string" || typeof v === "number").join(" ").toLowerCase();
   const detail = `error event at the stream's start (${kind.slice(0, 80) || "untyped"})`;
   if (RATE_LIMITED.test(kind)) return { reason: "status_429", status: 429, retryAfterMs: null, detail };

@@ -11,6 +11,9 @@ describe("streamStartFailure", () => {
     expect(read(ev(null, { error: { message: "x", type: "server_error", code: null } }))).toMatchObject({ reason: "status_5xx", status: 500 });
     expect(read(ev(null, { error: { message: "slow down", type: "requests", code: "rate_limit_exceeded" } }))).toMatchObject({ reason: "status_429", status: 429 });
     expect(read(ev("error", { type: "error", code: "server_error", message: "boom" }))).toMatchObject({ reason: "status_5xx" });
+    const created = ev("response.created", { type: "response.created", response: { id: "resp_1", status: "in_progress" } });
+    expect(read(created + ev("response.failed", { type: "response.failed", response: { id: "resp_1", status: "failed", error: { code: "server_error", message: "x" } } }))).toMatchObject({ reason: "status_5xx", status: 500 });
+    expect(read(created + ev("response.failed", { type: "response.failed", response: { id: "resp_1", status: "failed", error: { code: "invalid_prompt", message: "x" } } }))).toBeNull();
   });
 
   it("skips the preamble (comments, message_start, ping, a role-only chunk) before the error", () => {
